@@ -1,0 +1,72 @@
+using System.Diagnostics;
+using System.Reflection;
+
+namespace Ocr.MLNet.Tests;
+
+/// <summary>Paths recorded at build time, and a helper to run the dotnet CLI.</summary>
+internal static class TestEnvironment
+{
+    public static string TorchSharpPackageDirectory => Metadata("TorchSharpPackageDirectory");
+
+    public static string RepositoryRoot => Metadata("RepositoryRoot");
+
+    public static string NuGetPackageRoot => Metadata("NuGetPackageRoot");
+
+    public static string TorchSharpVersion => typeof(TorchSharp.torch).Assembly.GetName().Version is { } v
+        ? $"{v.Major}.{v.Minor}.{v.Build}"
+        : throw new InvalidOperationException("TorchSharp has no assembly version.");
+
+    public static string PristineLibTorchSharp =>
+        Path.Combine(TorchSharpPackageDirectory, "runtimes", "linux-x64", "native", "libLibTorchSharp.so");
+
+    public static string CreateTemporaryDirectory(string prefix)
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"{prefix}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(path);
+        return path;
+    }
+
+    /// <summary>Runs a process to completion and returns its exit code with stdout and stderr together.</summary>
+    public static (int ExitCode, string Output) Run(string fileName, string arguments, string workingDirectory,
+        TimeSpan timeout, IDictionary<string, string>? environment = null)
+    {
+        var start = new ProcessStartInfo(fileName, arguments)
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        // The outer `dotnet test` sets MSBuild variables that would leak into a nested build.
+        foreach (var name in new[] { "MSBuildExtensionsPath", "MSBUILD_EXE_PATH", "MSBuildSDKsPath", "MSBuildLoadMicrosoftTargetsReadOnly" })
+            start.Environment.Remove(name);
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        if (environment is not null)
+        {
+            foreach (var (key, value) in environment)
+                start.Environment[key] = value;
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {fileName}.");
+        var output = new System.Text.StringBuilder();
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        if (!process.WaitForExit(timeout))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"'{fileName} {arguments}' did not finish within {timeout}.\n{output}");
+        }
+
+        process.WaitForExit();
+        lock (output)
+            return (process.ExitCode, output.ToString());
+    }
+
+    private static string Metadata(string key) =>
+        typeof(TestEnvironment).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+            .FirstOrDefault(a => a.Key == key)?.Value
+        ?? throw new InvalidOperationException($"The test assembly lacks metadata '{key}'.");
+}

@@ -1,0 +1,79 @@
+using Ocr.MLNet.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Ocr.MLNet.Tests;
+
+[TestFixture]
+public sealed class TorchSharpTests
+{
+    [OneTimeSetUp]
+    public void LoadBackend() => TorchBackend.EnsureLoaded();
+
+    [Test]
+    public void Forward_and_backward_run_on_the_cpu_and_an_adam_step_lowers_the_loss()
+    {
+        random.manual_seed(7);
+        using var network = new CharacterCnnNetwork(classCount: 10);
+        using var images = rand(16, 1, 32, 32);
+        using var labels = randint(0, 10, [16], dtype: int64);
+        using var optimizer = optim.Adam(network.parameters(), lr: 1e-3);
+        network.train();
+
+        using var logits = network.forward(images);
+        Assert.That(logits.shape, Is.EqualTo(new long[] { 16, 10 }));
+        Assert.That(logits.device_type, Is.EqualTo(DeviceType.CPU));
+
+        using var loss = nn.functional.cross_entropy(logits, labels);
+        double before = loss.item<float>();
+        loss.backward();
+
+        foreach (var (name, parameter) in network.named_parameters())
+        {
+            using var grad = parameter.grad ?? throw new AssertionException($"{name} has no gradient");
+            Assert.That(grad.isfinite().all().item<bool>(), Is.True, $"{name} has a non-finite gradient");
+        }
+
+        using var firstConvGrad = network.named_parameters().First(p => p.name.EndsWith("conv.weight", StringComparison.Ordinal)).parameter.grad!;
+        Assert.That(firstConvGrad.abs().sum().item<float>(), Is.GreaterThan(0f), "the first convolution got no gradient");
+
+        // Fit the same batch for a few steps in eval mode (no dropout): the loss must fall.
+        network.eval();
+        double after = before;
+        for (int step = 0; step < 20; step++)
+        {
+            using var scope = NewDisposeScope();
+            optimizer.zero_grad();
+            var stepLoss = nn.functional.cross_entropy(network.forward(images), labels);
+            stepLoss.backward();
+            optimizer.step();
+            after = stepLoss.item<float>();
+        }
+
+        Assert.That(after, Is.LessThan(before * 0.5), $"loss went from {before} to {after}");
+    }
+
+    [Test]
+    public void The_same_seed_gives_the_same_initial_weights()
+    {
+        random.manual_seed(123);
+        using var first = new CharacterCnnNetwork();
+        random.manual_seed(123);
+        using var second = new CharacterCnnNetwork();
+        foreach (var ((name, a), (_, b)) in first.named_parameters().Zip(second.named_parameters()))
+            Assert.That(a.allclose(b, rtol: 0, atol: 0), Is.True, $"{name} differs");
+    }
+
+    [Test]
+    public void Softmax_of_the_output_is_a_probability_distribution()
+    {
+        random.manual_seed(1);
+        using var network = new CharacterCnnNetwork();
+        network.eval();
+        using var noGrad = no_grad();
+        using var probabilities = nn.functional.softmax(network.forward(rand(4, 1, 32, 32)), 1);
+        using var sums = probabilities.sum(1);
+        Assert.That(sums.allclose(ones(4), rtol: 1e-5, atol: 1e-5), Is.True);
+        Assert.That(probabilities.shape, Is.EqualTo(new long[] { 4, CharacterCnnNetwork.DefaultClassCount }));
+    }
+}
