@@ -46,17 +46,19 @@ public sealed class ModelSummary
     {
         var culture = CultureInfo.InvariantCulture;
         var text = new StringBuilder();
-        string rule = new('_', 72);
+        int nameWidth = Math.Max(20, Layers.Max(l => l.Name.Length + l.Kind.Length + 3) + 2);
+        int width = nameWidth + 20 + 12;
+        string rule = new('_', width);
         text.AppendLine(rule);
-        text.AppendLine($"{"Layer (type)",-40}{"Output Shape",-18}{"Param #",14}");
-        text.AppendLine(new string('=', 72));
+        text.AppendLine($"{"Layer (type)".PadRight(nameWidth)}{"Output Shape",-20}{"Param #",12}");
+        text.AppendLine(new string('=', width));
         foreach (var layer in Layers)
         {
             string shape = "(None, " + string.Join(", ", layer.OutputShape) + ")";
-            text.AppendLine($"{$"{layer.Name} ({layer.Kind})",-40}{shape,-18}{layer.Parameters.ToString("N0", culture),14}");
+            text.AppendLine($"{$"{layer.Name} ({layer.Kind})".PadRight(nameWidth)}{shape,-20}{layer.Parameters.ToString("N0", culture),12}");
         }
 
-        text.AppendLine(new string('=', 72));
+        text.AppendLine(new string('=', width));
         text.AppendLine(culture, $"Total params: {TotalParameters:N0}");
         text.AppendLine(culture, $"Trainable params: {TrainableParameters:N0}");
         text.AppendLine(culture, $"Non-trainable params: {NonTrainableParameters:N0}");

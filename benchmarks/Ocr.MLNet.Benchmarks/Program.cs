@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(Ocr.MLNet.Benchmarks.ForwardBenchmarks).Assembly).Run(args);
