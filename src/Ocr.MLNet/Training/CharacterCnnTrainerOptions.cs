@@ -1,0 +1,193 @@
+using System.Globalization;
+using Ocr.MLNet.Models;
+
+namespace Ocr.MLNet.Training;
+
+public sealed partial class CharacterCnnTrainer
+{
+    /// <summary>Default number of epochs.</summary>
+    public const int DefaultEpochs = 10;
+
+    /// <summary>Default mini-batch size.</summary>
+    public const int DefaultBatchSize = 128;
+
+    /// <summary>Default initial learning rate (Keras' Adam default).</summary>
+    public const double DefaultLearningRate = 1e-3;
+
+    /// <summary>Default fraction of the training data held out for validation.</summary>
+    public const double DefaultValidationFraction = 0.1;
+
+    /// <summary>Default seed for weights, shuffling, dropout and the validation split.</summary>
+    public const int DefaultSeed = 1;
+
+    /// <summary>Default label column name.</summary>
+    public const string DefaultLabelColumnName = "Label";
+
+    /// <summary>Default pixel (feature) column name.</summary>
+    public const string DefaultFeatureColumnName = "Pixels";
+
+    /// <summary>
+    /// Everything <see cref="CharacterCnnTrainer"/> can be told, with the defaults Keras' <c>fit</c> and
+    /// the seed use. Invalid values are all reported together when the trainer is created.
+    /// </summary>
+    public sealed class Options
+    {
+        /// <summary>The label column: string (the class name, e.g. "A") or key type.</summary>
+        public string LabelColumnName { get; set; } = DefaultLabelColumnName;
+
+        /// <summary>
+        /// The image column: a vector of 1,024 <see cref="float"/> (1×32×32, row-major, ink bright on dark, usually in [0, 1]),
+        /// or a 32×32 ML.NET image column (its grey levels are scaled to [0, 1]).
+        /// </summary>
+        public string FeatureColumnName { get; set; } = DefaultFeatureColumnName;
+
+        /// <summary>Passes over the training data.</summary>
+        public int Epochs { get; set; } = DefaultEpochs;
+
+        /// <summary>Images per mini-batch.</summary>
+        public int BatchSize { get; set; } = DefaultBatchSize;
+
+        /// <summary>Initial learning rate.</summary>
+        public double LearningRate { get; set; } = DefaultLearningRate;
+
+        /// <summary>How the learning rate changes over epochs.</summary>
+        public LearningRateSchedule LearningRateSchedule { get; set; } = LearningRateSchedule.Constant;
+
+        /// <summary>Factor applied by the step, exponential and plateau schedules, in (0, 1).</summary>
+        public double LearningRateDecay { get; set; } = 0.1;
+
+        /// <summary>Epochs between decays of <see cref="LearningRateSchedule.StepDecay"/>.</summary>
+        public int LearningRateStepEpochs { get; set; } = 10;
+
+        /// <summary>Epochs without improvement of <see cref="LearningRateMonitor"/> before <see cref="LearningRateSchedule.ReduceOnPlateau"/> decays.</summary>
+        public int LearningRatePlateauPatience { get; set; } = 2;
+
+        /// <summary>The metric <see cref="LearningRateSchedule.ReduceOnPlateau"/> watches.</summary>
+        public TrainingMetric LearningRateMonitor { get; set; } = TrainingMetric.ValidationLoss;
+
+        /// <summary>Floor of the cosine and plateau schedules.</summary>
+        public double MinimumLearningRate { get; set; }
+
+        /// <summary>The optimizer.</summary>
+        public OptimizerKind Optimizer { get; set; } = OptimizerKind.Adam;
+
+        /// <summary>Momentum of <see cref="OptimizerKind.Sgd"/>, in [0, 1).</summary>
+        public double Momentum { get; set; } = 0.9;
+
+        /// <summary>L2 weight decay added by the optimizer (0 = none).</summary>
+        public double WeightDecay { get; set; }
+
+        /// <summary>Rate of the network's three dropout layers, in [0, 1).</summary>
+        public double DropoutRate { get; set; } = CharacterCnnNetwork.DefaultDropoutRate;
+
+        /// <summary>
+        /// Fraction of the training data held out (seeded shuffle) to validate on after every epoch, in [0, 1).
+        /// Ignored when <see cref="ValidationData"/> is set; 0 trains on everything without validation.
+        /// </summary>
+        public double ValidationFraction { get; set; } = DefaultValidationFraction;
+
+        /// <summary>Separate validation data with the same columns; when set, all of the training data is trained on.</summary>
+        public IDataView? ValidationData { get; set; }
+
+        /// <summary>Epochs without improvement of <see cref="EarlyStoppingMonitor"/> before training stops; null turns early stopping off.</summary>
+        public int? EarlyStoppingPatience { get; set; }
+
+        /// <summary>The metric early stopping watches.</summary>
+        public TrainingMetric EarlyStoppingMonitor { get; set; } = TrainingMetric.ValidationLoss;
+
+        /// <summary>The smallest change of the monitored metric that counts as an improvement.</summary>
+        public double EarlyStoppingMinDelta { get; set; }
+
+        /// <summary>With early stopping on, end with the weights of the best epoch rather than the last.</summary>
+        public bool RestoreBestWeights { get; set; } = true;
+
+        /// <summary>Seed for weights, validation split, shuffling and dropout: the same seed on the CPU gives the same weights.</summary>
+        public int Seed { get; set; } = DefaultSeed;
+
+        /// <summary>Where to train.</summary>
+        public TrainingDevice Device { get; set; } = TrainingDevice.Auto;
+
+        /// <summary>CPU threads libtorch may use; null keeps libtorch's choice (one per core).</summary>
+        public int? NumberOfThreads { get; set; }
+
+        /// <summary>
+        /// Directory for a checkpoint written after every epoch. When it already holds a checkpoint of a
+        /// run with the same classes, training resumes after that checkpoint's epoch.
+        /// </summary>
+        public string? CheckpointDirectory { get; set; }
+
+        /// <summary>Directory for TensorBoard event files (<c>train/</c> and <c>validation/</c>, as Keras' TensorBoard callback writes them).</summary>
+        public string? LogDirectory { get; set; }
+
+        /// <summary>Receives progress while training: batches, finished epochs, export.</summary>
+        public IProgress<TrainingProgress>? Progress { get; set; }
+
+        /// <summary>Cancels training between batches; the last checkpoint stays readable.</summary>
+        public CancellationToken CancellationToken { get; set; }
+
+        /// <summary>Checks every value and throws one <see cref="ArgumentException"/> that lists all invalid ones.</summary>
+        public void Validate()
+        {
+            var problems = new List<string>();
+            void Check(bool valid, string name, object? value, string rule)
+            {
+                if (!valid)
+                    problems.Add($"{name} = {Format(value)} ({rule})");
+            }
+
+            Check(!string.IsNullOrWhiteSpace(LabelColumnName), nameof(LabelColumnName), LabelColumnName, "a column name is required");
+            Check(!string.IsNullOrWhiteSpace(FeatureColumnName), nameof(FeatureColumnName), FeatureColumnName, "a column name is required");
+            Check(Epochs >= 1, nameof(Epochs), Epochs, "must be at least 1");
+            Check(BatchSize >= 1, nameof(BatchSize), BatchSize, "must be at least 1");
+            Check(double.IsFinite(LearningRate) && LearningRate > 0, nameof(LearningRate), LearningRate, "must be a positive number");
+            Check(Enum.IsDefined(LearningRateSchedule), nameof(LearningRateSchedule), LearningRateSchedule, "unknown schedule");
+            bool decays = LearningRateSchedule is LearningRateSchedule.StepDecay or LearningRateSchedule.ExponentialDecay or LearningRateSchedule.ReduceOnPlateau;
+            Check(!decays || (LearningRateDecay > 0 && LearningRateDecay < 1), nameof(LearningRateDecay), LearningRateDecay, "must be in (0, 1)");
+            Check(LearningRateStepEpochs >= 1, nameof(LearningRateStepEpochs), LearningRateStepEpochs, "must be at least 1");
+            Check(LearningRatePlateauPatience >= 0, nameof(LearningRatePlateauPatience), LearningRatePlateauPatience, "must be 0 or more");
+            Check(Enum.IsDefined(LearningRateMonitor), nameof(LearningRateMonitor), LearningRateMonitor, "unknown metric");
+            Check(double.IsFinite(MinimumLearningRate) && MinimumLearningRate >= 0 && MinimumLearningRate <= LearningRate,
+                nameof(MinimumLearningRate), MinimumLearningRate, "must be in [0, LearningRate]");
+            Check(Enum.IsDefined(Optimizer), nameof(Optimizer), Optimizer, "unknown optimizer");
+            Check(Momentum >= 0 && Momentum < 1, nameof(Momentum), Momentum, "must be in [0, 1)");
+            Check(double.IsFinite(WeightDecay) && WeightDecay >= 0, nameof(WeightDecay), WeightDecay, "must be 0 or more");
+            Check(DropoutRate >= 0 && DropoutRate < 1, nameof(DropoutRate), DropoutRate, "must be in [0, 1)");
+            Check(ValidationFraction >= 0 && ValidationFraction < 1, nameof(ValidationFraction), ValidationFraction, "must be in [0, 1)");
+            Check(EarlyStoppingPatience is null or >= 0, nameof(EarlyStoppingPatience), EarlyStoppingPatience, "must be 0 or more, or null to turn early stopping off");
+            Check(Enum.IsDefined(EarlyStoppingMonitor), nameof(EarlyStoppingMonitor), EarlyStoppingMonitor, "unknown metric");
+            Check(double.IsFinite(EarlyStoppingMinDelta) && EarlyStoppingMinDelta >= 0, nameof(EarlyStoppingMinDelta), EarlyStoppingMinDelta, "must be 0 or more");
+            Check(Enum.IsDefined(Device), nameof(Device), Device, "unknown device");
+            Check(NumberOfThreads is null or >= 1, nameof(NumberOfThreads), NumberOfThreads, "must be at least 1, or null for libtorch's default");
+
+            bool validates = ValidationData is not null || ValidationFraction > 0;
+            bool earlyStopsOnValidation = EarlyStoppingPatience is not null && IsValidationMetric(EarlyStoppingMonitor);
+            Check(validates || !earlyStopsOnValidation, nameof(EarlyStoppingMonitor), EarlyStoppingMonitor,
+                "watches validation data, but ValidationFraction is 0 and ValidationData is null");
+            bool plateauOnValidation = LearningRateSchedule == LearningRateSchedule.ReduceOnPlateau && IsValidationMetric(LearningRateMonitor);
+            Check(validates || !plateauOnValidation, nameof(LearningRateMonitor), LearningRateMonitor,
+                "watches validation data, but ValidationFraction is 0 and ValidationData is null");
+
+            if (problems.Count > 0)
+            {
+                throw new ArgumentException(
+                    $"Invalid {nameof(CharacterCnnTrainer)} options: {string.Join("; ", problems)}. Correct these values and create the trainer again.");
+            }
+        }
+
+        internal bool HasValidation => ValidationData is not null || ValidationFraction > 0;
+
+        internal static bool IsValidationMetric(TrainingMetric metric) =>
+            metric is TrainingMetric.ValidationLoss or TrainingMetric.ValidationAccuracy;
+
+        internal static bool LowerIsBetter(TrainingMetric metric) =>
+            metric is TrainingMetric.ValidationLoss or TrainingMetric.TrainingLoss;
+
+        private static string Format(object? value) => value switch
+        {
+            null => "null",
+            string s => $"'{s}'",
+            IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+            _ => value.ToString() ?? "",
+        };
+    }
+}

@@ -1,0 +1,305 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Transforms.Image;
+using Ocr.MLNet.Models;
+
+namespace Ocr.MLNet.Training;
+
+/// <summary>How the trainer's image column is typed.</summary>
+internal enum ImageColumnKind
+{
+    /// <summary>A vector of 1,024 floats.</summary>
+    Pixels,
+
+    /// <summary>An ML.NET image (<see cref="MLImage"/>) of 32×32.</summary>
+    Image,
+}
+
+/// <summary>A labelled image set held compactly: one float array for all pixels, one int array for labels.</summary>
+internal sealed class LabeledImages
+{
+    public const int PixelsPerImage = CharacterCnnNetwork.InputSize * CharacterCnnNetwork.InputSize;
+
+    public LabeledImages(float[] pixels, int[] labels, IReadOnlyList<string> classNames)
+    {
+        Pixels = pixels;
+        Labels = labels;
+        ClassNames = classNames;
+    }
+
+    /// <summary>Row-major N×1024 pixels.</summary>
+    public float[] Pixels { get; }
+
+    /// <summary>Class index (into <see cref="ClassNames"/>) per row.</summary>
+    public int[] Labels { get; }
+
+    public IReadOnlyList<string> ClassNames { get; }
+
+    public int Count => Labels.Length;
+
+    /// <summary>Splits off a seeded random <paramref name="fraction"/> of the rows (at least one when the fraction is positive).</summary>
+    public (LabeledImages Train, LabeledImages Validation) Split(double fraction, int seed)
+    {
+        int validationCount = (int)Math.Round(Count * fraction);
+        validationCount = Math.Clamp(validationCount, 1, Count - 1);
+        var order = Enumerable.Range(0, Count).ToArray();
+        new Random(seed).Shuffle(order);
+        var validationRows = order.AsSpan(0, validationCount).ToArray();
+        var trainRows = order.AsSpan(validationCount).ToArray();
+        Array.Sort(validationRows);
+        Array.Sort(trainRows);
+        return (Take(trainRows), Take(validationRows));
+    }
+
+    private LabeledImages Take(int[] rows)
+    {
+        var pixels = new float[rows.Length * PixelsPerImage];
+        var labels = new int[rows.Length];
+        for (int i = 0; i < rows.Length; i++)
+        {
+            Pixels.AsSpan(rows[i] * PixelsPerImage, PixelsPerImage).CopyTo(pixels.AsSpan(i * PixelsPerImage));
+            labels[i] = Labels[rows[i]];
+        }
+
+        return new LabeledImages(pixels, labels, ClassNames);
+    }
+}
+
+/// <summary>Checks the trainer's columns and reads an <see cref="IDataView"/> into <see cref="LabeledImages"/>.</summary>
+internal static class LabeledImagesReader
+{
+    /// <summary>Name of the pixel column the trainer adds in front of the network when it is given an image column.</summary>
+    public const string ExtractedPixelsColumnName = "__OcrMLNetPixels";
+
+    /// <summary>Checks a schema shape the way ML.NET's trainers do, with ML.NET's wording.</summary>
+    public static ImageColumnKind CheckSchema(SchemaShape schema, string labelColumn, string featureColumn)
+    {
+        if (MLNetInterop.FindColumn(schema, labelColumn) is not { } label)
+            throw new ArgumentOutOfRangeException(nameof(schema), $"Could not find label column '{labelColumn}'. Name the column that holds the class with {nameof(CharacterCnnTrainer.Options.LabelColumnName)}.");
+        bool labelOk = label.Kind == SchemaShape.Column.VectorKind.Scalar
+            && (label.ItemType is TextDataViewType || label.IsKey);
+        if (!labelOk)
+        {
+            throw new ArgumentOutOfRangeException(nameof(schema),
+                $"Schema mismatch for label column '{labelColumn}': expected String or Key, got {Describe(label)}. "
+                + "Convert the labels to text or map them with mlContext.Transforms.Conversion.MapValueToKey.");
+        }
+
+        if (MLNetInterop.FindColumn(schema, featureColumn) is not { } feature)
+            throw new ArgumentOutOfRangeException(nameof(schema), $"Could not find feature column '{featureColumn}'. Name the pixel or image column with {nameof(CharacterCnnTrainer.Options.FeatureColumnName)}.");
+        if (feature.ItemType is ImageDataViewType && feature.Kind == SchemaShape.Column.VectorKind.Scalar)
+            return ImageColumnKind.Image;
+        if (feature.ItemType == NumberDataViewType.Single && feature.Kind != SchemaShape.Column.VectorKind.Scalar)
+            return ImageColumnKind.Pixels;
+        throw new ArgumentOutOfRangeException(nameof(schema),
+            $"Schema mismatch for feature column '{featureColumn}': expected Vector<Single, 1024> (1×32×32) or a 32×32 Image, got {Describe(feature)}. "
+            + "Produce grey-scale pixels with ResizeImages(32×32) → ConvertToGrayscale → ExtractPixels, or use an Ocr.MLNet loader.");
+    }
+
+    /// <summary>
+    /// Checks the full schema (sizes included) and reads every row. <paramref name="classNames"/> is the class set to
+    /// map labels to, or null to collect it from the data (string labels sorted ordinally, key labels in key order);
+    /// <paramref name="role"/> ("training" or "validation") names the data in messages.
+    /// </summary>
+    public static LabeledImages Read(MLContext mlContext, IDataView data, string labelColumn, string featureColumn,
+        IReadOnlyList<string>? classNames, string role, CancellationToken cancellationToken)
+    {
+        var kind = CheckSchema(MLNetInterop.ToShape(data.Schema), labelColumn, featureColumn);
+        string pixelColumn = featureColumn;
+        if (kind == ImageColumnKind.Image)
+        {
+            CheckImageSize(data.Schema[featureColumn], featureColumn);
+            data = CreatePixelExtractor(mlContext, featureColumn).Fit(data).Transform(data);
+            pixelColumn = ExtractedPixelsColumnName;
+        }
+        else
+        {
+            var type = (VectorDataViewType)data.Schema[featureColumn].Type;
+            if (type.IsKnownSize && type.Size != LabeledImages.PixelsPerImage)
+            {
+                throw new ArgumentOutOfRangeException(nameof(data),
+                    $"Schema mismatch for feature column '{featureColumn}': expected Vector<Single, {LabeledImages.PixelsPerImage}> (1×32×32), got Vector<Single, {type.Size}>. "
+                    + "Resize the images to 32×32 (ResizeImages) before extracting pixels, or use an Ocr.MLNet loader.");
+            }
+        }
+
+        var labelColumnInfo = data.Schema[labelColumn];
+        var keyNames = labelColumnInfo.Type is KeyDataViewType ? KeyNames(labelColumnInfo) : null;
+        var pixels = new List<float[]>();
+        var rawLabels = new List<string>();
+        var pixelBuffer = new float[LabeledImages.PixelsPerImage];
+
+        const int chunk = 4096;
+        float[]? current = null;
+        int inChunk = chunk;
+        long row = 0;
+        using (var cursor = data.GetRowCursor([labelColumnInfo, data.Schema[pixelColumn]]))
+        {
+            var getPixels = cursor.GetGetter<VBuffer<float>>(data.Schema[pixelColumn]);
+            Func<string?> getLabel = CreateLabelGetter(cursor, labelColumnInfo, keyNames);
+            var vector = default(VBuffer<float>);
+            while (cursor.MoveNext())
+            {
+                if ((row & 1023) == 0)
+                    cancellationToken.ThrowIfCancellationRequested();
+                string? label = getLabel();
+                if (string.IsNullOrEmpty(label))
+                {
+                    throw new InvalidDataException(
+                        $"The {role} data has a missing or empty value in label column '{labelColumn}' at row {row}. Every row needs a class: remove or fix that row.");
+                }
+
+                getPixels(ref vector);
+                if (vector.Length != LabeledImages.PixelsPerImage)
+                {
+                    throw new InvalidDataException(
+                        $"The {role} data's feature column '{featureColumn}' has {vector.Length} values at row {row}; expected {LabeledImages.PixelsPerImage} (1×32×32). Resize the image to 32×32.");
+                }
+
+                vector.CopyTo(pixelBuffer);
+                int bad = Array.FindIndex(pixelBuffer, v => !float.IsFinite(v));
+                if (bad >= 0)
+                {
+                    throw new InvalidDataException(
+                        $"The {role} data's feature column '{featureColumn}' has the non-finite value {pixelBuffer[bad]} at row {row}, pixel {bad}. Pixels must be finite numbers (usually in [0, 1]); fix or drop that image.");
+                }
+
+                if (inChunk == chunk)
+                {
+                    current = new float[chunk * LabeledImages.PixelsPerImage];
+                    pixels.Add(current);
+                    inChunk = 0;
+                }
+
+                pixelBuffer.CopyTo(current!.AsSpan(inChunk * LabeledImages.PixelsPerImage));
+                inChunk++;
+                rawLabels.Add(label);
+                row++;
+            }
+        }
+
+        if (row == 0)
+            throw new InvalidDataException($"The {role} data has no rows. Give the trainer at least two classes of labelled images.");
+        if (row * LabeledImages.PixelsPerImage > Array.MaxLength)
+            throw new InvalidDataException($"The {role} data has {row} rows; at most {Array.MaxLength / LabeledImages.PixelsPerImage} fit in one training set.");
+
+        var names = classNames ?? (keyNames ?? rawLabels.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray());
+        if (classNames is null)
+        {
+            var present = rawLabels.Distinct(StringComparer.Ordinal).Count();
+            if (present < 2)
+            {
+                throw new InvalidDataException(
+                    $"The {role} data has only one class ('{rawLabels[0]}') in label column '{labelColumn}'. A classifier needs at least two classes: add images of other characters.");
+            }
+        }
+
+        var index = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < names.Count; i++)
+            index.TryAdd(names[i], i);
+
+        var labels = new int[row];
+        for (int i = 0; i < labels.Length; i++)
+        {
+            if (!index.TryGetValue(rawLabels[i], out labels[i]))
+            {
+                throw new InvalidDataException(
+                    $"The {role} data has label '{rawLabels[i]}' at row {i}, which the training data does not have (classes: {string.Join(" ", names.Take(64))}). "
+                    + "Validate on the same classes you train on.");
+            }
+        }
+
+        var all = new float[row * LabeledImages.PixelsPerImage];
+        long offset = 0;
+        foreach (var block in pixels)
+        {
+            int length = (int)Math.Min(block.Length, all.Length - offset);
+            block.AsSpan(0, length).CopyTo(all.AsSpan((int)offset));
+            offset += length;
+        }
+
+        return new LabeledImages(all, labels, names.ToArray());
+    }
+
+    /// <summary>The ML.NET transform that turns a 32×32 image column into the network's 1,024 grey levels in [0, 1].</summary>
+    public static IEstimator<ITransformer> CreatePixelExtractor(MLContext mlContext, string imageColumn) =>
+        mlContext.Transforms.ConvertToGrayscale(ExtractedPixelsColumnName, imageColumn)
+            .Append(mlContext.Transforms.ExtractPixels(ExtractedPixelsColumnName, ExtractedPixelsColumnName,
+                colorsToExtract: ImagePixelExtractingEstimator.ColorBits.Red, scaleImage: 1f / 255f));
+
+    private static void CheckImageSize(DataViewSchema.Column column, string name)
+    {
+        var type = (ImageDataViewType)column.Type;
+        if (type.Height != CharacterCnnNetwork.InputSize || type.Width != CharacterCnnNetwork.InputSize)
+        {
+            string size = type.Height == 0 ? "an image of unknown size" : $"a {type.Width}×{type.Height} image";
+            throw new ArgumentOutOfRangeException(nameof(column),
+                $"Schema mismatch for feature column '{name}': expected a 32×32 Image, got {size}. Add mlContext.Transforms.ResizeImages(..., imageWidth: 32, imageHeight: 32) before the trainer.");
+        }
+    }
+
+    private static string[]? KeyNames(DataViewSchema.Column column)
+    {
+        var keyType = (KeyDataViewType)column.Type;
+        if (keyType.Count > int.MaxValue)
+            throw new ArgumentOutOfRangeException(nameof(column), $"Label column '{column.Name}' has a key type with {keyType.Count} values; that is too many classes.");
+        int count = (int)keyType.Count;
+        var annotation = column.Annotations.Schema.GetColumnOrNull("KeyValues");
+        if (annotation is { Type: VectorDataViewType { ItemType: TextDataViewType } })
+        {
+            var values = default(VBuffer<ReadOnlyMemory<char>>);
+            column.GetKeyValues(ref values);
+            return values.DenseValues().Select(v => v.ToString()).ToArray();
+        }
+
+        return Enumerable.Range(1, count).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+    }
+
+    private static Func<string?> CreateLabelGetter(DataViewRowCursor cursor, DataViewSchema.Column column, string[]? keyNames)
+    {
+        if (column.Type is TextDataViewType)
+        {
+            var getter = cursor.GetGetter<ReadOnlyMemory<char>>(column);
+            var value = default(ReadOnlyMemory<char>);
+            return () =>
+            {
+                getter(ref value);
+                return value.ToString();
+            };
+        }
+
+        var keyType = (KeyDataViewType)column.Type;
+        var names = keyNames!;
+        Func<ulong> raw = keyType.RawType == typeof(uint) ? Wrap<uint>(cursor, column, v => v)
+            : keyType.RawType == typeof(ushort) ? Wrap<ushort>(cursor, column, v => v)
+            : keyType.RawType == typeof(byte) ? Wrap<byte>(cursor, column, v => v)
+            : Wrap<ulong>(cursor, column, v => v);
+        return () =>
+        {
+            ulong key = raw();
+            return key == 0 || key > (ulong)names.Length ? null : names[key - 1];
+        };
+    }
+
+    private static Func<ulong> Wrap<T>(DataViewRowCursor cursor, DataViewSchema.Column column, Func<T, ulong> widen)
+        where T : struct
+    {
+        var getter = cursor.GetGetter<T>(column);
+        var value = default(T);
+        return () =>
+        {
+            getter(ref value);
+            return widen(value);
+        };
+    }
+
+    private static string Describe(SchemaShape.Column column)
+    {
+        string item = column.IsKey ? "Key" : column.ItemType?.ToString() ?? "unknown";
+        return column.Kind switch
+        {
+            SchemaShape.Column.VectorKind.Scalar => item,
+            _ => $"Vector<{item}>",
+        };
+    }
+}

@@ -1,0 +1,293 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Ocr.MLNet.Training;
+
+namespace Ocr.MLNet.Tests;
+
+public sealed class GlyphPrediction
+{
+    public float[] Score { get; set; } = [];
+
+    public string PredictedLabel { get; set; } = "";
+}
+
+[TestFixture]
+public sealed class CharacterCnnTrainerTests
+{
+    private string directory = "";
+
+    [SetUp]
+    public void CreateDirectory() => directory = TestEnvironment.CreateTemporaryDirectory("ocr-mlnet-trainer");
+
+    [TearDown]
+    public void DeleteDirectory() => Directory.Delete(directory, recursive: true);
+
+    private static CharacterCnnTrainer.Options SmallRun(int epochs = 4) => new()
+    {
+        Epochs = epochs,
+        BatchSize = 32,
+        LearningRate = 3e-3,
+        ValidationFraction = 0.25,
+        Seed = 11,
+        Device = TrainingDevice.Cpu,
+    };
+
+    [Test]
+    public void Training_learns_well_above_chance_and_the_model_predicts_string_labels()
+    {
+        var mlContext = new MLContext(seed: 1);
+        var data = SyntheticGlyphs.Load(mlContext, perClass: 60, seed: 1);
+        var messages = new List<string>();
+        mlContext.Log += (_, e) => { lock (messages) messages.Add(e.RawMessage); };
+        var reports = new List<TrainingProgress>();
+        var options = SmallRun();
+        options.Progress = new SynchronousProgress<TrainingProgress>(reports.Add);
+
+        var model = mlContext.MulticlassClassification.Trainers.CharacterCnn(options).Fit(data);
+
+        var history = model.History;
+        Assert.That(history.Epochs, Has.Count.EqualTo(4));
+        var last = history.Epochs[^1];
+        TestContext.Out.WriteLine(string.Join("\n", history.Epochs.Select(e => e.ToString())));
+        Assert.That(last.ValidationAccuracy, Is.GreaterThan(0.8), "4 classes: chance is 0.25");
+        Assert.That(last.TrainingLoss, Is.LessThan(history.Epochs[0].TrainingLoss));
+        Assert.That(model.ClassNames, Is.EqualTo(new[] { "-", "/", "O", "|" }), "string labels in ordinal order");
+
+        Assert.That(reports.Count(r => r.Phase == TrainingPhase.EpochCompleted), Is.EqualTo(4));
+        Assert.That(reports.Any(r => r.Phase == TrainingPhase.Training && r.Batch > 0), Is.True);
+        Assert.That(reports[^1].Phase, Is.EqualTo(TrainingPhase.Exporting));
+        Assert.That(messages, Has.Some.StartsWith("Epoch 4: loss"), "per-epoch lines reach mlContext.Log");
+
+        var engine = mlContext.Model.CreatePredictionEngine<GlyphRow, GlyphPrediction>(model);
+        var test = SyntheticGlyphs.Make(perClass: 10, seed: 99);
+        int correct = test.Count(row => engine.Predict(row).PredictedLabel == row.Label);
+        Assert.That(correct / (double)test.Count, Is.GreaterThan(0.8));
+        var one = engine.Predict(test[0]);
+        Assert.That(one.Score, Has.Length.EqualTo(4));
+        Assert.That(one.Score.Sum(), Is.EqualTo(1f).Within(1e-4));
+        Assert.That(one.PredictedLabel, Is.EqualTo(model.ClassNames[Array.IndexOf(one.Score, one.Score.Max())]));
+    }
+
+    [Test]
+    public void The_same_seed_gives_the_same_model()
+    {
+        var mlContext = new MLContext();
+        var data = SyntheticGlyphs.Load(mlContext, perClass: 20, seed: 2);
+        var first = mlContext.MulticlassClassification.Trainers.CharacterCnn(SmallRun(2)).Fit(data);
+        var second = mlContext.MulticlassClassification.Trainers.CharacterCnn(SmallRun(2)).Fit(data);
+        Assert.That(second.History.Epochs.Select(e => e.TrainingLoss), Is.EqualTo(first.History.Epochs.Select(e => e.TrainingLoss)));
+        Assert.That(second.OnnxModel.ToArray(), Is.EqualTo(first.OnnxModel.ToArray()));
+    }
+
+    [Test]
+    public void A_resumed_run_ends_with_the_weights_of_an_uninterrupted_one()
+    {
+        var mlContext = new MLContext();
+        var data = SyntheticGlyphs.Load(mlContext, perClass: 20, seed: 3);
+        var straight = mlContext.MulticlassClassification.Trainers.CharacterCnn(SmallRun(3)).Fit(data);
+
+        string checkpoints = Path.Combine(directory, "checkpoints");
+        var firstPart = SmallRun(1);
+        firstPart.CheckpointDirectory = checkpoints;
+        mlContext.MulticlassClassification.Trainers.CharacterCnn(firstPart).Fit(data);
+        var rest = SmallRun(3);
+        rest.CheckpointDirectory = checkpoints;
+        var resumed = mlContext.MulticlassClassification.Trainers.CharacterCnn(rest).Fit(data);
+
+        Assert.That(resumed.History.ResumedAfterEpoch, Is.EqualTo(1));
+        Assert.That(resumed.History.Epochs, Has.Count.EqualTo(3));
+        Assert.That(resumed.History.Epochs.Select(e => e.TrainingLoss), Is.EqualTo(straight.History.Epochs.Select(e => e.TrainingLoss)));
+        Assert.That(resumed.OnnxModel.ToArray(), Is.EqualTo(straight.OnnxModel.ToArray()));
+    }
+
+    [Test]
+    public void Cancelling_mid_epoch_keeps_the_last_checkpoint_and_a_rerun_resumes_from_it()
+    {
+        var mlContext = new MLContext();
+        var data = SyntheticGlyphs.Load(mlContext, perClass: 20, seed: 4);
+        string checkpoints = Path.Combine(directory, "checkpoints");
+        using var cancellation = new CancellationTokenSource();
+        var options = SmallRun(3);
+        options.CheckpointDirectory = checkpoints;
+        options.CancellationToken = cancellation.Token;
+        options.Progress = new SynchronousProgress<TrainingProgress>(p =>
+        {
+            if (p.Phase == TrainingPhase.Training && p.Epoch == 2)
+                cancellation.Cancel();
+        });
+
+        Assert.That(() => mlContext.MulticlassClassification.Trainers.CharacterCnn(options).Fit(data),
+            Throws.InstanceOf<OperationCanceledException>());
+        Assert.That(File.ReadAllText(Path.Combine(checkpoints, "checkpoint", "state.json")), Does.Contain("\"Epoch\": 1,"));
+
+        var again = SmallRun(3);
+        again.CheckpointDirectory = checkpoints;
+        var model = mlContext.MulticlassClassification.Trainers.CharacterCnn(again).Fit(data);
+        Assert.That(model.History.ResumedAfterEpoch, Is.EqualTo(1));
+        Assert.That(model.History.Epochs.Select(e => e.Epoch), Is.EqualTo(new[] { 1, 2, 3 }));
+    }
+
+    [Test]
+    public void Early_stopping_stops_and_restores_the_best_epoch()
+    {
+        var mlContext = new MLContext();
+        var data = SyntheticGlyphs.Load(mlContext, perClass: 20, seed: 5);
+        var options = SmallRun(6);
+        options.EarlyStoppingPatience = 0;
+        options.EarlyStoppingMonitor = TrainingMetric.TrainingLoss;
+        options.EarlyStoppingMinDelta = 1e6; // nothing counts as an improvement after the first epoch
+
+        var model = mlContext.MulticlassClassification.Trainers.CharacterCnn(options).Fit(data);
+
+        Assert.That(model.History.StoppedEarly, Is.True);
+        Assert.That(model.History.Epochs, Has.Count.EqualTo(2));
+        Assert.That(model.History.BestEpoch, Is.EqualTo(1));
+    }
+
+    [Test]
+    public void TensorBoard_event_files_are_written_per_split()
+    {
+        var mlContext = new MLContext();
+        var data = SyntheticGlyphs.Load(mlContext, perClass: 10, seed: 6);
+        var options = SmallRun(2);
+        options.LogDirectory = Path.Combine(directory, "logs");
+        mlContext.MulticlassClassification.Trainers.CharacterCnn(options).Fit(data);
+
+        foreach (string split in new[] { "train", "validation" })
+        {
+            var files = Directory.GetFiles(Path.Combine(options.LogDirectory, split), "events.out.tfevents.*", SearchOption.AllDirectories);
+            Assert.That(files, Is.Not.Empty, split);
+            string content = System.Text.Encoding.ASCII.GetString(File.ReadAllBytes(files[0]));
+            Assert.That(content, Does.Contain("epoch_loss").And.Contain("epoch_accuracy"), split);
+        }
+    }
+
+    [Test]
+    public void Key_labels_and_separate_validation_data_train_too()
+    {
+        var mlContext = new MLContext();
+        var keyed = mlContext.Transforms.Conversion.MapValueToKey("Label");
+        var train = SyntheticGlyphs.Load(mlContext, perClass: 30, seed: 7);
+        var mapping = keyed.Fit(train);
+        var options = SmallRun(3);
+        options.ValidationData = mapping.Transform(SyntheticGlyphs.Load(mlContext, perClass: 10, seed: 8));
+        var model = mlContext.MulticlassClassification.Trainers.CharacterCnn(options).Fit(mapping.Transform(train));
+
+        Assert.That(model.ClassNames, Is.EqualTo(SyntheticGlyphs.Classes), "key labels keep key order");
+        Assert.That(model.History.Epochs[^1].ValidationAccuracy, Is.GreaterThan(0.6));
+    }
+
+    [Test]
+    public void Invalid_options_are_all_named_in_one_message()
+    {
+        var options = new CharacterCnnTrainer.Options { Epochs = 0, BatchSize = -1, LearningRate = double.NaN, DropoutRate = 1, ValidationFraction = 0, EarlyStoppingPatience = 2 };
+        var error = Assert.Throws<ArgumentException>(() => new MLContext().MulticlassClassification.Trainers.CharacterCnn(options))!;
+        Assert.That(error.Message, Does.Contain("Epochs = 0").And.Contain("BatchSize = -1").And.Contain("LearningRate = NaN")
+            .And.Contain("DropoutRate = 1").And.Contain("EarlyStoppingMonitor = ValidationLoss"));
+    }
+
+    [Test]
+    public void A_missing_label_column_is_reported_in_ml_net_words()
+    {
+        var mlContext = new MLContext();
+        var options = SmallRun();
+        options.LabelColumnName = "Character";
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            mlContext.MulticlassClassification.Trainers.CharacterCnn(options).Fit(SyntheticGlyphs.Load(mlContext, 2, 1)))!;
+        Assert.That(error.Message, Does.StartWith("Could not find label column 'Character'"));
+    }
+
+    [Test]
+    public void A_pixel_vector_of_the_wrong_size_is_a_schema_mismatch()
+    {
+        var mlContext = new MLContext();
+        var data = mlContext.Data.LoadFromEnumerable(new[] { new SmallImage { Label = "a" }, new SmallImage { Label = "b" } });
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            mlContext.MulticlassClassification.Trainers.CharacterCnn().Fit(data))!;
+        Assert.That(error.Message, Does.StartWith("Schema mismatch for feature column 'Pixels': expected Vector<Single, 1024> (1×32×32), got Vector<Single, 784>"));
+    }
+
+    [Test]
+    public void A_numeric_label_is_a_schema_mismatch()
+    {
+        var mlContext = new MLContext();
+        var data = mlContext.Data.LoadFromEnumerable(new[] { new NumericLabel(), new NumericLabel { Label = 1 } });
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            mlContext.MulticlassClassification.Trainers.CharacterCnn().Fit(data))!;
+        Assert.That(error.Message, Does.StartWith("Schema mismatch for label column 'Label': expected String or Key, got Single"));
+    }
+
+    [Test]
+    public void Empty_data_one_class_and_non_finite_pixels_are_clear_errors()
+    {
+        var mlContext = new MLContext();
+        var trainer = mlContext.MulticlassClassification.Trainers.CharacterCnn(SmallRun(1));
+
+        Assert.That(() => trainer.Fit(mlContext.Data.LoadFromEnumerable(new List<GlyphRow>())),
+            Throws.InstanceOf<InvalidDataException>().With.Message.Contain("has no rows"));
+        Assert.That(() => trainer.Fit(SyntheticGlyphs.Load(mlContext, 5, 1, ["A"])),
+            Throws.InstanceOf<InvalidDataException>().With.Message.Contain("only one class ('A')"));
+
+        var rows = SyntheticGlyphs.Make(3, 1);
+        rows[5].Pixels[7] = float.NaN;
+        Assert.That(() => trainer.Fit(mlContext.Data.LoadFromEnumerable(rows)),
+            Throws.InstanceOf<InvalidDataException>().With.Message.Contain("non-finite value NaN at row 5, pixel 7"));
+
+        rows = SyntheticGlyphs.Make(3, 1);
+        rows[2].Label = "";
+        Assert.That(() => trainer.Fit(mlContext.Data.LoadFromEnumerable(rows)),
+            Throws.InstanceOf<InvalidDataException>().With.Message.Contain("empty value in label column 'Label' at row 2"));
+    }
+
+    [Test]
+    public void A_checkpoint_of_other_classes_is_refused_with_the_fix()
+    {
+        var mlContext = new MLContext();
+        string checkpoints = Path.Combine(directory, "checkpoints");
+        var options = SmallRun(1);
+        options.CheckpointDirectory = checkpoints;
+        mlContext.MulticlassClassification.Trainers.CharacterCnn(options).Fit(SyntheticGlyphs.Load(mlContext, 5, 1));
+
+        var other = SmallRun(2);
+        other.CheckpointDirectory = checkpoints;
+        Assert.That(() => mlContext.MulticlassClassification.Trainers.CharacterCnn(other).Fit(SyntheticGlyphs.Load(mlContext, 5, 1, ["-", "|"])),
+            Throws.InvalidOperationException.With.Message.Contain("belongs to a different run").And.Message.Contain(checkpoints));
+    }
+
+    [Test]
+    public void The_output_schema_adds_score_and_predicted_label()
+    {
+        var mlContext = new MLContext();
+        var data = SyntheticGlyphs.Load(mlContext, 2, 1);
+        var trainer = mlContext.MulticlassClassification.Trainers.CharacterCnn();
+        var shape = trainer.GetOutputSchema(MLNetInterop.ToShape(data.Schema));
+        var score = shape.Single(c => c.Name == "Score");
+        var predicted = shape.Single(c => c.Name == "PredictedLabel");
+        Assert.That(score.ItemType, Is.EqualTo(NumberDataViewType.Single));
+        Assert.That(score.Kind, Is.EqualTo(SchemaShape.Column.VectorKind.Vector));
+        Assert.That(predicted.ItemType, Is.EqualTo(TextDataViewType.Instance));
+        Assert.That(predicted.Kind, Is.EqualTo(SchemaShape.Column.VectorKind.Scalar));
+    }
+
+    private sealed class SmallImage
+    {
+        public string Label { get; set; } = "";
+
+        [VectorType(784)]
+        public float[] Pixels { get; set; } = new float[784];
+    }
+
+    private sealed class NumericLabel
+    {
+        public float Label { get; set; }
+
+        [VectorType(1024)]
+        public float[] Pixels { get; set; } = new float[1024];
+    }
+}
+
+/// <summary>An <see cref="IProgress{T}"/> that reports on the calling thread, so tests see every report in order.</summary>
+internal sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
+{
+    public void Report(T value) => report(value);
+}
