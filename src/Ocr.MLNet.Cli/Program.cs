@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Ocr.MLNet;
+using Ocr.MLNet.Cli;
 using Ocr.MLNet.Models;
 using Spectre.Console;
 using static TorchSharp.torch;
@@ -78,5 +79,8 @@ var root = new RootCommand("ocr-mlnet: handwritten-character recognition with ML
 {
     summary,
     forward,
+    TrainCommand.Create(),
+    EvaluateCommand.Create(),
+    PredictCommand.Create(),
 };
 return root.Parse(args).Invoke();

@@ -1,0 +1,69 @@
+using System.CommandLine;
+using System.Globalization;
+using Microsoft.ML.Data;
+using Spectre.Console;
+
+namespace Ocr.MLNet.Cli;
+
+/// <summary><c>ocr-mlnet evaluate</c>: accuracy and per-class accuracy of a model zip on EMNIST IDX data.</summary>
+internal static class EvaluateCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<FileInfo>("--model") { Description = "The model zip.", Required = true };
+        var data = new Option<DirectoryInfo>("--data") { Description = "Directory with EMNIST IDX files.", Required = true };
+        var split = new Option<string?>("--split") { Description = "Split part of the file names; found automatically when the directory holds one." };
+        var maxRows = new Option<int?>("--max-rows") { Description = "Use only the first N images." };
+        var command = new Command("evaluate", "Print accuracy and per-class accuracy of a model on EMNIST IDX data.") { model, data, split, maxRows };
+        command.SetAction(result => CliErrors.Guard(() =>
+            Evaluate(result.GetValue(model)!, result.GetValue(data)!, result.GetValue(split), result.GetValue(maxRows))));
+        return command;
+    }
+
+    private static int Evaluate(FileInfo modelFile, DirectoryInfo dataDirectory, string? split, int? maxRows)
+    {
+        var mlContext = new MLContext();
+        var loaded = CharacterModelFile.Load(mlContext, modelFile.FullName);
+        split ??= EmnistSplits.Detect(dataDirectory.FullName);
+        var data = mlContext.Data.LoadFromEmnist(dataDirectory.FullName, split, new Data.EmnistLoaderOptions { MaxRows = maxRows });
+        var scored = loaded.PixelScorer.Transform(data);
+
+        var totals = new Dictionary<string, (int Correct, int Count)>(StringComparer.Ordinal);
+        int correct = 0, count = 0, unknown = 0;
+        foreach (var row in mlContext.Data.CreateEnumerable<ScoredRow>(scored, reuseRowObject: true))
+        {
+            if (!loaded.ClassNames.Contains(row.Label))
+            {
+                unknown++;
+                continue;
+            }
+
+            bool hit = row.PredictedLabel == row.Label;
+            totals.TryGetValue(row.Label, out var t);
+            totals[row.Label] = (t.Correct + (hit ? 1 : 0), t.Count + 1);
+            correct += hit ? 1 : 0;
+            count++;
+        }
+
+        if (count == 0)
+            throw new InvalidDataException($"None of the {unknown} labels in '{dataDirectory.FullName}' is a class of the model ({string.Join(" ", loaded.ClassNames)}). Evaluate on data with the model's classes.");
+
+        var table = new Table().AddColumns("class", "images", "correct", "accuracy");
+        foreach (var (label, (hits, n)) in totals.OrderBy(t => t.Key, StringComparer.Ordinal))
+            table.AddRow(label, n.ToString(CultureInfo.InvariantCulture), hits.ToString(CultureInfo.InvariantCulture), (hits / (double)n).ToString("P2", CultureInfo.InvariantCulture));
+        AnsiConsole.Write(table);
+        double macro = totals.Values.Average(t => t.Correct / (double)t.Count);
+        AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"accuracy {correct / (double)count:P2} ({correct}/{count}), macro accuracy {macro:P2}, {totals.Count} classes"));
+        if (unknown > 0)
+            AnsiConsole.MarkupLineInterpolated($"[yellow]{unknown} images have labels the model does not know and were not counted.[/]");
+        return 0;
+    }
+
+    private sealed class ScoredRow
+    {
+        public string Label { get; set; } = "";
+
+        public string PredictedLabel { get; set; } = "";
+    }
+}

@@ -1,0 +1,114 @@
+using System.CommandLine;
+using System.Globalization;
+using Ocr.MLNet.Training;
+using Spectre.Console;
+
+namespace Ocr.MLNet.Cli;
+
+/// <summary><c>ocr-mlnet train</c>: trains the CNN on EMNIST IDX data and saves a model zip that reads image files.</summary>
+internal static class TrainCommand
+{
+    public static Command Create()
+    {
+        var data = new Option<DirectoryInfo>("--data") { Description = "Directory with EMNIST IDX files (images, labels, mapping).", Required = true };
+        var split = new Option<string?>("--split") { Description = "Split part of the file names (e.g. train, test, dev); found automatically when the directory holds one." };
+        var model = new Option<FileInfo>("--model") { Description = "Where to write the model zip.", Required = true };
+        var epochs = new Option<int>("--epochs") { Description = "Passes over the training data.", DefaultValueFactory = _ => CharacterCnnTrainer.DefaultEpochs };
+        var batch = new Option<int>("--batch-size") { Description = "Images per batch.", DefaultValueFactory = _ => CharacterCnnTrainer.DefaultBatchSize };
+        var learningRate = new Option<double>("--learning-rate") { Description = "Initial learning rate.", DefaultValueFactory = _ => CharacterCnnTrainer.DefaultLearningRate };
+        var schedule = new Option<LearningRateSchedule>("--schedule") { Description = "Learning-rate schedule.", DefaultValueFactory = _ => LearningRateSchedule.Constant };
+        var optimizer = new Option<OptimizerKind>("--optimizer") { Description = "Adam or Sgd.", DefaultValueFactory = _ => OptimizerKind.Adam };
+        var validation = new Option<double>("--validation-fraction") { Description = "Fraction held out for validation.", DefaultValueFactory = _ => CharacterCnnTrainer.DefaultValidationFraction };
+        var patience = new Option<int?>("--patience") { Description = "Early stopping: epochs without val_loss improvement before stopping (off when omitted)." };
+        var seed = new Option<int>("--seed") { Description = "Seed for weights, split, shuffling and dropout.", DefaultValueFactory = _ => CharacterCnnTrainer.DefaultSeed };
+        var threads = new Option<int?>("--threads") { Description = "CPU threads for libtorch (default: one per core)." };
+        var device = new Option<TrainingDevice>("--device") { Description = "Auto, Cpu or Cuda.", DefaultValueFactory = _ => TrainingDevice.Auto };
+        var checkpoints = new Option<DirectoryInfo?>("--checkpoint-dir") { Description = "Write a checkpoint every epoch here, and resume from it when present." };
+        var logs = new Option<DirectoryInfo?>("--log-dir") { Description = "Write TensorBoard event files here." };
+        var maxRows = new Option<int?>("--max-rows") { Description = "Use only the first N images (quick runs)." };
+
+        var command = new Command("train", "Train the CNN on EMNIST IDX data and save a model zip that classifies image files (white ink on black, like EMNIST).")
+        {
+            data, split, model, epochs, batch, learningRate, schedule, optimizer, validation, patience, seed, threads, device, checkpoints, logs, maxRows,
+        };
+        command.SetAction((result, cancellationToken) =>
+        {
+            var options = new CharacterCnnTrainer.Options
+            {
+                Epochs = result.GetValue(epochs),
+                BatchSize = result.GetValue(batch),
+                LearningRate = result.GetValue(learningRate),
+                LearningRateSchedule = result.GetValue(schedule),
+                Optimizer = result.GetValue(optimizer),
+                ValidationFraction = result.GetValue(validation),
+                EarlyStoppingPatience = result.GetValue(patience),
+                Seed = result.GetValue(seed),
+                NumberOfThreads = result.GetValue(threads),
+                Device = result.GetValue(device),
+                CheckpointDirectory = result.GetValue(checkpoints)?.FullName,
+                LogDirectory = result.GetValue(logs)?.FullName,
+                CancellationToken = cancellationToken,
+            };
+            return Task.FromResult(CliErrors.Guard(() => Train(result.GetValue(data)!, result.GetValue(split), result.GetValue(model)!, result.GetValue(maxRows), options)));
+        });
+        return command;
+    }
+
+    private static int Train(DirectoryInfo dataDirectory, string? split, FileInfo modelFile, int? maxRows, CharacterCnnTrainer.Options options)
+    {
+        var mlContext = new MLContext(seed: options.Seed);
+        split ??= EmnistSplits.Detect(dataDirectory.FullName);
+        var data = mlContext.Data.LoadFromEmnist(dataDirectory.FullName, split, new Data.EmnistLoaderOptions { MaxRows = maxRows });
+        AnsiConsole.MarkupLineInterpolated($"Training on EMNIST split [bold]{split}[/] in {dataDirectory.FullName}");
+
+        CharacterCnnModel? trained = null;
+        AnsiConsole.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .Start(context =>
+            {
+                var task = context.AddTask("preparing", maxValue: 1);
+                options.Progress = new ConsoleProgress(update =>
+                {
+                    switch (update.Phase)
+                    {
+                        case TrainingPhase.Training:
+                            task.Description = string.Create(CultureInfo.InvariantCulture,
+                                $"epoch {update.Epoch}/{update.Epochs} loss {update.RunningLoss:F4} acc {update.RunningAccuracy:F4}");
+                            task.MaxValue = update.Batches;
+                            task.Value = update.Batch;
+                            break;
+                        case TrainingPhase.Validating:
+                            task.Description = $"epoch {update.Epoch}/{update.Epochs} validating";
+                            break;
+                        case TrainingPhase.EpochCompleted when update.Metrics is { } m:
+                            AnsiConsole.WriteLine(Describe(m));
+                            break;
+                        case TrainingPhase.Exporting:
+                            task.Description = "exporting to ONNX";
+                            task.Value = task.MaxValue;
+                            break;
+                    }
+                });
+                var trainer = mlContext.MulticlassClassification.Trainers.CharacterCnn(options);
+                trained = trainer.Fit(data);
+            });
+
+        var (modelForFiles, inputSchema) = CharacterImagePipeline.ForImageFiles(mlContext, trained!);
+        modelFile.Directory?.Create();
+        mlContext.Model.Save(modelForFiles, inputSchema, modelFile.FullName);
+        var last = trained!.History.Epochs[^1];
+        AnsiConsole.MarkupLineInterpolated($"Saved [bold]{modelFile.FullName}[/] ({trained.ClassNames.Count} classes, {trained.History.Epochs.Count} epochs, last val_accuracy {last.ValidationAccuracy?.ToString("F4", CultureInfo.InvariantCulture) ?? "n/a"}).");
+        return 0;
+    }
+
+    internal static string Describe(EpochMetrics m) => string.Create(CultureInfo.InvariantCulture,
+        $"epoch {m.Epoch}: loss {m.TrainingLoss:F4} accuracy {m.TrainingAccuracy:F4}")
+        + (m.ValidationLoss is double vl && m.ValidationAccuracy is double va
+            ? string.Create(CultureInfo.InvariantCulture, $" val_loss {vl:F4} val_accuracy {va:F4}") : "")
+        + string.Create(CultureInfo.InvariantCulture, $" lr {m.LearningRate:G3} {m.Duration.TotalSeconds:F0}s {m.TrainingImagesPerSecond:F0} images/s");
+
+    private sealed class ConsoleProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => report(value);
+    }
+}
