@@ -42,15 +42,15 @@ public static class CharacterCnnCatalog
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(options);
-        return new CharacterCnnTrainer(ContextOf(catalog), options);
+        return new CharacterCnnTrainer(EnvironmentOf(catalog), options);
     }
 
-    // ML.NET keeps a catalog's environment internal; the trainer needs the user's MLContext so its log
-    // messages reach mlContext.Log. Fall back to a new context if ML.NET ever renames the property.
+    // ML.NET keeps a catalog's environment behind an internal interface; the trainer needs it so that its
+    // log messages reach mlContext.Log. Without it (a future ML.NET) training works and only the log is quiet.
     private static readonly PropertyInfo? EnvironmentProperty =
         typeof(MulticlassClassificationCatalog.MulticlassClassificationTrainers).BaseType?
-            .GetProperty("Environment", BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public);
+            .GetProperty("Microsoft.ML.Data.IInternalCatalog.Environment", BindingFlags.Instance | BindingFlags.NonPublic);
 
-    private static MLContext ContextOf(MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog) =>
-        EnvironmentProperty?.GetValue(catalog) as MLContext ?? new MLContext();
+    private static IHostEnvironment? EnvironmentOf(MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog) =>
+        EnvironmentProperty?.GetValue(catalog) as IHostEnvironment;
 }

@@ -12,7 +12,7 @@ namespace Ocr.MLNet.Models;
 /// </summary>
 /// <remarks>
 /// Matches Keras where the seed relies on its defaults: Glorot-uniform kernels with zero biases,
-/// BatchNorm epsilon 1e-3 and momentum 0.99 (PyTorch momentum 0.01), and "same" padding for the
+/// BatchNorm epsilon 1e-3 and momentum 0.99 (PyTorch momentum 0.01) unless configured, and "same" padding for the
 /// stride-2 5×5 convolutions padded as TensorFlow does (one row/column before, two after).
 /// </remarks>
 public sealed class CharacterCnnNetwork : Module<Tensor, Tensor>
@@ -29,8 +29,8 @@ public sealed class CharacterCnnNetwork : Module<Tensor, Tensor>
     /// <summary>Keras' BatchNormalization epsilon.</summary>
     public const double BatchNormEpsilon = 1e-3;
 
-    /// <summary>PyTorch momentum equal to Keras' BatchNormalization momentum 0.99.</summary>
-    public const double BatchNormMomentum = 0.01;
+    /// <summary>Keras' BatchNormalization momentum: the weight of the old moving mean and variance at each step.</summary>
+    public const double DefaultBatchNormMomentum = 0.99;
 
     private static readonly BlockSpec[] Blocks =
     [
@@ -53,19 +53,27 @@ public sealed class CharacterCnnNetwork : Module<Tensor, Tensor>
     /// <summary>Creates the network with freshly initialised weights (seed them with <c>torch.manual_seed</c>).</summary>
     /// <param name="classCount">Width of the dense head: one unit per class (at least 2).</param>
     /// <param name="dropoutRate">Rate of the three dropout layers, in [0, 1).</param>
-    public CharacterCnnNetwork(int classCount = DefaultClassCount, double dropoutRate = DefaultDropoutRate)
+    /// <param name="batchNormMomentum">
+    /// Keras-style BatchNormalization momentum in [0, 1): moving statistics become
+    /// <c>momentum × old + (1 − momentum) × batch</c> (PyTorch's momentum is 1 − this).
+    /// </param>
+    public CharacterCnnNetwork(int classCount = DefaultClassCount, double dropoutRate = DefaultDropoutRate,
+        double batchNormMomentum = DefaultBatchNormMomentum)
         : base(nameof(CharacterCnnNetwork))
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(classCount, 2);
         if (!(dropoutRate >= 0 && dropoutRate < 1))
             throw new ArgumentOutOfRangeException(nameof(dropoutRate), dropoutRate, "The dropout rate must be in [0, 1).");
+        if (!(batchNormMomentum >= 0 && batchNormMomentum < 1))
+            throw new ArgumentOutOfRangeException(nameof(batchNormMomentum), batchNormMomentum, "The BatchNorm momentum must be in [0, 1).");
 
         ClassCount = classCount;
         DropoutRate = dropoutRate;
+        BatchNormMomentum = batchNormMomentum;
 
         var blocks = new List<(string, Module<Tensor, Tensor>)>();
         for (int i = 0; i < Blocks.Length; i++)
-            blocks.Add(($"block{i}", Blocks[i].Create(dropoutRate)));
+            blocks.Add(($"block{i}", Blocks[i].Create(dropoutRate, 1 - batchNormMomentum)));
         features = Sequential(blocks);
         flatten = Flatten();
         head_dropout = Dropout(dropoutRate);
@@ -80,6 +88,9 @@ public sealed class CharacterCnnNetwork : Module<Tensor, Tensor>
 
     /// <summary>Rate of the three dropout layers.</summary>
     public double DropoutRate { get; }
+
+    /// <summary>Keras-style BatchNormalization momentum.</summary>
+    public double BatchNormMomentum { get; }
 
     /// <summary>Maps a batch <c>N×1×32×32</c> of pixels to <c>N×ClassCount</c> logits.</summary>
     public override Tensor forward(Tensor input)
@@ -183,7 +194,7 @@ public sealed class CharacterCnnNetwork : Module<Tensor, Tensor>
 
     private sealed record BlockSpec(int InChannels, int OutChannels, int Kernel, int Stride, bool PaddedAndDropped)
     {
-        public Sequential Create(double dropoutRate)
+        public Sequential Create(double dropoutRate, double torchMomentum)
         {
             var layers = new List<(string, Module<Tensor, Tensor>)>();
             if (PaddedAndDropped)
@@ -194,7 +205,7 @@ public sealed class CharacterCnnNetwork : Module<Tensor, Tensor>
 
             layers.Add(("conv", Conv2d(InChannels, OutChannels, Kernel, stride: Stride)));
             layers.Add(("relu", ReLU()));
-            layers.Add(("bn", BatchNorm2d(OutChannels, eps: BatchNormEpsilon, momentum: BatchNormMomentum)));
+            layers.Add(("bn", BatchNorm2d(OutChannels, eps: BatchNormEpsilon, momentum: torchMomentum)));
             if (PaddedAndDropped)
                 layers.Add(("dropout", Dropout(dropoutRate)));
             return Sequential(layers);

@@ -23,15 +23,19 @@ public sealed partial class CharacterCnnTrainer : IEstimator<CharacterCnnModel>
     /// <summary>Name of the predicted-class column the model adds.</summary>
     public const string PredictedLabelColumnName = "PredictedLabel";
 
+    private readonly IHostEnvironment environment;
     private readonly MLContext mlContext;
     private readonly Options options;
 
-    internal CharacterCnnTrainer(MLContext mlContext, Options options)
+    /// <param name="environment">The user's ML.NET environment (its log receives the trainer's messages); null for a private one.</param>
+    /// <param name="options">Validated here.</param>
+    internal CharacterCnnTrainer(IHostEnvironment? environment, Options options)
     {
-        ArgumentNullException.ThrowIfNull(mlContext);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        this.mlContext = mlContext;
+        // Transforms are built in an MLContext; a catalog hands out only its environment, so use a private context then.
+        mlContext = environment as MLContext ?? new MLContext(options.Seed);
+        this.environment = environment ?? mlContext;
         this.options = options;
     }
 
@@ -45,7 +49,7 @@ public sealed partial class CharacterCnnTrainer : IEstimator<CharacterCnnModel>
     public CharacterCnnModel Fit(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var host = ((IHostEnvironment)mlContext).Register("CharacterCnn");
+        var host = environment.Register("CharacterCnn");
         using var channel = host.Start("Training");
         var token = options.CancellationToken;
         options.Progress?.Report(new TrainingProgress(TrainingPhase.Preparing, 0, options.Epochs, 0, 0, double.NaN, double.NaN, null));
@@ -81,7 +85,9 @@ public sealed partial class CharacterCnnTrainer : IEstimator<CharacterCnnModel>
             ITransformer? extractor = kind == ImageColumnKind.Image
                 ? LabeledImagesReader.CreatePixelExtractor(mlContext, options.FeatureColumnName).Fit(input)
                 : null;
-            var scorer = OnnxModelBuilder.Build(mlContext, onnx, pixelColumn, extractor);
+            var scorer = OnnxModelBuilder.Build(mlContext, onnx);
+            if (extractor is not null)
+                scorer = new TransformerChain<ITransformer>(extractor, scorer);
             return new CharacterCnnModel(scorer, onnx, train.ClassNames, history, options.FeatureColumnName);
         }
     }

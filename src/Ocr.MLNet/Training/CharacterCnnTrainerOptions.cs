@@ -81,6 +81,12 @@ public sealed partial class CharacterCnnTrainer
         public double DropoutRate { get; set; } = CharacterCnnNetwork.DefaultDropoutRate;
 
         /// <summary>
+        /// Keras-style BatchNormalization momentum in [0, 1) (Keras' default 0.99). Lower values let the moving
+        /// statistics that inference uses follow the data faster, which matters for short runs on small data.
+        /// </summary>
+        public double BatchNormMomentum { get; set; } = CharacterCnnNetwork.DefaultBatchNormMomentum;
+
+        /// <summary>
         /// Fraction of the training data held out (seeded shuffle) to validate on after every epoch, in [0, 1).
         /// Ignored when <see cref="ValidationData"/> is set; 0 trains on everything without validation.
         /// </summary>
@@ -152,6 +158,7 @@ public sealed partial class CharacterCnnTrainer
             Check(Momentum >= 0 && Momentum < 1, nameof(Momentum), Momentum, "must be in [0, 1)");
             Check(double.IsFinite(WeightDecay) && WeightDecay >= 0, nameof(WeightDecay), WeightDecay, "must be 0 or more");
             Check(DropoutRate >= 0 && DropoutRate < 1, nameof(DropoutRate), DropoutRate, "must be in [0, 1)");
+            Check(BatchNormMomentum >= 0 && BatchNormMomentum < 1, nameof(BatchNormMomentum), BatchNormMomentum, "must be in [0, 1)");
             Check(ValidationFraction >= 0 && ValidationFraction < 1, nameof(ValidationFraction), ValidationFraction, "must be in [0, 1)");
             Check(EarlyStoppingPatience is null or >= 0, nameof(EarlyStoppingPatience), EarlyStoppingPatience, "must be 0 or more, or null to turn early stopping off");
             Check(Enum.IsDefined(EarlyStoppingMonitor), nameof(EarlyStoppingMonitor), EarlyStoppingMonitor, "unknown metric");

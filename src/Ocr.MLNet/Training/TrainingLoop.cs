@@ -32,7 +32,7 @@ internal sealed class TrainingLoop
 
         var classNames = train.ClassNames.ToArray();
         random.manual_seed(options.Seed);
-        var network = new CharacterCnnNetwork(classNames.Length, options.DropoutRate);
+        var network = new CharacterCnnNetwork(classNames.Length, options.DropoutRate, options.BatchNormMomentum);
         network.to(device);
         using var optimizer = CreateOptimizer(network);
 
@@ -56,7 +56,7 @@ internal sealed class TrainingLoop
             optimizer.load_state_dict(Path.Combine(loaded.Folder, TrainingCheckpoint.OptimizerFile));
             if (state.HasBestWeights)
             {
-                using var best = new CharacterCnnNetwork(classNames.Length, options.DropoutRate);
+                using var best = new CharacterCnnNetwork(classNames.Length, options.DropoutRate, options.BatchNormMomentum);
                 best.load(Path.Combine(loaded.Folder, TrainingCheckpoint.BestWeightsFile));
                 bestWeights = CloneWeights(best);
             }
