@@ -14,7 +14,7 @@ namespace Ocr.MLNet;
 /// OnnxRuntime and neither TorchSharp nor Ocr.MLNet. It loads back as a plain ML.NET transformer chain;
 /// the training history is not part of the zip.
 /// </remarks>
-public sealed class CharacterCnnModel : ITransformer
+public sealed class CharacterCnnModel : ITransformer, IDisposable
 {
     private readonly ITransformer scorer;
     private readonly byte[] onnxModel;
@@ -57,6 +57,9 @@ public sealed class CharacterCnnModel : ITransformer
 
     /// <inheritdoc />
     public IDataView Transform(IDataView input) => scorer.Transform(input);
+
+    /// <summary>Disposes the ML.NET transformers, which deletes ONNX Runtime's temporary copy of the network.</summary>
+    public void Dispose() => (scorer as IDisposable)?.Dispose();
 
     /// <summary>Saves the ML.NET transformers in <see cref="Scorer"/>, so the saved model needs no Ocr.MLNet to load.</summary>
     void ICanSaveModel.Save(ModelSaveContext ctx) => scorer.Save(ctx);

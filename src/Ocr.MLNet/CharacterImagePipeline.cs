@@ -50,7 +50,7 @@ public static class CharacterImagePipeline
         ArgumentNullException.ThrowIfNull(pixelModel);
         var paths = mlContext.Data.LoadFromEnumerable(Array.Empty<ImagePathRow>());
         var preprocessing = FromImagePaths(mlContext).Fit(paths);
-        return (preprocessing.Append(pixelModel), paths.Schema);
+        return (Flat(preprocessing, pixelModel), paths.Schema);
     }
 
     /// <summary>
@@ -63,8 +63,12 @@ public static class CharacterImagePipeline
         ArgumentNullException.ThrowIfNull(pixelModel);
         var images = mlContext.Data.LoadFromEnumerable(Array.Empty<ImageRow>());
         var preprocessing = FromImages(mlContext).Fit(images);
-        return (preprocessing.Append(pixelModel), images.Schema);
+        return (Flat(preprocessing, pixelModel), images.Schema);
     }
+
+    // One flat chain, so a loading app sees LoadImages first and can drop it to feed in-memory images.
+    private static TransformerChain<ITransformer> Flat(ITransformer preprocessing, ITransformer pixelModel) =>
+        new([.. preprocessing as IEnumerable<ITransformer> ?? [preprocessing], pixelModel]);
 
     private sealed class ImagePathRow
     {
@@ -73,6 +77,8 @@ public static class CharacterImagePipeline
 
     private sealed class ImageRow
     {
+        // ML.NET needs a declared size for an image column; ResizeImages comes first, so any size works.
+        [ImageType(CharacterCnnNetwork.InputSize, CharacterCnnNetwork.InputSize)]
         public MLImage? Image { get; set; }
     }
 }

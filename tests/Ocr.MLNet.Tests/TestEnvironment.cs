@@ -12,6 +12,22 @@ internal static class TestEnvironment
 
     public static string NuGetPackageRoot => Metadata("NuGetPackageRoot");
 
+    public static string Configuration => Metadata("Configuration");
+
+    /// <summary>The build output folder of a project in this repository, e.g. "samples/PredictPerImage".</summary>
+    public static string OutputOf(string projectDirectory) =>
+        Path.Combine(RepositoryRoot, projectDirectory, "bin", Configuration, "net10.0");
+
+    /// <summary>The real data beside the repository, or null when this machine has none.</summary>
+    public static string? SharedData
+    {
+        get
+        {
+            string path = Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared", "data"));
+            return Directory.Exists(path) ? path : null;
+        }
+    }
+
     public static string TorchSharpVersion => typeof(TorchSharp.torch).Assembly.GetName().Version is { } v
         ? $"{v.Major}.{v.Minor}.{v.Build}"
         : throw new InvalidOperationException("TorchSharp has no assembly version.");
