@@ -7,6 +7,10 @@ using Ocr.MLNet.Models;
 using Spectre.Console;
 using static TorchSharp.torch;
 
+// Redirected output (logs, CI) gets whole lines instead of lines wrapped at 80 columns.
+if (Console.IsOutputRedirected)
+    AnsiConsole.Profile.Width = 200;
+
 var classesOption = new Option<int>("--classes")
 {
     Description = "Number of output classes (the seed's summary uses 48; EMNIST's merged set has 47).",

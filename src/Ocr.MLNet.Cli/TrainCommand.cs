@@ -57,6 +57,15 @@ internal static class TrainCommand
     private static int Train(DirectoryInfo dataDirectory, string? split, FileInfo modelFile, int? maxRows, CharacterCnnTrainer.Options options)
     {
         var mlContext = new MLContext(seed: options.Seed);
+        // The trainer's own messages (data sizes, resuming, early stopping); epoch lines come from Progress below.
+        mlContext.Log += (_, e) =>
+        {
+            if (e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Info && e.Source.StartsWith("CharacterCnn", StringComparison.Ordinal)
+                && !e.RawMessage.StartsWith("Epoch ", StringComparison.Ordinal))
+            {
+                AnsiConsole.WriteLine(e.RawMessage);
+            }
+        };
         split ??= EmnistSplits.Detect(dataDirectory.FullName);
         var data = mlContext.Data.LoadFromEmnist(dataDirectory.FullName, split, new Data.EmnistLoaderOptions { MaxRows = maxRows });
         AnsiConsole.MarkupLineInterpolated($"Training on EMNIST split [bold]{split}[/] in {dataDirectory.FullName}");

@@ -47,10 +47,7 @@ public static class CharacterImagePipeline
     public static (ITransformer Model, DataViewSchema InputSchema) ForImageFiles(MLContext mlContext, ITransformer pixelModel)
     {
         ArgumentNullException.ThrowIfNull(mlContext);
-        ArgumentNullException.ThrowIfNull(pixelModel);
-        var paths = mlContext.Data.LoadFromEnumerable(Array.Empty<ImagePathRow>());
-        var preprocessing = FromImagePaths(mlContext).Fit(paths);
-        return (Flat(preprocessing, pixelModel), paths.Schema);
+        return InFront(FromImagePaths(mlContext), mlContext.Data.LoadFromEnumerable(Array.Empty<ImagePathRow>()), pixelModel);
     }
 
     /// <summary>
@@ -60,15 +57,16 @@ public static class CharacterImagePipeline
     public static (ITransformer Model, DataViewSchema InputSchema) ForImages(MLContext mlContext, ITransformer pixelModel)
     {
         ArgumentNullException.ThrowIfNull(mlContext);
-        ArgumentNullException.ThrowIfNull(pixelModel);
-        var images = mlContext.Data.LoadFromEnumerable(Array.Empty<ImageRow>());
-        var preprocessing = FromImages(mlContext).Fit(images);
-        return (Flat(preprocessing, pixelModel), images.Schema);
+        return InFront(FromImages(mlContext), mlContext.Data.LoadFromEnumerable(Array.Empty<ImageRow>()), pixelModel);
     }
 
     // One flat chain, so a loading app sees LoadImages first and can drop it to feed in-memory images.
-    private static TransformerChain<ITransformer> Flat(ITransformer preprocessing, ITransformer pixelModel) =>
-        new([.. preprocessing as IEnumerable<ITransformer> ?? [preprocessing], pixelModel]);
+    private static (ITransformer Model, DataViewSchema InputSchema) InFront(IEstimator<ITransformer> preprocessing, IDataView emptyInput, ITransformer pixelModel)
+    {
+        ArgumentNullException.ThrowIfNull(pixelModel);
+        var fitted = preprocessing.Fit(emptyInput);
+        return (new TransformerChain<ITransformer>([.. fitted as IEnumerable<ITransformer> ?? [fitted], pixelModel]), emptyInput.Schema);
+    }
 
     private sealed class ImagePathRow
     {

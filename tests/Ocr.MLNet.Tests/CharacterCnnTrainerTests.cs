@@ -12,15 +12,9 @@ public sealed class GlyphPrediction
 }
 
 [TestFixture]
-public sealed class CharacterCnnTrainerTests
+public sealed class CharacterCnnTrainerTests : TemporaryDirectoryTest
 {
-    private string directory = "";
-
-    [SetUp]
-    public void CreateDirectory() => directory = TestEnvironment.CreateTemporaryDirectory("ocr-mlnet-trainer");
-
-    [TearDown]
-    public void DeleteDirectory() => Directory.Delete(directory, recursive: true);
+    protected override string Prefix => "ocr-mlnet-trainer";
 
     private static CharacterCnnTrainer.Options SmallRun(int epochs = 4) => new()
     {
@@ -87,7 +81,7 @@ public sealed class CharacterCnnTrainerTests
         var data = SyntheticGlyphs.Load(mlContext, perClass: 20, seed: 3);
         var straight = mlContext.MulticlassClassification.Trainers.CharacterCnn(SmallRun(3)).Fit(data);
 
-        string checkpoints = Path.Combine(directory, "checkpoints");
+        string checkpoints = Path.Combine(WorkDirectory, "checkpoints");
         var firstPart = SmallRun(1);
         firstPart.CheckpointDirectory = checkpoints;
         mlContext.MulticlassClassification.Trainers.CharacterCnn(firstPart).Fit(data);
@@ -106,7 +100,7 @@ public sealed class CharacterCnnTrainerTests
     {
         var mlContext = new MLContext();
         var data = SyntheticGlyphs.Load(mlContext, perClass: 20, seed: 4);
-        string checkpoints = Path.Combine(directory, "checkpoints");
+        string checkpoints = Path.Combine(WorkDirectory, "checkpoints");
         using var cancellation = new CancellationTokenSource();
         var options = SmallRun(3);
         options.CheckpointDirectory = checkpoints;
@@ -151,7 +145,7 @@ public sealed class CharacterCnnTrainerTests
         var mlContext = new MLContext();
         var data = SyntheticGlyphs.Load(mlContext, perClass: 10, seed: 6);
         var options = SmallRun(2);
-        options.LogDirectory = Path.Combine(directory, "logs");
+        options.LogDirectory = Path.Combine(WorkDirectory, "logs");
         mlContext.MulticlassClassification.Trainers.CharacterCnn(options).Fit(data);
 
         foreach (string split in new[] { "train", "validation" })
@@ -196,6 +190,17 @@ public sealed class CharacterCnnTrainerTests
         var error = Assert.Throws<ArgumentOutOfRangeException>(() =>
             mlContext.MulticlassClassification.Trainers.CharacterCnn(options).Fit(SyntheticGlyphs.Load(mlContext, 2, 1)))!;
         Assert.That(error.Message, Does.StartWith("Could not find label column 'Character'"));
+    }
+
+    [Test]
+    public void A_missing_pixel_column_is_reported_in_ml_net_words()
+    {
+        var mlContext = new MLContext();
+        var options = SmallRun();
+        options.FeatureColumnName = "Features";
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            mlContext.MulticlassClassification.Trainers.CharacterCnn(options).Fit(SyntheticGlyphs.Load(mlContext, 2, 1)))!;
+        Assert.That(error.Message, Does.StartWith("Could not find feature column 'Features'"));
     }
 
     [Test]
@@ -244,7 +249,7 @@ public sealed class CharacterCnnTrainerTests
     public void A_checkpoint_of_other_classes_is_refused_with_the_fix()
     {
         var mlContext = new MLContext();
-        string checkpoints = Path.Combine(directory, "checkpoints");
+        string checkpoints = Path.Combine(WorkDirectory, "checkpoints");
         var options = SmallRun(1);
         options.CheckpointDirectory = checkpoints;
         mlContext.MulticlassClassification.Trainers.CharacterCnn(options).Fit(SyntheticGlyphs.Load(mlContext, 5, 1));

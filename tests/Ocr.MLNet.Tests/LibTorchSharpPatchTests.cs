@@ -4,21 +4,15 @@ using Ocr.MLNet.Build;
 namespace Ocr.MLNet.Tests;
 
 [TestFixture]
-public sealed class LibTorchSharpPatchTests
+public sealed class LibTorchSharpPatchTests : TemporaryDirectoryTest
 {
-    private string directory = "";
-
-    [SetUp]
-    public void CreateDirectory() => directory = TestEnvironment.CreateTemporaryDirectory("ocr-mlnet-elf");
-
-    [TearDown]
-    public void DeleteDirectory() => Directory.Delete(directory, recursive: true);
+    protected override string Prefix => "ocr-mlnet-elf";
 
     private string CopyOfPristine()
     {
         string original = TestEnvironment.PristineLibTorchSharp;
         Assume.That(File.Exists(original), $"TorchSharp's native file is not in the package cache at {original}");
-        string copy = Path.Combine(directory, "libLibTorchSharp.so");
+        string copy = Path.Combine(WorkDirectory, "libLibTorchSharp.so");
         File.Copy(original, copy);
         return copy;
     }
@@ -72,7 +66,7 @@ public sealed class LibTorchSharpPatchTests
         // A real x86-64 shared object of the .NET runtime: it has GNU version needs, but not GLIBCXX_3.4.32.
         string native = Path.Combine(RuntimeEnvironment.GetRuntimeDirectory(), "libSystem.Native.so");
         Assume.That(File.Exists(native), $"{native} not found");
-        string copy = Path.Combine(directory, "libSystem.Native.so");
+        string copy = Path.Combine(WorkDirectory, "libSystem.Native.so");
         File.Copy(native, copy);
         byte[] before = File.ReadAllBytes(copy);
         var writeTime = File.GetLastWriteTimeUtc(copy);
@@ -88,8 +82,8 @@ public sealed class LibTorchSharpPatchTests
     public void A_hard_link_into_the_package_cache_is_not_modified_through_the_link()
     {
         string cacheCopy = CopyOfPristine();
-        string linked = Path.Combine(directory, "linked.so");
-        var (exit, output) = TestEnvironment.Run("ln", $"\"{cacheCopy}\" \"{linked}\"", directory, TimeSpan.FromSeconds(30));
+        string linked = Path.Combine(WorkDirectory, "linked.so");
+        var (exit, output) = TestEnvironment.Run("ln", $"\"{cacheCopy}\" \"{linked}\"", WorkDirectory, TimeSpan.FromSeconds(30));
         Assume.That(exit, Is.Zero, output);
         byte[] before = File.ReadAllBytes(cacheCopy);
 
@@ -101,7 +95,7 @@ public sealed class LibTorchSharpPatchTests
     [Test]
     public void A_file_that_is_not_elf_is_an_error_naming_the_file()
     {
-        string path = Path.Combine(directory, "libLibTorchSharp.so");
+        string path = Path.Combine(WorkDirectory, "libLibTorchSharp.so");
         File.WriteAllText(path, new string('x', 200));
         byte[] before = File.ReadAllBytes(path);
 
@@ -113,7 +107,7 @@ public sealed class LibTorchSharpPatchTests
     [Test]
     public void A_truncated_file_is_an_error_and_is_left_as_it_was()
     {
-        string path = Path.Combine(directory, "libLibTorchSharp.so");
+        string path = Path.Combine(WorkDirectory, "libLibTorchSharp.so");
         byte[] head = File.ReadAllBytes(TestEnvironment.PristineLibTorchSharp).AsSpan(0, 4096).ToArray();
         File.WriteAllBytes(path, head);
 
@@ -125,7 +119,7 @@ public sealed class LibTorchSharpPatchTests
     [Test]
     public void A_32_bit_or_foreign_machine_elf_is_an_error()
     {
-        string path = Path.Combine(directory, "libLibTorchSharp.so");
+        string path = Path.Combine(WorkDirectory, "libLibTorchSharp.so");
         byte[] bytes = File.ReadAllBytes(TestEnvironment.PristineLibTorchSharp).AsSpan(0, 4096).ToArray();
         bytes[0x12] = 183; // EM_AARCH64
         File.WriteAllBytes(path, bytes);

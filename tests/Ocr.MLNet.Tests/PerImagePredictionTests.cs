@@ -10,15 +10,9 @@ namespace Ocr.MLNet.Tests;
 /// TorchSharp nor Ocr.MLNet (samples/PredictPerImage), per image from a path and from an in-memory MLImage.
 /// </summary>
 [TestFixture]
-public sealed class PerImagePredictionTests
+public sealed class PerImagePredictionTests : TemporaryDirectoryTest
 {
-    private string directory = "";
-
-    [SetUp]
-    public void CreateDirectory() => directory = TestEnvironment.CreateTemporaryDirectory("ocr-mlnet-per-image");
-
-    [TearDown]
-    public void DeleteDirectory() => Directory.Delete(directory, recursive: true);
+    protected override string Prefix => "ocr-mlnet-per-image";
 
     [Test]
     public void A_separate_process_without_torchsharp_predicts_what_the_trained_model_predicts()
@@ -32,13 +26,13 @@ public sealed class PerImagePredictionTests
         using var model = mlContext.MulticlassClassification.Trainers.CharacterCnn(options).Fit(mlContext.Data.LoadFromEnumerable(rows));
 
         var (forFiles, inputSchema) = CharacterImagePipeline.ForImageFiles(mlContext, model);
-        string zip = Path.Combine(directory, "model.zip");
+        string zip = Path.Combine(WorkDirectory, "model.zip");
         mlContext.Model.Save(forFiles, inputSchema, zip);
 
         var test = SyntheticGlyphs.Make(perClass: 3, seed: 77);
         foreach (var row in test)
             row.Pixels = row.Pixels.Select(p => MathF.Round(p * 255f) / 255f).ToArray();
-        var files = test.Select((row, i) => WritePng(Path.Combine(directory, $"glyph{i}.png"), row.Pixels)).ToList();
+        var files = test.Select((row, i) => WritePng(Path.Combine(WorkDirectory, $"glyph{i}.png"), row.Pixels)).ToList();
 
         var engine = mlContext.Model.CreatePredictionEngine<GlyphRow, GlyphPrediction>(model, new PredictionEngineOptions { OwnsTransformer = false });
         var expected = test.Select(engine.Predict).ToList();
@@ -50,7 +44,7 @@ public sealed class PerImagePredictionTests
         Assert.That(File.Exists(Path.Combine(output, "TorchSharp.dll")), Is.False, "the app must not carry TorchSharp");
         Assert.That(File.Exists(Path.Combine(output, "Ocr.MLNet.dll")), Is.False, "the app must not carry Ocr.MLNet");
 
-        var run = TestEnvironment.Run("dotnet", $"\"{app}\" \"{zip}\" " + string.Join(" ", files.Select(f => $"\"{f}\"")), directory, TimeSpan.FromMinutes(2));
+        var run = TestEnvironment.Run("dotnet", $"\"{app}\" \"{zip}\" " + string.Join(" ", files.Select(f => $"\"{f}\"")), WorkDirectory, TimeSpan.FromMinutes(2));
         Assert.That(run.ExitCode, Is.Zero, run.Output);
         var lines = run.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(l => l.Split('\t')).Where(p => p.Length == 4).ToList();
@@ -70,10 +64,10 @@ public sealed class PerImagePredictionTests
     [Test]
     public void The_separate_process_reports_a_file_that_is_not_a_model()
     {
-        string bogus = Path.Combine(directory, "not-a-model.zip");
+        string bogus = Path.Combine(WorkDirectory, "not-a-model.zip");
         File.WriteAllText(bogus, "hello");
         string app = Path.Combine(TestEnvironment.OutputOf("samples/PredictPerImage"), "PredictPerImage.dll");
-        var run = TestEnvironment.Run("dotnet", $"\"{app}\" \"{bogus}\" x.png", directory, TimeSpan.FromMinutes(1));
+        var run = TestEnvironment.Run("dotnet", $"\"{app}\" \"{bogus}\" x.png", WorkDirectory, TimeSpan.FromMinutes(1));
         Assert.That(run.ExitCode, Is.EqualTo(1), run.Output);
         Assert.That(run.Output, Does.Contain($"'{bogus}' is not a readable model"));
     }
