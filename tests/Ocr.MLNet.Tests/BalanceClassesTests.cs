@@ -88,6 +88,7 @@ public sealed class BalanceClassesTests
         Assert.That(result.CountsBefore.Keys, Is.EqualTo(new[] { "-", "/", "O", "|" }), "ordinal order");
         Assert.That(result.Data.GetRowCount(), Is.EqualTo(12));
         Assert.That(result.RowCount, Is.EqualTo(12));
+        Assert.That(result.ToString(), Is.EqualTo("4 classes, 28 rows → 12 rows (3 per class): - 5→3, / 12→3, O 3→3, | 8→3"));
 
         var rows = Read(result.Data);
         Assert.That(CountByLabel(rows), Is.EquivalentTo(result.CountsAfter));

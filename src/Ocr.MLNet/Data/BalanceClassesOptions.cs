@@ -94,4 +94,12 @@ public sealed class BalancedData
 
     /// <summary>Rows in <see cref="Data"/>.</summary>
     public long RowCount => (long)CountPerClass * CountsAfter.Count;
+
+    /// <summary>
+    /// A one-line report, e.g. <c>4 classes, 28 rows → 12 rows (3 per class): - 5→3, / 12→3, O 3→3, | 8→3</c>.
+    /// </summary>
+    /// <returns>The counts before and after, by class in ordinal order.</returns>
+    public override string ToString() =>
+        $"{CountsBefore.Count} classes, {CountsBefore.Values.Sum(c => (long)c)} rows → {RowCount} rows ({CountPerClass} per class): "
+        + string.Join(", ", CountsBefore.Select(p => $"{p.Key} {p.Value}→{CountsAfter[p.Key]}"));
 }

@@ -30,7 +30,8 @@ public sealed class MergeSimilarClassesEstimator : IEstimator<ValueMappingTransf
     internal MergeSimilarClassesEstimator(TransformsCatalog catalog, MergeSimilarClassesOptions options)
     {
         options.Validate();
-        Table = options.EffectiveTable.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+        Table = new System.Collections.ObjectModel.ReadOnlyDictionary<string, string>(
+            options.EffectiveTable.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal));
         _outputColumnName = options.OutputColumnName;
         _inputColumnName = options.EffectiveInputColumnName;
         // Sorted, so that the saved model is the same for equal tables.
@@ -58,19 +59,28 @@ public sealed class MergeSimilarClassesEstimator : IEstimator<ValueMappingTransf
         ArgumentNullException.ThrowIfNull(input);
         var column = CheckInput(input.Schema);
         var unknown = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        // Each distinct label is turned into a string once; rows are matched as spans.
+        var seen = new Dictionary<string, bool>(StringComparer.Ordinal);
+        var lookup = seen.GetAlternateLookup<ReadOnlySpan<char>>();
         using (var cursor = input.GetRowCursor([column]))
         {
             var getter = cursor.GetGetter<ReadOnlyMemory<char>>(column);
             ReadOnlyMemory<char> value = default;
-            var seen = new HashSet<string>(StringComparer.Ordinal);
             while (cursor.MoveNext())
             {
                 getter(ref value);
-                string label = value.ToString();
-                if (seen.Add(label) && !Table.ContainsKey(label))
-                    unknown[label] = 0;
-                if (unknown.ContainsKey(label))
-                    unknown[label]++;
+                if (!lookup.TryGetValue(value.Span, out bool known))
+                {
+                    string label = value.ToString();
+                    known = Table.ContainsKey(label);
+                    seen[label] = known;
+                }
+
+                if (!known)
+                {
+                    string label = value.ToString();
+                    unknown[label] = unknown.GetValueOrDefault(label) + 1;
+                }
             }
         }
 
