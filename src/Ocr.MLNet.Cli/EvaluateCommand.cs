@@ -14,18 +14,19 @@ internal static class EvaluateCommand
         var data = new Option<DirectoryInfo>("--data") { Description = "Directory with EMNIST IDX files.", Required = true };
         var split = new Option<string?>("--split") { Description = "Split part of the file names; found automatically when the directory holds one." };
         var maxRows = new Option<int?>("--max-rows") { Description = "Use only the first N images." };
-        var command = new Command("evaluate", "Print accuracy and per-class accuracy of a model on EMNIST IDX data.") { model, data, split, maxRows };
+        var merge = new Option<bool>("--merge") { Description = "Merge EMNIST's look-alike classes in the data first (to score a 47-class model on 62-class data)." };
+        var command = new Command("evaluate", "Print accuracy and per-class accuracy of a model on EMNIST IDX data.") { model, data, split, maxRows, merge };
         command.SetAction(result => CliErrors.Guard(() =>
-            Evaluate(result.GetValue(model)!, result.GetValue(data)!, result.GetValue(split), result.GetValue(maxRows))));
+            Evaluate(result.GetValue(model)!, result.GetValue(data)!, result.GetValue(split), new DataPreparation(result.GetValue(maxRows), result.GetValue(merge), null))));
         return command;
     }
 
-    private static int Evaluate(FileInfo modelFile, DirectoryInfo dataDirectory, string? split, int? maxRows)
+    private static int Evaluate(FileInfo modelFile, DirectoryInfo dataDirectory, string? split, DataPreparation preparation)
     {
         var mlContext = new MLContext();
         var loaded = CharacterModelFile.Load(mlContext, modelFile.FullName);
         split ??= EmnistSplits.Detect(dataDirectory.FullName);
-        var data = mlContext.Data.LoadFromEmnist(dataDirectory.FullName, split, new Data.EmnistLoaderOptions { MaxRows = maxRows });
+        var data = preparation.Apply(mlContext, mlContext.Data.LoadFromEmnist(dataDirectory.FullName, split, new Data.EmnistLoaderOptions { MaxRows = preparation.MaxRows }), seed: 0);
         var scored = loaded.PixelScorer.Transform(data);
 
         var totals = new Dictionary<string, (int Correct, int Count)>(StringComparer.Ordinal);

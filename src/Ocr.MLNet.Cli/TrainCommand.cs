@@ -26,10 +26,12 @@ internal static class TrainCommand
         var checkpoints = new Option<DirectoryInfo?>("--checkpoint-dir") { Description = "Write a checkpoint every epoch here, and resume from it when present." };
         var logs = new Option<DirectoryInfo?>("--log-dir") { Description = "Write TensorBoard event files here." };
         var maxRows = new Option<int?>("--max-rows") { Description = "Use only the first N images (quick runs)." };
+        var merge = new Option<bool>("--merge") { Description = "Merge EMNIST's look-alike classes (c i j k l m o p s u v w x y z join their upper case: 62 → 47) before training." };
+        var balance = new Option<string?>("--balance") { Description = "Balance the classes before training: min, max, or a number of images per class." };
 
         var command = new Command("train", "Train the CNN on EMNIST IDX data and save a model zip that classifies image files (white ink on black, like EMNIST).")
         {
-            data, split, model, epochs, batch, learningRate, schedule, optimizer, validation, patience, seed, threads, device, checkpoints, logs, maxRows,
+            data, split, model, epochs, batch, learningRate, schedule, optimizer, validation, patience, seed, threads, device, checkpoints, logs, maxRows, merge, balance,
         };
         command.SetAction((result, cancellationToken) =>
         {
@@ -49,12 +51,13 @@ internal static class TrainCommand
                 LogDirectory = result.GetValue(logs)?.FullName,
                 CancellationToken = cancellationToken,
             };
-            return Task.FromResult(CliErrors.Guard(() => Train(result.GetValue(data)!, result.GetValue(split), result.GetValue(model)!, result.GetValue(maxRows), options)));
+            var preparation = new DataPreparation(result.GetValue(maxRows), result.GetValue(merge), result.GetValue(balance));
+            return Task.FromResult(CliErrors.Guard(() => Train(result.GetValue(data)!, result.GetValue(split), result.GetValue(model)!, preparation, options)));
         });
         return command;
     }
 
-    private static int Train(DirectoryInfo dataDirectory, string? split, FileInfo modelFile, int? maxRows, CharacterCnnTrainer.Options options)
+    private static int Train(DirectoryInfo dataDirectory, string? split, FileInfo modelFile, DataPreparation preparation, CharacterCnnTrainer.Options options)
     {
         var mlContext = new MLContext(seed: options.Seed);
         // The trainer's own messages (data sizes, resuming, early stopping); epoch lines come from Progress below.
@@ -67,8 +70,8 @@ internal static class TrainCommand
             }
         };
         split ??= EmnistSplits.Detect(dataDirectory.FullName);
-        var data = mlContext.Data.LoadFromEmnist(dataDirectory.FullName, split, new Data.EmnistLoaderOptions { MaxRows = maxRows });
         AnsiConsole.MarkupLineInterpolated($"Training on EMNIST split [bold]{split}[/] in {dataDirectory.FullName}");
+        var data = preparation.Apply(mlContext, mlContext.Data.LoadFromEmnist(dataDirectory.FullName, split, new Data.EmnistLoaderOptions { MaxRows = preparation.MaxRows }), options.Seed);
 
         CharacterCnnModel? trained = null;
         AnsiConsole.Progress()

@@ -1,0 +1,35 @@
+using System.Globalization;
+using Ocr.MLNet.Data;
+using Spectre.Console;
+
+namespace Ocr.MLNet.Cli;
+
+/// <summary>The data steps the CLI applies before training or evaluating: row limit, class merging, balancing.</summary>
+internal sealed record DataPreparation(int? MaxRows, bool Merge, string? Balance)
+{
+    public IDataView Apply(MLContext mlContext, IDataView data, int seed)
+    {
+        if (Merge)
+        {
+            data = mlContext.Transforms.MergeSimilarClasses().Fit(data).Transform(data);
+            AnsiConsole.WriteLine("Merged EMNIST's look-alike classes (62 → 47).");
+        }
+
+        if (Balance is { } balance)
+        {
+            var options = balance.ToLowerInvariant() switch
+            {
+                "min" => new BalanceClassesOptions { Target = BalanceTarget.Minimum, Seed = seed },
+                "max" => new BalanceClassesOptions { Target = BalanceTarget.Maximum, Seed = seed },
+                _ when int.TryParse(balance, NumberStyles.None, CultureInfo.InvariantCulture, out int count) && count > 0
+                    => new BalanceClassesOptions { Target = BalanceTarget.Count, Count = count, Seed = seed },
+                _ => throw new ArgumentException($"--balance {balance}: use min, max, or a positive number of images per class."),
+            };
+            var balanced = mlContext.Data.BalanceClasses(data, options);
+            AnsiConsole.WriteLine(balanced.ToString());
+            data = balanced.Data;
+        }
+
+        return data;
+    }
+}
