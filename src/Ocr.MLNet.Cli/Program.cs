@@ -86,5 +86,6 @@ var root = new RootCommand("ocr-mlnet: handwritten-character recognition with ML
     TrainCommand.Create(),
     EvaluateCommand.Create(),
     PredictCommand.Create(),
+    ContactSheetCommand.Create(),
 };
 return root.Parse(args).Invoke();

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Ocr.MLNet.Augmentation;
 using Ocr.MLNet.Models;
 
 namespace Ocr.MLNet.Training;
@@ -107,6 +108,15 @@ public sealed partial class CharacterCnnTrainer
         /// <summary>With early stopping on, end with the weights of the best epoch rather than the last.</summary>
         public bool RestoreBestWeights { get; set; } = true;
 
+        /// <summary>
+        /// Online augmentation: when set, every training batch is randomly rotated, shifted, zoomed, sheared (and, if
+        /// enabled, elastically distorted) on the tensor device before the forward pass, with a fresh perturbation every
+        /// epoch drawn from the run's per-epoch seeded generator (so runs stay deterministic and resumable; the options'
+        /// own <see cref="ImageAugmentationOptions.Seed"/> is not used). Validation data is never augmented.
+        /// Null (the default) turns it off.
+        /// </summary>
+        public ImageAugmentationOptions? Augmentation { get; set; }
+
         /// <summary>Seed for weights, validation split, shuffling and dropout: the same seed on the CPU gives the same weights.</summary>
         public int Seed { get; set; } = DefaultSeed;
 
@@ -173,6 +183,9 @@ public sealed partial class CharacterCnnTrainer
             bool plateauOnValidation = LearningRateSchedule == LearningRateSchedule.ReduceOnPlateau && IsValidationMetric(LearningRateMonitor);
             Check(validates || !plateauOnValidation, nameof(LearningRateMonitor), LearningRateMonitor,
                 "watches validation data, but ValidationFraction is 0 and ValidationData is null");
+
+            if (Augmentation is not null)
+                problems.AddRange(Augmentation.Problems().Select(p => $"{nameof(Augmentation)}.{p}"));
 
             if (problems.Count > 0)
             {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML.Runtime;
+using Ocr.MLNet.Augmentation;
 using Ocr.MLNet.Models;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -16,11 +17,13 @@ internal sealed class TrainingLoop
 {
     private readonly CharacterCnnTrainer.Options options;
     private readonly IChannel? log;
+    private readonly ImageAugmenter? augmenter;
 
     public TrainingLoop(CharacterCnnTrainer.Options options, IChannel? log)
     {
         this.options = options;
         this.log = log;
+        augmenter = options.Augmentation is { } augmentation ? new ImageAugmenter(augmentation) : null;
     }
 
     /// <summary>Trains a new network (or resumes one from the checkpoint directory) and returns it in evaluation mode on the CPU.</summary>
@@ -169,6 +172,8 @@ internal sealed class TrainingLoop
                 long length = Math.Min(batchSize, count - start);
                 var rows = order.narrow(0, start, length);
                 var images = x.index_select(0, rows);
+                if (augmenter is not null)
+                    images = augmenter.Augment(images); // draws from the per-epoch seeded generator: a fresh perturbation every epoch
                 var labels = y.index_select(0, rows);
 
                 optimizer.zero_grad();

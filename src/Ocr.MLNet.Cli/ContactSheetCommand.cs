@@ -1,0 +1,118 @@
+using System.CommandLine;
+using System.Globalization;
+using Ocr.MLNet.Augmentation;
+using SkiaSharp;
+using Spectre.Console;
+
+namespace Ocr.MLNet.Cli;
+
+/// <summary>
+/// <c>ocr-mlnet contact-sheet</c>: a PNG grid of EMNIST images and their augmented copies, one row per image
+/// (the original, a gap, then the copies), scaled up so a person can judge the augmentation ranges.
+/// </summary>
+internal static class ContactSheetCommand
+{
+    private const int Side = 32;
+    private const int Margin = 4;
+
+    public static Command Create()
+    {
+        var data = new Option<DirectoryInfo>("--data") { Description = "Directory with EMNIST IDX files.", Required = true };
+        var split = new Option<string?>("--split") { Description = "Split part of the file names; found automatically when the directory holds one." };
+        var output = new Option<FileInfo>("--out") { Description = "The PNG file to write.", Required = true };
+        var count = new Option<int>("--count") { Description = "Images (rows) on the sheet.", DefaultValueFactory = _ => 8 };
+        var copies = new Option<int>("--copies") { Description = "Augmented copies per image (columns after the original).", DefaultValueFactory = _ => 5 };
+        var scale = new Option<int>("--scale") { Description = "Each pixel becomes scale×scale pixels.", DefaultValueFactory = _ => 3 };
+        var seed = new Option<int>("--seed") { Description = "Seed of the perturbations.", DefaultValueFactory = _ => ImageAugmentationOptions.DefaultSeed };
+        var rotation = new Option<double>("--rotation") { Description = "Rotation range in degrees (±).", DefaultValueFactory = _ => ImageAugmentationOptions.DefaultRotationDegrees };
+        var shift = new Option<double>("--shift") { Description = "Shift range as a fraction of the size (±).", DefaultValueFactory = _ => ImageAugmentationOptions.DefaultShiftFraction };
+        var zoom = new Option<double>("--zoom") { Description = "Zoom range (factor in 1 ± zoom).", DefaultValueFactory = _ => ImageAugmentationOptions.DefaultZoomRange };
+        var shear = new Option<double>("--shear") { Description = "Shear range in degrees (±).", DefaultValueFactory = _ => ImageAugmentationOptions.DefaultShearDegrees };
+        var elasticAlpha = new Option<double>("--elastic-alpha") { Description = "Elastic distortion strength in pixels (0 = off; Simard et al. used 34).", DefaultValueFactory = _ => ImageAugmentationOptions.DefaultElasticAlpha };
+        var elasticSigma = new Option<double>("--elastic-sigma") { Description = "Smoothing of the elastic displacement field in pixels.", DefaultValueFactory = _ => ImageAugmentationOptions.DefaultElasticSigma };
+        var command = new Command("contact-sheet", "Write a PNG of EMNIST images (first column) and their augmented copies, to look at the augmentation.")
+        {
+            data, split, output, count, copies, scale, seed, rotation, shift, zoom, shear, elasticAlpha, elasticSigma,
+        };
+        command.SetAction(result => CliErrors.Guard(() =>
+        {
+            var options = new ImageAugmentationOptions
+            {
+                Seed = result.GetValue(seed),
+                RotationDegrees = result.GetValue(rotation),
+                ShiftFraction = result.GetValue(shift),
+                ZoomRange = result.GetValue(zoom),
+                ShearDegrees = result.GetValue(shear),
+                ElasticAlpha = result.GetValue(elasticAlpha),
+                ElasticSigma = result.GetValue(elasticSigma),
+            };
+            return Write(result.GetValue(data)!, result.GetValue(split), result.GetValue(output)!, result.GetValue(count),
+                result.GetValue(copies), result.GetValue(scale), options);
+        }));
+        return command;
+    }
+
+    private static int Write(DirectoryInfo dataDirectory, string? split, FileInfo output, int count, int copies, int scale, ImageAugmentationOptions options)
+    {
+        var problems = new List<string>();
+        if (count < 1)
+            problems.Add($"--count must be at least 1; got {count}");
+        if (copies < 0)
+            problems.Add($"--copies must be 0 or more; got {copies}");
+        if (scale is < 1 or > 16)
+            problems.Add($"--scale must be in 1..16; got {scale}");
+        if (problems.Count > 0)
+            throw new ArgumentException(string.Join("; ", problems) + ".");
+        options.Validate();
+
+        var mlContext = new MLContext();
+        split ??= EmnistSplits.Detect(dataDirectory.FullName);
+        var images = mlContext.Data.LoadFromEmnist(dataDirectory.FullName, split, new Data.EmnistLoaderOptions { MaxRows = count });
+        var augmented = mlContext.Data.AugmentImages(images, copies, options);
+        var rows = mlContext.Data.CreateEnumerable<Row>(augmented, reuseRowObject: false).ToList();
+        int imageCount = rows.Count / (1 + copies);
+
+        int tile = Side * scale;
+        int gap = 3 * Margin; // a wider gap sets the original apart from its copies
+        int width = Margin + tile + gap + (copies * (tile + Margin));
+        int height = Margin + (imageCount * (tile + Margin));
+        using var bitmap = new SKBitmap(width, height, SKColorType.Rgba8888, SKAlphaType.Opaque);
+        bitmap.Erase(new SKColor(96, 96, 96));
+        for (int i = 0; i < imageCount; i++)
+        {
+            int top = Margin + (i * (tile + Margin));
+            for (int k = 0; k <= copies; k++)
+            {
+                int left = k == 0 ? Margin : Margin + tile + gap + ((k - 1) * (tile + Margin));
+                var pixels = rows[(i * (1 + copies)) + k].Pixels;
+                for (int y = 0; y < tile; y++)
+                {
+                    for (int x = 0; x < tile; x++)
+                    {
+                        float value = pixels[((y / scale) * Side) + (x / scale)];
+                        byte grey = (byte)Math.Clamp(MathF.Round(value * 255), 0, 255);
+                        bitmap.SetPixel(left + x, top + y, new SKColor(grey, grey, grey));
+                    }
+                }
+            }
+        }
+
+        if (output.Directory is { Exists: false } folder)
+            folder.Create();
+        using (var image = SKImage.FromBitmap(bitmap))
+        using (var png = image.Encode(SKEncodedImageFormat.Png, 100))
+        using (var file = File.Create(output.FullName))
+            png.SaveTo(file);
+
+        AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Wrote {output.FullName}: {imageCount} rows (labels {string.Join(" ", rows.Where((_, r) => r % (1 + copies) == 0).Select(r => r.Label))}), each the original then {copies} augmented copies, {width}×{height} pixels."));
+        return 0;
+    }
+
+    private sealed class Row
+    {
+        public string Label { get; set; } = "";
+
+        public float[] Pixels { get; set; } = [];
+    }
+}
