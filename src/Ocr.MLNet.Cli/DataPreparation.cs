@@ -4,8 +4,8 @@ using Spectre.Console;
 
 namespace Ocr.MLNet.Cli;
 
-/// <summary>The data steps the CLI applies before training or evaluating: row limit, class merging, balancing.</summary>
-internal sealed record DataPreparation(int? MaxRows, bool Merge, string? Balance)
+/// <summary>The data steps the CLI applies before training or evaluating: row limit, class merging, balancing, offline augmentation.</summary>
+internal sealed record DataPreparation(int? MaxRows, bool Merge, string? Balance, int AugmentCopies = 0)
 {
     public IDataView Apply(MLContext mlContext, IDataView data, int seed)
     {
@@ -28,6 +28,14 @@ internal sealed record DataPreparation(int? MaxRows, bool Merge, string? Balance
             var balanced = mlContext.Data.BalanceClasses(data, options);
             AnsiConsole.WriteLine(balanced.ToString());
             data = balanced.Data;
+        }
+
+        if (AugmentCopies < 0)
+            throw new ArgumentException($"--augment-copies {AugmentCopies}: use 0 or more copies per image.");
+        if (AugmentCopies > 0)
+        {
+            data = mlContext.Data.AugmentImages(data, AugmentCopies, new Augmentation.ImageAugmentationOptions { Seed = seed });
+            AnsiConsole.WriteLine($"Added {AugmentCopies} augmented copies of every image.");
         }
 
         return data;

@@ -28,10 +28,12 @@ internal static class TrainCommand
         var maxRows = new Option<int?>("--max-rows") { Description = "Use only the first N images (quick runs)." };
         var merge = new Option<bool>("--merge") { Description = "Merge EMNIST's look-alike classes (c i j k l m o p s u v w x y z join their upper case: 62 → 47) before training." };
         var balance = new Option<string?>("--balance") { Description = "Balance the classes before training: min, max, or a number of images per class." };
+        var augment = new Option<bool>("--augment") { Description = "Online augmentation: a fresh random rotation, shift, zoom and shear of every training batch, every epoch." };
+        var augmentCopies = new Option<int>("--augment-copies") { Description = "Offline augmentation: add N augmented copies of every image before training.", DefaultValueFactory = _ => 0 };
 
         var command = new Command("train", "Train the CNN on EMNIST IDX data and save a model zip that classifies image files (white ink on black, like EMNIST).")
         {
-            data, split, model, epochs, batch, learningRate, schedule, optimizer, validation, patience, seed, threads, device, checkpoints, logs, maxRows, merge, balance,
+            data, split, model, epochs, batch, learningRate, schedule, optimizer, validation, patience, seed, threads, device, checkpoints, logs, maxRows, merge, balance, augment, augmentCopies,
         };
         command.SetAction((result, cancellationToken) =>
         {
@@ -50,8 +52,9 @@ internal static class TrainCommand
                 CheckpointDirectory = result.GetValue(checkpoints)?.FullName,
                 LogDirectory = result.GetValue(logs)?.FullName,
                 CancellationToken = cancellationToken,
+                Augmentation = result.GetValue(augment) ? new Augmentation.ImageAugmentationOptions() : null,
             };
-            var preparation = new DataPreparation(result.GetValue(maxRows), result.GetValue(merge), result.GetValue(balance));
+            var preparation = new DataPreparation(result.GetValue(maxRows), result.GetValue(merge), result.GetValue(balance), result.GetValue(augmentCopies));
             return Task.FromResult(CliErrors.Guard(() => Train(result.GetValue(data)!, result.GetValue(split), result.GetValue(model)!, preparation, options)));
         });
         return command;
