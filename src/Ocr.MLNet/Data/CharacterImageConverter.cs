@@ -217,8 +217,8 @@ public static class CharacterImageConverter
             return copy;
         }
 
-        if (bitmap.ColorType == SKColorType.Rgba8888 && bitmap.AlphaType is SKAlphaType.Unpremul or SKAlphaType.Opaque)
-            return RgbaToGrey(bitmap.GetPixelSpan(), width, height, bitmap.RowBytes);
+        if (bitmap.ColorType is SKColorType.Rgba8888 or SKColorType.Bgra8888 && bitmap.AlphaType is SKAlphaType.Unpremul or SKAlphaType.Opaque)
+            return RgbaToGrey(bitmap.GetPixelSpan(), width, height, bitmap.RowBytes, bgra: bitmap.ColorType == SKColorType.Bgra8888);
 
         using var rgba = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
         if (!bitmap.CopyTo(rgba, SKColorType.Rgba8888) && !bitmap.ExtractSubset(rgba, new SKRectI(0, 0, width, height)))
@@ -226,15 +226,16 @@ public static class CharacterImageConverter
         return RgbaToGrey(rgba.GetPixelSpan(), width, height, rgba.RowBytes);
     }
 
-    internal static byte[] RgbaToGrey(ReadOnlySpan<byte> rgba, int width, int height, int rowBytes)
+    internal static byte[] RgbaToGrey(ReadOnlySpan<byte> rgba, int width, int height, int rowBytes, bool bgra = false)
     {
+        int redAt = bgra ? 2 : 0, blueAt = bgra ? 0 : 2;
         var grey = new byte[width * height];
         for (int r = 0; r < height; r++)
         {
             var line = rgba.Slice(r * rowBytes, width * 4);
             for (int c = 0; c < width; c++)
             {
-                int red = line[4 * c], green = line[(4 * c) + 1], blue = line[(4 * c) + 2], alpha = line[(4 * c) + 3];
+                int red = line[(4 * c) + redAt], green = line[(4 * c) + 1], blue = line[(4 * c) + blueAt], alpha = line[(4 * c) + 3];
                 int luminance = ((299 * red) + (587 * green) + (114 * blue) + 500) / 1000;
                 grey[(r * width) + c] = (byte)(((luminance * alpha) + (255 * (255 - alpha)) + 127) / 255);
             }

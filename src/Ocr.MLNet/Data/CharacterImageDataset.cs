@@ -266,7 +266,7 @@ public sealed class CharacterImageDataset : ICharacterRows
     }
 
     /// <summary>
-    /// Decodes an image file to RGBA; null with the problem in words when it cannot be read or decoded.
+    /// Decodes an image file to 32-bit colour (the platform's RGBA or BGRA order); null with the problem in words when it cannot be read or decoded.
     /// With <paramref name="full"/> false only the header is read (and an empty bitmap is returned).
     /// </summary>
     internal static SKBitmap? Decode(string path, bool full, out string? problem)
@@ -286,7 +286,7 @@ public sealed class CharacterImageDataset : ICharacterRows
         return DecodeBytes(bytes, full, out problem);
     }
 
-    /// <summary>Decodes encoded image bytes to RGBA; null with the problem in words when they cannot be decoded.</summary>
+    /// <summary>Decodes encoded image bytes to 32-bit colour; null with the problem in words when they cannot be decoded.</summary>
     internal static SKBitmap? DecodeBytes(byte[] bytes, bool full, out string? problem)
     {
         problem = null;
@@ -305,7 +305,10 @@ public sealed class CharacterImageDataset : ICharacterRows
             return null;
         }
 
-        var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        // Keep the source's alpha type when it is opaque: asking an opaque PNG for unpremultiplied alpha costs a
+        // colour transform per pixel.
+        var alpha = codec.Info.AlphaType == SKAlphaType.Opaque ? SKAlphaType.Opaque : SKAlphaType.Unpremul;
+        var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKImageInfo.PlatformColorType, alpha);
         if (info.Width < 1 || info.Height < 1)
         {
             problem = $"has no pixels ({info.Width}×{info.Height})";
