@@ -21,8 +21,8 @@ namespace Ocr.MLNet;
 /// Files are listed (and by default decoded once to check them) when the method is called, then decoded again per
 /// row as a cursor reads it, so memory stays at about 50 bytes per file. Bad files throw a
 /// <see cref="CharacterDataException"/> naming them unless <see cref="CharacterImageLoaderOptions.SkipBadFiles"/>
-/// is set; to read the list of skipped files, load through <see cref="CharacterImageDataset"/> (same options) and
-/// call <see cref="CharacterImageDataset.AsDataView"/>.
+/// is set; the list of skipped files is then <c>CharacterImageDataset.FromDataView(view)!.SkippedFiles</c>
+/// (see <see cref="CharacterImageDataset.FromDataView"/>).
 /// </para>
 /// </remarks>
 public static class CharacterImageCatalog

@@ -310,13 +310,15 @@ public sealed class Sd19LoaderTests : TemporaryDirectoryTest
         spoil(Root);
         string path = Path.Combine(Root, relativePath);
 
-        var dataset = CharacterImageDataset.LoadNistSd19(Root, new Sd19LoaderOptions { SkipBadFiles = true });
+        var view = mlContext.Data.LoadFromNistSd19(Root, new Sd19LoaderOptions { SkipBadFiles = true });
+        var dataset = CharacterImageDataset.FromDataView(view)!;
 
         Assert.That(dataset.SkippedFiles, Has.Count.EqualTo(1), what);
         Assert.That(dataset.SkippedFiles[0].Path, Is.EqualTo(path), what);
         Assert.That(dataset.SkippedFiles[0].Reason, Does.Contain(reason), what);
         Assert.That(dataset.Count, Is.EqualTo(7), $"{what}: the good files all load");
-        Assert.That(DrawnGlyphs.ReadAll(dataset.AsDataView()), Has.Count.EqualTo(7));
+        Assert.That(DrawnGlyphs.ReadAll(view), Has.Count.EqualTo(7));
+        Assert.That(CharacterImageDataset.FromDataView(mlContext.Data.Cache(view)), Is.Null, "only the loaders' own views");
     }
 
     [Test]

@@ -197,6 +197,18 @@ public sealed class CharacterImageDataset : ICharacterRows
         return FromImages(images.Select(i => (i.Label, (Func<SKBitmap?>)(() => i.Image), false)), options);
     }
 
+    /// <summary>
+    /// The data set behind a view that <c>LoadFromNistSd19</c>, <c>LoadFromImageFolder</c>, <c>LoadFromImages</c> or
+    /// <see cref="AsDataView"/> returned, e.g. to read <see cref="SkippedFiles"/>; <see langword="null"/> for any
+    /// other view (including one wrapped by a transform or a cache).
+    /// </summary>
+    /// <param name="view">A view returned by one of these loaders.</param>
+    public static CharacterImageDataset? FromDataView(IDataView view)
+    {
+        ArgumentNullException.ThrowIfNull(view);
+        return (view as CharacterDataView<CharacterImageDataset>)?.Dataset;
+    }
+
     /// <summary>The class index of a row: an index into <see cref="ClassNames"/>.</summary>
     /// <param name="row">Row index, 0 to <see cref="Count"/> - 1.</param>
     public int GetClassIndex(int row)
