@@ -105,22 +105,51 @@ public static class CharacterImageConverter
             _ => IsDarkOnLight(grey, width, height),
         };
 
-        // 1–2: ink in [0, 1], bright on dark.
-        int n = width * height;
-        var ink = new float[n];
-        for (int i = 0; i < n; i++)
-            ink[i] = (invert ? 255 - grey[i] : grey[i]) / 255f;
+        var output = destination[..PixelCount];
+        output.Clear();
 
-        // 3: separable Gaussian blur, zero outside.
-        var blurred = Blur(ink, width, height);
-
-        // 4: bounding box of the ink.
-        int top = height, bottom = -1, left = width, right = -1;
+        // 1–2: ink bright on dark. Only a window around the non-zero ink matters: the blur of zeros is zero, so the
+        // window (the ink's box grown by the blur radius) blurred alone gives exactly the whole image blurred.
+        int rawTop = height, rawBottom = -1, rawLeft = width, rawRight = -1;
         for (int r = 0; r < height; r++)
         {
+            var line = grey.Slice(r * width, width);
             for (int c = 0; c < width; c++)
             {
-                if (blurred[(r * width) + c] > InkThreshold)
+                if ((invert ? 255 - line[c] : line[c]) != 0)
+                {
+                    rawTop = Math.Min(rawTop, r);
+                    rawBottom = r;
+                    rawLeft = Math.Min(rawLeft, c);
+                    rawRight = Math.Max(rawRight, c);
+                }
+            }
+        }
+
+        if (rawBottom < 0)
+            return;
+        int windowTop = Math.Max(0, rawTop - BlurRadius), windowLeft = Math.Max(0, rawLeft - BlurRadius);
+        int windowWidth = Math.Min(width - 1, rawRight + BlurRadius) - windowLeft + 1;
+        int windowHeight = Math.Min(height - 1, rawBottom + BlurRadius) - windowTop + 1;
+        var ink = new float[windowWidth * windowHeight];
+        for (int r = 0; r < windowHeight; r++)
+        {
+            var line = grey.Slice(((windowTop + r) * width) + windowLeft, windowWidth);
+            var target = ink.AsSpan(r * windowWidth, windowWidth);
+            for (int c = 0; c < windowWidth; c++)
+                target[c] = (invert ? 255 - line[c] : line[c]) / 255f;
+        }
+
+        // 3: separable Gaussian blur, zero outside.
+        var blurred = Blur(ink, windowWidth, windowHeight);
+
+        // 4: bounding box of the ink (in window coordinates: only its size and content matter from here on).
+        int top = windowHeight, bottom = -1, left = windowWidth, right = -1;
+        for (int r = 0; r < windowHeight; r++)
+        {
+            for (int c = 0; c < windowWidth; c++)
+            {
+                if (blurred[(r * windowWidth) + c] > InkThreshold)
                 {
                     top = Math.Min(top, r);
                     bottom = Math.Max(bottom, r);
@@ -130,8 +159,6 @@ public static class CharacterImageConverter
             }
         }
 
-        var output = destination[..PixelCount];
-        output.Clear();
         if (bottom < 0)
             return;
 
@@ -144,7 +171,7 @@ public static class CharacterImageConverter
         int offsetColumn = FramePadding + ((side - boxWidth) / 2);
         for (int r = 0; r < boxHeight; r++)
         {
-            blurred.AsSpan(((top + r) * width) + left, boxWidth)
+            blurred.AsSpan(((top + r) * windowWidth) + left, boxWidth)
                 .CopyTo(frame.AsSpan(((offsetRow + r) * frameSide) + offsetColumn, boxWidth));
         }
 
