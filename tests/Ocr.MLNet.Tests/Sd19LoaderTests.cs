@@ -361,18 +361,23 @@ public sealed class Sd19LoaderTests : TemporaryDirectoryTest
         var view = dataset.AsDataView();
         var rows = DrawnGlyphs.ReadAll(view);
         var read = watch.Elapsed;
+        long before = GC.GetTotalMemory(forceFullCollection: true);
         watch.Restart();
         var unverified = CharacterImageDataset.LoadNistSd19(folder, new Sd19LoaderOptions { VerifyImages = false });
         var listed = watch.Elapsed;
+        long retained = GC.GetTotalMemory(forceFullCollection: true) - before;
+        GC.KeepAlive(unverified);
 
         TestContext.Out.WriteLine($"SD19 vowels, {dataset.Count} PNGs on {Environment.ProcessorCount} cores: "
             + $"LoadNistSd19 (list + decode every file once to verify, parallel) {loaded.TotalSeconds:F2} s; "
             + $"one full cursor pass (decode + convert each row, one thread) {read.TotalSeconds:F2} s "
             + $"({read.TotalMilliseconds * 1000 / rows.Count:F0} µs per image); "
-            + $"VerifyImages = false (list + read headers) {listed.TotalSeconds:F2} s.");
+            + $"VerifyImages = false (list + read headers) {listed.TotalSeconds:F2} s; "
+            + $"managed memory kept by the loaded data set {retained / 1024.0:F0} KiB ({(double)retained / unverified.Count:F0} bytes per file).");
 
         Assert.That(dataset.Count, Is.EqualTo(10_000));
         Assert.That(unverified.Count, Is.EqualTo(10_000));
+        Assert.That((double)retained / unverified.Count, Is.LessThan(200), "files are listed compactly, not decoded and kept");
         Assert.That(dataset.SkippedFiles, Is.Empty);
         var expected = "A E I O U a e i o u".Split(' ').ToDictionary(c => c, _ => 1000);
         Assert.That(DrawnGlyphs.Counts(rows), Is.EquivalentTo(expected));
