@@ -4,17 +4,17 @@ namespace Ocr.MLNet.Data;
 /// A file given to the EMNIST loader is not what it should be: a wrong magic number, truncated or
 /// oversized data, counts that disagree between the images and labels files, a label the mapping
 /// file lacks, or a malformed mapping line. The message names the file, the byte offset (or the line)
-/// and the fix; <see cref="FilePath"/>, <see cref="ByteOffset"/> and <see cref="LineNumber"/> carry
+/// and the fix; <see cref="CharacterDataException.FilePath"/>, <see cref="ByteOffset"/> and <see cref="LineNumber"/> carry
 /// the same facts for code.
 /// </summary>
 /// <remarks>
-/// It derives from <see cref="IOException"/> (<see cref="InvalidDataException"/> is sealed), so one
+/// It derives from <see cref="CharacterDataException"/> and so from <see cref="IOException"/>, so one
 /// <c>catch (IOException)</c> covers both missing files and bad ones.
 /// For a gzip-compressed IDX file the byte offset counts bytes of the <em>decompressed</em> IDX data,
 /// as the message says. A missing file is reported as <see cref="FileNotFoundException"/> or
 /// <see cref="DirectoryNotFoundException"/> instead.
 /// </remarks>
-public class EmnistDataException : IOException
+public class EmnistDataException : CharacterDataException
 {
     /// <summary>Creates an exception with a default message.</summary>
     public EmnistDataException()
@@ -44,18 +44,14 @@ public class EmnistDataException : IOException
     /// <param name="innerException">The error that revealed the problem, if any.</param>
     public EmnistDataException(string message, string filePath, long? byteOffset = null, int? lineNumber = null,
         Exception? innerException = null)
-        : base(message, innerException)
+        : base(message, filePath, innerException)
     {
-        FilePath = filePath;
         ByteOffset = byteOffset;
         LineNumber = lineNumber;
     }
 
-    /// <summary>The file at fault, when the exception names one.</summary>
-    public string? FilePath { get; }
-
     /// <summary>
-    /// Byte offset of the fault in <see cref="FilePath"/>; for a gzip-compressed file, an offset into the
+    /// Byte offset of the fault in <see cref="CharacterDataException.FilePath"/>; for a gzip-compressed file, an offset into the
     /// decompressed IDX data. <see langword="null"/> when no single offset applies.
     /// </summary>
     public long? ByteOffset { get; }

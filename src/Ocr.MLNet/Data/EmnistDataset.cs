@@ -19,7 +19,7 @@ namespace Ocr.MLNet.Data;
 /// <see cref="IDataView"/> with a <c>Label</c> string column and a <c>Pixels</c> float vector of 1×32×32.
 /// The instance is immutable and safe to read from several threads. Memory: 784 bytes + 1 byte per image.
 /// </remarks>
-public sealed class EmnistDataset
+public sealed class EmnistDataset : ICharacterRows
 {
     /// <summary>Side of a stored EMNIST image in pixels (28).</summary>
     public const int SourceImageSide = IdxReader.ImageSide;
