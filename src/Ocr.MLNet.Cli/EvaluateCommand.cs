@@ -5,17 +5,17 @@ using Spectre.Console;
 
 namespace Ocr.MLNet.Cli;
 
-/// <summary><c>ocr-mlnet evaluate</c>: accuracy and per-class accuracy of a model zip on EMNIST IDX data.</summary>
+/// <summary><c>ocr-mlnet evaluate</c>: accuracy and per-class accuracy of a model zip on EMNIST, SD19 or image-folder data.</summary>
 internal static class EvaluateCommand
 {
     public static Command Create()
     {
         var model = new Option<FileInfo>("--model") { Description = "The model zip.", Required = true };
-        var data = new Option<DirectoryInfo>("--data") { Description = "Directory with EMNIST IDX files.", Required = true };
+        var data = new Option<DirectoryInfo>("--data") { Description = "EMNIST IDX files, a NIST SD19 by_class tree, or an image folder tree.", Required = true };
         var split = new Option<string?>("--split") { Description = "Split part of the file names; found automatically when the directory holds one." };
         var maxRows = new Option<int?>("--max-rows") { Description = "Use only the first N images." };
         var merge = new Option<bool>("--merge") { Description = "Merge EMNIST's look-alike classes in the data first (to score a 47-class model on 62-class data)." };
-        var command = new Command("evaluate", "Print accuracy and per-class accuracy of a model on EMNIST IDX data.") { model, data, split, maxRows, merge };
+        var command = new Command("evaluate", "Print accuracy and per-class accuracy of a model on EMNIST, NIST SD19 or image-folder data.") { model, data, split, maxRows, merge };
         command.SetAction(result => CliErrors.Guard(() =>
             Evaluate(result.GetValue(model)!, result.GetValue(data)!, result.GetValue(split), new DataPreparation(result.GetValue(maxRows), result.GetValue(merge), null))));
         return command;
@@ -25,8 +25,9 @@ internal static class EvaluateCommand
     {
         var mlContext = new MLContext();
         var loaded = CharacterModelFile.Load(mlContext, modelFile.FullName);
-        split ??= EmnistSplits.Detect(dataDirectory.FullName);
-        var data = preparation.Apply(mlContext, mlContext.Data.LoadFromEmnist(dataDirectory.FullName, split, new Data.EmnistLoaderOptions { MaxRows = preparation.MaxRows }), seed: 0);
+        var (loadedData, description) = DataSources.Load(mlContext, dataDirectory.FullName, split, preparation.MaxRows);
+        AnsiConsole.MarkupLineInterpolated($"Evaluating on [bold]{description}[/] in {dataDirectory.FullName}");
+        var data = preparation.Apply(mlContext, loadedData, seed: 0);
         var scored = loaded.PixelScorer.Transform(data);
 
         var totals = new Dictionary<string, (int Correct, int Count)>(StringComparer.Ordinal);

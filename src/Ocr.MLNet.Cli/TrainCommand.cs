@@ -5,12 +5,12 @@ using Spectre.Console;
 
 namespace Ocr.MLNet.Cli;
 
-/// <summary><c>ocr-mlnet train</c>: trains the CNN on EMNIST IDX data and saves a model zip that reads image files.</summary>
+/// <summary><c>ocr-mlnet train</c>: trains the CNN on EMNIST, SD19 or image-folder data and saves a model zip that reads image files.</summary>
 internal static class TrainCommand
 {
     public static Command Create()
     {
-        var data = new Option<DirectoryInfo>("--data") { Description = "Directory with EMNIST IDX files (images, labels, mapping).", Required = true };
+        var data = new Option<DirectoryInfo>("--data") { Description = "EMNIST IDX files, a NIST SD19 by_class tree, or an image folder tree (label = folder name).", Required = true };
         var split = new Option<string?>("--split") { Description = "Split part of the file names (e.g. train, test, dev); found automatically when the directory holds one." };
         var model = new Option<FileInfo>("--model") { Description = "Where to write the model zip.", Required = true };
         var epochs = new Option<int>("--epochs") { Description = "Passes over the training data.", DefaultValueFactory = _ => CharacterCnnTrainer.DefaultEpochs };
@@ -31,7 +31,7 @@ internal static class TrainCommand
         var augment = new Option<bool>("--augment") { Description = "Online augmentation: a fresh random rotation, shift, zoom and shear of every training batch, every epoch." };
         var augmentCopies = new Option<int>("--augment-copies") { Description = "Offline augmentation: add N augmented copies of every image before training.", DefaultValueFactory = _ => 0 };
 
-        var command = new Command("train", "Train the CNN on EMNIST IDX data and save a model zip that classifies image files (white ink on black, like EMNIST).")
+        var command = new Command("train", "Train the CNN on EMNIST, NIST SD19 or image-folder data and save a model zip that classifies image files (white ink on black, like EMNIST).")
         {
             data, split, model, epochs, batch, learningRate, schedule, optimizer, validation, patience, seed, threads, device, checkpoints, logs, maxRows, merge, balance, augment, augmentCopies,
         };
@@ -72,9 +72,9 @@ internal static class TrainCommand
                 AnsiConsole.WriteLine(e.RawMessage);
             }
         };
-        split ??= EmnistSplits.Detect(dataDirectory.FullName);
-        AnsiConsole.MarkupLineInterpolated($"Training on EMNIST split [bold]{split}[/] in {dataDirectory.FullName}");
-        var data = preparation.Apply(mlContext, mlContext.Data.LoadFromEmnist(dataDirectory.FullName, split, new Data.EmnistLoaderOptions { MaxRows = preparation.MaxRows }), options.Seed);
+        var (loaded, description) = DataSources.Load(mlContext, dataDirectory.FullName, split, preparation.MaxRows);
+        AnsiConsole.MarkupLineInterpolated($"Training on [bold]{description}[/] in {dataDirectory.FullName}");
+        var data = preparation.Apply(mlContext, loaded, options.Seed);
 
         CharacterCnnModel? trained = null;
         AnsiConsole.Progress()
