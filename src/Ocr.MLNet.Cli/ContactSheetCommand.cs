@@ -7,7 +7,8 @@ using Spectre.Console;
 namespace Ocr.MLNet.Cli;
 
 /// <summary>
-/// <c>ocr-mlnet contact-sheet</c>: a PNG grid of EMNIST images and their augmented copies, one row per image
+/// <c>ocr-mlnet contact-sheet</c>: a PNG grid of images as the network sees them (EMNIST, SD19 or an image
+/// folder, after the loader's preprocessing) and their augmented copies, one row per image
 /// (the original, a gap, then the copies), scaled up so a person can judge the augmentation ranges.
 /// </summary>
 internal static class ContactSheetCommand
@@ -17,7 +18,7 @@ internal static class ContactSheetCommand
 
     public static Command Create()
     {
-        var data = new Option<DirectoryInfo>("--data") { Description = "Directory with EMNIST IDX files.", Required = true };
+        var data = new Option<DirectoryInfo>("--data") { Description = "EMNIST IDX files, a NIST SD19 by_class tree, or an image folder tree.", Required = true };
         var split = new Option<string?>("--split") { Description = "Split part of the file names; found automatically when the directory holds one." };
         var output = new Option<FileInfo>("--out") { Description = "The PNG file to write.", Required = true };
         var count = new Option<int>("--count") { Description = "Images (rows) on the sheet.", DefaultValueFactory = _ => 8 };
@@ -30,7 +31,7 @@ internal static class ContactSheetCommand
         var shear = new Option<double>("--shear") { Description = "Shear range in degrees (±).", DefaultValueFactory = _ => ImageAugmentationOptions.DefaultShearDegrees };
         var elasticAlpha = new Option<double>("--elastic-alpha") { Description = "Elastic distortion strength in pixels (0 = off; Simard et al. used 34).", DefaultValueFactory = _ => ImageAugmentationOptions.DefaultElasticAlpha };
         var elasticSigma = new Option<double>("--elastic-sigma") { Description = "Smoothing of the elastic displacement field in pixels.", DefaultValueFactory = _ => ImageAugmentationOptions.DefaultElasticSigma };
-        var command = new Command("contact-sheet", "Write a PNG of EMNIST images (first column) and their augmented copies, to look at the augmentation.")
+        var command = new Command("contact-sheet", "Write a PNG of images after preprocessing (first column) and their augmented copies, to look at both.")
         {
             data, split, output, count, copies, scale, seed, rotation, shift, zoom, shear, elasticAlpha, elasticSigma,
         };
@@ -66,8 +67,9 @@ internal static class ContactSheetCommand
         options.Validate();
 
         var mlContext = new MLContext();
-        split ??= EmnistSplits.Detect(dataDirectory.FullName);
-        var images = mlContext.Data.LoadFromEmnist(dataDirectory.FullName, split, new Data.EmnistLoaderOptions { MaxRows = count });
+        // A seeded sample across the whole set, so folder-ordered data (SD19) shows more than its first class.
+        var (all, _) = DataSources.Load(mlContext, dataDirectory.FullName, split, maxRows: null);
+        var images = mlContext.Data.TakeRows(mlContext.Data.ShuffleRows(all, seed: options.Seed), count);
         var augmented = mlContext.Data.AugmentImages(images, copies, options);
         var rows = mlContext.Data.CreateEnumerable<Row>(augmented, reuseRowObject: false).ToList();
         int imageCount = rows.Count / (1 + copies);
