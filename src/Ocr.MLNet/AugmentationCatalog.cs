@@ -45,7 +45,7 @@ public static class AugmentationCatalog
             throw new ArgumentException($"copiesPerImage = {copiesPerImage} (must be 0 or more).", nameof(copiesPerImage));
         var augmenter = new ImageAugmenter(options);
         var (labels, originals) = Read(data, labelColumnName, pixelsColumnName);
-        const int pixelCount = AugmentedImagesDataView.PixelCount;
+        const int pixelCount = AugmentedImages.PixelCount;
         if ((long)labels.Length * copiesPerImage * pixelCount > Array.MaxLength)
             throw new ArgumentException($"copiesPerImage = {copiesPerImage} makes {(long)labels.Length * copiesPerImage} copies of {labels.Length} images; at most {Array.MaxLength / pixelCount} fit. Use fewer copies or augment online (CharacterCnnTrainer.Options.Augmentation).", nameof(copiesPerImage));
 
@@ -80,12 +80,12 @@ public static class AugmentationCatalog
             }
         }
 
-        return new AugmentedImagesDataView(labels, originals, copies, copiesPerImage, low, step, labelColumnName, pixelsColumnName);
+        return new CharacterDataView<AugmentedImages>(new AugmentedImages(labels, originals, copies, copiesPerImage, low, step), labelColumnName, pixelsColumnName);
     }
 
     private static (string[] Labels, float[] Pixels) Read(IDataView data, string labelColumnName, string pixelsColumnName)
     {
-        const int pixelCount = AugmentedImagesDataView.PixelCount;
+        const int pixelCount = AugmentedImages.PixelCount;
         if (data.Schema.GetColumnOrNull(labelColumnName) is not { } label)
             throw new ArgumentOutOfRangeException(nameof(data), $"Could not find label column '{labelColumnName}'. Name the column that holds the class with labelColumnName.");
         if (label.Type is not TextDataViewType)
