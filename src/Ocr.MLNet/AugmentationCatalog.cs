@@ -98,58 +98,6 @@ public static class AugmentationCatalog
                 $"Schema mismatch for pixels column '{pixelsColumnName}': expected Vector<Single, {pixelCount}> (1×32×32), got {pixels.Type}. Use an Ocr.MLNet loader, or ResizeImages(32×32) → ConvertToGrayscale → ExtractPixels.");
         }
 
-        var labels = new List<string>();
-        var chunks = new List<float[]>();
-        const int chunk = 4096;
-        float[]? current = null;
-        int inChunk = chunk;
-        long row = 0;
-        using (var cursor = data.GetRowCursor([label, pixels]))
-        {
-            var getLabel = cursor.GetGetter<ReadOnlyMemory<char>>(label);
-            var getPixels = cursor.GetGetter<VBuffer<float>>(pixels);
-            var text = default(ReadOnlyMemory<char>);
-            var values = default(VBuffer<float>);
-            while (cursor.MoveNext())
-            {
-                getLabel(ref text);
-                if (text.IsEmpty)
-                    throw new InvalidDataException($"The data has a missing or empty value in label column '{labelColumnName}' at row {row}. Every row needs a class: remove or fix that row.");
-                getPixels(ref values);
-                if (values.Length != pixelCount)
-                    throw new InvalidDataException($"The pixels column '{pixelsColumnName}' has {values.Length} values at row {row}; expected {pixelCount} (1×32×32). Resize the image to 32×32.");
-                if (inChunk == chunk)
-                {
-                    current = new float[chunk * pixelCount];
-                    chunks.Add(current);
-                    inChunk = 0;
-                }
-
-                var target = current.AsSpan(inChunk * pixelCount, pixelCount);
-                values.CopyTo(target);
-                foreach (float v in target)
-                {
-                    if (!float.IsFinite(v))
-                        throw new InvalidDataException($"The pixels column '{pixelsColumnName}' has the non-finite value {v} at row {row}. Pixels must be finite numbers (usually in [0, 1]); fix or drop that image.");
-                }
-
-                labels.Add(text.ToString());
-                inChunk++;
-                row++;
-            }
-        }
-
-        if (row * pixelCount > Array.MaxLength)
-            throw new InvalidDataException($"The data has {row} rows; at most {Array.MaxLength / pixelCount} can be augmented at once.");
-        var all = new float[row * pixelCount];
-        long offset = 0;
-        foreach (var block in chunks)
-        {
-            int length = (int)Math.Min(block.Length, all.Length - offset);
-            block.AsSpan(0, length).CopyTo(all.AsSpan((int)offset));
-            offset += length;
-        }
-
-        return (labels.ToArray(), all);
+        return Training.LabeledImagesReader.ReadRows(data, label, pixels, pixelsColumnName, "input", CancellationToken.None);
     }
 }

@@ -27,10 +27,14 @@ public static class CharacterImagePipeline
     {
         ArgumentNullException.ThrowIfNull(mlContext);
         return mlContext.Transforms.ResizeImages(imageColumnName, CharacterCnnNetwork.InputSize, CharacterCnnNetwork.InputSize, imageColumnName)
-            .Append(mlContext.Transforms.ConvertToGrayscale(imageColumnName, imageColumnName))
-            .Append(mlContext.Transforms.ExtractPixels(pixelsColumnName, imageColumnName,
-                colorsToExtract: ImagePixelExtractingEstimator.ColorBits.Red, scaleImage: 1f / 255f));
+            .Append(GreyPixels(mlContext, imageColumnName, pixelsColumnName));
     }
+
+    /// <summary>A 32×32 image → its grey levels scaled to [0, 1], 1,024 floats in <paramref name="pixelsColumnName"/>; the image column is left as it is.</summary>
+    internal static IEstimator<ITransformer> GreyPixels(MLContext mlContext, string imageColumnName, string pixelsColumnName) =>
+        mlContext.Transforms.ConvertToGrayscale(pixelsColumnName, imageColumnName)
+            .Append(mlContext.Transforms.ExtractPixels(pixelsColumnName, pixelsColumnName,
+                colorsToExtract: ImagePixelExtractingEstimator.ColorBits.Red, scaleImage: 1f / 255f));
 
     /// <summary>Image file path → decoded image → the pixels of <see cref="FromImages"/>.</summary>
     public static IEstimator<ITransformer> FromImagePaths(MLContext mlContext, string imagePathColumnName = ImagePathColumnName, string pixelsColumnName = PixelsColumnName)

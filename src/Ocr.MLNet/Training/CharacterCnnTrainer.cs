@@ -55,12 +55,27 @@ public sealed partial class CharacterCnnTrainer : IEstimator<CharacterCnnModel>
         options.Progress?.Report(new TrainingProgress(TrainingPhase.Preparing, 0, options.Epochs, 0, 0, double.NaN, double.NaN, null));
 
         var kind = LabeledImagesReader.CheckSchema(MLNetInterop.ToShape(input.Schema), options.LabelColumnName, options.FeatureColumnName);
-        var all = LabeledImagesReader.Read(mlContext, input, options.LabelColumnName, options.FeatureColumnName, null, "training", token);
+
+        // An image column becomes pixels through ML.NET's own transforms, fitted once: the same transformer reads the
+        // training and validation data and goes in front of the network in the model.
+        string pixelColumn = options.FeatureColumnName;
+        ITransformer? extractor = null;
+        if (kind == ImageColumnKind.Image)
+        {
+            LabeledImagesReader.CheckImageSize(input.Schema[options.FeatureColumnName], options.FeatureColumnName);
+            pixelColumn = LabeledImagesReader.ExtractedPixelsColumnName;
+            extractor = CharacterImagePipeline.GreyPixels(mlContext, options.FeatureColumnName, pixelColumn).Fit(input);
+        }
+
+        LabeledImages Read(IDataView data, IReadOnlyList<string>? classNames, string role) =>
+            LabeledImagesReader.Read(extractor?.Transform(data) ?? data, options.LabelColumnName, pixelColumn, options.FeatureColumnName, classNames, role, token);
+
+        var all = Read(input, null, "training");
         LabeledImages train = all;
         LabeledImages? validation = null;
         if (options.ValidationData is { } validationData)
         {
-            validation = LabeledImagesReader.Read(mlContext, validationData, options.LabelColumnName, options.FeatureColumnName, all.ClassNames, "validation", token);
+            validation = Read(validationData, all.ClassNames, "validation");
         }
         else if (options.ValidationFraction > 0)
         {
@@ -80,11 +95,7 @@ public sealed partial class CharacterCnnTrainer : IEstimator<CharacterCnnModel>
             options.Progress?.Report(new TrainingProgress(TrainingPhase.Exporting, last?.Epoch ?? 0, options.Epochs, 0, 0,
                 last?.TrainingLoss ?? double.NaN, last?.TrainingAccuracy ?? double.NaN, null));
 
-            string pixelColumn = kind == ImageColumnKind.Image ? LabeledImagesReader.ExtractedPixelsColumnName : options.FeatureColumnName;
             byte[] onnx = CharacterCnnOnnxExporter.Export(network, train.ClassNames, pixelColumn);
-            ITransformer? extractor = kind == ImageColumnKind.Image
-                ? LabeledImagesReader.CreatePixelExtractor(mlContext, options.FeatureColumnName).Fit(input)
-                : null;
             var scorer = OnnxModelBuilder.Build(mlContext, onnx);
             if (extractor is not null)
                 scorer = new TransformerChain<ITransformer>(extractor, scorer);

@@ -97,92 +97,31 @@ internal static class LabeledImagesReader
     }
 
     /// <summary>
-    /// Checks the full schema (sizes included) and reads every row. <paramref name="classNames"/> is the class set to
-    /// map labels to, or null to collect it from the data (string labels sorted ordinally, key labels in key order);
-    /// <paramref name="role"/> ("training" or "validation") names the data in messages.
+    /// Checks the label column and the pixel column <paramref name="pixelColumn"/> (sizes included) and reads every row.
+    /// <paramref name="featureColumn"/> is the column the user named, for messages (it differs from
+    /// <paramref name="pixelColumn"/> when an image column was turned into pixels first). <paramref name="classNames"/> is
+    /// the class set to map labels to, or null to collect it from the data (string labels sorted ordinally, key labels in
+    /// key order); <paramref name="role"/> ("training" or "validation") names the data in messages.
     /// </summary>
-    public static LabeledImages Read(MLContext mlContext, IDataView data, string labelColumn, string featureColumn,
+    public static LabeledImages Read(IDataView data, string labelColumn, string pixelColumn, string featureColumn,
         IReadOnlyList<string>? classNames, string role, CancellationToken cancellationToken)
     {
-        var kind = CheckSchema(MLNetInterop.ToShape(data.Schema), labelColumn, featureColumn);
-        string pixelColumn = featureColumn;
-        if (kind == ImageColumnKind.Image)
+        CheckSchema(MLNetInterop.ToShape(data.Schema), labelColumn, pixelColumn);
+        var type = (VectorDataViewType)data.Schema[pixelColumn].Type;
+        if (type.IsKnownSize && type.Size != LabeledImages.PixelsPerImage)
         {
-            CheckImageSize(data.Schema[featureColumn], featureColumn);
-            data = CreatePixelExtractor(mlContext, featureColumn).Fit(data).Transform(data);
-            pixelColumn = ExtractedPixelsColumnName;
-        }
-        else
-        {
-            var type = (VectorDataViewType)data.Schema[featureColumn].Type;
-            if (type.IsKnownSize && type.Size != LabeledImages.PixelsPerImage)
-            {
-                throw new ArgumentOutOfRangeException(nameof(data),
-                    $"Schema mismatch for feature column '{featureColumn}': expected Vector<Single, {LabeledImages.PixelsPerImage}> (1×32×32), got Vector<Single, {type.Size}>. "
-                    + "Resize the images to 32×32 (ResizeImages) before extracting pixels, or use an Ocr.MLNet loader.");
-            }
+            throw new ArgumentOutOfRangeException(nameof(data),
+                $"Schema mismatch for feature column '{featureColumn}': expected Vector<Single, {LabeledImages.PixelsPerImage}> (1×32×32), got Vector<Single, {type.Size}>. "
+                + "Resize the images to 32×32 (ResizeImages) before extracting pixels, or use an Ocr.MLNet loader.");
         }
 
         var labelColumnInfo = data.Schema[labelColumn];
         var keyNames = labelColumnInfo.Type is KeyDataViewType ? KeyNames(labelColumnInfo) : null;
-        var pixels = new List<float[]>();
-        var rawLabels = new List<string>();
-        var pixelBuffer = new float[LabeledImages.PixelsPerImage];
-
-        const int chunk = 4096;
-        float[]? current = null;
-        int inChunk = chunk;
-        long row = 0;
-        using (var cursor = data.GetRowCursor([labelColumnInfo, data.Schema[pixelColumn]]))
-        {
-            var getPixels = cursor.GetGetter<VBuffer<float>>(data.Schema[pixelColumn]);
-            Func<string?> getLabel = CreateLabelGetter(cursor, labelColumnInfo, keyNames);
-            var vector = default(VBuffer<float>);
-            while (cursor.MoveNext())
-            {
-                if ((row & 1023) == 0)
-                    cancellationToken.ThrowIfCancellationRequested();
-                string? label = getLabel();
-                if (string.IsNullOrEmpty(label))
-                {
-                    throw new InvalidDataException(
-                        $"The {role} data has a missing or empty value in label column '{labelColumn}' at row {row}. Every row needs a class: remove or fix that row.");
-                }
-
-                getPixels(ref vector);
-                if (vector.Length != LabeledImages.PixelsPerImage)
-                {
-                    throw new InvalidDataException(
-                        $"The {role} data's feature column '{featureColumn}' has {vector.Length} values at row {row}; expected {LabeledImages.PixelsPerImage} (1×32×32). Resize the image to 32×32.");
-                }
-
-                vector.CopyTo(pixelBuffer);
-                int bad = Array.FindIndex(pixelBuffer, v => !float.IsFinite(v));
-                if (bad >= 0)
-                {
-                    throw new InvalidDataException(
-                        $"The {role} data's feature column '{featureColumn}' has the non-finite value {pixelBuffer[bad]} at row {row}, pixel {bad}. Pixels must be finite numbers (usually in [0, 1]); fix or drop that image.");
-                }
-
-                if (inChunk == chunk)
-                {
-                    current = new float[chunk * LabeledImages.PixelsPerImage];
-                    pixels.Add(current);
-                    inChunk = 0;
-                }
-
-                pixelBuffer.CopyTo(current!.AsSpan(inChunk * LabeledImages.PixelsPerImage));
-                inChunk++;
-                rawLabels.Add(label);
-                row++;
-            }
-        }
+        var (rawLabels, pixels) = ReadRows(data, labelColumnInfo, data.Schema[pixelColumn], featureColumn, role, cancellationToken);
+        long row = rawLabels.Length;
 
         if (row == 0)
             throw new InvalidDataException($"The {role} data has no rows. Give the trainer at least two classes of labelled images.");
-        if (row * LabeledImages.PixelsPerImage > Array.MaxLength)
-            throw new InvalidDataException($"The {role} data has {row} rows; at most {Array.MaxLength / LabeledImages.PixelsPerImage} fit in one training set.");
-
         var names = classNames ?? (keyNames ?? rawLabels.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray());
         if (classNames is null)
         {
@@ -209,25 +148,88 @@ internal static class LabeledImagesReader
             }
         }
 
-        var all = new float[row * LabeledImages.PixelsPerImage];
+        return new LabeledImages(pixels, labels, names.ToArray());
+    }
+
+    /// <summary>
+    /// Reads every row's label (text, or a key's value) and its 1,024 pixels into one compact array. A missing label,
+    /// a pixel vector of another length or a non-finite pixel is an error that names the row; <paramref name="featureColumn"/>
+    /// and <paramref name="role"/> name the column and the data in those messages.
+    /// </summary>
+    public static (string[] Labels, float[] Pixels) ReadRows(IDataView data, DataViewSchema.Column labelColumn, DataViewSchema.Column pixelColumn,
+        string featureColumn, string role, CancellationToken cancellationToken)
+    {
+        const int pixelCount = LabeledImages.PixelsPerImage;
+        var keyNames = labelColumn.Type is KeyDataViewType ? KeyNames(labelColumn) : null;
+        var chunks = new List<float[]>();
+        var labels = new List<string>();
+        const int chunk = 4096;
+        float[]? current = null;
+        int inChunk = chunk;
+        long row = 0;
+        using (var cursor = data.GetRowCursor([labelColumn, pixelColumn]))
+        {
+            var getPixels = cursor.GetGetter<VBuffer<float>>(pixelColumn);
+            Func<string?> getLabel = CreateLabelGetter(cursor, labelColumn, keyNames);
+            var vector = default(VBuffer<float>);
+            while (cursor.MoveNext())
+            {
+                if ((row & 1023) == 0)
+                    cancellationToken.ThrowIfCancellationRequested();
+                string? label = getLabel();
+                if (string.IsNullOrEmpty(label))
+                {
+                    throw new InvalidDataException(
+                        $"The {role} data has a missing or empty value in label column '{labelColumn.Name}' at row {row}. Every row needs a class: remove or fix that row.");
+                }
+
+                getPixels(ref vector);
+                if (vector.Length != pixelCount)
+                {
+                    throw new InvalidDataException(
+                        $"The {role} data's feature column '{featureColumn}' has {vector.Length} values at row {row}; expected {pixelCount} (1×32×32). Resize the image to 32×32.");
+                }
+
+                if (inChunk == chunk)
+                {
+                    current = new float[chunk * pixelCount];
+                    chunks.Add(current);
+                    inChunk = 0;
+                }
+
+                var target = current.AsSpan(inChunk * pixelCount, pixelCount);
+                vector.CopyTo(target);
+                for (int i = 0; i < pixelCount; i++)
+                {
+                    if (!float.IsFinite(target[i]))
+                    {
+                        throw new InvalidDataException(
+                            $"The {role} data's feature column '{featureColumn}' has the non-finite value {target[i]} at row {row}, pixel {i}. Pixels must be finite numbers (usually in [0, 1]); fix or drop that image.");
+                    }
+                }
+
+                inChunk++;
+                labels.Add(label);
+                row++;
+            }
+        }
+
+        if (row * pixelCount > Array.MaxLength)
+            throw new InvalidDataException($"The {role} data has {row} rows; at most {Array.MaxLength / pixelCount} fit in one array of pixels.");
+        var all = new float[row * pixelCount];
         long offset = 0;
-        foreach (var block in pixels)
+        foreach (var block in chunks)
         {
             int length = (int)Math.Min(block.Length, all.Length - offset);
             block.AsSpan(0, length).CopyTo(all.AsSpan((int)offset));
             offset += length;
         }
 
-        return new LabeledImages(all, labels, names.ToArray());
+        return (labels.ToArray(), all);
     }
 
-    /// <summary>The ML.NET transform that turns a 32×32 image column into the network's 1,024 grey levels in [0, 1].</summary>
-    public static IEstimator<ITransformer> CreatePixelExtractor(MLContext mlContext, string imageColumn) =>
-        mlContext.Transforms.ConvertToGrayscale(ExtractedPixelsColumnName, imageColumn)
-            .Append(mlContext.Transforms.ExtractPixels(ExtractedPixelsColumnName, ExtractedPixelsColumnName,
-                colorsToExtract: ImagePixelExtractingEstimator.ColorBits.Red, scaleImage: 1f / 255f));
-
-    private static void CheckImageSize(DataViewSchema.Column column, string name)
+    /// <summary>Checks that an image column holds 32×32 images, in ML.NET's schema-error wording.</summary>
+    public static void CheckImageSize(DataViewSchema.Column column, string name)
     {
         var type = (ImageDataViewType)column.Type;
         if (type.Height != CharacterCnnNetwork.InputSize || type.Width != CharacterCnnNetwork.InputSize)
