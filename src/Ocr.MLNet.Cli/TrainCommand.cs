@@ -96,7 +96,7 @@ internal static class TrainCommand
                             task.Description = $"epoch {update.Epoch}/{update.Epochs} validating";
                             break;
                         case TrainingPhase.EpochCompleted when update.Metrics is { } m:
-                            AnsiConsole.WriteLine(Describe(m));
+                            AnsiConsole.WriteLine(m.ToString());
                             break;
                         case TrainingPhase.Exporting:
                             task.Description = "exporting to ONNX";
@@ -115,12 +115,6 @@ internal static class TrainCommand
         AnsiConsole.MarkupLineInterpolated($"Saved [bold]{modelFile.FullName}[/] ({trained.ClassNames.Count} classes, {trained.History.Epochs.Count} epochs, last val_accuracy {last.ValidationAccuracy?.ToString("F4", CultureInfo.InvariantCulture) ?? "n/a"}).");
         return 0;
     }
-
-    internal static string Describe(EpochMetrics m) => string.Create(CultureInfo.InvariantCulture,
-        $"epoch {m.Epoch}: loss {m.TrainingLoss:F4} accuracy {m.TrainingAccuracy:F4}")
-        + (m.ValidationLoss is double vl && m.ValidationAccuracy is double va
-            ? string.Create(CultureInfo.InvariantCulture, $" val_loss {vl:F4} val_accuracy {va:F4}") : "")
-        + string.Create(CultureInfo.InvariantCulture, $" lr {m.LearningRate:G3} {m.Duration.TotalSeconds:F0}s {m.TrainingImagesPerSecond:F0} images/s");
 
     private sealed class ConsoleProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
     {

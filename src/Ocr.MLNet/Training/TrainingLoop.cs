@@ -127,7 +127,7 @@ internal sealed class TrainingLoop
 
             UpdatePlateau(metrics, state);
             writers?.Write(metrics);
-            Info(Describe(metrics) + (state.StoppedEarly ? $" — early stopping: no improvement of {options.EarlyStoppingMonitor} for {state.EpochsWithoutImprovement} epochs" : ""));
+            Info(metrics + (state.StoppedEarly ? $" — early stopping: no improvement of {options.EarlyStoppingMonitor} for {state.EpochsWithoutImprovement} epochs" : ""));
             Report(TrainingPhase.EpochCompleted, epoch, batches, batches, trainLoss, trainAccuracy, metrics);
 
             if (options.CheckpointDirectory is { } directory)
@@ -337,16 +337,6 @@ internal sealed class TrainingLoop
 
     private void Report(TrainingPhase phase, int epoch, int batch, int batches, double loss, double accuracy, EpochMetrics? metrics) =>
         options.Progress?.Report(new TrainingProgress(phase, epoch, options.Epochs, batch, batches, loss, accuracy, metrics));
-
-    internal static string Describe(EpochMetrics m)
-    {
-        var text = string.Create(CultureInfo.InvariantCulture,
-            $"Epoch {m.Epoch}: loss {m.TrainingLoss:F4}, accuracy {m.TrainingAccuracy:F4}");
-        if (m.ValidationLoss is double vl && m.ValidationAccuracy is double va)
-            text += string.Create(CultureInfo.InvariantCulture, $", val_loss {vl:F4}, val_accuracy {va:F4}");
-        return text + string.Create(CultureInfo.InvariantCulture,
-            $", lr {m.LearningRate:G3}, {m.Duration.TotalSeconds:F1} s, {m.TrainingImagesPerSecond:F0} images/s");
-    }
 
     private void Info(string message)
     {

@@ -86,6 +86,16 @@ public sealed record EpochMetrics(
         TrainingMetric.TrainingAccuracy => TrainingAccuracy,
         _ => throw new ArgumentOutOfRangeException(nameof(metric), metric, null),
     };
+
+    /// <summary>One line as Keras prints an epoch: <c>Epoch 3: loss 0.3648, accuracy 0.8708, val_loss …, lr 0.001, 329.0 s, 301 images/s</c>.</summary>
+    public override string ToString()
+    {
+        var culture = System.Globalization.CultureInfo.InvariantCulture;
+        string text = string.Create(culture, $"Epoch {Epoch}: loss {TrainingLoss:F4}, accuracy {TrainingAccuracy:F4}");
+        if (ValidationLoss is double loss && ValidationAccuracy is double accuracy)
+            text += string.Create(culture, $", val_loss {loss:F4}, val_accuracy {accuracy:F4}");
+        return text + string.Create(culture, $", lr {LearningRate:G3}, {Duration.TotalSeconds:F1} s, {TrainingImagesPerSecond:F0} images/s");
+    }
 }
 
 /// <summary>What happened during <see cref="CharacterCnnTrainer.Fit"/>: one row per epoch, like Keras' <c>History</c>.</summary>
