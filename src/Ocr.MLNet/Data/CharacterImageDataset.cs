@@ -411,6 +411,20 @@ public sealed class CharacterImageDataset : ICharacterRows
         return root;
     }
 
+    /// <summary>
+    /// True when <paramref name="directory"/> or a folder below it is an SD19 partition folder (<c>train_&lt;hex&gt;</c> or
+    /// <c>hsf_&lt;n&gt;</c>): what tells an SD19 <c>by_class</c> tree from a plain image folder tree.
+    /// </summary>
+    /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
+    public static bool ContainsNistSd19Partitions(string directory) =>
+        Walk(CheckDirectory(directory, "data", "Pass an existing folder.")).Any(IsPartitionFolder);
+
+    private static bool IsPartitionFolder(string folder)
+    {
+        string name = Path.GetFileName(folder);
+        return name.StartsWith("train_", StringComparison.Ordinal) || name.StartsWith("hsf_", StringComparison.Ordinal);
+    }
+
     /// <summary>Every folder under <paramref name="root"/> (itself included), depth first, ordinal order, not entering partition folders' subfolders.</summary>
     private static IEnumerable<string> Walk(string root)
     {
@@ -420,8 +434,7 @@ public sealed class CharacterImageDataset : ICharacterRows
         {
             string folder = stack.Pop();
             yield return folder;
-            string name = Path.GetFileName(folder);
-            if (name.StartsWith("train_", StringComparison.Ordinal) || name.StartsWith("hsf_", StringComparison.Ordinal))
+            if (IsPartitionFolder(folder))
                 continue;
             foreach (string child in Directory.EnumerateDirectories(folder).Order(StringComparer.Ordinal).Reverse())
                 stack.Push(child);

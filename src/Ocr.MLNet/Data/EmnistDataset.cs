@@ -122,6 +122,13 @@ public sealed class EmnistDataset : ICharacterRows
         return Load(files.ImagesPath, files.LabelsPath, files.MappingPath, maxRows);
     }
 
+    /// <summary>
+    /// The splits a directory holds, from its <c>emnist-{set}-{split}-images-idx3-ubyte[.gz]</c> file names
+    /// (e.g. "dev" for emnist-bymerge-dev-images-idx3-ubyte.gz); empty when it holds no EMNIST images file.
+    /// </summary>
+    /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
+    public static IReadOnlyList<string> FindSplits(string directory) => EmnistFiles.FindSplits(directory);
+
     /// <summary>The label value of a row as stored in the labels file.</summary>
     /// <param name="row">Row index, 0 to <see cref="Count"/> - 1.</param>
     public int GetLabelValue(int row)

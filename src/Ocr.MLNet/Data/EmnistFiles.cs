@@ -95,6 +95,24 @@ internal sealed record EmnistFiles(string ImagesPath, string LabelsPath, string 
             Path.Combine(fullDirectory, mappingName));
     }
 
+    /// <summary>
+    /// The splits of the EMNIST images files <c>emnist-{set}-{split}-images-idx3-ubyte[.gz]</c> directly in
+    /// <paramref name="directory"/>, in ordinal order (empty when there are none).
+    /// </summary>
+    public static IReadOnlyList<string> FindSplits(string directory)
+    {
+        if (!Directory.Exists(directory))
+            throw new DirectoryNotFoundException($"The EMNIST directory '{Path.GetFullPath(directory)}' does not exist.");
+        var pattern = new Regex($"^emnist-[^-]+-(?<split>.+){ImagesSuffix}(\\.gz)?$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
+        return Directory.EnumerateFiles(directory)
+            .Select(f => pattern.Match(Path.GetFileName(f)))
+            .Where(m => m.Success)
+            .Select(m => m.Groups["split"].Value)
+            .Distinct(StringComparer.OrdinalIgnoreCase)
+            .Order(StringComparer.Ordinal)
+            .ToArray();
+    }
+
     private static string PreferRaw(IEnumerable<string> names) =>
         names.OrderBy(n => n.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)).ThenBy(n => n, StringComparer.Ordinal).First();
 
