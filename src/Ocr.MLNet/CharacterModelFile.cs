@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.IO.Compression;
 using Ocr.MLNet.Onnx;
 using Onnx;
@@ -89,26 +90,21 @@ public static class CharacterModelFile
         throw NotAModel(path, "it holds no ONNX network with Ocr.MLNet class names", null);
     }
 
-    // ML.NET stores the ONNX bytes behind a length prefix; try the prefix sizes it has used, then none.
+    // ML.NET's OnnxTransformer stores the model as a length-prefixed byte array: an Int32 count, then the bytes.
     private static string[]? TryReadClassNames(byte[] entry)
     {
-        foreach (int offset in new[] { 4, 8, 0 })
+        if (entry.Length < sizeof(int) || BinaryPrimitives.ReadInt32LittleEndian(entry) != entry.Length - sizeof(int))
+            return null;
+        try
         {
-            if (entry.Length <= offset)
-                continue;
-            try
-            {
-                var model = ModelProto.Parser.ParseFrom(entry.AsSpan(offset).ToArray());
-                var names = model.Graph?.Initializer.FirstOrDefault(i => i.Name == CharacterCnnOnnxExporter.ClassNamesInitializerName);
-                if (names is { StringData.Count: > 0 })
-                    return names.StringData.Select(s => s.ToStringUtf8()).ToArray();
-            }
-            catch (Google.Protobuf.InvalidProtocolBufferException)
-            {
-            }
+            var model = ModelProto.Parser.ParseFrom(entry, sizeof(int), entry.Length - sizeof(int));
+            var names = model.Graph?.Initializer.FirstOrDefault(i => i.Name == CharacterCnnOnnxExporter.ClassNamesInitializerName);
+            return names is { StringData.Count: > 0 } ? names.StringData.Select(s => s.ToStringUtf8()).ToArray() : null;
         }
-
-        return null;
+        catch (Google.Protobuf.InvalidProtocolBufferException)
+        {
+            return null;
+        }
     }
 
     private static InvalidDataException NotAModel(string path, string reason, Exception? inner) =>
