@@ -18,24 +18,22 @@ public sealed class PerImagePredictionTests : TemporaryDirectoryTest
     public void A_separate_process_without_torchsharp_predicts_what_the_trained_model_predicts()
     {
         var mlContext = new MLContext(seed: 1);
-        // Pixels quantised to bytes, so the PNG files hold exactly what the in-process model sees.
+        // Training images go through the image loader, which prepares them as the saved model prepares image files.
         var rows = SyntheticGlyphs.Make(perClass: 60, seed: 21);
-        foreach (var row in rows)
-            row.Pixels = row.Pixels.Select(p => MathF.Round(p * 255f) / 255f).ToArray();
+        var training = mlContext.Data.LoadFromImages(rows.Select((row, i) =>
+            (row.Label, File.ReadAllBytes(WritePng(Path.Combine(WorkDirectory, $"train{i}.png"), row.Pixels)))).ToList());
         var options = new CharacterCnnTrainer.Options { Epochs = 5, BatchSize = 16, BatchNormMomentum = 0.5, ValidationFraction = 0, Seed = 3, Device = TrainingDevice.Cpu };
-        using var model = mlContext.MulticlassClassification.Trainers.CharacterCnn(options).Fit(mlContext.Data.LoadFromEnumerable(rows));
+        using var model = mlContext.MulticlassClassification.Trainers.CharacterCnn(options).Fit(training);
 
         var (forFiles, inputSchema) = CharacterImagePipeline.ForImageFiles(mlContext, model);
         string zip = Path.Combine(WorkDirectory, "model.zip");
         mlContext.Model.Save(forFiles, inputSchema, zip);
 
         var test = SyntheticGlyphs.Make(perClass: 3, seed: 77);
-        foreach (var row in test)
-            row.Pixels = row.Pixels.Select(p => MathF.Round(p * 255f) / 255f).ToArray();
         var files = test.Select((row, i) => WritePng(Path.Combine(WorkDirectory, $"glyph{i}.png"), row.Pixels)).ToList();
 
-        var engine = mlContext.Model.CreatePredictionEngine<GlyphRow, GlyphPrediction>(model, new PredictionEngineOptions { OwnsTransformer = false });
-        var expected = test.Select(engine.Predict).ToList();
+        var engine = mlContext.Model.CreatePredictionEngine<PathRow, GlyphPrediction>(forFiles, new PredictionEngineOptions { OwnsTransformer = false });
+        var expected = files.Select(f => engine.Predict(new PathRow { ImagePath = f })).ToList();
         Assert.That(expected.Count(p => p.PredictedLabel != ""), Is.EqualTo(test.Count));
 
         string app = Path.Combine(TestEnvironment.OutputOf("samples/PredictPerImage"), "PredictPerImage.dll");
@@ -70,6 +68,11 @@ public sealed class PerImagePredictionTests : TemporaryDirectoryTest
         var run = TestEnvironment.Run("dotnet", $"\"{app}\" \"{bogus}\" x.png", WorkDirectory, TimeSpan.FromMinutes(1));
         Assert.That(run.ExitCode, Is.EqualTo(1), run.Output);
         Assert.That(run.Output, Does.Contain($"'{bogus}' is not a readable model"));
+    }
+
+    private sealed class PathRow
+    {
+        public string ImagePath { get; set; } = "";
     }
 
     internal static string WritePng(string path, float[] pixels)

@@ -46,6 +46,9 @@ public static class CharacterImageConverter
 
     private static readonly float[] BlurKernel = CreateBlurKernel();
 
+    /// <summary>The blur's 7 weights (radius 3), for the ONNX form of this conversion.</summary>
+    internal static float[] BlurKernelValues => (float[])BlurKernel.Clone();
+
     /// <summary>Converts a decoded image (any colour type, any size).</summary>
     /// <param name="bitmap">The image.</param>
     /// <param name="polarity">Which way round the ink is; <see cref="InkPolarity.Detect"/> decides from the border.</param>

@@ -1,7 +1,7 @@
-using System.Runtime.InteropServices;
 using Google.Protobuf;
 using Ocr.MLNet.Models;
 using Onnx;
+using static Ocr.MLNet.Onnx.OnnxGraphBuilder;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -51,12 +51,10 @@ public static class CharacterCnnOnnxExporter
     public const long IrVersion = 8;
 
     /// <summary>Name of the symbolic batch dimension (the first axis of the input and of both outputs).</summary>
-    public const string BatchDimensionName = "N";
+    public const string BatchDimensionName = OnnxGraphBuilder.BatchDimensionName;
 
     /// <summary>Name of the string initializer that holds the class names, in output order.</summary>
     public const string ClassNamesInitializerName = "class_names";
-
-    private const long Batch = -1; // marks the symbolic batch dimension in TensorValue
 
     /// <summary>
     /// Builds the ONNX model of <paramref name="network"/> and returns its serialised bytes.
@@ -119,10 +117,10 @@ public static class CharacterCnnOnnxExporter
     private static ModelProto BuildModel(CharacterCnnNetwork network, IReadOnlyList<string> classNames, string inputColumnName)
     {
         var graph = new GraphProto { Name = "CharacterCnn" };
-        var builder = new GraphBuilder(graph);
+        var builder = new OnnxGraphBuilder(graph);
 
-        graph.Input.Add(TensorValue(inputColumnName, TensorProto.Types.DataType.Float,
-            [Batch, 1, CharacterCnnNetwork.InputSize, CharacterCnnNetwork.InputSize]));
+        graph.Input.Add(OnnxGraphBuilder.TensorValue(inputColumnName, TensorProto.Types.DataType.Float,
+            [OnnxGraphBuilder.Batch, 1, CharacterCnnNetwork.InputSize, CharacterCnnNetwork.InputSize]));
 
         string x = inputColumnName;
         long[]? pendingPads = null;
@@ -174,8 +172,8 @@ public static class CharacterCnnOnnxExporter
         string index = builder.Node("ArgMax", "argmax", [ScoreColumnName], Int("axis", 1), Int("keepdims", 0));
         builder.Node("Gather", "label", [ClassNamesInitializerName, index], [PredictedLabelColumnName], Int("axis", 0));
 
-        graph.Output.Add(TensorValue(ScoreColumnName, TensorProto.Types.DataType.Float, [Batch, classNames.Count]));
-        graph.Output.Add(TensorValue(PredictedLabelColumnName, TensorProto.Types.DataType.String, [Batch]));
+        graph.Output.Add(OnnxGraphBuilder.TensorValue(ScoreColumnName, TensorProto.Types.DataType.Float, [OnnxGraphBuilder.Batch, classNames.Count]));
+        graph.Output.Add(OnnxGraphBuilder.TensorValue(PredictedLabelColumnName, TensorProto.Types.DataType.String, [Batch]));
 
         var model = new ModelProto
         {
@@ -229,128 +227,5 @@ public static class CharacterCnnOnnxExporter
         if (p.Length != 4)
             throw new NotSupportedException($"Unexpected ZeroPad2d padding of {p.Length} values.");
         return [p[2], p[0], p[3], p[1]];
-    }
-
-    private static ValueInfoProto TensorValue(string name, TensorProto.Types.DataType type, long[] dims)
-    {
-        var shape = new TensorShapeProto();
-        foreach (long d in dims)
-        {
-            shape.Dim.Add(d == Batch
-                ? new TensorShapeProto.Types.Dimension { DimParam = BatchDimensionName }
-                : new TensorShapeProto.Types.Dimension { DimValue = d });
-        }
-
-        return new ValueInfoProto
-        {
-            Name = name,
-            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)type, Shape = shape } },
-        };
-    }
-
-    private static AttributeProto Int(string name, long value) =>
-        new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
-
-    private static AttributeProto Float(string name, float value) =>
-        new() { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = value };
-
-    private static AttributeProto Ints(string name, IEnumerable<long> values)
-    {
-        var attribute = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };
-        attribute.Ints.AddRange(values);
-        return attribute;
-    }
-
-    /// <summary>Adds nodes and initializers to a graph, naming them after the network's layers.</summary>
-    private sealed class GraphBuilder(GraphProto graph)
-    {
-        public string Node(string opType, string name, string[] inputs, params AttributeProto[] attributes) =>
-            Node(opType, name, inputs, [name], attributes);
-
-        public string Node(string opType, string name, string[] inputs, string[] outputs, params AttributeProto[] attributes)
-        {
-            var node = new NodeProto { OpType = opType, Name = name };
-            node.Input.AddRange(inputs);
-            node.Output.AddRange(outputs);
-            node.Attribute.AddRange(attributes);
-            graph.Node.Add(node);
-            return outputs[0];
-        }
-
-        public string Conv(string name, string input, TorchSharp.Modules.Conv2d conv, long[]? extraPads)
-        {
-            if (conv.groups != 1)
-                throw new NotSupportedException($"Grouped convolution '{name}' is not supported.");
-            long[] kernel = conv.kernel_size;
-            long[] stride = conv.stride;
-            long[] dilation = conv.dilation;
-            long[] own = conv.padding is { Length: 2 } p
-                ? p
-                : throw new NotSupportedException($"Convolution '{name}' has no explicit two-value padding; it cannot be exported.");
-            if (conv.padding_mode != TorchSharp.PaddingModes.Zeros)
-                throw new NotSupportedException($"Convolution '{name}' pads with {conv.padding_mode}; only zero padding is supported.");
-            long[] pads = extraPads ?? [0, 0, 0, 0];
-            pads = [pads[0] + own[0], pads[1] + own[1], pads[2] + own[0], pads[3] + own[1]];
-
-            string weight = Initializer($"{name}.weight", conv.weight!);
-            var inputs = new List<string> { input, weight };
-            if (conv.bias is not null)
-                inputs.Add(Initializer($"{name}.bias", conv.bias));
-            return Node("Conv", name, [.. inputs],
-                Ints("kernel_shape", kernel), Ints("strides", stride), Ints("dilations", dilation),
-                Ints("pads", pads), Int("group", 1));
-        }
-
-        public string BatchNorm(string name, string input, TorchSharp.Modules.BatchNorm2d bn)
-        {
-            if (bn.running_mean is null || bn.running_var is null)
-                throw new NotSupportedException($"BatchNorm '{name}' does not track running statistics; it cannot be exported.");
-            using var scope = NewDisposeScope();
-            long channels = bn.running_mean.shape[0];
-            var scale = bn.weight is { } w ? (Tensor)w : ones(channels);
-            var bias = bn.bias is { } b ? (Tensor)b : zeros(channels);
-            return Node("BatchNormalization", name,
-                [
-                    input,
-                    Initializer($"{name}.weight", scale),
-                    Initializer($"{name}.bias", bias),
-                    Initializer($"{name}.running_mean", bn.running_mean),
-                    Initializer($"{name}.running_var", bn.running_var),
-                ],
-                Float("epsilon", (float)bn.eps));
-        }
-
-        public string Gemm(string name, string input, TorchSharp.Modules.Linear linear)
-        {
-            var inputs = new List<string> { input, Initializer($"{name}.weight", linear.weight!) };
-            if (linear.bias is not null)
-                inputs.Add(Initializer($"{name}.bias", linear.bias));
-            return Node("Gemm", name, [.. inputs], Int("transB", 1));
-        }
-
-        public string Int64Constant(string name, long[] values)
-        {
-            var tensor = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int64 };
-            tensor.Dims.Add(values.Length);
-            tensor.Int64Data.AddRange(values);
-            graph.Initializer.Add(tensor);
-            return name;
-        }
-
-        private string Initializer(string name, Tensor tensor)
-        {
-            using var scope = NewDisposeScope();
-            using var noGrad = no_grad();
-            var cpu = tensor.detach().to(DeviceType.CPU).to_type(ScalarType.Float32).contiguous();
-            float[] values = cpu.data<float>().ToArray();
-            var proto = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float };
-            proto.Dims.AddRange(cpu.shape);
-            if (BitConverter.IsLittleEndian)
-                proto.RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(values.AsSpan())); // raw_data is little-endian
-            else
-                proto.FloatData.AddRange(values);
-            graph.Initializer.Add(proto);
-            return name;
-        }
     }
 }

@@ -62,9 +62,8 @@ public sealed partial class CharacterCnnTrainer : IEstimator<CharacterCnnModel>
         ITransformer? extractor = null;
         if (kind == ImageColumnKind.Image)
         {
-            LabeledImagesReader.CheckImageSize(input.Schema[options.FeatureColumnName], options.FeatureColumnName);
             pixelColumn = LabeledImagesReader.ExtractedPixelsColumnName;
-            extractor = CharacterImagePipeline.GreyPixels(mlContext, options.FeatureColumnName, pixelColumn).Fit(input);
+            extractor = CharacterImagePipeline.FromImages(mlContext, options.FeatureColumnName, pixelColumn).Fit(input);
         }
 
         LabeledImages Read(IDataView data, IReadOnlyList<string>? classNames, string role) =>

@@ -92,8 +92,8 @@ internal static class LabeledImagesReader
         if (feature.ItemType == NumberDataViewType.Single && feature.Kind != SchemaShape.Column.VectorKind.Scalar)
             return ImageColumnKind.Pixels;
         throw new ArgumentOutOfRangeException(nameof(schema),
-            $"Schema mismatch for feature column '{featureColumn}': expected Vector<Single, 1024> (1×32×32) or a 32×32 Image, got {Describe(feature)}. "
-            + "Produce grey-scale pixels with ResizeImages(32×32) → ConvertToGrayscale → ExtractPixels, or use an Ocr.MLNet loader.");
+            $"Schema mismatch for feature column '{featureColumn}': expected Vector<Single, 1024> (1×32×32) or an Image, got {Describe(feature)}. "
+            + "Load images with an Ocr.MLNet loader, or give the trainer an image column (mlContext.Transforms.LoadImages).");
     }
 
     /// <summary>
@@ -226,18 +226,6 @@ internal static class LabeledImagesReader
         }
 
         return (labels.ToArray(), all);
-    }
-
-    /// <summary>Checks that an image column holds 32×32 images, in ML.NET's schema-error wording.</summary>
-    public static void CheckImageSize(DataViewSchema.Column column, string name)
-    {
-        var type = (ImageDataViewType)column.Type;
-        if (type.Height != CharacterCnnNetwork.InputSize || type.Width != CharacterCnnNetwork.InputSize)
-        {
-            string size = type.Height == 0 ? "an image of unknown size" : $"a {type.Width}×{type.Height} image";
-            throw new ArgumentOutOfRangeException(nameof(column),
-                $"Schema mismatch for feature column '{name}': expected a 32×32 Image, got {size}. Add mlContext.Transforms.ResizeImages(..., imageWidth: 32, imageHeight: 32) before the trainer.");
-        }
     }
 
     private static string[]? KeyNames(DataViewSchema.Column column)

@@ -1,0 +1,151 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Ocr.MLNet.Data;
+using SkiaSharp;
+
+namespace Ocr.MLNet.Tests;
+
+/// <summary>
+/// <see cref="CharacterImagePipeline"/> in ML.NET (decode, resize, ExtractPixels, the ONNX preprocessing graph)
+/// against the loaders' <see cref="CharacterImageConverter"/> on the same image files.
+/// </summary>
+[TestFixture]
+public sealed class InModelPreprocessingTests : TemporaryDirectoryTest
+{
+    protected override string Prefix => "ocr-mlnet-in-model";
+
+    private static float[][] PixelsByPath(MLContext mlContext, IEnumerable<string> paths)
+    {
+        var input = mlContext.Data.LoadFromEnumerable(paths.Select(p => new PathRow { ImagePath = p }).ToList());
+        var output = CharacterImagePipeline.FromImagePaths(mlContext).Fit(input).Transform(input);
+        return [.. output.GetColumn<float[]>(CharacterImagePipeline.PixelsColumnName)];
+    }
+
+    private static double MaxDifference(float[] a, float[] b) => a.Zip(b, (x, y) => Math.Abs(x - y)).Max();
+
+    [Test]
+    public void Drawn_128_pixel_PNGs_of_either_polarity_come_out_as_the_loaders_pixels()
+    {
+        var mlContext = new MLContext(seed: 1);
+        (string Name, SKBitmap Bitmap)[] glyphs =
+        [
+            ("black-on-white", DrawnGlyphs.Draw("A", SKColors.Black, SKColors.White)),
+            ("white-on-black", DrawnGlyphs.Draw("a", SKColors.White, SKColors.Black)),
+            ("blue-on-cream", DrawnGlyphs.Draw("7", new SKColor(30, 60, 200), new SKColor(250, 240, 200))),
+            ("black-on-transparent", DrawnGlyphs.Draw("x", SKColors.Black, SKColors.Transparent)),
+        ];
+        var paths = new List<string>();
+        foreach (var (name, bitmap) in glyphs)
+        {
+            string path = Path.Combine(WorkDirectory, $"{name}.png");
+            File.WriteAllBytes(path, DrawnGlyphs.Png(bitmap));
+            paths.Add(path);
+        }
+
+        var actual = PixelsByPath(mlContext, paths);
+        for (int i = 0; i < glyphs.Length; i++)
+        {
+            using var decoded = SKBitmap.Decode(paths[i]);
+            float[] expected = CharacterImageConverter.ToEmnistPixels(decoded);
+            double diff = MaxDifference(expected, actual[i]);
+            TestContext.Out.WriteLine($"{glyphs[i].Name}: max |loader − model| = {diff:E2}");
+            Assert.That(diff, Is.LessThanOrEqualTo(1e-5), glyphs[i].Name);
+            DrawnGlyphs.AssertEmnistLike(actual[i], glyphs[i].Name);
+        }
+    }
+
+    [Test]
+    public void Images_of_other_sizes_keep_their_aspect_ratio_and_land_centred_like_the_loaders()
+    {
+        var mlContext = new MLContext(seed: 1);
+        var cases = new List<(string Name, SKBitmap Bitmap)>
+        {
+            ("wide 200×100", Wide(DrawnGlyphs.Draw("7", SKColors.Black, SKColors.White, size: 100), 200)),
+            ("small 28×28", DrawnGlyphs.Draw("A", SKColors.White, SKColors.Black, size: 28)),
+            ("large 300×300", DrawnGlyphs.Draw("a", SKColors.Black, SKColors.White, size: 300)),
+        };
+        var paths = cases.Select((c, i) =>
+        {
+            string path = Path.Combine(WorkDirectory, $"case{i}.png");
+            File.WriteAllBytes(path, DrawnGlyphs.Png(c.Bitmap));
+            return path;
+        }).ToList();
+
+        var actual = PixelsByPath(mlContext, paths);
+        for (int i = 0; i < cases.Count; i++)
+        {
+            float[] expected = CharacterImageConverter.ToEmnistPixels(cases[i].Bitmap);
+            double cosine = BestShiftedCosine(expected, actual[i]);
+            TestContext.Out.WriteLine($"{cases[i].Name}: loader at native size vs model after resizing, cosine similarity {cosine:F4} (best of ±1 pixel shifts)");
+            DrawnGlyphs.AssertEmnistLike(actual[i], cases[i].Name);
+            Assert.That(cosine, Is.GreaterThan(0.85), $"{cases[i].Name}: the resized image must give the loader's pixels up to resampling and a one-pixel shift");
+        }
+    }
+
+    [Test]
+    public void Real_SD19_PNGs_by_path_give_exactly_the_SD19_loaders_pixels()
+    {
+        string folder = Path.GetFullPath(Path.Combine(TestEnvironment.RepositoryRoot, "..", "shared", "data", "nist-sd19-by_class-vowels"));
+        if (!Directory.Exists(folder))
+            Assert.Ignore($"The real SD19 vowels are not on this machine (looked for '{folder}'); skipped.");
+
+        var mlContext = new MLContext(seed: 1);
+        var dataset = CharacterImageDataset.LoadNistSd19(folder, new Sd19LoaderOptions { VerifyImages = false });
+        var rows = DrawnGlyphs.ReadAll(dataset.AsDataView());
+        int[] sample = [.. Enumerable.Range(0, dataset.Count).Where(i => i % 50 == 7)];
+        var actual = PixelsByPath(mlContext, sample.Select(i => dataset.GetPath(i)!));
+
+        double worst = 0;
+        for (int k = 0; k < sample.Length; k++)
+        {
+            double diff = MaxDifference(rows[sample[k]].Pixels, actual[k]);
+            worst = Math.Max(worst, diff);
+            Assert.That(diff, Is.LessThanOrEqualTo(1e-5), dataset.GetPath(sample[k]));
+        }
+
+        TestContext.Out.WriteLine($"{sample.Length} SD19 PNGs: max |SD19 loader − saved-model preprocessing| = {worst:E2}");
+    }
+
+    /// <summary>Cosine similarity of two 32×32 images, the best over shifts of <paramref name="b"/> by up to one pixel each way (resampling moves the ink box by a pixel).</summary>
+    private static double BestShiftedCosine(float[] a, float[] b)
+    {
+        double best = -1;
+        for (int dy = -1; dy <= 1; dy++)
+        {
+            for (int dx = -1; dx <= 1; dx++)
+            {
+                double dot = 0, aa = 0, bb = 0;
+                for (int r = 0; r < 32; r++)
+                {
+                    for (int c = 0; c < 32; c++)
+                    {
+                        int rr = r + dy, cc = c + dx;
+                        double y = rr is >= 0 and < 32 && cc is >= 0 and < 32 ? b[(rr * 32) + cc] : 0;
+                        double x = a[(r * 32) + c];
+                        dot += x * y;
+                        aa += x * x;
+                        bb += y * y;
+                    }
+                }
+
+                best = Math.Max(best, dot / Math.Sqrt(aa * bb));
+            }
+        }
+
+        return best;
+    }
+
+    private static SKBitmap Wide(SKBitmap square, int width)
+    {
+        var bitmap = new SKBitmap(new SKImageInfo(width, square.Height, SKColorType.Rgba8888, SKAlphaType.Premul));
+        using var canvas = new SKCanvas(bitmap);
+        canvas.Clear(SKColors.White);
+        canvas.DrawBitmap(square, (width - square.Width) / 2f, 0);
+        return bitmap;
+    }
+
+    private sealed class PathRow
+    {
+        public string ImagePath { get; set; } = "";
+    }
+}

@@ -1,0 +1,90 @@
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using Ocr.MLNet.Data;
+using Ocr.MLNet.Onnx;
+using SkiaSharp;
+
+namespace Ocr.MLNet.Tests;
+
+/// <summary>The ONNX form of the preprocessing, run by ONNX Runtime, against <see cref="CharacterImageConverter"/>.</summary>
+[TestFixture]
+public sealed class PreprocessingGraphTests
+{
+    private const int Side = CharacterPreprocessingGraph.DefaultImageSide;
+
+    /// <summary>The A, R, G, B planes of a bitmap scaled by 1/255, as ML.NET's ExtractPixels writes them.</summary>
+    internal static float[] ArgbPlanes(SKBitmap bitmap)
+    {
+        using var rgba = new SKBitmap(new SKImageInfo(bitmap.Width, bitmap.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        Assert.That(bitmap.CopyTo(rgba, SKColorType.Rgba8888), Is.True);
+        var bytes = rgba.GetPixelSpan();
+        int plane = bitmap.Width * bitmap.Height;
+        var result = new float[4 * plane];
+        for (int p = 0; p < plane; p++)
+        {
+            result[p] = bytes[(4 * p) + 3] / 255f;
+            result[plane + p] = bytes[4 * p] / 255f;
+            result[(2 * plane) + p] = bytes[(4 * p) + 1] / 255f;
+            result[(3 * plane) + p] = bytes[(4 * p) + 2] / 255f;
+        }
+
+        return result;
+    }
+
+    internal static float[] RunGraph(InferenceSession session, IReadOnlyList<float[]> images, int side = Side)
+    {
+        var input = new DenseTensor<float>(images.SelectMany(i => i).ToArray(), [images.Count, 4, side, side]);
+        using var results = session.Run([NamedOnnxValue.CreateFromTensor(CharacterPreprocessingGraph.InputColumnName, input)]);
+        return results.Single().AsEnumerable<float>().ToArray();
+    }
+
+    private static SKBitmap[] Glyphs() =>
+    [
+        DrawnGlyphs.Draw("A", SKColors.Black, SKColors.White),
+        DrawnGlyphs.Draw("a", SKColors.White, SKColors.Black),
+        DrawnGlyphs.Draw("7", new SKColor(30, 60, 200), new SKColor(250, 240, 200)),
+        DrawnGlyphs.Draw("x", SKColors.Black, SKColors.Transparent),
+        DrawnGlyphs.Draw("A", new SKColor(0, 0, 0, 128), SKColors.White),
+        new SKBitmap(new SKImageInfo(Side, Side, SKColorType.Rgba8888, SKAlphaType.Premul)).Also(b => b.Erase(SKColors.White)),
+    ];
+
+    [Test]
+    public void The_graph_gives_the_converters_pixels_for_every_polarity_colour_and_transparency()
+    {
+        var glyphs = Glyphs();
+        using var session = new InferenceSession(CharacterPreprocessingGraph.Build());
+        float[] actual = RunGraph(session, glyphs.Select(ArgbPlanes).ToList());
+
+        Assert.That(actual, Has.Length.EqualTo(glyphs.Length * CharacterImageConverter.PixelCount));
+        for (int i = 0; i < glyphs.Length; i++)
+        {
+            float[] expected = CharacterImageConverter.ToEmnistPixels(glyphs[i]);
+            var image = actual.AsSpan(i * CharacterImageConverter.PixelCount, CharacterImageConverter.PixelCount).ToArray();
+            double maxDiff = expected.Zip(image, (a, b) => Math.Abs(a - b)).Max();
+            TestContext.Out.WriteLine($"image {i}: max |converter − graph| = {maxDiff:E2}, ink sum {expected.Sum():F2}");
+            Assert.That(maxDiff, Is.LessThanOrEqualTo(1e-5), $"image {i}");
+        }
+
+        Assert.That(actual.AsSpan(5 * CharacterImageConverter.PixelCount).ToArray(), Is.All.EqualTo(0f), "a blank page has no ink");
+    }
+
+    [TestCase(InkPolarity.DarkOnLight)]
+    [TestCase(InkPolarity.LightOnDark)]
+    public void A_fixed_polarity_matches_the_converter_with_that_polarity(InkPolarity polarity)
+    {
+        using var glyph = DrawnGlyphs.Draw("7", SKColors.Black, SKColors.White);
+        using var session = new InferenceSession(CharacterPreprocessingGraph.Build(polarity: polarity));
+        float[] actual = RunGraph(session, [ArgbPlanes(glyph)]);
+        float[] expected = CharacterImageConverter.ToEmnistPixels(glyph, polarity);
+        Assert.That(expected.Zip(actual, (a, b) => Math.Abs(a - b)).Max(), Is.LessThanOrEqualTo(1e-5));
+    }
+}
+
+internal static class ObjectExtensions
+{
+    public static T Also<T>(this T value, Action<T> action)
+    {
+        action(value);
+        return value;
+    }
+}
