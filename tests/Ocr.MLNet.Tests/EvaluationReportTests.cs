@@ -161,7 +161,7 @@ public sealed class EvaluationReportTests : TemporaryDirectoryTest
         Assert.That(confusionHeight, Is.GreaterThan(4 * 48));
         int galleryRows = Math.Max(1, (mistakes.Count + 7) / 8);
         Assert.That(DecodedSize(Path.Combine(folder, "misclassified.png")), Is.EqualTo((8 * 112, 36 + (galleryRows * (8 + 64 + 22)) + 8)));
-        Assert.That(DecodedSize(Path.Combine(folder, "training-curves.png")), Is.EqualTo((1040, 416)));
+        Assert.That(DecodedSize(Path.Combine(folder, "training-curves.png")), Is.EqualTo((1040, 436)));
 
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "metrics.json")));
         Assert.That(json.RootElement.GetProperty("accuracy").GetDouble(), Is.EqualTo(report.Accuracy));

@@ -197,7 +197,7 @@ internal static class ReportCharts
     /// <returns>The picture's width and height.</returns>
     public static (int Width, int Height) DrawTrainingCurves(TrainingHistory history, string path)
     {
-        const int panelWidth = 520, panelHeight = 380, titleHeight = 36;
+        const int panelWidth = 520, panelHeight = 400, titleHeight = 36;
         int width = panelWidth * 2, height = titleHeight + panelHeight;
         var epochs = history.Epochs;
         using var bitmap = new SKBitmap(width, height, SKColorType.Rgba8888, SKAlphaType.Opaque);
@@ -227,7 +227,7 @@ internal static class ReportCharts
 
     private static void DrawPanel(SKCanvas canvas, SKRect panel, string title, double[] x, (string Name, SKColor Color, double?[] Values)[] series, int? bestEpoch)
     {
-        var plot = new SKRect(panel.Left + 64, panel.Top + 28, panel.Right - 20, panel.Bottom - 48);
+        var plot = new SKRect(panel.Left + 64, panel.Top + 28, panel.Right - 20, panel.Bottom - 68);
         var values = series.SelectMany(s => s.Values).OfType<double>().Where(double.IsFinite).ToArray();
         double yMin = values.Length == 0 ? 0 : values.Min(), yMax = values.Length == 0 ? 1 : values.Max();
         if (yMax - yMin < 1e-9)
@@ -272,7 +272,8 @@ internal static class ReportCharts
             canvas.DrawLine(Px(best), plot.Top, Px(best), plot.Bottom, bestPaint);
         }
 
-        float legendY = plot.Top + 16;
+        // The legend sits under the axis title, outside the plot, where no curve can cross it.
+        float legendX = plot.Left, legendY = plot.Bottom + 58;
         using var legendText = PixelDrawing.TextPaint(12, Ink);
         foreach (var (name, color, ys) in series)
         {
@@ -300,9 +301,10 @@ internal static class ReportCharts
 
             canvas.DrawPath(pathLine, line);
             string label = points == 0 ? $"{name} (none)" : name;
-            canvas.DrawLine(plot.Right - 120, legendY - 4, plot.Right - 96, legendY - 4, line);
-            canvas.DrawText(label, plot.Right - 90, legendY, legendText);
-            legendY += 18;
+            canvas.DrawLine(legendX, legendY - 4, legendX + 24, legendY - 4, line);
+            canvas.DrawCircle(legendX + 12, legendY - 4, 3.5f, dot);
+            canvas.DrawText(label, legendX + 30, legendY, legendText);
+            legendX += 30 + legendText.MeasureText(label) + 24;
         }
     }
 
