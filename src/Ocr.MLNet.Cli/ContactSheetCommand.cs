@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Ocr.MLNet.Augmentation;
+using Ocr.MLNet.Drawing;
 using SkiaSharp;
 using Spectre.Console;
 
@@ -13,7 +14,7 @@ namespace Ocr.MLNet.Cli;
 /// </summary>
 internal static class ContactSheetCommand
 {
-    private const int Side = 32;
+    private const int Side = PixelDrawing.Side;
     private const int Margin = 4;
 
     public static Command Create()
@@ -79,32 +80,21 @@ internal static class ContactSheetCommand
         int width = Margin + tile + gap + (copies * (tile + Margin));
         int height = Margin + (imageCount * (tile + Margin));
         using var bitmap = new SKBitmap(width, height, SKColorType.Rgba8888, SKAlphaType.Opaque);
-        bitmap.Erase(new SKColor(96, 96, 96));
-        for (int i = 0; i < imageCount; i++)
+        using (var canvas = new SKCanvas(bitmap))
         {
-            int top = Margin + (i * (tile + Margin));
-            for (int k = 0; k <= copies; k++)
+            canvas.Clear(new SKColor(96, 96, 96));
+            for (int i = 0; i < imageCount; i++)
             {
-                int left = k == 0 ? Margin : Margin + tile + gap + ((k - 1) * (tile + Margin));
-                var pixels = rows[(i * (1 + copies)) + k].Pixels;
-                for (int y = 0; y < tile; y++)
+                int top = Margin + (i * (tile + Margin));
+                for (int k = 0; k <= copies; k++)
                 {
-                    for (int x = 0; x < tile; x++)
-                    {
-                        float value = pixels[((y / scale) * Side) + (x / scale)];
-                        byte grey = (byte)Math.Clamp(MathF.Round(value * 255), 0, 255);
-                        bitmap.SetPixel(left + x, top + y, new SKColor(grey, grey, grey));
-                    }
+                    int left = k == 0 ? Margin : Margin + tile + gap + ((k - 1) * (tile + Margin));
+                    PixelDrawing.DrawPixels(canvas, rows[(i * (1 + copies)) + k].Pixels, left, top, scale);
                 }
             }
         }
 
-        if (output.Directory is { Exists: false } folder)
-            folder.Create();
-        using (var image = SKImage.FromBitmap(bitmap))
-        using (var png = image.Encode(SKEncodedImageFormat.Png, 100))
-        using (var file = File.Create(output.FullName))
-            png.SaveTo(file);
+        PixelDrawing.SavePng(bitmap, output.FullName);
 
         AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Wrote {output.FullName}: {imageCount} rows (labels {string.Join(" ", rows.Where((_, r) => r % (1 + copies) == 0).Select(r => r.Label))}), each the original then {copies} augmented copies, {width}×{height} pixels."));

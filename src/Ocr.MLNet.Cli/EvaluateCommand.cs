@@ -1,11 +1,15 @@
 using System.CommandLine;
 using System.Globalization;
-using Microsoft.ML.Data;
+using Ocr.MLNet.Evaluation;
+using Ocr.MLNet.Training;
 using Spectre.Console;
 
 namespace Ocr.MLNet.Cli;
 
-/// <summary><c>ocr-mlnet evaluate</c>: accuracy and per-class accuracy of a model zip on EMNIST, SD19 or image-folder data.</summary>
+/// <summary>
+/// <c>ocr-mlnet evaluate</c>: accuracy, macro precision / recall / F1 and per-class metrics of a model zip on
+/// EMNIST, SD19 or image-folder data; with <c>--report DIR</c> also a Markdown/JSON report with pictures.
+/// </summary>
 internal static class EvaluateCommand
 {
     public static Command Create()
@@ -15,14 +19,29 @@ internal static class EvaluateCommand
         var split = new Option<string?>("--split") { Description = "Split part of the file names; found automatically when the directory holds one." };
         var maxRows = new Option<int?>("--max-rows") { Description = "Use only the first N images." };
         var merge = new Option<bool>("--merge") { Description = "Merge EMNIST's look-alike classes in the data first (to score a 47-class model on 62-class data)." };
-        var command = new Command("evaluate", "Print accuracy and per-class accuracy of a model on EMNIST, NIST SD19 or image-folder data.") { model, data, split, maxRows, merge };
+        var report = new Option<DirectoryInfo?>("--report")
+        {
+            Description = "Also write report.md, metrics.json, confusion.png, misclassified.png and training-curves.png into this folder (created when missing).",
+        };
+        var history = new Option<FileInfo?>("--history")
+        {
+            Description = $"Training history for the report's curves (default: the model's name with {TrainingHistory.FileExtension}, as 'train' writes it).",
+        };
+        var command = new Command("evaluate", "Print accuracy, macro precision/recall/F1 and per-class metrics of a model on EMNIST, NIST SD19 or image-folder data; --report writes a report with pictures.")
+        {
+            model, data, split, maxRows, merge, report, history,
+        };
         command.SetAction(result => CliErrors.Guard(() =>
-            Evaluate(result.GetValue(model)!, result.GetValue(data)!, result.GetValue(split), new DataPreparation(result.GetValue(maxRows), result.GetValue(merge), null))));
+            Evaluate(result.GetValue(model)!, result.GetValue(data)!, result.GetValue(split), new DataPreparation(result.GetValue(maxRows), result.GetValue(merge), null),
+                result.GetValue(report), result.GetValue(history))));
         return command;
     }
 
-    private static int Evaluate(FileInfo modelFile, DirectoryInfo dataDirectory, string? split, DataPreparation preparation)
+    private static int Evaluate(FileInfo modelFile, DirectoryInfo dataDirectory, string? split, DataPreparation preparation, DirectoryInfo? reportDirectory, FileInfo? historyFile)
     {
+        if (historyFile is not null && reportDirectory is null)
+            throw new ArgumentException("--history is only read for --report; add --report DIR.");
+
         var mlContext = new MLContext();
         var loaded = CharacterModelFile.Load(mlContext, modelFile.FullName);
         var (loadedData, description) = DataSources.Load(mlContext, dataDirectory.FullName, split, preparation.MaxRows);
@@ -30,42 +49,51 @@ internal static class EvaluateCommand
         var data = preparation.Apply(mlContext, loadedData, seed: 0);
         var scored = loaded.PixelScorer.Transform(data);
 
-        var totals = new Dictionary<string, (int Correct, int Count)>(StringComparer.Ordinal);
-        int correct = 0, count = 0, unknown = 0;
-        foreach (var row in mlContext.Data.CreateEnumerable<ScoredRow>(scored, reuseRowObject: true))
-        {
-            if (!loaded.ClassNames.Contains(row.Label))
-            {
-                unknown++;
-                continue;
-            }
+        var metrics = ClassificationReport.Evaluate(mlContext, scored, loaded.ClassNames);
 
-            bool hit = row.PredictedLabel == row.Label;
-            totals.TryGetValue(row.Label, out var t);
-            totals[row.Label] = (t.Correct + (hit ? 1 : 0), t.Count + 1);
-            correct += hit ? 1 : 0;
-            count++;
+        var table = new Table().AddColumns("class", "images", "correct", "accuracy", "precision", "F1");
+        foreach (var m in metrics.PerClass.Where(m => m.Support > 0).OrderBy(m => m.ClassName, StringComparer.Ordinal))
+        {
+            table.AddRow(Markup.Escape(m.ClassName), m.Support.ToString(CultureInfo.InvariantCulture), m.Correct.ToString(CultureInfo.InvariantCulture),
+                m.Recall.ToString("P2", CultureInfo.InvariantCulture), m.Precision.ToString("P2", CultureInfo.InvariantCulture), m.F1.ToString("F4", CultureInfo.InvariantCulture));
         }
 
-        if (count == 0)
-            throw new InvalidDataException($"None of the {unknown} labels in '{dataDirectory.FullName}' is a class of the model ({string.Join(" ", loaded.ClassNames)}). Evaluate on data with the model's classes.");
-
-        var table = new Table().AddColumns("class", "images", "correct", "accuracy");
-        foreach (var (label, (hits, n)) in totals.OrderBy(t => t.Key, StringComparer.Ordinal))
-            table.AddRow(label, n.ToString(CultureInfo.InvariantCulture), hits.ToString(CultureInfo.InvariantCulture), (hits / (double)n).ToString("P2", CultureInfo.InvariantCulture));
         AnsiConsole.Write(table);
-        double macro = totals.Values.Average(t => t.Correct / (double)t.Count);
         AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"accuracy {correct / (double)count:P2} ({correct}/{count}), macro accuracy {macro:P2}, {totals.Count} classes"));
-        if (unknown > 0)
-            AnsiConsole.MarkupLineInterpolated($"[yellow]{unknown} images have labels the model does not know and were not counted.[/]");
+            $"accuracy {metrics.Accuracy:P2} ({metrics.Correct}/{metrics.Count}), macro accuracy {metrics.MacroRecall:P2}, {metrics.ClassesPresent} classes"));
+        AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"macro precision {metrics.MacroPrecision:F4}, macro recall {metrics.MacroRecall:F4}, macro F1 {metrics.MacroF1:F4}, top-{metrics.TopK} accuracy {metrics.TopKAccuracy:P2}, log loss {metrics.LogLoss:F4}"));
+        if (metrics.UnknownLabelCount > 0)
+            AnsiConsole.MarkupLineInterpolated($"[yellow]{metrics.UnknownLabelCount} images have labels the model does not know and were not counted.[/]");
+
+        if (reportDirectory is not null)
+            WriteReport(mlContext, scored, loaded, metrics, reportDirectory, historyFile, $"{description} in {dataDirectory.FullName}");
         return 0;
     }
 
-    private sealed class ScoredRow
+    private static void WriteReport(MLContext mlContext, IDataView scored, LoadedCharacterModel loaded, ClassificationReport metrics,
+        DirectoryInfo reportDirectory, FileInfo? historyFile, string dataDescription)
     {
-        public string Label { get; set; } = "";
+        string historyPath = historyFile?.FullName ?? TrainingHistory.PathBeside(loaded.Path);
+        TrainingHistory? history = null;
+        string? historyNote = null;
+        if (File.Exists(historyPath))
+        {
+            history = TrainingHistory.Load(historyPath);
+        }
+        else
+        {
+            historyNote = historyFile is null
+                ? $"no training history beside the model ({historyPath}); 'ocr-mlnet train' writes one there, or pass --history FILE."
+                : $"the training history {historyPath} does not exist.";
+        }
 
-        public string PredictedLabel { get; set; } = "";
+        var mistakes = EvaluationReport.CollectMisclassified(mlContext, scored, loaded.ClassNames);
+        var result = EvaluationReport.Write(reportDirectory.FullName, metrics, mistakes, history, historyNote, Path.GetFullPath(loaded.Path), dataDescription);
+        if (result.HistoryNote is not null)
+            AnsiConsole.MarkupLineInterpolated($"[yellow]Training curves skipped: {result.HistoryNote}[/]");
+        AnsiConsole.MarkupLineInterpolated($"Wrote the report [bold]{Path.Combine(reportDirectory.FullName, EvaluationReport.MarkdownFile)}[/]:");
+        foreach (string file in result.Files)
+            AnsiConsole.WriteLine("  " + file);
     }
 }

@@ -111,8 +111,11 @@ internal static class TrainCommand
         var (modelForFiles, inputSchema) = CharacterImagePipeline.ForImageFiles(mlContext, trained!);
         modelFile.Directory?.Create();
         mlContext.Model.Save(modelForFiles, inputSchema, modelFile.FullName);
-        var last = trained!.History.Epochs[^1];
-        AnsiConsole.MarkupLineInterpolated($"Saved [bold]{modelFile.FullName}[/] ({trained.ClassNames.Count} classes, {trained.History.Epochs.Count} epochs, last val_accuracy {last.ValidationAccuracy?.ToString("F4", CultureInfo.InvariantCulture) ?? "n/a"}).");
+        // The zip holds no history; keep it beside the model for 'evaluate --report'.
+        string historyFile = TrainingHistory.PathBeside(modelFile.FullName);
+        trained!.History.Save(historyFile);
+        var last = trained.History.Epochs[^1];
+        AnsiConsole.MarkupLineInterpolated($"Saved [bold]{modelFile.FullName}[/] ({trained.ClassNames.Count} classes, {trained.History.Epochs.Count} epochs, last val_accuracy {last.ValidationAccuracy?.ToString("F4", CultureInfo.InvariantCulture) ?? "n/a"}) and its training history {historyFile}.");
         return 0;
     }
 

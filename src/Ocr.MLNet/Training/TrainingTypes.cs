@@ -1,3 +1,6 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
 namespace Ocr.MLNet.Training;
 
 /// <summary>The optimizer that updates the network's weights.</summary>
@@ -121,6 +124,58 @@ public sealed class TrainingHistory
 
     /// <summary>The epoch of the checkpoint this run resumed from, or 0 when it started fresh.</summary>
     public int ResumedAfterEpoch { get; }
+
+    /// <summary>The extension <see cref="PathBeside"/> gives a history file.</summary>
+    public const string FileExtension = ".history.json";
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    /// <summary>
+    /// Where the history of the model saved at <paramref name="modelPath"/> is kept by convention: beside it,
+    /// with the extension replaced by <see cref="FileExtension"/> (<c>emnist.zip</c> → <c>emnist.history.json</c>).
+    /// </summary>
+    public static string PathBeside(string modelPath)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(modelPath);
+        return Path.ChangeExtension(modelPath, FileExtension);
+    }
+
+    /// <summary>Writes the history to <paramref name="path"/> as JSON (one object per epoch), creating its folder.</summary>
+    public void Save(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        if (Path.GetDirectoryName(Path.GetFullPath(path)) is { } folder)
+            Directory.CreateDirectory(folder);
+        File.WriteAllText(path, JsonSerializer.Serialize(this, Json));
+    }
+
+    /// <summary>Reads a history written by <see cref="Save"/>.</summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The file is not a training history.</exception>
+    public static TrainingHistory Load(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"The training history '{path}' does not exist. 'ocr-mlnet train' writes it beside the model, or call TrainingHistory.Save.", path);
+        TrainingHistory? history;
+        try
+        {
+            history = JsonSerializer.Deserialize<TrainingHistory>(File.ReadAllText(path), Json);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"The training history '{path}' is not valid JSON ({e.Message}). Write it with TrainingHistory.Save.", e);
+        }
+
+        if (history?.Epochs is null)
+            throw new InvalidDataException($"The training history '{path}' has no epochs. Write it with TrainingHistory.Save.");
+        return history;
+    }
 }
 
 /// <summary>What a training run is doing, reported through <see cref="CharacterCnnTrainer.Options.Progress"/>.</summary>
