@@ -1,3 +1,4 @@
+using Ocr.MLNet.Models;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Ocr.MLNet.Training;
@@ -61,6 +62,26 @@ public sealed class CharacterCnnTrainerTests : TemporaryDirectoryTest
         Assert.That(one.Score, Has.Length.EqualTo(4));
         Assert.That(one.Score.Sum(), Is.EqualTo(1f).Within(1e-4));
         Assert.That(one.PredictedLabel, Is.EqualTo(model.ClassNames[Array.IndexOf(one.Score, one.Score.Max())]));
+    }
+
+    [Test]
+    public void With_keras_momentum_a_short_run_validates_well_only_with_recalibrated_batch_norm()
+    {
+        var mlContext = new MLContext(seed: 1);
+        var data = SyntheticGlyphs.Load(mlContext, perClass: 60, seed: 1);
+        double Run(bool recalibrate)
+        {
+            var options = SmallRun(4);
+            options.BatchNormMomentum = CharacterCnnNetwork.DefaultBatchNormMomentum; // Keras' 0.99: 60 steps barely move the moving averages
+            options.RecalibrateBatchNorm = recalibrate;
+            using var model = mlContext.MulticlassClassification.Trainers.CharacterCnn(options).Fit(data);
+            return model.History.Epochs[^1].ValidationAccuracy!.Value;
+        }
+
+        double keras = Run(recalibrate: false), recalibrated = Run(recalibrate: true);
+        TestContext.Out.WriteLine($"validation accuracy after 4 short epochs at momentum 0.99: moving averages {keras:F3}, recalibrated {recalibrated:F3}");
+        Assert.That(recalibrated, Is.GreaterThan(0.8), "4 classes: chance is 0.25");
+        Assert.That(recalibrated, Is.GreaterThanOrEqualTo(keras));
     }
 
     [Test]

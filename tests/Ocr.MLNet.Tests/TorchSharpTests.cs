@@ -11,6 +11,31 @@ public sealed class TorchSharpTests
     public void LoadBackend() => TorchBackend.EnsureLoaded();
 
     [Test]
+    public void Recalibrated_batch_norm_holds_the_exact_mean_and_variance_of_its_inputs()
+    {
+        random.manual_seed(5);
+        using var network = new CharacterCnnNetwork(classCount: 10);
+        using var images = rand(40, 1, 32, 32);
+        network.RecalibrateBatchNorm(images, batchSize: 8); // five batches of equal size: their average is the whole set's
+
+        var block = network.named_modules().First(m => m.name.EndsWith("block0", StringComparison.Ordinal)).module;
+        var layers = block.named_children().Select(c => c.module).ToList();
+        var norm = layers.OfType<TorchSharp.Modules.BatchNorm2d>().Single();
+        using var noGrad = no_grad();
+        var x = images;
+        foreach (var layer in layers.TakeWhile(l => l is not TorchSharp.Modules.BatchNorm2d))
+            x = ((nn.Module<Tensor, Tensor>)layer).forward(x);
+        using var expectedMean = x.mean([0, 2, 3]);
+        using var batchVariances = stack(Enumerable.Range(0, 5).Select(b => x.narrow(0, b * 8, 8).var([0, 2, 3], unbiased: true)));
+        using var expectedVariance = batchVariances.mean([0]);
+
+        Assert.That(norm.running_mean!.allclose(expectedMean, rtol: 1e-4, atol: 1e-5), Is.True, "mean");
+        Assert.That(norm.running_var!.allclose(expectedVariance, rtol: 1e-4, atol: 1e-5), Is.True, "variance: the average of the batches' unbiased variances");
+        Assert.That(norm.momentum, Is.EqualTo(1 - CharacterCnnNetwork.DefaultBatchNormMomentum).Within(1e-12), "the training momentum is restored");
+        Assert.That(network.training, Is.False);
+    }
+
+    [Test]
     public void Forward_and_backward_run_on_the_cpu_and_an_adam_step_lowers_the_loss()
     {
         random.manual_seed(7);

@@ -103,6 +103,49 @@ public sealed class CharacterCnnNetwork : Module<Tensor, Tensor>
     }
 
     /// <summary>
+    /// Replaces every BatchNorm layer's moving mean and variance by their exact averages over <paramref name="images"/>:
+    /// the statistics are reset, then accumulated as a cumulative average (PyTorch's <c>momentum = None</c>) over
+    /// batches of <paramref name="batchSize"/> with dropout off, as inference will see the layers' inputs. Weights are
+    /// not changed; the network is left in evaluation mode.
+    /// </summary>
+    /// <param name="images">Pixels, <c>N×1×32×32</c>, on the network's device.</param>
+    /// <param name="batchSize">Images per forward pass.</param>
+    public void RecalibrateBatchNorm(Tensor images, int batchSize)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 2);
+        var norms = modules().OfType<TorchSharp.Modules.BatchNorm2d>().ToList();
+        var momenta = norms.Select(n => n.momentum).ToList();
+        eval();
+        try
+        {
+            foreach (var norm in norms)
+            {
+                norm.reset_running_stats();
+                norm.momentum = null;
+                norm.train();
+            }
+
+            using var noGrad = no_grad();
+            long count = images.shape[0];
+            for (long start = 0; start < count; start += batchSize)
+            {
+                using var scope = NewDisposeScope();
+                long length = Math.Min(batchSize, count - start);
+                if (length < 2 && start > 0)
+                    break; // a one-image batch has no variance; the earlier batches already cover the data
+                features.forward(images.narrow(0, start, length));
+            }
+        }
+        finally
+        {
+            for (int i = 0; i < norms.Count; i++)
+                norms[i].momentum = momenta[i];
+            eval();
+        }
+    }
+
+    /// <summary>
     /// Lists every layer with its output shape and parameter count, like Keras' <c>model.summary()</c>,
     /// by running one zero image through the network in evaluation mode.
     /// </summary>

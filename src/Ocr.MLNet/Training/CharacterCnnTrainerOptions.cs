@@ -88,6 +88,17 @@ public sealed partial class CharacterCnnTrainer
         public double BatchNormMomentum { get; set; } = CharacterCnnNetwork.DefaultBatchNormMomentum;
 
         /// <summary>
+        /// After every epoch, replace BatchNorm's moving statistics by exact averages over up to
+        /// <see cref="BatchNormCalibrationImages"/> training images (default true). Keras keeps the exponential moving
+        /// averages; at momentum 0.99 they still carry much of their initial 0 / 1 after a few hundred steps, so a short
+        /// run on small data validates and predicts far worse than it trains. Set false for Keras' behaviour exactly.
+        /// </summary>
+        public bool RecalibrateBatchNorm { get; set; } = true;
+
+        /// <summary>Training images (spread evenly over the training set) that <see cref="RecalibrateBatchNorm"/> averages over; default 4,096.</summary>
+        public int BatchNormCalibrationImages { get; set; } = 4096;
+
+        /// <summary>
         /// Fraction of the training data held out (seeded shuffle) to validate on after every epoch, in [0, 1).
         /// Ignored when <see cref="ValidationData"/> is set; 0 trains on everything without validation.
         /// </summary>
@@ -169,6 +180,7 @@ public sealed partial class CharacterCnnTrainer
             Check(double.IsFinite(WeightDecay) && WeightDecay >= 0, nameof(WeightDecay), WeightDecay, "must be 0 or more");
             Check(DropoutRate >= 0 && DropoutRate < 1, nameof(DropoutRate), DropoutRate, "must be in [0, 1)");
             Check(BatchNormMomentum >= 0 && BatchNormMomentum < 1, nameof(BatchNormMomentum), BatchNormMomentum, "must be in [0, 1)");
+            Check(BatchNormCalibrationImages >= 2, nameof(BatchNormCalibrationImages), BatchNormCalibrationImages, "must be 2 or more");
             Check(ValidationFraction >= 0 && ValidationFraction < 1, nameof(ValidationFraction), ValidationFraction, "must be in [0, 1)");
             Check(EarlyStoppingPatience is null or >= 0, nameof(EarlyStoppingPatience), EarlyStoppingPatience, "must be 0 or more, or null to turn early stopping off");
             Check(Enum.IsDefined(EarlyStoppingMonitor), nameof(EarlyStoppingMonitor), EarlyStoppingMonitor, "unknown metric");

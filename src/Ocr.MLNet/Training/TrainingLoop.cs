@@ -91,6 +91,8 @@ internal sealed class TrainingLoop
             network.train();
             var (trainLoss, trainAccuracy) = TrainEpoch(network, optimizer, x, y, epoch, batches, device);
             double trainSeconds = clock.Elapsed.TotalSeconds;
+            if (options.RecalibrateBatchNorm)
+                RecalibrateBatchNorm(network, x);
 
             double? validationLoss = null, validationAccuracy = null;
             if (xValidation is not null && yValidation is not null)
@@ -198,6 +200,16 @@ internal sealed class TrainingLoop
         }
 
         return (lossSum.item<double>() / count, correct.item<long>() / (double)count);
+    }
+
+    /// <summary>BatchNorm statistics averaged over up to <c>BatchNormCalibrationImages</c> training images, every k-th one so all classes are in.</summary>
+    private void RecalibrateBatchNorm(CharacterCnnNetwork network, Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        long count = x.shape[0];
+        long step = Math.Max(1, (count + options.BatchNormCalibrationImages - 1) / options.BatchNormCalibrationImages);
+        var sample = step == 1 ? x : x.index_select(0, arange(0, count, step, dtype: ScalarType.Int64, device: x.device));
+        network.RecalibrateBatchNorm(sample, Math.Max(options.BatchSize, 2));
     }
 
     /// <summary>Mean loss and accuracy in evaluation mode (no dropout, BatchNorm running statistics).</summary>
