@@ -4,6 +4,7 @@
   const pad = document.getElementById('pad');
   const context = pad.getContext('2d');
   const best = document.getElementById('best');
+  const bestProbability = document.getElementById('best-probability');
   const top = document.getElementById('top');
   const status = document.getElementById('status');
   const recognizeButton = document.getElementById('recognize');
@@ -18,6 +19,7 @@
     context.fillRect(0, 0, pad.width, pad.height);
     inked = false;
     best.textContent = '–';
+    bestProbability.textContent = '';
     top.replaceChildren();
     top.dataset.state = 'empty';
     setStatus('');
@@ -76,6 +78,11 @@
 
   function showResult(result) {
     best.textContent = result.label;
+    const first = result.top.find(entry => entry.label === result.label);
+    bestProbability.replaceChildren(document.createTextNode(first ? `${(first.probability * 100).toFixed(1)}%` : ''));
+    const note = document.createElement('small');
+    note.textContent = 'probability of the best class';
+    if (first) bestProbability.append(note);
     top.replaceChildren(...result.top.map(entry => {
       const item = document.createElement('li');
       const label = document.createElement('span');
