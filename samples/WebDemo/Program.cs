@@ -1,0 +1,93 @@
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.ML.Data;
+using WebDemo;
+
+// A drawing page that sends the canvas as a PNG to POST /api/recognize, which answers the top-5 classes.
+// Usage: WebDemo --model MODEL.zip [--urls http://127.0.0.1:5000]
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+{
+    Args = args,
+    // The page and appsettings.json live beside the app, so it runs from any working directory.
+    ContentRootPath = AppContext.BaseDirectory,
+});
+
+string? modelPath = builder.Configuration["Model"];
+if (string.IsNullOrWhiteSpace(modelPath))
+{
+    Console.Error.WriteLine("usage: WebDemo --model MODEL.zip [--urls http://127.0.0.1:5000]");
+    Console.Error.WriteLine("The model is a zip saved by 'ocr-mlnet train' (or CharacterImagePipeline.ForImageFiles / ForImages).");
+    return 2;
+}
+
+Recognizer recognizer;
+try
+{
+    recognizer = Recognizer.Load(Path.GetFullPath(modelPath));
+}
+catch (Exception e) when (e is FileNotFoundException or InvalidDataException)
+{
+    Console.Error.WriteLine(e.Message);
+    return 1;
+}
+
+builder.Services.AddSingleton(recognizer);
+builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = Recognizer.MaxUploadBytes * 2);
+
+var app = builder.Build();
+app.UseDefaultFiles();
+app.UseStaticFiles();
+
+app.MapGet("/api/model", (Recognizer r) => Results.Ok(new ModelInfo(r.ModelName, r.ClassNames)));
+
+app.MapPost("/api/recognize", async (HttpRequest request, Recognizer r, CancellationToken cancellation) =>
+{
+    byte[] bytes;
+    try
+    {
+        bytes = await UploadReader.ReadImageBytesAsync(request, Recognizer.MaxUploadBytes, cancellation);
+    }
+    catch (BadUploadException e)
+    {
+        return Results.BadRequest(new ErrorReply(e.Message));
+    }
+
+    MLImage image;
+    try
+    {
+        using var stream = new MemoryStream(bytes, writable: false);
+        image = MLImage.CreateFromStream(stream);
+    }
+    catch (Exception e) when (e is ArgumentException or InvalidOperationException or NotSupportedException)
+    {
+        return Results.BadRequest(new ErrorReply(
+            $"The upload ({bytes.Length:N0} bytes) is not an image that can be decoded; send a PNG or JPEG image."));
+    }
+
+    using (image)
+    {
+        if (image.Width > Recognizer.MaxSide || image.Height > Recognizer.MaxSide)
+        {
+            return Results.BadRequest(new ErrorReply(
+                $"The image is {image.Width}×{image.Height} pixels; the largest accepted side is {Recognizer.MaxSide} pixels."));
+        }
+
+        return Results.Ok(r.Recognize(image));
+    }
+});
+
+app.Lifetime.ApplicationStarted.Register(() =>
+{
+    var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+    Console.WriteLine($"WebDemo: model '{recognizer.ModelName}' with {recognizer.ClassNames.Count} classes");
+    foreach (string address in addresses)
+        Console.WriteLine($"WebDemo listening on {address}");
+});
+
+app.Run();
+return 0;
+
+internal sealed record ModelInfo(string Model, IReadOnlyList<string> Classes);
+
+internal sealed record ErrorReply(string Error);

@@ -1,0 +1,234 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.ML;
+using Microsoft.Playwright;
+using Ocr.MLNet.Training;
+
+namespace Ocr.MLNet.Tests;
+
+/// <summary>
+/// samples/WebDemo as a separate process on a free 127.0.0.1 port, serving a model trained here: its page is
+/// driven in real headless Chromium (Debian's /usr/bin/chromium through Playwright), and its endpoint is
+/// called directly for bad uploads.
+/// </summary>
+[TestFixture]
+[Category("WebDemo")]
+[NonParallelizable]
+public sealed partial class WebDemoTests
+{
+    /// <summary>More classes than the page lists, so the top five are a real choice.</summary>
+    private static readonly string[] Classes = ["-", "|", "/", "\\", "O", "0"];
+
+    private const string ChromiumInstallHint =
+        "Install Debian's Chromium with `apt-get update && apt-get install -y --no-install-recommends chromium` (as root; .ci/run does this before the build), or set OCR_MLNET_CHROMIUM to a Chromium executable.";
+
+    private string _directory = "";
+    private Process? _server;
+    private readonly StringBuilder _serverOutput = new();
+    private Uri _baseAddress = null!;
+
+    [OneTimeSetUp]
+    public void TrainAModelAndStartTheWebDemo()
+    {
+        _directory = TestEnvironment.CreateTemporaryDirectory("ocr-mlnet-webdemo");
+        var mlContext = new MLContext(seed: 1);
+        var rows = SyntheticGlyphs.Make(perClass: 40, seed: 21, classes: Classes);
+        var options = new CharacterCnnTrainer.Options { Epochs = 3, BatchSize = 16, BatchNormMomentum = 0.5, ValidationFraction = 0, Seed = 3, Device = TrainingDevice.Cpu };
+        using var model = mlContext.MulticlassClassification.Trainers.CharacterCnn(options).Fit(mlContext.Data.LoadFromEnumerable(rows));
+        var (forFiles, inputSchema) = CharacterImagePipeline.ForImageFiles(mlContext, model);
+        string zip = Path.Combine(_directory, "model.zip");
+        mlContext.Model.Save(forFiles, inputSchema, zip);
+
+        string app = Path.Combine(TestEnvironment.OutputOf("samples/WebDemo"), "WebDemo.dll");
+        Assert.That(File.Exists(app), Is.True, $"{app} was not built");
+        Assert.That(File.Exists(Path.Combine(Path.GetDirectoryName(app)!, "wwwroot", "index.html")), Is.True, "the page must be copied beside the app");
+
+        var start = new ProcessStartInfo("dotnet")
+        {
+            // Port 0: Kestrel picks a free port and the app prints it.
+            ArgumentList = { app, "--model", zip, "--urls", "http://127.0.0.1:0" },
+            WorkingDirectory = _directory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _server = Process.Start(start) ?? throw new InvalidOperationException("Could not start the WebDemo.");
+        _server.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+                return;
+            lock (_serverOutput)
+                _serverOutput.AppendLine(e.Data);
+            if (ListeningLine().Match(e.Data) is { Success: true } match)
+                listening.TrySetResult(new Uri(match.Groups[1].Value));
+        };
+        _server.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+                lock (_serverOutput) _serverOutput.AppendLine(e.Data);
+        };
+        _server.EnableRaisingEvents = true;
+        _server.Exited += (_, _) => listening.TrySetException(new InvalidOperationException("The WebDemo exited before it listened."));
+        _server.BeginOutputReadLine();
+        _server.BeginErrorReadLine();
+
+        try
+        {
+            _baseAddress = listening.Task.WaitAsync(TimeSpan.FromMinutes(1)).GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is TimeoutException or InvalidOperationException)
+        {
+            Assert.Fail($"The WebDemo did not start: {e.Message}\n{ServerOutput}");
+        }
+    }
+
+    [OneTimeTearDown]
+    public void StopTheWebDemo()
+    {
+        if (_server is { HasExited: false })
+        {
+            _server.Kill(entireProcessTree: true);
+            _server.WaitForExit(10_000);
+        }
+
+        _server?.Dispose();
+        if (Directory.Exists(_directory))
+            Directory.Delete(_directory, recursive: true);
+    }
+
+    [Test]
+    [Category("Browser")]
+    public async Task A_character_drawn_in_Chromium_gets_five_classes_with_probabilities()
+    {
+        string chromium = Environment.GetEnvironmentVariable("OCR_MLNET_CHROMIUM") is { Length: > 0 } configured ? configured : "/usr/bin/chromium";
+        if (!File.Exists(chromium))
+            Assert.Fail($"Chromium is not installed at '{chromium}'; the browser test needs it. {ChromiumInstallHint}");
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = chromium,
+            Headless = true,
+            ChromiumSandbox = false,
+            // Chromium's own background traffic is refused on a closed network: keep it off.
+            Args = ["--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        });
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 860, Height = 620 } });
+        var errors = new List<string>();
+        page.PageError += (_, message) => errors.Add(message);
+        page.Console += (_, message) =>
+        {
+            if (message.Type == "error")
+                errors.Add(message.Text);
+        };
+
+        await page.GotoAsync(_baseAddress.ToString());
+        await Assertions.Expect(page.Locator("#model-info")).ToContainTextAsync($"{Classes.Length} classes");
+        // The button is the trigger here, not the end of the stroke.
+        await page.Locator("#auto").UncheckAsync();
+
+        var pad = await page.Locator("#pad").BoundingBoxAsync() ?? throw new AssertionException("The drawing pad is not visible.");
+        await page.Mouse.MoveAsync(pad.X + (pad.Width * 0.2f), pad.Y + (pad.Height * 0.5f));
+        await page.Mouse.DownAsync();
+        await page.Mouse.MoveAsync(pad.X + (pad.Width * 0.8f), pad.Y + (pad.Height * 0.52f), new MouseMoveOptions { Steps = 15 });
+        await page.Mouse.UpAsync();
+        await page.Locator("#recognize").ClickAsync();
+
+        await page.Locator("#top[data-state='done']").WaitForAsync(new LocatorWaitForOptions { Timeout = 30_000 });
+        var items = page.Locator("#top li");
+        Assert.That(await items.CountAsync(), Is.EqualTo(5), await page.Locator("#status").InnerTextAsync());
+        var labels = await items.Locator(".label").AllInnerTextsAsync();
+        var probabilities = new List<double>();
+        foreach (var probability in await items.Locator(".probability").AllAsync())
+            probabilities.Add(double.Parse(await probability.GetAttributeAsync("data-value") ?? "nan", CultureInfo.InvariantCulture));
+        string best = await page.Locator("#best").InnerTextAsync();
+
+        string screenshot = Path.Combine(TestContext.CurrentContext.WorkDirectory, "artifacts", "webdemo.png");
+        Directory.CreateDirectory(Path.GetDirectoryName(screenshot)!);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = screenshot, FullPage = true });
+        TestContext.Out.WriteLine($"screenshot: {screenshot}");
+        TestContext.Out.WriteLine($"top 5: {string.Join(", ", labels.Zip(probabilities, (l, p) => string.Create(CultureInfo.InvariantCulture, $"{l} {p:F4}")))}");
+        TestContext.AddTestAttachment(screenshot, "the page after recognizing a drawn stroke");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(labels, Has.Count.EqualTo(5));
+            Assert.That(labels, Is.Unique);
+            Assert.That(labels, Is.SubsetOf(Classes), "labels come from the model's classes");
+            Assert.That(best, Is.AnyOf(Classes), "the predicted label is one of the model's classes");
+            Assert.That(best, Is.EqualTo(labels[0]), "the predicted label is the most probable class");
+            Assert.That(probabilities, Is.All.InRange(0.0, 1.0));
+            Assert.That(probabilities, Is.Ordered.Descending);
+            Assert.That(probabilities.Sum(), Is.LessThanOrEqualTo(1.0 + 1e-5));
+            Assert.That(errors, Is.Empty, "the page logged errors");
+        });
+    }
+
+    [Test]
+    public async Task An_upload_that_is_not_an_image_is_answered_400_with_a_clear_message()
+    {
+        using var client = new HttpClient { BaseAddress = _baseAddress };
+        using var text = new ByteArrayContent("this is not a picture"u8.ToArray());
+        text.Headers.ContentType = new MediaTypeHeaderValue("image/png");
+        using var response = await client.PostAsync("api/recognize", text);
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), ServerOutput);
+        Assert.That(ErrorOf(await response.Content.ReadAsStringAsync()), Does.Contain("is not an image that can be decoded").And.Contain("PNG or JPEG"));
+    }
+
+    [Test]
+    public async Task An_empty_or_oversized_upload_is_answered_400_with_a_clear_message()
+    {
+        using var client = new HttpClient { BaseAddress = _baseAddress };
+        using var empty = new ByteArrayContent([]);
+        using var emptyResponse = await client.PostAsync("api/recognize", empty);
+        Assert.That(emptyResponse.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(ErrorOf(await emptyResponse.Content.ReadAsStringAsync()), Does.Contain("empty"));
+
+        using var large = new ByteArrayContent(new byte[3 * 1024 * 1024]);
+        using var largeResponse = await client.PostAsync("api/recognize", large);
+        Assert.That(largeResponse.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(ErrorOf(await largeResponse.Content.ReadAsStringAsync()), Does.Contain("larger than the 2,048 KiB limit"));
+    }
+
+    [Test]
+    public async Task A_png_posted_directly_is_classified()
+    {
+        string png = PerImagePredictionTests.WritePng(Path.Combine(_directory, "bar.png"), SyntheticGlyphs.Draw("|", new Random(5)));
+        using var client = new HttpClient { BaseAddress = _baseAddress };
+        using var content = new ByteArrayContent(await File.ReadAllBytesAsync(png));
+        content.Headers.ContentType = new MediaTypeHeaderValue("image/png");
+        using var response = await client.PostAsync("api/recognize", content);
+        string body = await response.Content.ReadAsStringAsync();
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), body);
+        using var json = JsonDocument.Parse(body);
+        var top = json.RootElement.GetProperty("top").EnumerateArray().ToList();
+        Assert.That(top, Has.Count.EqualTo(5));
+        Assert.That(json.RootElement.GetProperty("label").GetString(), Is.EqualTo(top[0].GetProperty("label").GetString()));
+    }
+
+    private string ServerOutput
+    {
+        get
+        {
+            lock (_serverOutput)
+                return _serverOutput.ToString();
+        }
+    }
+
+    private static string ErrorOf(string body)
+    {
+        using var json = JsonDocument.Parse(body);
+        return json.RootElement.GetProperty("error").GetString() ?? "";
+    }
+
+    [GeneratedRegex(@"WebDemo listening on (http://\S+)")]
+    private static partial Regex ListeningLine();
+}
