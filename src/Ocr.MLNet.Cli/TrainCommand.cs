@@ -31,7 +31,7 @@ internal static class TrainCommand
         var augment = new Option<bool>("--augment") { Description = "Online augmentation: a fresh random rotation, shift, zoom and shear of every training batch, every epoch." };
         var augmentCopies = new Option<int>("--augment-copies") { Description = "Offline augmentation: add N augmented copies of every image before training.", DefaultValueFactory = _ => 0 };
 
-        var command = new Command("train", "Train the CNN on EMNIST, NIST SD19 or image-folder data and save a model zip that classifies image files (white ink on black, like EMNIST).")
+        var command = new Command("train", "Train the CNN on EMNIST, NIST SD19 or image-folder data and save a model zip that classifies image files of any size and ink polarity (the preprocessing is inside the model).")
         {
             data, split, model, epochs, batch, learningRate, schedule, optimizer, validation, patience, seed, threads, device, checkpoints, logs, maxRows, merge, balance, augment, augmentCopies,
         };
