@@ -5,6 +5,7 @@ using Microsoft.ML.Data;
 using Ocr.MLNet;
 using Ocr.MLNet.Augmentation;
 using Ocr.MLNet.Data;
+using Ocr.MLNet.Models;
 using Ocr.MLNet.Training;
 using SkiaSharp;
 
@@ -59,6 +60,7 @@ var trainer = mlContext.MulticlassClassification.Trainers.CharacterCnn(new Chara
 {
     Epochs = settings.Epochs,
     Seed = settings.Seed,
+    BatchNormMomentum = settings.BatchNormMomentum,
     Progress = new Progress(update =>
     {
         if (update.Phase == TrainingPhase.EpochCompleted && update.Metrics is { } metrics)
@@ -163,11 +165,12 @@ static void WritePng(float[] pixels, string path)
 
 /// <summary>Command-line settings of the sample.</summary>
 internal sealed record Settings(string Data, string? Split, int? MaxRows, int Epochs, string Model, double TestFraction,
-    BalanceClassesOptions? Balance, int AugmentCopies, int Seed, int Examples)
+    BalanceClassesOptions? Balance, int AugmentCopies, int Seed, int Examples, double BatchNormMomentum)
 {
     public const string Usage = """
         Usage: TrainAndSave [--data DIR] [--split NAME] [--max-rows N] [--epochs N] [--model FILE]
-                            [--test-fraction F] [--balance min|max|N|none] [--augment-copies N] [--seed N] [--examples N]
+                            [--test-fraction F] [--balance min|max|N|none] [--augment-copies N]
+                            [--batch-norm-momentum M] [--seed N] [--examples N]
           --data            EMNIST IDX files, a NIST SD19 by_class tree or an image folder tree
                             (default: ../shared/data/emnist-bymerge-dev beside the repository)
           --split           EMNIST split part of the file names when DIR holds several
@@ -177,6 +180,8 @@ internal sealed record Settings(string Data, string? Split, int? MaxRows, int Ep
           --test-fraction   fraction held out for evaluation (default 0.1)
           --balance         images per class for training: min (default), max, a number, or none
           --augment-copies  augmented copies added per training image (default 1)
+          --batch-norm-momentum  Keras-style BatchNorm momentum (default 0.99); lower it (0.9) for short runs,
+                            so the moving statistics that evaluation uses keep up with the weights
           --seed            seed for the split, balancing, augmentation and training (default 1)
           --examples        test images written as PNG and classified by the loaded zip (default 5)
         """;
@@ -186,7 +191,7 @@ internal sealed record Settings(string Data, string? Split, int? MaxRows, int Ep
         string? data = null, split = null, model = "ocr.zip", balance = "min";
         int? maxRows = null;
         int epochs = 2, augmentCopies = 1, seed = 1, examples = 5;
-        double testFraction = 0.1;
+        double testFraction = 0.1, batchNormMomentum = CharacterCnnNetwork.DefaultBatchNormMomentum;
         for (int i = 0; i < args.Length; i++)
         {
             string name = args[i];
@@ -204,6 +209,7 @@ internal sealed record Settings(string Data, string? Split, int? MaxRows, int Ep
                 case "--augment-copies" when int.TryParse(value, out int n) && n >= 0: augmentCopies = n; break;
                 case "--seed" when int.TryParse(value, out int n): seed = n; break;
                 case "--examples" when int.TryParse(value, out int n) && n >= 0: examples = n; break;
+                case "--batch-norm-momentum" when double.TryParse(value, CultureInfo.InvariantCulture, out double m) && m >= 0 && m < 1: batchNormMomentum = m; break;
                 case "--test-fraction" when double.TryParse(value, CultureInfo.InvariantCulture, out double f) && f > 0 && f < 1: testFraction = f; break;
                 default: return Fail($"{name} {value}: unknown option or invalid value.");
             }
@@ -220,7 +226,7 @@ internal sealed record Settings(string Data, string? Split, int? MaxRows, int Ep
         if (balanceOptions is null && !balance.Equals("none", StringComparison.OrdinalIgnoreCase))
             return Fail($"--balance {balance}: use min, max, a positive number of images per class, or none.");
 
-        return new Settings(data ?? DefaultData(), split, maxRows, epochs, model, testFraction, balanceOptions, augmentCopies, seed, examples);
+        return new Settings(data ?? DefaultData(), split, maxRows, epochs, model, testFraction, balanceOptions, augmentCopies, seed, examples, batchNormMomentum);
     }
 
     // ../shared/data/emnist-bymerge-dev relative to the repository root (found above this program), else to the current folder.
