@@ -152,6 +152,7 @@ public sealed class PackageTests
             Epochs = 2,
             BatchSize = 32,
             Seed = 1,
+            BatchNormMomentum = 0.5, // ten batches: let the moving statistics that inference uses keep up
         });
         CharacterCnnModel model = trainer.Fit(data);
         Console.WriteLine(model.History.Epochs[^1]);
