@@ -4,7 +4,8 @@ namespace Ocr.MLNet.Tests;
 
 /// <summary>
 /// Packs Ocr.MLNet and builds, runs and publishes a throw-away app outside the repository that
-/// references it from a local folder feed plus TorchSharp-cpu: this proves the buildTransitive patch.
+/// references it from a local folder feed plus TorchSharp-cpu: this proves the buildTransitive patch and
+/// the public API as a user writes it (train on images drawn in memory, save, load, predict an image file).
 /// </summary>
 [TestFixture]
 [Category("Package")]
@@ -14,7 +15,7 @@ public sealed class PackageTests
     private static readonly TimeSpan StepTimeout = TimeSpan.FromMinutes(6);
 
     [Test]
-    public void A_fresh_app_referencing_the_packed_package_builds_publishes_and_runs_torchsharp()
+    public void A_fresh_app_referencing_the_packed_package_trains_saves_loads_and_predicts_after_build_and_publish()
     {
         string work = TestEnvironment.CreateTemporaryDirectory("ocr-mlnet-package");
         try
@@ -32,15 +33,7 @@ public sealed class PackageTests
             string package = Path.Combine(feed, $"Ocr.MLNet.{version}.nupkg");
             Assert.That(File.Exists(package), Is.True, $"no {package}\n{pack.Output}");
 
-            using (var zip = System.IO.Compression.ZipFile.OpenRead(package))
-            {
-                var entries = zip.Entries.Select(e => e.FullName).ToList();
-                Assert.That(entries, Does.Contain("buildTransitive/Ocr.MLNet.targets"));
-                Assert.That(entries, Does.Contain("buildTransitive/tasks/netstandard2.0/Ocr.MLNet.Build.Tasks.dll"));
-                Assert.That(entries, Does.Contain("lib/net10.0/Ocr.MLNet.dll"));
-                Assert.That(entries, Does.Contain("lib/net10.0/Ocr.MLNet.xml"));
-                Assert.That(entries, Does.Contain("README.md"));
-            }
+            AssertPackageFitToPublish(feed, version);
 
             // Own package folder so the smoke version never lands in the user's cache; everything
             // else comes from that cache as a fallback folder, so nothing is downloaded again.
@@ -74,18 +67,7 @@ public sealed class PackageTests
                   </ItemGroup>
                 </Project>
                 """);
-            File.WriteAllText(Path.Combine(app, "Program.cs"), """
-                using Ocr.MLNet;
-                using Ocr.MLNet.Models;
-                using static TorchSharp.torch;
-
-                TorchBackend.EnsureLoaded();
-                random.manual_seed(3);
-                using var network = new CharacterCnnNetwork();
-                network.eval();
-                using var probabilities = nn.functional.softmax(network.forward(rand(2, 1, 32, 32)), 1);
-                Console.WriteLine($"shape {probabilities.shape[0]}x{probabilities.shape[1]} sum {probabilities.sum().item<float>():F3}");
-                """);
+            File.WriteAllText(Path.Combine(app, "Program.cs"), SmokeProgram);
 
             var build = TestEnvironment.Run("dotnet", "build -c Release", app, StepTimeout);
             Assert.That(build.ExitCode, Is.Zero, build.Output);
@@ -94,22 +76,161 @@ public sealed class PackageTests
             Assert.That(ElfVersionNeedPatcher.Inspect(Path.Combine(built, "runtimes", "linux-x64", "native", "libLibTorchSharp.so")).Outcome,
                 Is.EqualTo(VersionNeedPatchOutcome.AlreadyPatched));
 
-            var run = TestEnvironment.Run("dotnet", Path.Combine(built, "SmokeApp.dll"), app, StepTimeout);
-            Assert.That(run.ExitCode, Is.Zero, run.Output);
-            Assert.That(run.Output, Does.Contain("shape 2x47 sum 2.000"));
+            var run = TestEnvironment.Run("dotnet", $"\"{Path.Combine(built, "SmokeApp.dll")}\" \"{Path.Combine(work, "run-built")}\"", app, StepTimeout);
+            AssertRoundTrip(run);
 
             string published = Path.Combine(work, "published");
             var publish = TestEnvironment.Run("dotnet", $"publish -c Release -o \"{published}\"", app, StepTimeout);
             Assert.That(publish.ExitCode, Is.Zero, publish.Output);
             Assert.That(ElfVersionNeedPatcher.Inspect(Path.Combine(published, "runtimes", "linux-x64", "native", "libLibTorchSharp.so")).Outcome,
                 Is.EqualTo(VersionNeedPatchOutcome.AlreadyPatched));
-            var runPublished = TestEnvironment.Run("dotnet", Path.Combine(published, "SmokeApp.dll"), app, StepTimeout);
-            Assert.That(runPublished.ExitCode, Is.Zero, runPublished.Output);
-            Assert.That(runPublished.Output, Does.Contain("shape 2x47 sum 2.000"));
+            var runPublished = TestEnvironment.Run("dotnet", $"\"{Path.Combine(published, "SmokeApp.dll")}\" \"{Path.Combine(work, "run-published")}\"", app, StepTimeout);
+            AssertRoundTrip(runPublished);
         }
         finally
         {
             Directory.Delete(work, recursive: true);
+        }
+    }
+
+    private static readonly string[] SmokeClasses = ["O", "I", "L", "X"];
+
+    /// <summary>
+    /// The throw-away app: a TorchSharp forward pass, then train → save → load → predict through the public API on
+    /// glyphs drawn with SkiaSharp, as a user of the package would write it. Argument: a folder for its files.
+    /// </summary>
+    private const string SmokeProgram = """
+        using Microsoft.ML;
+        using Ocr.MLNet;
+        using Ocr.MLNet.Models;
+        using Ocr.MLNet.Training;
+        using SkiaSharp;
+        using static TorchSharp.torch;
+
+        string work = args.Length > 0 ? args[0] : Directory.GetCurrentDirectory();
+        Directory.CreateDirectory(work);
+
+        TorchBackend.EnsureLoaded();
+        random.manual_seed(3);
+        using (var network = new CharacterCnnNetwork())
+        {
+            network.eval();
+            using var probabilities = nn.functional.softmax(network.forward(rand(2, 1, 32, 32)), 1);
+            Console.WriteLine($"shape {probabilities.shape[0]}x{probabilities.shape[1]} sum {probabilities.sum().item<float>():F3}");
+        }
+
+        // A tiny labelled set drawn in memory: white strokes on black, 28×28 like EMNIST.
+        string[] classes = ["O", "I", "L", "X"];
+        var strokes = new Random(7);
+        byte[] Draw(string label)
+        {
+            using var bitmap = new SKBitmap(28, 28);
+            using (var canvas = new SKCanvas(bitmap))
+            using (var paint = new SKPaint { Color = SKColors.White, Style = SKPaintStyle.Stroke, IsAntialias = true, StrokeWidth = 2 + strokes.Next(2) })
+            {
+                canvas.Clear(SKColors.Black);
+                float x = 14 + strokes.Next(-3, 4), y = 14 + strokes.Next(-3, 4), h = 7 + strokes.Next(0, 3);
+                switch (label)
+                {
+                    case "O": canvas.DrawOval(x, y, h * 0.7f, h, paint); break;
+                    case "I": canvas.DrawLine(x, y - h, x, y + h, paint); break;
+                    case "L": canvas.DrawLine(x - 4, y - h, x - 4, y + h, paint); canvas.DrawLine(x - 4, y + h, x + 5, y + h, paint); break;
+                    default: canvas.DrawLine(x - 6, y - h, x + 6, y + h, paint); canvas.DrawLine(x + 6, y - h, x - 6, y + h, paint); break;
+                }
+            }
+
+            using var image = SKImage.FromBitmap(bitmap);
+            using var png = image.Encode(SKEncodedImageFormat.Png, 100);
+            return png.ToArray();
+        }
+
+        var images = Enumerable.Range(0, 40).SelectMany(_ => classes.Select(label => (label, Draw(label)))).ToList();
+        var mlContext = new MLContext(seed: 1);
+        IDataView data = mlContext.Data.LoadFromImages(images);
+        var trainer = mlContext.MulticlassClassification.Trainers.CharacterCnn(new CharacterCnnTrainer.Options
+        {
+            Epochs = 2,
+            BatchSize = 32,
+            Seed = 1,
+            BatchNormMomentum = 0.5, // ten batches: let the moving statistics that inference uses keep up
+        });
+        CharacterCnnModel model = trainer.Fit(data);
+        Console.WriteLine(model.History.Epochs[^1]);
+        Console.WriteLine($"classes {string.Join(" ", model.ClassNames)}");
+
+        string zip = Path.Combine(work, "ocr.zip");
+        var (forFiles, inputSchema) = CharacterImagePipeline.ForImageFiles(mlContext, model);
+        mlContext.Model.Save(forFiles, inputSchema, zip);
+
+        string probe = Path.Combine(work, "probe-O.png");
+        File.WriteAllBytes(probe, Draw("O"));
+        var user = new MLContext();
+        ITransformer loaded = user.Model.Load(zip, out _);
+        var engine = user.Model.CreatePredictionEngine<Input, Output>(loaded);
+        Output result = engine.Predict(new Input { ImagePath = probe });
+        Console.WriteLine($"predicted {result.PredictedLabel} ({result.Score.Length} scores, max {result.Score.Max():F3})");
+
+        sealed class Input { public string ImagePath { get; set; } = ""; }
+        sealed class Output { public float[] Score { get; set; } = []; public string PredictedLabel { get; set; } = ""; }
+        """;
+
+    private static void AssertRoundTrip((int ExitCode, string Output) run)
+    {
+        TestContext.Out.WriteLine(run.Output);
+        Assert.That(run.ExitCode, Is.Zero, run.Output);
+        Assert.That(run.Output, Does.Contain("shape 2x47 sum 2.000"));
+        Assert.That(run.Output, Does.Match(@"Epoch 2: loss \d+\.\d{4}, accuracy \d\.\d{4}"), run.Output);
+        Assert.That(run.Output, Does.Contain($"classes {string.Join(" ", SmokeClasses.Order(StringComparer.Ordinal))}"), run.Output);
+        var predicted = System.Text.RegularExpressions.Regex.Match(run.Output, @"predicted (\S+) \((\d+) scores");
+        Assert.That(predicted.Success, Is.True, run.Output);
+        Assert.That(SmokeClasses, Does.Contain(predicted.Groups[1].Value), run.Output);
+        Assert.That(predicted.Groups[2].Value, Is.EqualTo(SmokeClasses.Length.ToString(System.Globalization.CultureInfo.InvariantCulture)), run.Output);
+    }
+
+    /// <summary>What nuget.org and a user's debugger need: README, XML docs, licence, repository, and a symbols package with a SourceLink PDB.</summary>
+    private static void AssertPackageFitToPublish(string feed, string version)
+    {
+        using (var zip = System.IO.Compression.ZipFile.OpenRead(Path.Combine(feed, $"Ocr.MLNet.{version}.nupkg")))
+        {
+            var entries = zip.Entries.Select(e => e.FullName).ToList();
+            Assert.That(entries, Does.Contain("buildTransitive/Ocr.MLNet.targets"));
+            Assert.That(entries, Does.Contain("buildTransitive/tasks/netstandard2.0/Ocr.MLNet.Build.Tasks.dll"));
+            Assert.That(entries, Does.Contain("lib/net10.0/Ocr.MLNet.dll"));
+            Assert.That(entries, Does.Contain("lib/net10.0/Ocr.MLNet.xml"));
+            Assert.That(entries, Does.Contain("README.md"));
+            Assert.That(entries.Where(e => e.EndsWith(".pdb", StringComparison.Ordinal)), Is.Empty, "symbols belong in the .snupkg");
+
+            using var reader = new StreamReader(zip.GetEntry("Ocr.MLNet.nuspec")!.Open());
+            var nuspec = System.Xml.Linq.XDocument.Parse(reader.ReadToEnd());
+            var metadata = nuspec.Root!.Elements().Single(e => e.Name.LocalName == "metadata");
+            string? Field(string name) => metadata.Elements().SingleOrDefault(e => e.Name.LocalName == name)?.Value;
+            var license = metadata.Elements().Single(e => e.Name.LocalName == "license");
+            Assert.That(license.Attribute("type")?.Value, Is.EqualTo("expression"));
+            Assert.That(license.Value, Is.EqualTo("MIT"));
+            Assert.That(Field("readme"), Is.EqualTo("README.md"));
+            Assert.That(Field("description"), Is.Not.Empty);
+            Assert.That(Field("authors"), Is.Not.Empty);
+            Assert.That(Field("tags"), Does.Contain("ML.NET"));
+            Assert.That(Field("projectUrl"), Does.StartWith("https://"));
+            var repository = metadata.Elements().Single(e => e.Name.LocalName == "repository");
+            Assert.That(repository.Attribute("url")?.Value, Does.StartWith("https://"));
+            Assert.That(repository.Attribute("commit")?.Value, Does.Match("^[0-9a-f]{40}$"));
+
+            using var readme = new StreamReader(zip.GetEntry("README.md")!.Open());
+            Assert.That(readme.ReadToEnd(), Does.Contain("CharacterCnn").And.Contain("mlContext.Model.Load"));
+        }
+
+        string symbols = Path.Combine(feed, $"Ocr.MLNet.{version}.snupkg");
+        Assert.That(File.Exists(symbols), Is.True, $"no {symbols}");
+        using (var zip = System.IO.Compression.ZipFile.OpenRead(symbols))
+        {
+            var pdb = zip.GetEntry("lib/net10.0/Ocr.MLNet.pdb");
+            Assert.That(pdb, Is.Not.Null, "the .snupkg has no PDB");
+            using var stream = new MemoryStream();
+            using (var entry = pdb!.Open())
+                entry.CopyTo(stream);
+            // The SourceLink JSON is stored as plain UTF-8 in the portable PDB.
+            Assert.That(System.Text.Encoding.UTF8.GetString(stream.ToArray()), Does.Contain("https://raw.githubusercontent.com/"), "the PDB has no SourceLink map");
         }
     }
 }
