@@ -1,0 +1,6 @@
+namespace Ocr.MLNet.Benchmarks;
+
+internal static class LoadingHarness
+{
+    public static int Run(string[] args) => 0;
+}
