@@ -193,8 +193,9 @@ internal static class InferenceHarness
         for (int k = 0; k < prefixes.Length; k++)
         {
             var schema = prefixes[k].GetOutputSchema(input.Schema);
-            // The columns the last transformer added (it may replace one of the same name); from the network on, Score too.
-            var added = schema.Where(c => !c.IsHidden && c.Index >= previous.Count).Select(c => c.Name).ToList();
+            // The columns the last transformer added or replaced (a new name, or a new type under an old name); from the network on, Score too.
+            var added = schema.Where(c => !c.IsHidden && (previous.GetColumnOrNull(c.Name) is not { IsHidden: false } old || !old.Type.Equals(c.Type)))
+                .Select(c => c.Name).ToList();
             if (schema.GetColumnOrNull("Score") is { IsHidden: false } && !added.Contains("Score"))
                 added.Add("Score");
             if (added.Count == 1 && added[0] == "Score" && schema.GetColumnOrNull("PredictedLabel") is { IsHidden: false })
