@@ -10,6 +10,7 @@ return args.Length == 0 ? RunBenchmarkDotNet(args) : args[0] switch
     "loading" => LoadingHarness.Run(args[1..]),
     "memory" => MemoryHarness.Run(args[1..]),
     "memory-child" => MemoryHarness.Child(args[1..]),
+    "profile" => OnnxProfile.Run(args[1..]),
     _ => RunBenchmarkDotNet(args),
 };
 
