@@ -79,10 +79,17 @@ internal static class Harness
     /// The model to measure: <c>--model PATH</c>, or a small one trained here (synthetic pixels, 47 classes, 1 epoch;
     /// accuracy does not change the cost of a prediction) and saved to a temporary zip.
     /// </summary>
-    public static string ModelPath(string[] args)
+    public static string ModelPath(string[] args) => ModelPath(args, out _);
+
+    /// <inheritdoc cref="ModelPath(string[])"/>
+    /// <param name="args">The command line.</param>
+    /// <param name="trainedHere">Whether the model was trained here (a temporary file the caller deletes).</param>
+    public static string ModelPath(string[] args, out bool trainedHere)
     {
+        trainedHere = false;
         if (StringArg(args, "--model") is { } given)
             return given;
+        trainedHere = true;
         string path = Path.Combine(Path.GetTempPath(), $"ocr-mlnet-bench-{Environment.ProcessId}.zip");
         TorchBackend.EnsureLoaded();
         var rows = TrainingThroughput.MakeRows(470);

@@ -17,7 +17,7 @@ internal static class OnnxProfile
         int runs = IntArg(args, "--runs", 200);
         int batch = IntArg(args, "--batch", 64);
         Console.WriteLine($"profile: {MachineLine()}; {runs} runs");
-        string path = ModelPath(args);
+        string path = ModelPath(args, out bool trainedHere);
         var image = Sd19Files(args, 1)[0];
         using var decoded = Microsoft.ML.Data.MLImage.CreateFromFile(image);
         var argb = new float[OrtBaseline.ImageFloats];
@@ -30,6 +30,8 @@ internal static class OnnxProfile
         Profile($"preprocessing graph, batch {batch}", CharacterPreprocessingGraph.Build(OrtBaseline.Side, CharacterCnnOnnxExporter.DefaultInputColumnName),
             CharacterPreprocessingGraph.InputColumnName, argbBatch, [batch, 4, OrtBaseline.Side, OrtBaseline.Side], Math.Max(1, runs / batch * 4));
         Profile("network, batch 1", NetworkOnnx(path), CharacterCnnOnnxExporter.DefaultInputColumnName, pixels, [1, 1, 32, 32], runs);
+        if (trainedHere)
+            File.Delete(path);
         return 0;
     }
 

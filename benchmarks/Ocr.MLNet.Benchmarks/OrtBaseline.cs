@@ -20,10 +20,13 @@ internal sealed class OrtBaseline : IDisposable
     private readonly InferenceSession network;
     private readonly InferenceSession preprocessing;
 
-    public OrtBaseline(byte[] networkOnnx)
+    /// <param name="networkOnnx">The network's ONNX bytes.</param>
+    /// <param name="intraOpThreads">ONNX Runtime's intra-op threads; 0 (the default, as ML.NET opens sessions) lets it choose (one per core).</param>
+    public OrtBaseline(byte[] networkOnnx, int intraOpThreads = 0)
     {
-        network = new InferenceSession(networkOnnx, new SessionOptions());
-        preprocessing = new InferenceSession(CharacterPreprocessingGraph.Build(Side, CharacterCnnOnnxExporter.DefaultInputColumnName), new SessionOptions());
+        network = new InferenceSession(networkOnnx, new SessionOptions { IntraOpNumThreads = intraOpThreads });
+        preprocessing = new InferenceSession(CharacterPreprocessingGraph.Build(Side, CharacterCnnOnnxExporter.DefaultInputColumnName),
+            new SessionOptions { IntraOpNumThreads = intraOpThreads });
     }
 
     /// <summary>Scores <paramref name="count"/> images of 1,024 pixels; returns the first image's best score (so nothing is optimised away).</summary>
@@ -41,6 +44,14 @@ internal sealed class OrtBaseline : IDisposable
         }
 
         return best;
+    }
+
+    /// <summary>The <c>Score</c> output for <paramref name="count"/> images (for checking that both sides compute the same thing).</summary>
+    public float[] Scores(float[] pixels, int count)
+    {
+        var input = NamedOnnxValue.CreateFromTensor(CharacterCnnOnnxExporter.DefaultInputColumnName, new DenseTensor<float>(pixels, [count, 1, 32, 32]));
+        using var results = network.Run([input], [CharacterCnnOnnxExporter.ScoreColumnName]);
+        return results.First().AsTensor<float>().ToArray();
     }
 
     /// <summary>The preprocessing graph on <paramref name="count"/> A, R, G, B plane sets: the network's pixels.</summary>
