@@ -41,11 +41,11 @@ internal static class InferenceHarness
 
         var variants = new (string Name, Action Run)[]
         {
-            ("bare ORT network, 1×1×32×32", () => ort.Network(pixels, 1)),
+            ("bare ORT network, 1×1×32×32 (OrtValue API)", () => ort.Network(pixels, 1)),
             ("PredictionEngine, pixels (PixelScorer)", () => pePixels.Predict(pixelInput)),
             ("PredictionEngine, ApplyOnnxModel only (Score)", () => peOnnxOnly.Predict(pixelInput)),
             ("bare ORT network, 1×1×32×32, 1 intra-op thread", () => ortOneThread.Network(pixels, 1)),
-            ("bare ORT network, 1×1×32×32, OrtValue API", () => ort.NetworkOrtValue(pixels, 1)),
+            ("bare ORT network, 1×1×32×32, NamedOnnxValue API", () => ort.NetworkNamedOnnxValue(pixels, 1)),
             ("bare ORT: ARGB planes + preprocessing graph + network", () =>
             {
                 using var fresh = MLImage.CreateFromPixels(OrtBaseline.Side, OrtBaseline.Side, format, rawPixels);
@@ -168,6 +168,14 @@ internal static class InferenceHarness
                 }
             }),
             ("Transform, image paths (ForImageFiles)", () => ReadAll(setup.PathModel.Transform(pathData), "Score", "PredictedLabel")),
+            ("bare ORT network, batch 1, NamedOnnxValue API", () =>
+            {
+                for (int i = 0; i < rows; i++)
+                {
+                    Array.Copy(allPixels, i * OrtBaseline.PixelCount, one, 0, OrtBaseline.PixelCount);
+                    ort.NetworkNamedOnnxValue(one, 1);
+                }
+            }),
         };
 
         foreach (var v in variants)
@@ -195,6 +203,7 @@ internal static class InferenceHarness
         Row(2, 1, "≥ 0.8");
         Row(5, 3, "≥ 0.8");
         Row(5, 4, "≥ 0.8");
+        Row(2, 6, "");
 
         Console.WriteLine();
         Console.WriteLine("Cost of each transformer, from the time of growing prefixes of the chain (Transform + cursor, row by row):");
