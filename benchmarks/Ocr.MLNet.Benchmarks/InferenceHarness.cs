@@ -81,7 +81,8 @@ internal static class InferenceHarness
         var times = variants.Select(_ => new List<double>()).ToArray();
         for (int round = 0; round < rounds; round++)
         {
-            for (int i = 0; i < variants.Length; i++)
+            // Each round starts at a different variant, so none always follows the same neighbour.
+            foreach (int i in RoundOrder(round, variants.Length))
                 times[i].Add(SecondsPerCall(iterations, variants[i].Run) * 1e6);
             Console.WriteLine($"round {round + 1}: " + string.Join(", ", times.Select(t => F(t[^1], "F0"))) + $" µs; load {Load()}");
         }
@@ -183,7 +184,7 @@ internal static class InferenceHarness
         var rates = variants.Select(_ => new List<double>()).ToArray();
         for (int round = 0; round < rounds; round++)
         {
-            for (int i = 0; i < variants.Length; i++)
+            foreach (int i in RoundOrder(round, variants.Length))
             {
                 var clock = Stopwatch.StartNew();
                 variants[i].Run();
@@ -275,6 +276,9 @@ internal static class InferenceHarness
             before = t;
         }
     }
+
+    /// <summary>The variants' order in round <paramref name="round"/>: all of them, starting one further each round.</summary>
+    public static IEnumerable<int> RoundOrder(int round, int count) => Enumerable.Range(0, count).Select(i => (i + round) % count);
 
     public static string TransformerName(ITransformer t)
     {
