@@ -11,6 +11,7 @@ namespace Ocr.MLNet.Benchmarks;
 /// shared machine prefer the harness (<c>latency</c>), which alternates them.
 /// </summary>
 [MemoryDiagnoser]
+[InProcess] // in this process, whose dependencies carry libtorch (the throw-away model is trained with TorchSharp)
 public class PredictionLatencyBenchmarks
 {
     private string modelPath = "";
