@@ -1,9 +1,21 @@
 using BenchmarkDotNet.Running;
 using Ocr.MLNet.Benchmarks;
 
-// "training" runs the side-by-side training throughput harness; anything else goes to BenchmarkDotNet.
-if (args.Length > 0 && args[0] == "training")
-    return TrainingThroughput.Run(args[1..]);
+// Harnesses that measure a figure next to its baseline in one process (alternating rounds); anything else goes to BenchmarkDotNet.
+return args.Length == 0 ? RunBenchmarkDotNet(args) : args[0] switch
+{
+    "training" => TrainingThroughput.Run(args[1..]),
+    "latency" => InferenceHarness.Latency(args[1..]),
+    "transform" => InferenceHarness.Transform(args[1..]),
+    "loading" => LoadingHarness.Run(args[1..]),
+    "memory" => MemoryHarness.Run(args[1..]),
+    "memory-child" => MemoryHarness.Child(args[1..]),
+    "profile" => OnnxProfile.Run(args[1..]),
+    _ => RunBenchmarkDotNet(args),
+};
 
-BenchmarkSwitcher.FromAssembly(typeof(ForwardBenchmarks).Assembly).Run(args);
-return 0;
+static int RunBenchmarkDotNet(string[] args)
+{
+    BenchmarkSwitcher.FromAssembly(typeof(ForwardBenchmarks).Assembly).Run(args);
+    return 0;
+}

@@ -64,7 +64,7 @@ internal static class TrainingThroughput
     }
 
     /// <summary>The plainest TorchSharp loop: one tensor of all images, a random permutation per epoch, Adam.</summary>
-    private static double BareLoop(float[] pixels, long[] labels, int classes, int epochs, int batchSize)
+    internal static double BareLoop(float[] pixels, long[] labels, int classes, int epochs, int batchSize)
     {
         random.manual_seed(1);
         using var network = new CharacterCnnNetwork(classes);
@@ -93,7 +93,7 @@ internal static class TrainingThroughput
     }
 
     /// <summary>Random sparse images in 47 classes: the cost of a training step does not depend on what the pixels show.</summary>
-    private static List<Row> MakeRows(int count)
+    internal static List<Row> MakeRows(int count)
     {
         var random = new Random(1);
         var rows = new List<Row>(count);
@@ -114,7 +114,7 @@ internal static class TrainingThroughput
         return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
     }
 
-    private sealed class Row
+    internal sealed class Row
     {
         public string Label { get; set; } = "";
 

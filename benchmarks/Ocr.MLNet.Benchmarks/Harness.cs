@@ -1,0 +1,144 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.IO.Compression;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Ocr.MLNet.Onnx;
+using Onnx;
+
+namespace Ocr.MLNet.Benchmarks;
+
+/// <summary>What every harness shares: arguments, the machine line, timing, a model to measure, tables.</summary>
+internal static class Harness
+{
+    public static int IntArg(string[] args, string name, int fallback)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+    }
+
+    public static string? StringArg(string[] args, string name)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+
+    /// <summary>The shared data folder: <c>--data DIR</c>, else <c>OCR_MLNET_DATA</c>, else <c>/work/shared/data</c>.</summary>
+    public static string DataDirectory(string[] args) =>
+        StringArg(args, "--data") ?? Environment.GetEnvironmentVariable("OCR_MLNET_DATA") ?? "/work/shared/data";
+
+    /// <summary>One line naming the machine and its load now (the 1-minute load average from /proc/loadavg).</summary>
+    public static string MachineLine()
+    {
+        string cpu = "unknown CPU";
+        try
+        {
+            cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? cpu;
+        }
+        catch (IOException)
+        {
+        }
+
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {cpu}, load {Load()}");
+    }
+
+    /// <summary>The 1-, 5- and 15-minute load averages.</summary>
+    public static string Load()
+    {
+        try
+        {
+            return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+        }
+        catch (IOException)
+        {
+            return "?";
+        }
+    }
+
+    /// <summary>Seconds per call of <paramref name="action"/> over <paramref name="iterations"/> calls.</summary>
+    public static double SecondsPerCall(int iterations, Action action)
+    {
+        var clock = Stopwatch.StartNew();
+        for (int i = 0; i < iterations; i++)
+            action();
+        return clock.Elapsed.TotalSeconds / iterations;
+    }
+
+    public static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length == 0 ? double.NaN
+            : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2]
+            : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    public static string F(double value, string format = "F2") => value.ToString(format, CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// The model to measure: <c>--model PATH</c>, or a small one trained here (synthetic pixels, 47 classes, 1 epoch;
+    /// accuracy does not change the cost of a prediction) and saved to a temporary zip.
+    /// </summary>
+    public static string ModelPath(string[] args) => ModelPath(args, out _);
+
+    /// <inheritdoc cref="ModelPath(string[])"/>
+    /// <param name="args">The command line.</param>
+    /// <param name="trainedHere">Whether the model was trained here (a temporary file the caller deletes).</param>
+    public static string ModelPath(string[] args, out bool trainedHere)
+    {
+        trainedHere = false;
+        if (StringArg(args, "--model") is { } given)
+            return given;
+        trainedHere = true;
+        string path = Path.Combine(Path.GetTempPath(), $"ocr-mlnet-bench-{Environment.ProcessId}.zip");
+        TorchBackend.EnsureLoaded();
+        var rows = TrainingThroughput.MakeRows(470);
+        var mlContext = new MLContext(seed: 1);
+        var data = mlContext.Data.LoadFromEnumerable(rows);
+        var options = new Training.CharacterCnnTrainer.Options { Epochs = 1, BatchSize = 64, ValidationFraction = 0, Device = Training.TrainingDevice.Cpu };
+        using var model = mlContext.MulticlassClassification.Trainers.CharacterCnn(options).Fit(data);
+        mlContext.Model.Save(model, data.Schema, path);
+        Console.WriteLine($"trained a 1-epoch model on {rows.Count} synthetic images ({model.ClassNames.Count} classes): {path}");
+        return path;
+    }
+
+    /// <summary>The network's ONNX bytes, read from the model zip (the OnnxTransformer entry that carries the class names).</summary>
+    public static byte[] NetworkOnnx(string modelPath)
+    {
+        using var zip = ZipFile.OpenRead(modelPath);
+        foreach (var entry in zip.Entries.Where(e => e.Name.Contains("OnnxModel", StringComparison.OrdinalIgnoreCase)))
+        {
+            using var stream = entry.Open();
+            using var buffer = new MemoryStream();
+            stream.CopyTo(buffer);
+            byte[] bytes = buffer.ToArray()[sizeof(int)..];
+            var model = ModelProto.Parser.ParseFrom(bytes);
+            if (model.Graph.Initializer.Any(i => i.Name == CharacterCnnOnnxExporter.ClassNamesInitializerName))
+                return bytes;
+        }
+
+        throw new InvalidDataException($"'{modelPath}' holds no Ocr.MLNet network.");
+    }
+
+    /// <summary>The first <paramref name="count"/> PNGs of the SD19 sample (sorted, so every run uses the same files).</summary>
+    public static string[] Sd19Files(string[] args, int count)
+    {
+        string folder = Path.Combine(DataDirectory(args), "nist-sd19-by_class-vowels");
+        var files = Directory.EnumerateFiles(folder, "*.png", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToArray();
+        if (files.Length == 0)
+            throw new DirectoryNotFoundException($"No PNGs under '{folder}'; pass --data DIR (the folder holding nist-sd19-by_class-vowels).");
+        // Spread the pick over the classes: every k-th file.
+        int step = Math.Max(1, files.Length / count);
+        return Enumerable.Range(0, count).Select(i => files[(i * step) % files.Length]).ToArray();
+    }
+
+    /// <summary>Prints a markdown table of (name, value, baseline name, baseline value, ratio).</summary>
+    public static void PrintTable(string valueHeader, IEnumerable<(string Name, double Value, string Baseline, double BaselineValue, double Ratio, string Target)> rows)
+    {
+        Console.WriteLine();
+        Console.WriteLine($"| figure | {valueHeader} | baseline | baseline {valueHeader} | ratio (median of rounds) | target |");
+        Console.WriteLine("|---|---:|---|---:|---:|---|");
+        foreach (var r in rows)
+            Console.WriteLine($"| {r.Name} | {F(r.Value, r.Value >= 100 ? "F0" : "F1")} | {r.Baseline} | {F(r.BaselineValue, r.BaselineValue >= 100 ? "F0" : "F1")} | {F(r.Ratio, "F3")} | {r.Target} |");
+    }
+}

@@ -1,0 +1,70 @@
+using System.Text.Json;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using Ocr.MLNet.Onnx;
+using static Ocr.MLNet.Benchmarks.Harness;
+
+namespace Ocr.MLNet.Benchmarks;
+
+/// <summary>
+/// <c>profile</c>: ONNX Runtime's own profiler on the preprocessing graph and the network at batch 1 (and the
+/// preprocessing graph batched): kernel time per operator type and the costliest nodes, so a slow graph shows where.
+/// </summary>
+internal static class OnnxProfile
+{
+    public static int Run(string[] args)
+    {
+        int runs = IntArg(args, "--runs", 200);
+        int batch = IntArg(args, "--batch", 64);
+        Console.WriteLine($"profile: {MachineLine()}; {runs} runs");
+        string path = ModelPath(args, out bool trainedHere);
+        var image = Sd19Files(args, 1)[0];
+        using var decoded = Microsoft.ML.Data.MLImage.CreateFromFile(image);
+        var argb = new float[OrtBaseline.ImageFloats];
+        OrtBaseline.ExtractArgb(decoded, argb);
+        var argbBatch = Enumerable.Repeat(argb, batch).SelectMany(a => a).ToArray();
+        var pixels = TrainingThroughput.MakeRows(1)[0].Pixels;
+
+        Profile("preprocessing graph, batch 1", CharacterPreprocessingGraph.Build(OrtBaseline.Side, CharacterCnnOnnxExporter.DefaultInputColumnName),
+            CharacterPreprocessingGraph.InputColumnName, argb, [1, 4, OrtBaseline.Side, OrtBaseline.Side], runs);
+        Profile($"preprocessing graph, batch {batch}", CharacterPreprocessingGraph.Build(OrtBaseline.Side, CharacterCnnOnnxExporter.DefaultInputColumnName),
+            CharacterPreprocessingGraph.InputColumnName, argbBatch, [batch, 4, OrtBaseline.Side, OrtBaseline.Side], Math.Max(1, runs / batch * 4));
+        Profile("network, batch 1", NetworkOnnx(path), CharacterCnnOnnxExporter.DefaultInputColumnName, pixels, [1, 1, 32, 32], runs);
+        if (trainedHere)
+            File.Delete(path);
+        return 0;
+    }
+
+    private static void Profile(string title, byte[] model, string inputName, float[] input, int[] shape, int runs)
+    {
+        string prefix = Path.Combine(Path.GetTempPath(), $"ocr-mlnet-ort-profile-{Environment.ProcessId}");
+        using var options = new SessionOptions { EnableProfiling = true, ProfileOutputPathPrefix = prefix };
+        using var session = new InferenceSession(model, options);
+        var value = NamedOnnxValue.CreateFromTensor(inputName, new DenseTensor<float>(input, shape));
+        for (int i = 0; i < runs; i++)
+        {
+            using var _ = session.Run([value]);
+        }
+
+        string file = session.EndProfiling();
+        using var json = JsonDocument.Parse(File.ReadAllText(file));
+        File.Delete(file);
+        var nodes = json.RootElement.EnumerateArray()
+            .Where(e => e.GetProperty("cat").GetString() == "Node" && e.GetProperty("name").GetString()!.EndsWith("_kernel_time", StringComparison.Ordinal))
+            .Select(e => (Node: e.GetProperty("name").GetString()![..^"_kernel_time".Length],
+                Op: e.GetProperty("args").TryGetProperty("op_name", out var op) ? op.GetString()! : "?",
+                Micros: e.GetProperty("dur").GetDouble()))
+            .ToList();
+        double total = nodes.Sum(n => n.Micros);
+        Console.WriteLine();
+        Console.WriteLine($"### {title}: {F(total / runs, "F0")} µs of kernel time per run, {nodes.Count / runs} kernels per run");
+        Console.WriteLine("| operator | µs per run | share |");
+        Console.WriteLine("|---|---:|---:|");
+        foreach (var g in nodes.GroupBy(n => n.Op).Select(g => (Op: g.Key, Micros: g.Sum(n => n.Micros))).OrderByDescending(g => g.Micros).Take(8))
+            Console.WriteLine($"| {g.Op} | {F(g.Micros / runs, "F0")} | {F(100 * g.Micros / total, "F0")} % |");
+        Console.WriteLine("costliest nodes: " + string.Join(", ", nodes.GroupBy(n => n.Node)
+            .Select(g => (Node: g.Key, Op: g.First().Op, Micros: g.Sum(n => n.Micros)))
+            .OrderByDescending(g => g.Micros).Take(6)
+            .Select(g => $"{g.Node} ({g.Op}) {F(g.Micros / runs, "F0")} µs")));
+    }
+}

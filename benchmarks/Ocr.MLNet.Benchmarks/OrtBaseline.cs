@@ -1,0 +1,110 @@
+using Microsoft.ML.Data;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using Ocr.MLNet.Onnx;
+
+namespace Ocr.MLNet.Benchmarks;
+
+/// <summary>
+/// The bare ONNX Runtime baseline: the network's (and the preprocessing graph's) ONNX in plain
+/// <see cref="InferenceSession"/>s with default options (as ML.NET's OnnxTransformer opens them on the CPU),
+/// fed and read the ordinary way (<see cref="NamedOnnxValue"/> in, both outputs read out).
+/// </summary>
+internal sealed class OrtBaseline : IDisposable
+{
+    public const int Side = CharacterPreprocessingGraph.DefaultImageSide;
+    public const int PlaneSize = Side * Side;
+    public const int ImageFloats = CharacterPreprocessingGraph.InputChannels * PlaneSize;
+    public const int PixelCount = 1024;
+
+    private readonly InferenceSession network;
+    private readonly InferenceSession preprocessing;
+
+    /// <param name="networkOnnx">The network's ONNX bytes.</param>
+    /// <param name="intraOpThreads">ONNX Runtime's intra-op threads; 0 (the default, as ML.NET opens sessions) lets it choose (one per core).</param>
+    public OrtBaseline(byte[] networkOnnx, int intraOpThreads = 0)
+    {
+        network = new InferenceSession(networkOnnx, new SessionOptions { IntraOpNumThreads = intraOpThreads });
+        preprocessing = new InferenceSession(CharacterPreprocessingGraph.Build(Side, CharacterCnnOnnxExporter.DefaultInputColumnName),
+            new SessionOptions { IntraOpNumThreads = intraOpThreads });
+    }
+
+    /// <summary>As <see cref="Network"/>, through the <see cref="NamedOnnxValue"/> API (tensors copied out, all outputs).</summary>
+    public float NetworkNamedOnnxValue(float[] pixels, int count)
+    {
+        var input = NamedOnnxValue.CreateFromTensor(CharacterCnnOnnxExporter.DefaultInputColumnName, new DenseTensor<float>(pixels, [count, 1, 32, 32]));
+        using var results = network.Run([input]);
+        float best = 0;
+        foreach (var result in results)
+        {
+            if (result.Name == CharacterCnnOnnxExporter.ScoreColumnName)
+                best = result.AsTensor<float>().ToArray().Max();
+            else
+                _ = result.AsTensor<string>().ToArray();
+        }
+
+        return best;
+    }
+
+    private static readonly string[] InputNames = [CharacterCnnOnnxExporter.DefaultInputColumnName];
+    private static readonly string[] OutputNames = [CharacterCnnOnnxExporter.ScoreColumnName, CharacterCnnOnnxExporter.PredictedLabelColumnName];
+    private readonly RunOptions runOptions = new();
+
+    /// <summary>
+    /// Scores <paramref name="count"/> images of 1,024 pixels through ONNX Runtime's lean <see cref="OrtValue"/> API, copying the
+    /// scores and the first label out as ML.NET does; returns the first image's best score (so nothing is optimised away).
+    /// </summary>
+    public float Network(float[] pixels, int count)
+    {
+        using var input = OrtValue.CreateTensorValueFromMemory(pixels, [count, 1, 32, 32]);
+        using var results = network.Run(runOptions, InputNames, [input], OutputNames);
+        float[] scores = results[0].GetTensorDataAsSpan<float>().ToArray();
+        _ = results[1].GetStringElement(0);
+        return scores.Max();
+    }
+
+    /// <summary>The <c>Score</c> output for <paramref name="count"/> images (for checking that both sides compute the same thing).</summary>
+    public float[] Scores(float[] pixels, int count)
+    {
+        var input = NamedOnnxValue.CreateFromTensor(CharacterCnnOnnxExporter.DefaultInputColumnName, new DenseTensor<float>(pixels, [count, 1, 32, 32]));
+        using var results = network.Run([input], [CharacterCnnOnnxExporter.ScoreColumnName]);
+        return results.First().AsTensor<float>().ToArray();
+    }
+
+    /// <summary>The preprocessing graph on <paramref name="count"/> A, R, G, B plane sets: the network's pixels.</summary>
+    public float[] Preprocess(float[] argb, int count)
+    {
+        using var input = OrtValue.CreateTensorValueFromMemory(argb, [count, 4, Side, Side]);
+        using var results = preprocessing.Run(runOptions, PreprocessingInputNames, [input], InputNames);
+        return results[0].GetTensorDataAsSpan<float>().ToArray();
+    }
+
+    private static readonly string[] PreprocessingInputNames = [CharacterPreprocessingGraph.InputColumnName];
+
+    /// <summary>Preprocessing graph then network, on <paramref name="count"/> images' planes.</summary>
+    public float PreprocessAndScore(float[] argb, int count) => Network(Preprocess(argb, count), count);
+
+    /// <summary>ExtractPixels' work: the A, R, G, B planes of a 128×128 image scaled by 1/255, into <paramref name="destination"/>.</summary>
+    public static void ExtractArgb(MLImage image, Span<float> destination)
+    {
+        if (image.Width != Side || image.Height != Side)
+            throw new ArgumentException($"Expected a {Side}×{Side} image, got {image.Width}×{image.Height}.", nameof(image));
+        var pixels = image.Pixels;
+        bool bgra = image.PixelFormat == MLPixelFormat.Bgra32;
+        const float scale = 1f / 255f;
+        for (int i = 0, p = 0; i < PlaneSize; i++, p += 4)
+        {
+            destination[i] = pixels[p + 3] * scale;
+            destination[PlaneSize + i] = pixels[p + (bgra ? 2 : 0)] * scale;
+            destination[(2 * PlaneSize) + i] = pixels[p + 1] * scale;
+            destination[(3 * PlaneSize) + i] = pixels[p + (bgra ? 0 : 2)] * scale;
+        }
+    }
+
+    public void Dispose()
+    {
+        network.Dispose();
+        preprocessing.Dispose();
+        runOptions.Dispose();
+    }
+}
