@@ -79,6 +79,10 @@ public static class CharacterImagePipeline
     /// Puts <see cref="FromImages"/> in front of a model trained on pixels, for input rows that carry an
     /// in-memory <see cref="MLImage"/> in an <c>Image</c> column.
     /// </summary>
+    /// <remarks>
+    /// Give a <c>PredictionEngine</c> a new <see cref="MLImage"/> for every call: ML.NET's <c>ResizeImages</c> passes an
+    /// image that already has the target size (128×128) through unchanged and disposes it when the next row arrives.
+    /// </remarks>
     public static (ITransformer Model, DataViewSchema InputSchema) ForImages(MLContext mlContext, ITransformer pixelModel)
     {
         ArgumentNullException.ThrowIfNull(mlContext);
