@@ -70,9 +70,11 @@ public static class CharacterPreprocessingGraph
         // Grey level in bytes, as CharacterImageConverter.RgbaToGrey: round(0.299 R + 0.587 G + 0.114 B), then composited
         // over white by the alpha. All values are integers below 2^24, so float arithmetic is exact.
         string bytes = Op("Round", "bytes", Op("Mul", "scaled", InputColumnName, byteMax));
+        // Elementwise products and a channel sum rather than a 1×1 Conv: ONNX Runtime wraps a Conv in layout reorders.
         string luminanceWeights = g.FloatConstant("luminance_weights", [0f, 299f, 587f, 114f], 1, InputChannels, 1, 1);
-        string luminanceRounding = g.FloatConstant("luminance_rounding", [500f], 1);
-        string weighted = g.Node("Conv", "luminance_sum", [bytes, luminanceWeights, luminanceRounding], Ints("kernel_shape", [1, 1]));
+        string weightedChannels = Op("Mul", "luminance_terms", bytes, luminanceWeights);
+        string channelSum = g.Node("ReduceSum", "luminance_terms_sum", [weightedChannels, g.Int64Constant("channel_axes", [1])], Int("keepdims", 1));
+        string weighted = Op("Add", "luminance_sum", channelSum, Const("luminance_rounding", 500f));
         string luminance = Op("Floor", "luminance", Op("Div", "luminance_div", weighted, Const("thousand", 1000f)));
         string alpha = g.Node("Slice", "alpha", [bytes, g.Int64Constant("alpha_start", [0]), g.Int64Constant("alpha_end", [1]), g.Int64Constant("channel_axis", [1])]);
         // (luminance·α + 255·(255 − α) + 127) / 255 = (α·(luminance − 255) + 65152) / 255, floored.
@@ -89,13 +91,11 @@ public static class CharacterPreprocessingGraph
         };
         string ink = Op("Div", "ink", inkBytes, byteMax);
 
-        // Gaussian blur with the converter's kernel, zero outside: across, then down.
+        // Gaussian blur with the converter's kernel, zero outside: across, then down, each as a product with a banded
+        // side×side matrix (faster in ONNX Runtime than single-channel Convs with their layout reorders).
         float[] kernel = CharacterImageConverter.BlurKernelValues;
-        int radius = kernel.Length / 2;
-        string across = g.Node("Conv", "blur_across", [ink, g.FloatConstant("blur_kernel_across", kernel, 1, 1, 1, kernel.Length)],
-            Ints("kernel_shape", [1, kernel.Length]), Ints("pads", [0, radius, 0, radius]));
-        string blurred = g.Node("Conv", "blurred", [across, g.FloatConstant("blur_kernel_down", kernel, 1, 1, kernel.Length, 1)],
-            Ints("kernel_shape", [kernel.Length, 1]), Ints("pads", [radius, 0, radius, 0]));
+        string across = Op("MatMul", "blur_across", ink, g.FloatConstant("blur_across_matrix", BandMatrix(kernel, side, transpose: true), side, side));
+        string blurred = Op("MatMul", "blurred", g.FloatConstant("blur_down_matrix", BandMatrix(kernel, side, transpose: false), side, side), across);
 
         // Ink box: the first and last row and column with a blurred value above the threshold.
         string isInk = g.Node("Cast", "is_ink", [Op("Greater", "above_threshold", blurred, Const("ink_threshold", CharacterImageConverter.InkThreshold))],
@@ -165,6 +165,24 @@ public static class CharacterPreprocessingGraph
         };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = OpsetVersion });
         return model;
+    }
+
+    /// <summary>
+    /// The side×side matrix M with <c>M[i, j] = kernel[j − i + radius]</c> inside the band (zero elsewhere), so
+    /// <c>M · X</c> blurs the rows of X down the columns; its transpose, on the right, blurs across. Zero outside the
+    /// image, as the converter's blur.
+    /// </summary>
+    private static float[] BandMatrix(float[] kernel, int side, bool transpose)
+    {
+        int radius = kernel.Length / 2;
+        var matrix = new float[side * side];
+        for (int i = 0; i < side; i++)
+        {
+            for (int j = Math.Max(0, i - radius); j <= Math.Min(side - 1, i + radius); j++)
+                matrix[transpose ? (j * side) + i : (i * side) + j] = kernel[j - i + radius];
+        }
+
+        return matrix;
     }
 
     /// <summary>True per image when the mean of its border bytes is above 127.5 (as <c>IsDarkOnLight</c>): [N,1,1,1] bool.</summary>
