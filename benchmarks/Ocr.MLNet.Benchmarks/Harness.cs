@@ -132,13 +132,21 @@ internal static class Harness
         return Enumerable.Range(0, count).Select(i => files[(i * step) % files.Length]).ToArray();
     }
 
-    /// <summary>Prints a markdown table of (name, value, baseline name, baseline value, ratio).</summary>
-    public static void PrintTable(string valueHeader, IEnumerable<(string Name, double Value, string Baseline, double BaselineValue, double Ratio, string Target)> rows)
+    /// <summary>
+    /// Prints a markdown table: per row a figure and its baseline (indices into <paramref name="names"/> and
+    /// <paramref name="samples"/>, one sample per round), their medians and the median of the per-round ratios.
+    /// </summary>
+    public static void PrintRatioTable(string valueHeader, IReadOnlyList<string> names, IReadOnlyList<List<double>> samples,
+        params (int Figure, int Baseline, string Target)[] rows)
     {
+        static string Value(double v) => F(v, v >= 100 ? "F0" : "F1");
         Console.WriteLine();
-        Console.WriteLine($"| figure | {valueHeader} | baseline | baseline {valueHeader} | ratio (median of rounds) | target |");
+        Console.WriteLine($"| figure | {valueHeader} (median) | baseline | baseline {valueHeader} | ratio (median of rounds) | target |");
         Console.WriteLine("|---|---:|---|---:|---:|---|");
-        foreach (var r in rows)
-            Console.WriteLine($"| {r.Name} | {F(r.Value, r.Value >= 100 ? "F0" : "F1")} | {r.Baseline} | {F(r.BaselineValue, r.BaselineValue >= 100 ? "F0" : "F1")} | {F(r.Ratio, "F3")} | {r.Target} |");
+        foreach (var (a, b, target) in rows)
+        {
+            double ratio = Median(samples[a].Zip(samples[b], (x, y) => x / y));
+            Console.WriteLine($"| {names[a]} | {Value(Median(samples[a]))} | {names[b]} | {Value(Median(samples[b]))} | {F(ratio, "F3")} | {target} |");
+        }
     }
 }

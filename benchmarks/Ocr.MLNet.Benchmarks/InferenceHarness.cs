@@ -87,21 +87,8 @@ internal static class InferenceHarness
             Console.WriteLine($"round {round + 1}: " + string.Join(", ", times.Select(t => F(t[^1], "F0"))) + $" µs; load {Load()}");
         }
 
-        double Ratio(int a, int b) => Median(times[a].Zip(times[b], (x, y) => x / y));
-        Console.WriteLine();
-        Console.WriteLine("| figure | µs per image (median) | baseline | baseline µs | ratio (median of rounds) | target |");
-        Console.WriteLine("|---|---:|---|---:|---:|---|");
-        void Row(int a, int b, string target) => Console.WriteLine(
-            $"| {variants[a].Name} | {F(Median(times[a]), "F0")} | {variants[b].Name} | {F(Median(times[b]), "F0")} | {F(Ratio(a, b), "F3")} | {target} |");
-        Row(1, 0, "≤ 1.5");
-        Row(2, 0, "");
-        Row(3, 0, "");
-        Row(4, 0, "");
-        Row(1, 4, "");
-        Row(6, 5, "≤ 1.5");
-        Row(8, 7, "≤ 1.5");
-        Row(6, 0, "");
-        Row(8, 0, "");
+        PrintRatioTable("µs per image", variants.Select(v => v.Name).ToList(), times,
+            (1, 0, "≤ 1.5"), (2, 0, ""), (3, 0, ""), (4, 0, ""), (1, 4, ""), (6, 5, "≤ 1.5"), (8, 7, "≤ 1.5"), (6, 0, ""), (8, 0, ""));
         Console.WriteLine($"load at end: {Load()}");
         return 0;
     }
@@ -194,17 +181,8 @@ internal static class InferenceHarness
             Console.WriteLine($"round {round + 1}: " + string.Join(", ", rates.Select(t => F(t[^1], "F0"))) + $" images/s; load {Load()}");
         }
 
-        double Ratio(int a, int b) => Median(rates[a].Zip(rates[b], (x, y) => x / y));
-        Console.WriteLine();
-        Console.WriteLine("| figure | images/s (median) | baseline | baseline images/s | ratio (median of rounds) | target |");
-        Console.WriteLine("|---|---:|---|---:|---:|---|");
-        void Row(int a, int b, string target) => Console.WriteLine(
-            $"| {variants[a].Name} | {F(Median(rates[a]), "F0")} | {variants[b].Name} | {F(Median(rates[b]), "F0")} | {F(Ratio(a, b), "F3")} | {target} |");
-        Row(2, 0, "≥ 0.8");
-        Row(2, 1, "≥ 0.8");
-        Row(5, 3, "≥ 0.8");
-        Row(5, 4, "≥ 0.8");
-        Row(2, 6, "");
+        PrintRatioTable("images/s", variants.Select(v => v.Name).ToList(), rates,
+            (2, 0, "≥ 0.8"), (2, 1, "≥ 0.8"), (5, 3, "≥ 0.8"), (5, 4, "≥ 0.8"), (2, 6, ""));
 
         Console.WriteLine();
         Console.WriteLine("Cost of each transformer, from the time of growing prefixes of the chain (Transform + cursor, row by row):");

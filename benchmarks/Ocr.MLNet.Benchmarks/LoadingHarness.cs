@@ -107,17 +107,10 @@ internal static class LoadingHarness
             v.Run();
         var preRates = Measure(preprocessing, rounds);
 
-        Console.WriteLine();
-        Console.WriteLine("| figure | images/s (median) | baseline | baseline images/s | ratio (median of rounds) |");
-        Console.WriteLine("|---|---:|---|---:|---:|");
-        void Row((string Name, Func<int> Run)[] v, List<double>[] r, int a, int b) => Console.WriteLine(
-            $"| {v[a].Name} | {F(Median(r[a]), "F0")} | {v[b].Name} | {F(Median(r[b]), "F0")} | {F(Median(r[a].Zip(r[b], (x, y) => x / y)), "F3")} |");
-        Row(loading, loadRates, 1, 0);
-        Row(loading, loadRates, 3, 2);
-        Row(preprocessing, preRates, 1, 0);
-        Row(preprocessing, preRates, 2, 0);
-        Row(preprocessing, preRates, 3, 0);
-        Row(preprocessing, preRates, 3, 1);
+        // One table over both sets: the preprocessing variants follow the loading ones.
+        int pre = loading.Length;
+        PrintRatioTable("images/s", [.. loading.Select(v => v.Name), .. preprocessing.Select(v => v.Name)], [.. loadRates, .. preRates],
+            (1, 0, ""), (3, 2, ""), (pre + 1, pre, ""), (pre + 2, pre, ""), (pre + 3, pre, ""), (pre + 3, pre + 1, ""));
         Console.WriteLine($"load at end: {Load()}");
         foreach (var b in bitmaps)
             b.Dispose();

@@ -206,17 +206,12 @@ public sealed class AugmentationTests : TemporaryDirectoryTest
             Throws.InstanceOf<ArgumentOutOfRangeException>().With.Message.StartWith("Schema mismatch for pixels column 'Label'"));
     }
 
-    private static CharacterCnnTrainer.Options AugmentedRun(int epochs) => new()
+    private static CharacterCnnTrainer.Options AugmentedRun(int epochs)
     {
-        Epochs = epochs,
-        LearningRate = 1e-3,
-        ValidationFraction = 0.25,
-        Seed = 11,
-        Device = TrainingDevice.Cpu,
-        BatchNormMomentum = 0.5,
-        BatchSize = 16,
-        Augmentation = new ImageAugmentationOptions { RotationDegrees = 8, ShiftFraction = 0.08, ZoomRange = 0.1, ShearDegrees = 8 },
-    };
+        var options = CharacterCnnTrainerTests.SmallRun(epochs);
+        options.Augmentation = new ImageAugmentationOptions { RotationDegrees = 8, ShiftFraction = 0.08, ZoomRange = 0.1, ShearDegrees = 8 };
+        return options;
+    }
 
     [Test]
     public void Training_with_online_augmentation_learns()

@@ -17,7 +17,8 @@ public sealed class CharacterCnnTrainerTests : TemporaryDirectoryTest
 {
     protected override string Prefix => "ocr-mlnet-trainer";
 
-    private static CharacterCnnTrainer.Options SmallRun(int epochs = 4) => new()
+    /// <summary>Options for the tests' short CPU runs on synthetic glyphs (shared by the other fixtures that train).</summary>
+    internal static CharacterCnnTrainer.Options SmallRun(int epochs = 4) => new()
     {
         Epochs = epochs,
         LearningRate = 1e-3,

@@ -130,16 +130,7 @@ public sealed class EvaluationReportTests : TemporaryDirectoryTest
     public void Write_ForATinyModel_WritesPicturesAndTheComputedNumbers()
     {
         var mlContext = new MLContext(seed: 1);
-        var options = new CharacterCnnTrainer.Options
-        {
-            Epochs = 2,
-            LearningRate = 1e-3,
-            ValidationFraction = 0.25,
-            Seed = 11,
-            Device = TrainingDevice.Cpu,
-            BatchNormMomentum = 0.5,
-            BatchSize = 16,
-        };
+        var options = CharacterCnnTrainerTests.SmallRun(epochs: 2);
         var model = mlContext.MulticlassClassification.Trainers.CharacterCnn(options).Fit(SyntheticGlyphs.Load(mlContext, perClass: 20, seed: 1));
         var scored = model.Transform(SyntheticGlyphs.Load(mlContext, perClass: 15, seed: 99));
 

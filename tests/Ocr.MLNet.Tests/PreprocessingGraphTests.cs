@@ -45,8 +45,15 @@ public sealed class PreprocessingGraphTests
         DrawnGlyphs.Draw("7", new SKColor(30, 60, 200), new SKColor(250, 240, 200)),
         DrawnGlyphs.Draw("x", SKColors.Black, SKColors.Transparent),
         DrawnGlyphs.Draw("A", new SKColor(0, 0, 0, 128), SKColors.White),
-        new SKBitmap(new SKImageInfo(Side, Side, SKColorType.Rgba8888, SKAlphaType.Premul)).Also(b => b.Erase(SKColors.White)),
+        BlankPage(),
     ];
+
+    private static SKBitmap BlankPage()
+    {
+        var page = new SKBitmap(new SKImageInfo(Side, Side, SKColorType.Rgba8888, SKAlphaType.Premul));
+        page.Erase(SKColors.White);
+        return page;
+    }
 
     [Test]
     public void The_graph_gives_the_converters_pixels_for_every_polarity_colour_and_transparency()
@@ -77,14 +84,5 @@ public sealed class PreprocessingGraphTests
         float[] actual = RunGraph(session, [ArgbPlanes(glyph)]);
         float[] expected = CharacterImageConverter.ToEmnistPixels(glyph, polarity);
         Assert.That(expected.Zip(actual, (a, b) => Math.Abs(a - b)).Max(), Is.LessThanOrEqualTo(1e-5));
-    }
-}
-
-internal static class ObjectExtensions
-{
-    public static T Also<T>(this T value, Action<T> action)
-    {
-        action(value);
-        return value;
     }
 }

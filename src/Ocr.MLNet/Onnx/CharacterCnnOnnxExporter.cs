@@ -175,17 +175,7 @@ public static class CharacterCnnOnnxExporter
         graph.Output.Add(OnnxGraphBuilder.TensorValue(ScoreColumnName, TensorProto.Types.DataType.Float, [OnnxGraphBuilder.Batch, classNames.Count]));
         graph.Output.Add(OnnxGraphBuilder.TensorValue(PredictedLabelColumnName, TensorProto.Types.DataType.String, [Batch]));
 
-        var model = new ModelProto
-        {
-            IrVersion = IrVersion,
-            ProducerName = "Ocr.MLNet",
-            ProducerVersion = typeof(CharacterCnnOnnxExporter).Assembly.GetName().Version?.ToString() ?? "0",
-            Domain = "ocr.mlnet",
-            ModelVersion = 1,
-            DocString = $"Handwritten-character CNN ({classNames.Count} classes), exported from TorchSharp by Ocr.MLNet.",
-            Graph = graph,
-        };
-        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = OpsetVersion });
+        var model = builder.ToModel($"Handwritten-character CNN ({classNames.Count} classes), exported from TorchSharp by Ocr.MLNet.");
 
         // The input must not share a name with an output, a layer or a weight of the graph.
         if (graph.Node.SelectMany(n => n.Output).Concat(graph.Initializer.Select(i => i.Name)).Contains(inputColumnName))

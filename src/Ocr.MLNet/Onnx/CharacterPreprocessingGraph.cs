@@ -153,18 +153,7 @@ public static class CharacterPreprocessingGraph
 
         graph.Output.Add(TensorValue(output, TensorProto.Types.DataType.Float,
             [Batch, 1, CharacterImageConverter.ImageSide, CharacterImageConverter.ImageSide]));
-        var model = new ModelProto
-        {
-            IrVersion = CharacterCnnOnnxExporter.IrVersion,
-            ProducerName = "Ocr.MLNet",
-            ProducerVersion = typeof(CharacterPreprocessingGraph).Assembly.GetName().Version?.ToString() ?? "0",
-            Domain = "ocr.mlnet",
-            ModelVersion = 1,
-            DocString = $"Ocr.MLNet character preprocessing: {side}×{side} ARGB image → 1×32×32 EMNIST-style pixels.",
-            Graph = graph,
-        };
-        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = OpsetVersion });
-        return model;
+        return g.ToModel($"Ocr.MLNet character preprocessing: {side}×{side} ARGB image → 1×32×32 EMNIST-style pixels.");
     }
 
     /// <summary>

@@ -15,7 +15,22 @@ internal sealed class OnnxGraphBuilder(GraphProto graph)
     /// <summary>Name of the symbolic batch dimension (the first axis of inputs and outputs).</summary>
     public const string BatchDimensionName = "N";
 
-    public GraphProto Graph => graph;
+    /// <summary>The graph as an Ocr.MLNet ONNX model at the network's IR version and opset.</summary>
+    public ModelProto ToModel(string docString)
+    {
+        var model = new ModelProto
+        {
+            IrVersion = CharacterCnnOnnxExporter.IrVersion,
+            ProducerName = "Ocr.MLNet",
+            ProducerVersion = typeof(OnnxGraphBuilder).Assembly.GetName().Version?.ToString() ?? "0",
+            Domain = "ocr.mlnet",
+            ModelVersion = 1,
+            DocString = docString,
+            Graph = graph,
+        };
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = CharacterCnnOnnxExporter.OpsetVersion });
+        return model;
+    }
 
     public string Node(string opType, string name, string[] inputs, params AttributeProto[] attributes) =>
         Node(opType, name, inputs, [name], attributes);
