@@ -3,8 +3,13 @@ using System.Globalization;
 using System.IO.Compression;
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using Ocr.MLNet.Onnx;
 using Onnx;
+using Ocr.MLNet.Loading;
+using Ocr.MLNet.Preparation;
+using Ocr.MLNet.Training;
+using Ocr.MLNet.Export;
+using Ocr.MLNet.Serving;
+using Ocr.MLNet.Evaluation;
 
 namespace Ocr.MLNet.Benchmarks;
 

@@ -2,9 +2,14 @@ using System.Diagnostics;
 using System.IO.Compression;
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using Ocr.MLNet.Data;
 using SkiaSharp;
 using static Ocr.MLNet.Benchmarks.Harness;
+using Ocr.MLNet.Loading;
+using Ocr.MLNet.Preparation;
+using Ocr.MLNet.Training;
+using Ocr.MLNet.Export;
+using Ocr.MLNet.Serving;
+using Ocr.MLNet.Evaluation;
 
 namespace Ocr.MLNet.Benchmarks;
 
@@ -152,7 +157,7 @@ internal static class LoadingHarness
     private static byte[] NetworkOnnxForPreprocessingOnly()
     {
         TorchBackend.EnsureLoaded();
-        using var network = new Models.CharacterCnnNetwork(10);
-        return Onnx.CharacterCnnOnnxExporter.Export(network, ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]);
+        using var network = new CharacterCnnNetwork(10);
+        return Export.CharacterCnnOnnxExporter.Export(network, ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]);
     }
 }

@@ -3,11 +3,13 @@ using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Ocr.MLNet;
-using Ocr.MLNet.Augmentation;
-using Ocr.MLNet.Data;
-using Ocr.MLNet.Models;
-using Ocr.MLNet.Training;
 using SkiaSharp;
+using Ocr.MLNet.Loading;
+using Ocr.MLNet.Preparation;
+using Ocr.MLNet.Training;
+using Ocr.MLNet.Export;
+using Ocr.MLNet.Serving;
+using Ocr.MLNet.Evaluation;
 
 // The ML.NET pipeline a user of Ocr.MLNet writes: load EMNIST or NIST SD19, hold out a test split, merge
 // look-alike classes, balance, augment, train the CNN, evaluate with ML.NET's multiclass metrics, save a zip

@@ -1,9 +1,13 @@
 using System.CommandLine;
 using System.Globalization;
-using Ocr.MLNet.Augmentation;
-using Ocr.MLNet.Drawing;
 using SkiaSharp;
 using Spectre.Console;
+using Ocr.MLNet.Loading;
+using Ocr.MLNet.Preparation;
+using Ocr.MLNet.Training;
+using Ocr.MLNet.Export;
+using Ocr.MLNet.Serving;
+using Ocr.MLNet.Evaluation;
 
 namespace Ocr.MLNet.Cli;
 

@@ -1,6 +1,11 @@
 using System.Globalization;
-using Ocr.MLNet.Data;
 using Spectre.Console;
+using Ocr.MLNet.Loading;
+using Ocr.MLNet.Preparation;
+using Ocr.MLNet.Training;
+using Ocr.MLNet.Export;
+using Ocr.MLNet.Serving;
+using Ocr.MLNet.Evaluation;
 
 namespace Ocr.MLNet.Cli;
 
@@ -34,7 +39,7 @@ internal sealed record DataPreparation(int? MaxRows, bool Merge, string? Balance
             throw new ArgumentException($"--augment-copies {AugmentCopies}: use 0 or more copies per image.");
         if (AugmentCopies > 0)
         {
-            data = mlContext.Data.AugmentImages(data, AugmentCopies, new Augmentation.ImageAugmentationOptions { Seed = seed });
+            data = mlContext.Data.AugmentImages(data, AugmentCopies, new Preparation.ImageAugmentationOptions { Seed = seed });
             AnsiConsole.WriteLine($"Added {AugmentCopies} augmented copies of every image.");
         }
 

@@ -1,4 +1,10 @@
-using Ocr.MLNet.Data;
+using Ocr.MLNet.Loading;
+using Ocr.MLNet.Preparation;
+using Ocr.MLNet.Training;
+using Ocr.MLNet.Export;
+using Ocr.MLNet.Serving;
+using Ocr.MLNet.Evaluation;
+
 
 namespace Ocr.MLNet.Cli;
 

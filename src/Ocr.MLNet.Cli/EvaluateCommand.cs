@@ -1,8 +1,12 @@
 using System.CommandLine;
 using System.Globalization;
-using Ocr.MLNet.Evaluation;
-using Ocr.MLNet.Training;
 using Spectre.Console;
+using Ocr.MLNet.Loading;
+using Ocr.MLNet.Preparation;
+using Ocr.MLNet.Training;
+using Ocr.MLNet.Export;
+using Ocr.MLNet.Serving;
+using Ocr.MLNet.Evaluation;
 
 namespace Ocr.MLNet.Cli;
 
@@ -96,7 +100,7 @@ internal static class EvaluateCommand
                 $"--by-path needs a model that reads image file paths ('{CharacterImagePipeline.ImagePathColumnName}'); '{loaded.Path}' reads {string.Join(", ", loaded.InputSchema.Select(c => $"'{c.Name}'"))}. Use a model saved by 'ocr-mlnet train'.");
         }
 
-        var dataset = Data.CharacterImageDataset.FromDataView(loadedData)
+        var dataset = Loading.CharacterImageDataset.FromDataView(loadedData)
             ?? throw new ArgumentException($"--by-path reads image files, and '{directory}' holds EMNIST IDX files; evaluate EMNIST without --by-path.");
         var rows = Enumerable.Range(0, dataset.Count).Select(i => new PathRow { Label = dataset.GetLabel(i), ImagePath = dataset.GetPath(i)! }).ToList();
         var data = preparation.Apply(mlContext, mlContext.Data.LoadFromEnumerable(rows), seed: 0);

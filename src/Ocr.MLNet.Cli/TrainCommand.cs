@@ -1,7 +1,12 @@
 using System.CommandLine;
 using System.Globalization;
-using Ocr.MLNet.Training;
 using Spectre.Console;
+using Ocr.MLNet.Loading;
+using Ocr.MLNet.Preparation;
+using Ocr.MLNet.Training;
+using Ocr.MLNet.Export;
+using Ocr.MLNet.Serving;
+using Ocr.MLNet.Evaluation;
 
 namespace Ocr.MLNet.Cli;
 
@@ -52,7 +57,7 @@ internal static class TrainCommand
                 CheckpointDirectory = result.GetValue(checkpoints)?.FullName,
                 LogDirectory = result.GetValue(logs)?.FullName,
                 CancellationToken = cancellationToken,
-                Augmentation = result.GetValue(augment) ? new Augmentation.ImageAugmentationOptions() : null,
+                Augmentation = result.GetValue(augment) ? new Preparation.ImageAugmentationOptions() : null,
             };
             var preparation = new DataPreparation(result.GetValue(maxRows), result.GetValue(merge), result.GetValue(balance), result.GetValue(augmentCopies));
             return Task.FromResult(CliErrors.Guard(() => Train(result.GetValue(data)!, result.GetValue(split), result.GetValue(model)!, preparation, options)));

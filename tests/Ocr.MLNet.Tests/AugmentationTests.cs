@@ -1,8 +1,12 @@
 using Microsoft.ML;
-using Ocr.MLNet.Augmentation;
-using Ocr.MLNet.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using Ocr.MLNet.Loading;
+using Ocr.MLNet.Preparation;
+using Ocr.MLNet.Training;
+using Ocr.MLNet.Export;
+using Ocr.MLNet.Serving;
+using Ocr.MLNet.Evaluation;
 
 namespace Ocr.MLNet.Tests;
 

@@ -3,7 +3,12 @@ using System.Diagnostics;
 using System.IO.Compression;
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using Ocr.MLNet.Data;
+using Ocr.MLNet.Loading;
+using Ocr.MLNet.Preparation;
+using Ocr.MLNet.Training;
+using Ocr.MLNet.Export;
+using Ocr.MLNet.Serving;
+using Ocr.MLNet.Evaluation;
 
 namespace Ocr.MLNet.Tests;
 
@@ -665,7 +670,7 @@ public sealed class EmnistLoaderTests
         AssertProvenanceStates("emnist-bymerge-dev", "106,923", "**47 classes**", "215 to 6,200 images per class");
 
         var view = mlContext.Data.LoadFromEmnist(folder, "dev");
-        var dataset = ((EmnistDataView)view).Dataset;
+        var dataset = ((CharacterDataView<EmnistDataset>)view).Dataset;
         var counts = dataset.CountRowsPerClass();
 
         Assert.Multiple(() =>
@@ -725,7 +730,7 @@ public sealed class EmnistLoaderTests
 
         double enumerate = clock.Elapsed.TotalMilliseconds;
 
-        var dataset = ((EmnistDataView)view).Dataset;
+        var dataset = ((CharacterDataView<EmnistDataset>)view).Dataset;
         clock.Restart();
         var batch = new float[128 * EmnistDataset.PixelCount];
         var indices = new int[128];

@@ -2,9 +2,13 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using Ocr.MLNet.Evaluation;
-using Ocr.MLNet.Training;
 using SkiaSharp;
+using Ocr.MLNet.Loading;
+using Ocr.MLNet.Preparation;
+using Ocr.MLNet.Training;
+using Ocr.MLNet.Export;
+using Ocr.MLNet.Serving;
+using Ocr.MLNet.Evaluation;
 
 namespace Ocr.MLNet.Tests;
 

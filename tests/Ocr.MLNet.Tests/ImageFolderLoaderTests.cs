@@ -1,6 +1,11 @@
 using Microsoft.ML;
-using Ocr.MLNet.Data;
 using SkiaSharp;
+using Ocr.MLNet.Loading;
+using Ocr.MLNet.Preparation;
+using Ocr.MLNet.Training;
+using Ocr.MLNet.Export;
+using Ocr.MLNet.Serving;
+using Ocr.MLNet.Evaluation;
 
 namespace Ocr.MLNet.Tests;
 

@@ -102,7 +102,6 @@ public sealed class PackageTests
     private const string SmokeProgram = """
         using Microsoft.ML;
         using Ocr.MLNet;
-        using Ocr.MLNet.Models;
         using Ocr.MLNet.Training;
         using SkiaSharp;
         using static TorchSharp.torch;

@@ -1,7 +1,12 @@
 using System.Globalization;
 using Microsoft.ML;
-using Ocr.MLNet.Training;
 using SkiaSharp;
+using Ocr.MLNet.Loading;
+using Ocr.MLNet.Preparation;
+using Ocr.MLNet.Training;
+using Ocr.MLNet.Export;
+using Ocr.MLNet.Serving;
+using Ocr.MLNet.Evaluation;
 
 namespace Ocr.MLNet.Tests;
 

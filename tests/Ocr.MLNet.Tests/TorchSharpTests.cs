@@ -1,6 +1,11 @@
-using Ocr.MLNet.Models;
 using TorchSharp;
 using static TorchSharp.torch;
+using Ocr.MLNet.Loading;
+using Ocr.MLNet.Preparation;
+using Ocr.MLNet.Training;
+using Ocr.MLNet.Export;
+using Ocr.MLNet.Serving;
+using Ocr.MLNet.Evaluation;
 
 namespace Ocr.MLNet.Tests;
 

@@ -1,3 +1,9 @@
+using Ocr.MLNet.Loading;
+using Ocr.MLNet.Preparation;
+using Ocr.MLNet.Training;
+using Ocr.MLNet.Export;
+using Ocr.MLNet.Serving;
+
 namespace Ocr.MLNet.Evaluation;
 
 /// <summary>Precision, recall and F1 of one class, as scikit-learn's <c>classification_report</c> lists them.</summary>

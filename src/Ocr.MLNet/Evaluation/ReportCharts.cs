@@ -1,7 +1,10 @@
 using System.Globalization;
-using Ocr.MLNet.Drawing;
-using Ocr.MLNet.Training;
 using SkiaSharp;
+using Ocr.MLNet.Loading;
+using Ocr.MLNet.Preparation;
+using Ocr.MLNet.Training;
+using Ocr.MLNet.Export;
+using Ocr.MLNet.Serving;
 
 namespace Ocr.MLNet.Evaluation;
 

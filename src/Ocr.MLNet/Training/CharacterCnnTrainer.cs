@@ -1,12 +1,16 @@
 using System.Globalization;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
-using Ocr.MLNet.Onnx;
+using Ocr.MLNet.Loading;
+using Ocr.MLNet.Preparation;
+using Ocr.MLNet.Export;
+using Ocr.MLNet.Serving;
+using Ocr.MLNet.Evaluation;
 
 namespace Ocr.MLNet.Training;
 
 /// <summary>
-/// Trains the seed's CNN (<see cref="Models.CharacterCnnNetwork"/>) with TorchSharp on a label column and a
+/// Trains the seed's CNN (<see cref="CharacterCnnNetwork"/>) with TorchSharp on a label column and a
 /// 1×32×32 pixel (or 32×32 image) column, and returns a <see cref="CharacterCnnModel"/> built from ML.NET's
 /// own saveable transformers: the trained network as ONNX in ML.NET's OnnxTransformer, class names inside it.
 /// </summary>

@@ -1,6 +1,9 @@
 using System.Globalization;
-using Ocr.MLNet.Augmentation;
-using Ocr.MLNet.Models;
+using Ocr.MLNet.Loading;
+using Ocr.MLNet.Preparation;
+using Ocr.MLNet.Export;
+using Ocr.MLNet.Serving;
+using Ocr.MLNet.Evaluation;
 
 namespace Ocr.MLNet.Training;
 

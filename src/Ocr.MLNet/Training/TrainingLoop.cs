@@ -1,11 +1,14 @@
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML.Runtime;
-using Ocr.MLNet.Augmentation;
-using Ocr.MLNet.Models;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using Ocr.MLNet.Loading;
+using Ocr.MLNet.Preparation;
+using Ocr.MLNet.Export;
+using Ocr.MLNet.Serving;
+using Ocr.MLNet.Evaluation;
 
 namespace Ocr.MLNet.Training;
 

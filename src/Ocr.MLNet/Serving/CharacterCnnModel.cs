@@ -1,0 +1,70 @@
+using Microsoft.ML.Data;
+using Ocr.MLNet.Loading;
+using Ocr.MLNet.Preparation;
+using Ocr.MLNet.Training;
+using Ocr.MLNet.Export;
+using Ocr.MLNet.Evaluation;
+
+namespace Ocr.MLNet.Serving;
+
+/// <summary>
+/// A trained character recognizer: ML.NET transformers (the network as ONNX in ML.NET's OnnxTransformer)
+/// plus what training learned about itself. It adds <c>Score</c> (float per class, in <see cref="ClassNames"/>
+/// order) and <c>PredictedLabel</c> (the class name as a string).
+/// </summary>
+/// <remarks>
+/// <c>mlContext.Model.Save</c> writes only ML.NET's own transformers, so the saved zip loads with
+/// <c>mlContext.Model.Load</c> in an app that has ML.NET, ImageAnalytics, OnnxTransformer and
+/// OnnxRuntime and neither TorchSharp nor Ocr.MLNet. It loads back as a plain ML.NET transformer chain;
+/// the training history is not part of the zip.
+/// </remarks>
+public sealed class CharacterCnnModel : ITransformer, IDisposable
+{
+    private readonly ITransformer scorer;
+    private readonly byte[] onnxModel;
+
+    internal CharacterCnnModel(ITransformer scorer, byte[] onnxModel, IReadOnlyList<string> classNames, TrainingHistory history, string featureColumnName)
+    {
+        this.scorer = scorer;
+        this.onnxModel = onnxModel;
+        ClassNames = classNames;
+        History = history;
+        FeatureColumnName = featureColumnName;
+    }
+
+    /// <summary>The classes, in the order of the <c>Score</c> vector.</summary>
+    public IReadOnlyList<string> ClassNames { get; }
+
+    /// <summary>Per-epoch metrics of the training run.</summary>
+    public TrainingHistory History { get; }
+
+    /// <summary>The pixel or image column the model reads.</summary>
+    public string FeatureColumnName { get; }
+
+    /// <summary>The ML.NET transformers that score images; this is what <c>mlContext.Model.Save</c> writes.</summary>
+    public ITransformer Scorer => scorer;
+
+    /// <summary>The trained network as an ONNX model (opened by any ONNX runtime; input and outputs named as the ML.NET columns).</summary>
+    public ReadOnlyMemory<byte> OnnxModel => onnxModel;
+
+    /// <summary>Writes <see cref="OnnxModel"/> to a file.</summary>
+    public void SaveOnnx(string path) => File.WriteAllBytes(path, onnxModel);
+
+    /// <inheritdoc />
+    public bool IsRowToRowMapper => scorer.IsRowToRowMapper;
+
+    /// <inheritdoc />
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => scorer.GetOutputSchema(inputSchema);
+
+    /// <inheritdoc />
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => scorer.GetRowToRowMapper(inputSchema);
+
+    /// <inheritdoc />
+    public IDataView Transform(IDataView input) => scorer.Transform(input);
+
+    /// <summary>Disposes the ML.NET transformers, which deletes ONNX Runtime's temporary copy of the network.</summary>
+    public void Dispose() => (scorer as IDisposable)?.Dispose();
+
+    /// <summary>Saves the ML.NET transformers in <see cref="Scorer"/>, so the saved model needs no Ocr.MLNet to load.</summary>
+    void ICanSaveModel.Save(ModelSaveContext ctx) => scorer.Save(ctx);
+}
