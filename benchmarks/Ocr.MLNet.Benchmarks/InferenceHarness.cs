@@ -132,7 +132,7 @@ internal static class InferenceHarness
                     ort.Network(pixelBatch, batch);
                 }
             }),
-            ("Transform, pixels (PixelScorer)", () => ReadAll(setup.PixelScorer.Transform(pixelData), "Score", "PredictedLabel")),
+            ("Transform, pixels (PixelScorer)", () => ReadAll(setup.PixelScorer.Transform(pixelData), "Score", "PredictedCharacter")),
             ("bare ORT: decode + planes + preprocessing + network, batch 1", () =>
             {
                 foreach (string p in paths)
@@ -155,7 +155,7 @@ internal static class InferenceHarness
                     ort.PreprocessAndScore(argbBatch, batch);
                 }
             }),
-            ("Transform, image paths (ForImageFiles)", () => ReadAll(setup.PathModel.Transform(pathData), "Score", "PredictedLabel")),
+            ("Transform, image paths (ForImageFiles)", () => ReadAll(setup.PathModel.Transform(pathData), "Score", "PredictedCharacter")),
             ("bare ORT network, batch 1, NamedOnnxValue API", () =>
             {
                 for (int i = 0; i < rows; i++)
@@ -189,13 +189,13 @@ internal static class InferenceHarness
         Breakdown(pathData, setup.PathChain, rows, rounds);
 
         // The label mapping after the network, alone: its input is what the network's ApplyOnnxModel writes (Score, a
-        // one-element PredictedLabel vector), here from memory, so ONNX Runtime's noise does not drown its few µs.
+        // one-element PredictedCharacter vector), here from memory, so ONNX Runtime's noise does not drown its few µs.
         int tailRows = 20 * rows;
         var names = NetworkClassNames(setup);
         var tailInput = ctx.Data.LoadFromEnumerable(Enumerable.Range(0, tailRows)
-            .Select(i => new NetworkOutput { Score = new float[names.Length], PredictedLabel = [names[i % names.Length]] }).ToList());
+            .Select(i => new NetworkOutput { Score = new float[names.Length], PredictedCharacter = [names[i % names.Length]] }).ToList());
         Console.WriteLine();
-        Console.WriteLine($"The label mapping alone ({tailRows} rows of network output from memory; prefix 0 reads Score and PredictedLabel of the input):");
+        Console.WriteLine($"The label mapping alone ({tailRows} rows of network output from memory; prefix 0 reads Score and PredictedCharacter of the input):");
         Breakdown(tailInput, setup.PixelChain.Skip(1).ToList(), tailRows, rounds, includeEmptyPrefix: true);
         Console.WriteLine($"load at end: {Load()}");
         return 0;
@@ -212,7 +212,7 @@ internal static class InferenceHarness
         {
             if (includeEmptyPrefix && k == 0)
             {
-                read[0] = ["Score", "PredictedLabel"];
+                read[0] = ["Score", "PredictedCharacter"];
                 continue;
             }
 
@@ -222,8 +222,8 @@ internal static class InferenceHarness
                 .Select(c => c.Name).ToList();
             if (schema.GetColumnOrNull("Score") is { IsHidden: false } && !added.Contains("Score"))
                 added.Add("Score");
-            if (added.Count == 1 && added[0] == "Score" && schema.GetColumnOrNull("PredictedLabel") is { IsHidden: false })
-                added.Add("PredictedLabel");
+            if (added.Count == 1 && added[0] == "Score" && schema.GetColumnOrNull("PredictedCharacter") is { IsHidden: false })
+                added.Add("PredictedCharacter");
             read[k] = [.. added];
             previous = schema;
         }
@@ -336,11 +336,10 @@ internal static class InferenceHarness
         {
             path = Harness.ModelPath(args, out trainedHere);
             MLContext = new MLContext(seed: 1);
-            var loaded = CharacterModelFile.Load(MLContext, path);
-            PixelScorer = loaded.PixelScorer;
+            PixelScorer = MLContext.Model.LoadCharacterModel(path, CharacterModelInput.Pixels);
             PixelChain = Flatten(PixelScorer);
-            ImageModel = CharacterImagePipeline.ForImages(MLContext, PixelScorer).Model;
-            PathModel = CharacterImagePipeline.ForImageFiles(MLContext, PixelScorer).Model;
+            ImageModel = MLContext.Model.LoadCharacterModel(path, CharacterModelInput.Image);
+            PathModel = MLContext.Model.LoadCharacterModel(path, CharacterModelInput.ImagePath);
             PathChain = Flatten(PathModel);
             Ort = new OrtBaseline(NetworkOnnx(path));
             Console.WriteLine("pixel chain: " + string.Join(" → ", PixelChain.Select(TransformerName)));
@@ -392,7 +391,7 @@ internal static class InferenceHarness
         public float[] Score { get; set; } = [];
 
         [VectorType(1)]
-        public string[] PredictedLabel { get; set; } = [];
+        public string[] PredictedCharacter { get; set; } = [];
     }
 
     public sealed class PixelInput
@@ -416,7 +415,7 @@ internal static class InferenceHarness
     {
         public float[] Score { get; set; } = [];
 
-        public string PredictedLabel { get; set; } = "";
+        public string PredictedCharacter { get; set; } = "";
     }
 
     public sealed class ScoreOnly

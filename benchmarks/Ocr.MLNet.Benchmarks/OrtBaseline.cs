@@ -52,7 +52,7 @@ internal sealed class OrtBaseline : IDisposable
     }
 
     private static readonly string[] InputNames = [CharacterCnnOnnxExporter.DefaultInputColumnName];
-    private static readonly string[] OutputNames = [CharacterCnnOnnxExporter.ScoreColumnName, CharacterCnnOnnxExporter.PredictedLabelColumnName];
+    private static readonly string[] OutputNames = [CharacterCnnOnnxExporter.ScoreColumnName, CharacterCnnOnnxExporter.PredictedCharacterColumnName];
     private readonly RunOptions runOptions = new();
 
     /// <summary>

@@ -31,8 +31,8 @@ public class PredictionLatencyBenchmarks
         string[] args = Environment.GetEnvironmentVariable("OCR_MLNET_BENCH_MODEL") is { } model ? ["--model", model] : [];
         modelPath = Harness.ModelPath(args, out trainedHere);
         var mlContext = new MLContext(seed: 1);
-        pixelScorer = CharacterModelFile.Load(mlContext, modelPath).PixelScorer;
-        pathModel = CharacterImagePipeline.ForImageFiles(mlContext, pixelScorer).Model;
+        pixelScorer = mlContext.Model.LoadCharacterModel(modelPath, CharacterModelInput.Pixels);
+        pathModel = mlContext.Model.LoadCharacterModel(modelPath, CharacterModelInput.ImagePath);
         var options = new PredictionEngineOptions { OwnsTransformer = false };
         pixelEngine = mlContext.Model.CreatePredictionEngine<InferenceHarness.PixelInput, InferenceHarness.Prediction>(pixelScorer, options);
         pathEngine = mlContext.Model.CreatePredictionEngine<InferenceHarness.PathInput, InferenceHarness.Prediction>(pathModel, options);
@@ -57,7 +57,7 @@ public class PredictionLatencyBenchmarks
     public float BareOrtNetwork() => ort.Network(pixelInput.Pixels, 1);
 
     [Benchmark]
-    public string PredictionEnginePixels() => pixelEngine.Predict(pixelInput).PredictedLabel;
+    public string PredictionEnginePixels() => pixelEngine.Predict(pixelInput).PredictedCharacter;
 
     [Benchmark]
     public float BareOrtDecodePreprocessNetwork()
@@ -68,5 +68,5 @@ public class PredictionLatencyBenchmarks
     }
 
     [Benchmark]
-    public string PredictionEngineImagePath() => pathEngine.Predict(pathInput).PredictedLabel;
+    public string PredictionEngineImagePath() => pathEngine.Predict(pathInput).PredictedCharacter;
 }

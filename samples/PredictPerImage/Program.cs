@@ -1,10 +1,11 @@
 using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using Microsoft.ML.Transforms.Image;
 
-// Classifies image files with a model zip saved by Ocr.MLNet (for example by `ocr-mlnet train`), twice per
-// image: once from the file path, once from an in-memory MLImage. Prints: file, label (path), label (image), score.
+// Classifies image files with a model zip saved by Ocr.MLNet (for example by `ocr-mlnet train`) using ML.NET alone.
+// The model's output follows ML.NET's multiclass contract: Score has the class names as slot names, PredictedLabel is
+// a key whose key values are those names, PredictedCharacter is the same class as text.
+// Prints: file, predicted character, PredictedLabel key, top 3 classes from the Score slot names.
 if (args.Length < 2)
 {
     Console.Error.WriteLine("usage: PredictPerImage MODEL.zip IMAGE [IMAGE...]");
@@ -23,17 +24,10 @@ catch (Exception e) when (e is IOException or InvalidDataException or FormatExce
     return 1;
 }
 
-// The saved chain starts with LoadImages (path → image); without it, the same chain reads in-memory images.
-if (model is not TransformerChain<ITransformer> chain || chain.FirstOrDefault() is not ImageLoadingTransformer)
-{
-    string parts = model is TransformerChain<ITransformer> c ? string.Join(", ", c.Select(t => t.GetType().Name)) : model.GetType().Name;
-    Console.Error.WriteLine($"'{args[0]}' does not start by loading image files ({parts}); save it with CharacterImagePipeline.ForImageFiles.");
-    return 1;
-}
-
-var fromImage = new TransformerChain<ITransformer>(chain.Skip(1).ToArray());
-using var pathEngine = mlContext.Model.CreatePredictionEngine<PathInput, Prediction>(model);
-using var imageEngine = mlContext.Model.CreatePredictionEngine<ImageInput, Prediction>(fromImage);
+using var engine = mlContext.Model.CreatePredictionEngine<PathInput, Prediction>(model);
+var slotNames = default(VBuffer<ReadOnlyMemory<char>>);
+engine.OutputSchema["Score"].GetSlotNames(ref slotNames);
+string[] classNames = slotNames.DenseValues().Select(name => name.ToString()).ToArray();
 
 foreach (string file in args.Skip(1))
 {
@@ -43,11 +37,11 @@ foreach (string file in args.Skip(1))
         return 1;
     }
 
-    var byPath = pathEngine.Predict(new PathInput { ImagePath = file });
-    using var image = MLImage.CreateFromFile(file);
-    var byImage = imageEngine.Predict(new ImageInput { Image = image });
+    var prediction = engine.Predict(new PathInput { ImagePath = file });
+    var top = prediction.Score.Select((score, index) => (score, index)).OrderByDescending(p => p.score).Take(3)
+        .Select(p => string.Create(CultureInfo.InvariantCulture, $"{classNames[p.index]} {p.score:F6}"));
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"{Path.GetFileName(file)}\t{byPath.PredictedLabel}\t{byImage.PredictedLabel}\t{byPath.Score.Max():F6}"));
+        $"{Path.GetFileName(file)}\t{prediction.PredictedCharacter}\t{prediction.PredictedLabel}\t{string.Join("  ", top)}"));
 }
 
 return 0;
@@ -57,16 +51,12 @@ internal sealed class PathInput
     public string ImagePath { get; set; } = "";
 }
 
-internal sealed class ImageInput
-{
-    // ML.NET needs a declared size for an image column; the model resizes whatever it gets first.
-    [ImageType(32, 32)]
-    public MLImage? Image { get; set; }
-}
-
 internal sealed class Prediction
 {
     public float[] Score { get; set; } = [];
 
-    public string PredictedLabel { get; set; } = "";
+    /// <summary>The key: 1 + the class's index in Score (0 is ML.NET's missing key).</summary>
+    public uint PredictedLabel { get; set; }
+
+    public string PredictedCharacter { get; set; } = "";
 }

@@ -2,14 +2,13 @@ using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.Transforms;
 using Ocr.MLNet;
-using SkiaSharp;
 using Ocr.MLNet.Loading;
 using Ocr.MLNet.Preparation;
-using Ocr.MLNet.Training;
-using Ocr.MLNet.Export;
 using Ocr.MLNet.Serving;
-using Ocr.MLNet.Evaluation;
+using Ocr.MLNet.Training;
+using SkiaSharp;
 
 // The ML.NET pipeline a user of Ocr.MLNet writes: load EMNIST or NIST SD19, hold out a test split, merge
 // look-alike classes, balance, augment, train the CNN, evaluate with ML.NET's multiclass metrics, save a zip
@@ -57,7 +56,13 @@ if (settings.AugmentCopies > 0)
     Console.WriteLine($"Augmented: {settings.AugmentCopies} extra copies per image, {train.GetRowCount()} training images");
 }
 
-// 6. Train the CNN (TorchSharp); Fit returns ML.NET transformers around the network exported to ONNX.
+// 6. Key the labels, as every ML.NET multiclass trainer expects: fitted on the training split, applied to both, so the
+//    model's Score order is the key order and ML.NET's evaluator reads the scored test split as it is.
+var keyLabels = mlContext.Transforms.Conversion.MapValueToKey("Label", keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByValue).Fit(train);
+train = keyLabels.Transform(train);
+test = keyLabels.Transform(test);
+
+// 7. Train the CNN (TorchSharp); Fit returns ML.NET transformers around the network exported to ONNX.
 var trainer = mlContext.MulticlassClassification.Trainers.CharacterCnn(new CharacterCnnTrainer.Options
 {
     Epochs = settings.Epochs,
@@ -72,15 +77,9 @@ var trainer = mlContext.MulticlassClassification.Trainers.CharacterCnn(new Chara
 using CharacterCnnModel model = trainer.Fit(train);
 Console.WriteLine($"Trained {model.ClassNames.Count} classes: {string.Join(" ", model.ClassNames)}");
 
-// 7. Evaluate on the held-out split with ML.NET's evaluator. It needs key-typed Label and PredictedLabel whose
-//    key order is the Score order: map both through the model's class names, in Score order.
-IDataView scored = model.Transform(test);
-IDataView classOrder = mlContext.Data.LoadFromEnumerable(model.ClassNames.Select(name => new ClassName { Value = name }));
-var toKeys = mlContext.Transforms.Conversion.MapValueToKey("Label", keyData: classOrder)
-    .Append(mlContext.Transforms.Conversion.MapValueToKey("PredictedLabel", keyData: classOrder));
-IDataView keyed = toKeys.Fit(scored).Transform(scored);
-MulticlassClassificationMetrics metrics = mlContext.MulticlassClassification.Evaluate(
-    keyed, labelColumnName: "Label", scoreColumnName: "Score", predictedLabelColumnName: "PredictedLabel", topKPredictionCount: 3);
+// 8. Evaluate on the held-out split with ML.NET's evaluator, on the model's output as it is: Label and PredictedLabel
+//    are keys with the class names as key values, Score carries them as slot names.
+MulticlassClassificationMetrics metrics = mlContext.MulticlassClassification.Evaluate(model.Transform(test), topKPredictionCount: 3);
 Console.WriteLine($"Test split ({test.GetRowCount() ?? CountRows(test)} images):");
 Console.WriteLine($"  MicroAccuracy    {metrics.MicroAccuracy:F4}");
 Console.WriteLine($"  MacroAccuracy    {metrics.MacroAccuracy:F4}");
@@ -88,28 +87,38 @@ Console.WriteLine($"  LogLoss          {metrics.LogLoss:F4}");
 Console.WriteLine($"  LogLossReduction {metrics.LogLossReduction:F4}");
 Console.WriteLine($"  TopKAccuracy(3)  {metrics.TopKAccuracy:F4}");
 
-// 8. Put ML.NET's image transforms in front and save one self-contained zip that classifies image files.
-var (forFiles, inputSchema) = CharacterImagePipeline.ForImageFiles(mlContext, model);
+// 9. The model read pixels; put ML.NET's LoadImages and PrepareCharacterImages in front and save one
+//    self-contained zip that classifies image files.
+IDataView imagePaths = mlContext.Data.LoadFromEnumerable(Array.Empty<ImageInput>());
+using var forFiles = mlContext.Transforms.LoadImages("Image", imageFolder: null, "ImagePath")
+    .Append(mlContext.Transforms.PrepareCharacterImages())
+    .Fit(imagePaths)
+    .Append(model);
 string modelPath = Path.GetFullPath(settings.Model);
 Directory.CreateDirectory(Path.GetDirectoryName(modelPath)!);
-mlContext.Model.Save(forFiles, inputSchema, modelPath);
+mlContext.Model.Save(forFiles, imagePaths.Schema, modelPath);
 Console.WriteLine($"Saved {modelPath} ({new FileInfo(modelPath).Length / 1024} KiB)");
 
-// 9. What another app does: load the zip and classify image files (here: test images written as PNG).
+// 10. What another app does: load the zip and classify image files (here: test images written as PNG). The class
+//     names come from the schema: the Score column's slot names.
 var user = new MLContext();
 ITransformer loaded = user.Model.Load(modelPath, out _);
-var engine = user.Model.CreatePredictionEngine<ImageInput, Prediction>(loaded);
+using var engine = user.Model.CreatePredictionEngine<ImageInput, Prediction>(loaded);
+var slotNames = default(VBuffer<ReadOnlyMemory<char>>);
+engine.OutputSchema["Score"].GetSlotNames(ref slotNames);
+string[] classNames = slotNames.DenseValues().Select(name => name.ToString()).ToArray();
 string examples = Path.Combine(Path.GetTempPath(), $"train-and-save-{Guid.NewGuid():N}");
 Directory.CreateDirectory(examples);
 try
 {
     int index = 0;
-    foreach (var row in mlContext.Data.CreateEnumerable<PixelRow>(test, reuseRowObject: false).Take(settings.Examples))
+    foreach (var row in mlContext.Data.CreateEnumerable<PixelRow>(merge.Transform(split.TestSet), reuseRowObject: false).Take(settings.Examples))
     {
         string file = Path.Combine(examples, $"test{index++}.png");
         WritePng(row.Pixels, file);
         Prediction prediction = engine.Predict(new ImageInput { ImagePath = file });
-        Console.WriteLine($"  {Path.GetFileName(file)}  label {row.Label}  predicted {prediction.PredictedLabel}  p={prediction.Score.Max():F3}");
+        int best = (int)prediction.PredictedLabel - 1;
+        Console.WriteLine($"  {Path.GetFileName(file)}  label {row.Label}  predicted {prediction.PredictedCharacter} (key {prediction.PredictedLabel} = slot '{classNames[best]}')  p={prediction.Score[best]:F3}");
     }
 }
 finally
@@ -259,11 +268,6 @@ internal sealed class Progress(Action<TrainingProgress> report) : IProgress<Trai
 }
 
 /// <summary>One class name, for the key order of the evaluation.</summary>
-internal sealed class ClassName
-{
-    public string Value { get; set; } = "";
-}
-
 /// <summary>A test row as the loaders give it.</summary>
 internal sealed class PixelRow
 {
@@ -284,5 +288,8 @@ internal sealed class Prediction
 {
     public float[] Score { get; set; } = [];
 
-    public string PredictedLabel { get; set; } = "";
+    /// <summary>The key: 1 + the index of the class in Score (0 is ML.NET's missing key).</summary>
+    public uint PredictedLabel { get; set; }
+
+    public string PredictedCharacter { get; set; } = "";
 }

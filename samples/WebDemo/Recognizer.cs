@@ -51,36 +51,10 @@ internal sealed class Recognizer
             throw new FileNotFoundException($"The model file '{path}' does not exist. Train one with 'ocr-mlnet train'.", path);
 
         var mlContext = new MLContext();
-        ITransformer model;
-        DataViewSchema inputSchema;
-        try
-        {
-            model = mlContext.Model.Load(path, out inputSchema);
-        }
-        catch (Exception e) when (e is IOException or InvalidDataException or FormatException or InvalidOperationException or ArgumentException)
-        {
-            throw new InvalidDataException($"'{path}' is not a readable model: {e.Message}", e);
-        }
-
-        // The class names sit in the ONNX network inside the zip, in Score order.
-        var classNames = CharacterModelFile.ReadClassNames(path);
-
-        // A zip saved for image files starts with LoadImages (path → image): without it the chain reads
-        // in-memory images. A zip saved for images reads them as they are.
-        ITransformer fromImage;
-        if (model is TransformerChain<ITransformer> chain && chain.FirstOrDefault() is ImageLoadingTransformer)
-        {
-            fromImage = new TransformerChain<ITransformer>(chain.Skip(1).ToArray());
-        }
-        else if (inputSchema.GetColumnOrNull(nameof(ImageInput.Image)) is { Type: ImageDataViewType })
-        {
-            fromImage = model;
-        }
-        else
-        {
-            throw new InvalidDataException(
-                $"'{path}' reads column(s) {string.Join(", ", inputSchema.Select(c => $"'{c.Name}'"))}, neither image files ('ImagePath', first transform LoadImages) nor images ('Image'). Save it with CharacterImagePipeline.ForImageFiles or ForImages, or train it with 'ocr-mlnet train'.");
-        }
+        // The part of the saved chain that reads in-memory images (a zip saved for image files starts with LoadImages).
+        ITransformer fromImage = mlContext.Model.LoadCharacterModel(path, CharacterModelInput.Image);
+        var inputSchema = mlContext.Data.LoadFromEnumerable(Array.Empty<ImageInput>()).Schema;
+        var classNames = CharacterScores.GetClassNames(fromImage.GetOutputSchema(inputSchema));
 
         var pool = new DefaultObjectPool<PredictionEngine<ImageInput, Prediction>>(
             new EnginePolicy(mlContext, fromImage), Math.Max(2, Environment.ProcessorCount * 2));
@@ -103,12 +77,10 @@ internal sealed class Recognizer
             _engines.Return(engine);
         }
 
-        var top = prediction.Score
-            .Select((probability, index) => new ClassProbability(ClassNames[index], probability))
-            .OrderByDescending(p => p.Probability)
-            .Take(TopCount)
+        var top = CharacterScores.TopK(prediction.Score, ClassNames, TopCount)
+            .Select(p => new ClassProbability(p.ClassName, p.Score))
             .ToList();
-        return new Recognition(prediction.PredictedLabel, top, clock.Elapsed.TotalMilliseconds);
+        return new Recognition(prediction.PredictedCharacter, top, clock.Elapsed.TotalMilliseconds);
     }
 
     // Runs the chain once at start-up, so a model that cannot classify fails here, not at the first request.
@@ -154,6 +126,6 @@ internal sealed class Recognizer
     {
         public float[] Score { get; set; } = [];
 
-        public string PredictedLabel { get; set; } = "";
+        public string PredictedCharacter { get; set; } = "";
     }
 }

@@ -52,23 +52,24 @@ internal static class EvaluateCommand
             throw new ArgumentException("--history is only read for --report; add --report DIR.");
 
         var mlContext = new MLContext();
-        var loaded = CharacterModelFile.Load(mlContext, modelFile.FullName);
+        string modelPath = modelFile.FullName;
+        using var model = (IDisposable)mlContext.Model.LoadCharacterModel(modelPath, byPath ? CharacterModelInput.ImagePath : CharacterModelInput.Pixels);
         var (loadedData, description) = DataSources.Load(mlContext, dataDirectory.FullName, split, preparation.MaxRows);
         var watch = System.Diagnostics.Stopwatch.StartNew();
         IDataView scored;
         if (byPath)
         {
-            scored = ScoreByPath(mlContext, loaded, loadedData, dataDirectory.FullName, preparation);
+            scored = ScoreByPath(mlContext, (ITransformer)model, loadedData, dataDirectory.FullName, preparation);
             description += ", by file path through the saved model";
         }
         else
         {
-            scored = loaded.PixelScorer.Transform(preparation.Apply(mlContext, loadedData, seed: 0));
+            scored = ((ITransformer)model).Transform(preparation.Apply(mlContext, loadedData, seed: 0));
         }
 
         AnsiConsole.MarkupLineInterpolated($"Evaluating on [bold]{description}[/] in {dataDirectory.FullName}");
 
-        var metrics = ClassificationReport.Evaluate(mlContext, scored, loaded.ClassNames);
+        var metrics = ClassificationReport.Evaluate(mlContext, scored);
 
         var table = new Table().AddColumns("class", "images", "correct", "accuracy", "precision", "F1");
         foreach (var m in metrics.PerClass.Where(m => m.Support > 0).OrderBy(m => m.ClassName, StringComparer.Ordinal))
@@ -87,24 +88,18 @@ internal static class EvaluateCommand
             AnsiConsole.MarkupLineInterpolated($"[yellow]{metrics.UnknownLabelCount} images have labels the model does not know and were not counted.[/]");
 
         if (reportDirectory is not null)
-            WriteReport(mlContext, scored, loaded, metrics, reportDirectory, historyFile, $"{description} in {dataDirectory.FullName}");
+            WriteReport(mlContext, scored, modelPath, metrics, reportDirectory, historyFile, $"{description} in {dataDirectory.FullName}");
         return 0;
     }
 
     /// <summary>The saved model's whole chain on the files behind an SD19 or image-folder view: one row per file, Label and ImagePath.</summary>
-    private static IDataView ScoreByPath(MLContext mlContext, LoadedCharacterModel loaded, IDataView loadedData, string directory, DataPreparation preparation)
+    private static IDataView ScoreByPath(MLContext mlContext, ITransformer model, IDataView loadedData, string directory, DataPreparation preparation)
     {
-        if (!loaded.InputSchema.Any(c => c.Name == CharacterImagePipeline.ImagePathColumnName))
-        {
-            throw new InvalidDataException(
-                $"--by-path needs a model that reads image file paths ('{CharacterImagePipeline.ImagePathColumnName}'); '{loaded.Path}' reads {string.Join(", ", loaded.InputSchema.Select(c => $"'{c.Name}'"))}. Use a model saved by 'ocr-mlnet train'.");
-        }
-
         var dataset = Loading.CharacterImageDataset.FromDataView(loadedData)
             ?? throw new ArgumentException($"--by-path reads image files, and '{directory}' holds EMNIST IDX files; evaluate EMNIST without --by-path.");
         var rows = Enumerable.Range(0, dataset.Count).Select(i => new PathRow { Label = dataset.GetLabel(i), ImagePath = dataset.GetPath(i)! }).ToList();
         var data = preparation.Apply(mlContext, mlContext.Data.LoadFromEnumerable(rows), seed: 0);
-        return loaded.Model.Transform(data);
+        return model.Transform(data);
     }
 
     private sealed class PathRow
@@ -114,10 +109,10 @@ internal static class EvaluateCommand
         public string ImagePath { get; set; } = "";
     }
 
-    private static void WriteReport(MLContext mlContext, IDataView scored, LoadedCharacterModel loaded, ClassificationReport metrics,
+    private static void WriteReport(MLContext mlContext, IDataView scored, string modelPath, ClassificationReport metrics,
         DirectoryInfo reportDirectory, FileInfo? historyFile, string dataDescription)
     {
-        string historyPath = historyFile?.FullName ?? TrainingHistory.PathBeside(loaded.Path);
+        string historyPath = historyFile?.FullName ?? TrainingHistory.PathBeside(modelPath);
         TrainingHistory? history = null;
         string? historyNote = null;
         if (File.Exists(historyPath))
@@ -131,8 +126,8 @@ internal static class EvaluateCommand
                 : $"the training history {historyPath} does not exist.";
         }
 
-        var mistakes = EvaluationReport.CollectMisclassified(mlContext, scored, loaded.ClassNames);
-        var result = EvaluationReport.Write(reportDirectory.FullName, metrics, mistakes, history, historyNote, Path.GetFullPath(loaded.Path), dataDescription);
+        var mistakes = EvaluationReport.CollectMisclassified(mlContext, scored, metrics.ClassNames);
+        var result = EvaluationReport.Write(reportDirectory.FullName, metrics, mistakes, history, historyNote, modelPath, dataDescription);
         if (result.HistoryNote is not null)
             AnsiConsole.MarkupLineInterpolated($"[yellow]Training curves skipped: {result.HistoryNote}[/]");
         AnsiConsole.MarkupLineInterpolated($"Wrote the report [bold]{Path.Combine(reportDirectory.FullName, EvaluationReport.MarkdownFile)}[/]:");

@@ -19,18 +19,14 @@ internal static class PredictCommand
     private static int Predict(FileInfo modelFile, FileInfo[] images)
     {
         var mlContext = new MLContext();
-        var loaded = CharacterModelFile.Load(mlContext, modelFile.FullName);
-        if (!loaded.InputSchema.Any(c => c.Name == CharacterImagePipeline.ImagePathColumnName))
-        {
-            throw new InvalidDataException(
-                $"The model '{modelFile.FullName}' reads column(s) {string.Join(", ", loaded.InputSchema.Select(c => $"'{c.Name}'"))}, not image file paths ('{CharacterImagePipeline.ImagePathColumnName}'). Use a model saved by 'ocr-mlnet train'.");
-        }
+        var model = mlContext.Model.LoadCharacterModel(modelFile.FullName, CharacterModelInput.ImagePath);
 
         var missing = images.Where(i => !i.Exists).Select(i => i.FullName).ToList();
         if (missing.Count > 0)
             throw new FileNotFoundException($"Image file(s) not found: {string.Join(", ", missing)}.");
 
-        var engine = mlContext.Model.CreatePredictionEngine<ImageInput, Prediction>(loaded.Model);
+        using var engine = mlContext.Model.CreatePredictionEngine<ImageInput, Prediction>(model);
+        var classNames = CharacterScores.GetClassNames(engine.OutputSchema);
         var table = new Table().AddColumns("image", "label", "top 3");
         foreach (var image in images)
         {
@@ -44,9 +40,9 @@ internal static class PredictCommand
                 throw new InvalidDataException($"Could not classify '{image.FullName}': {e.Message} Check that it is a readable PNG or JPEG image.", e);
             }
 
-            var top = prediction.Score.Select((score, index) => (score, index)).OrderByDescending(p => p.score).Take(3)
-                .Select(p => string.Create(CultureInfo.InvariantCulture, $"{loaded.ClassNames[p.index]} {p.score:F3}"));
-            table.AddRow(Markup.Escape(image.Name), Markup.Escape(prediction.PredictedLabel), Markup.Escape(string.Join("  ", top)));
+            var top = CharacterScores.TopK(prediction.Score, classNames, 3)
+                .Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.ClassName} {p.Score:F3}"));
+            table.AddRow(Markup.Escape(image.Name), Markup.Escape(prediction.PredictedCharacter), Markup.Escape(string.Join("  ", top)));
         }
 
         AnsiConsole.Write(table);
@@ -62,6 +58,6 @@ internal static class PredictCommand
     {
         public float[] Score { get; set; } = [];
 
-        public string PredictedLabel { get; set; } = "";
+        public string PredictedCharacter { get; set; } = "";
     }
 }

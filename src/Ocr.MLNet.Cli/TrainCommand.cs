@@ -113,9 +113,14 @@ internal static class TrainCommand
                 trained = trainer.Fit(data);
             });
 
-        var (modelForFiles, inputSchema) = CharacterImagePipeline.ForImageFiles(mlContext, trained!);
+        // Trained on the loaders' pixels; the saved zip reads image files: ML.NET's LoadImages and PrepareCharacterImages in front.
+        var imagePaths = mlContext.Data.LoadFromEnumerable(Array.Empty<ImagePathRow>());
+        using var modelForFiles = mlContext.Transforms.LoadImages(CharacterFormat.ImageColumnName, imageFolder: null, CharacterFormat.ImagePathColumnName)
+            .Append(mlContext.Transforms.PrepareCharacterImages())
+            .Fit(imagePaths)
+            .Append(trained!);
         modelFile.Directory?.Create();
-        mlContext.Model.Save(modelForFiles, inputSchema, modelFile.FullName);
+        mlContext.Model.Save(modelForFiles, imagePaths.Schema, modelFile.FullName);
         // The zip holds no history; keep it beside the model for 'evaluate --report'.
         string historyFile = TrainingHistory.PathBeside(modelFile.FullName);
         trained!.History.Save(historyFile);
@@ -127,5 +132,10 @@ internal static class TrainCommand
     private sealed class ConsoleProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
     {
         public void Report(TrainingProgress value) => report(value);
+    }
+
+    private sealed class ImagePathRow
+    {
+        public string ImagePath { get; set; } = "";
     }
 }

@@ -158,37 +158,46 @@ public sealed class ClassificationReport
     }
 
     /// <summary>
-    /// Evaluates scored data with <c>mlContext.MulticlassClassification.Evaluate</c>: the string
-    /// <paramref name="labelColumnName"/> is mapped to keys in <paramref name="classNames"/> order (the order of the
-    /// <paramref name="scoreColumnName"/> vector), rows with a label outside <paramref name="classNames"/> are
-    /// counted in <see cref="ClassificationReport.UnknownLabelCount"/> and left out.
+    /// Evaluates data scored by a character model with <c>mlContext.MulticlassClassification.Evaluate</c>. The classes are
+    /// the <paramref name="scoreColumnName"/> slot names; true labels may be text (as the loaders give them) or keys, and
+    /// rows whose label is not one of the model's classes are counted in <see cref="UnknownLabelCount"/> and left out.
     /// </summary>
     /// <param name="mlContext">The ML.NET context.</param>
-    /// <param name="scored">Data scored by an Ocr.MLNet model (<c>Label</c> text, <c>Score</c> vector).</param>
-    /// <param name="classNames">The model's classes in score order, e.g. <see cref="LoadedCharacterModel.ClassNames"/>.</param>
-    /// <param name="labelColumnName">The text column of true labels.</param>
-    /// <param name="scoreColumnName">The score vector column.</param>
+    /// <param name="scored">Data scored by a character model (a <c>Label</c> column and the model's <c>Score</c>).</param>
+    /// <param name="labelColumnName">The column of true labels: text, or a key with text key values.</param>
+    /// <param name="scoreColumnName">The score vector column, its slot names the class names.</param>
     /// <param name="topK">The K of <see cref="TopKAccuracy"/>.</param>
     /// <exception cref="ArgumentOutOfRangeException">A column is missing or has the wrong type.</exception>
-    /// <exception cref="InvalidDataException">No row has a label among <paramref name="classNames"/>.</exception>
-    public static ClassificationReport Evaluate(MLContext mlContext, IDataView scored, IReadOnlyList<string> classNames,
+    /// <exception cref="InvalidDataException">No row has a label among the model's classes.</exception>
+    /// <example>
+    /// <code>
+    /// var report = ClassificationReport.Evaluate(mlContext, model.Transform(testData));
+    /// Console.WriteLine($"{report.Accuracy:P2}, macro F1 {report.MacroF1:F3}");
+    /// </code>
+    /// </example>
+    public static ClassificationReport Evaluate(MLContext mlContext, IDataView scored,
         string labelColumnName = DefaultLabelColumnName, string scoreColumnName = DefaultScoreColumnName, int topK = DefaultTopK)
     {
         ArgumentNullException.ThrowIfNull(mlContext);
         ArgumentNullException.ThrowIfNull(scored);
-        ArgumentNullException.ThrowIfNull(classNames);
-        if (classNames.Count < 2)
-            throw new ArgumentException($"classNames must hold at least 2 classes; got {classNames.Count}.", nameof(classNames));
         if (topK < 1)
             throw new ArgumentOutOfRangeException(nameof(topK), topK, "topK must be at least 1.");
+        var classNames = CharacterScores.GetClassNames(scored.Schema, scoreColumnName);
+        if (classNames.Count < 2)
+            throw new ArgumentException($"The model must have at least 2 classes; its score column has {classNames.Count}.", nameof(scored));
         var label = scored.Schema.GetColumnOrNull(labelColumnName)
-            ?? throw new ArgumentOutOfRangeException(nameof(labelColumnName), $"Could not find label column '{labelColumnName}'. Pass the name of the column of true labels.");
-        if (label.Type is not TextDataViewType)
-            throw new ArgumentOutOfRangeException(nameof(labelColumnName), $"Schema mismatch for label column '{labelColumnName}': expected String, got {label.Type}. Pass text labels, e.g. as the loaders produce them.");
-        var score = scored.Schema.GetColumnOrNull(scoreColumnName)
-            ?? throw new ArgumentOutOfRangeException(nameof(scoreColumnName), $"Could not find score column '{scoreColumnName}'. Score the data with the model first.");
-        if (score.Type is not VectorDataViewType { Size: var size } vector || vector.ItemType != NumberDataViewType.Single || size != classNames.Count)
-            throw new ArgumentOutOfRangeException(nameof(scoreColumnName), $"Schema mismatch for score column '{scoreColumnName}': expected Vector<Single, {classNames.Count}>, got {score.Type}. Score the data with the model whose classes were passed.");
+            ?? throw SchemaErrors.NotFound("label", labelColumnName, "Pass the name of the column of true labels.");
+        const string textLabelColumn = "Ocr.MLNet.LabelText";
+        if (label.Type is KeyDataViewType && label.Annotations.Schema.GetColumnOrNull("KeyValues") is not null)
+        {
+            scored = mlContext.Transforms.Conversion.MapKeyToValue(textLabelColumn, labelColumnName).Fit(scored).Transform(scored);
+            label = scored.Schema[textLabelColumn];
+        }
+        else if (label.Type is not TextDataViewType)
+        {
+            throw SchemaErrors.Mismatch("label", labelColumnName, "String or Key with key values", label.Type.ToString() ?? "unknown",
+                "Pass text labels, as the loaders give them, or keys from MapValueToKey.");
+        }
 
         // Rows of unknown classes map to the missing key; count them on the label column alone (no scoring).
         var known = new HashSet<string>(classNames, StringComparer.Ordinal);
@@ -209,9 +218,10 @@ public sealed class ClassificationReport
         if (total == unknown)
             throw new InvalidDataException($"None of the {unknown} labels is a class of the model ({string.Join(" ", classNames)}). Evaluate on data with the model's classes.");
 
-        const string keyColumn = "__ClassificationReportLabel";
+        // Keys in Score order, so the evaluator's class indices are the score slots.
+        const string keyColumn = "Ocr.MLNet.LabelKey";
         var keyData = mlContext.Data.LoadFromEnumerable(classNames.Select(name => new KeyValue { Value = name }));
-        var keyed = mlContext.Transforms.Conversion.MapValueToKey(keyColumn, labelColumnName, keyData: keyData).Fit(scored).Transform(scored);
+        var keyed = mlContext.Transforms.Conversion.MapValueToKey(keyColumn, label.Name, keyData: keyData).Fit(scored).Transform(scored);
         var filtered = mlContext.Data.FilterRowsByMissingValues(keyed, keyColumn);
         int k = Math.Min(topK, classNames.Count);
         // The evaluator takes each prediction from the highest score; it only asks that a predicted-label column

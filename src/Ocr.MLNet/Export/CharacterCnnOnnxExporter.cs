@@ -29,24 +29,25 @@ namespace Ocr.MLNet.Export;
 /// ML.NET feeds one row at a time, so any float vector column of 1,024 values (for example the output of
 /// <c>ExtractPixels</c>) binds to it.</description></item>
 /// <item><description><see cref="ScoreColumnName"/>: <c>float[N, classCount]</c>, softmax probabilities in the order of the class names.</description></item>
-/// <item><description><see cref="PredictedLabelColumnName"/>: <c>string[N]</c>, the class name with the highest probability
+/// <item><description><see cref="PredictedCharacterColumnName"/>: <c>string[N]</c>, the class name with the highest probability
 /// (ArgMax, then Gather over the <see cref="ClassNamesInitializerName"/> initializer).</description></item>
 /// </list>
 /// <para>
-/// In ML.NET the string output surfaces as a one-element vector; <see cref="OnnxModelBuilder"/> wraps the
-/// model so that <c>PredictedLabel</c> is a plain string column.
+/// A constant LabelEncoder node named <c>mlnet.Score.SlotNames</c> carries the class names, which ML.NET's OnnxTransformer
+/// turns into the <c>SlotNames</c> of the <c>Score</c> column. The trainer wraps the model in ML.NET transforms that add
+/// the key-typed <c>PredictedLabel</c>.
 /// </para>
 /// </remarks>
 public static class CharacterCnnOnnxExporter
 {
     /// <summary>Default name of the ONNX input (and of the ML.NET pixel column it is read from).</summary>
-    public const string DefaultInputColumnName = "Pixels";
+    public const string DefaultInputColumnName = CharacterFormat.PixelsColumnName;
 
     /// <summary>Name of the probabilities output.</summary>
-    public const string ScoreColumnName = "Score";
+    public const string ScoreColumnName = CharacterFormat.ScoreColumnName;
 
-    /// <summary>Name of the predicted class name output.</summary>
-    public const string PredictedLabelColumnName = "PredictedLabel";
+    /// <summary>Name of the predicted class name output (a string per image).</summary>
+    public const string PredictedCharacterColumnName = CharacterFormat.PredictedCharacterColumnName;
 
     /// <summary>ONNX operator set the graph is written for (accepted by ONNX Runtime 1.31 and ML.NET 5).</summary>
     public const int OpsetVersion = 17;
@@ -57,6 +58,12 @@ public static class CharacterCnnOnnxExporter
     /// <summary>Name of the symbolic batch dimension (the first axis of the input and of both outputs).</summary>
     public const string BatchDimensionName = OnnxGraphBuilder.BatchDimensionName;
 
+    /// <summary>The ONNX-ML operator domain, for the LabelEncoder that carries the <c>Score</c> slot names.</summary>
+    private const string MLOperatorDomain = "ai.onnx.ml";
+
+    /// <summary>ONNX-ML operator set (LabelEncoder with string keys and int64 values).</summary>
+    private const int MLOperatorSetVersion = 2;
+
     /// <summary>Name of the string initializer that holds the class names, in output order.</summary>
     public const string ClassNamesInitializerName = "class_names";
 
@@ -65,7 +72,7 @@ public static class CharacterCnnOnnxExporter
     /// </summary>
     /// <param name="network">The network to export; it is read, not changed (its mode and device stay as they are).</param>
     /// <param name="classNames">
-    /// One name per output unit, in the order of the network's outputs; <see cref="PredictedLabelColumnName"/>
+    /// One name per output unit, in the order of the network's outputs; <see cref="PredictedCharacterColumnName"/>
     /// takes its values from this list. Names must be unique and not empty.
     /// </param>
     /// <param name="inputColumnName">Name of the ONNX input, which ML.NET binds to the pixel column of that name.</param>
@@ -174,12 +181,14 @@ public static class CharacterCnnOnnxExporter
             names.StringData.Add(ByteString.CopyFromUtf8(className));
         graph.Initializer.Add(names);
         string index = builder.Node("ArgMax", "argmax", [ScoreColumnName], Int("axis", 1), Int("keepdims", 0));
-        builder.Node("Gather", "label", [ClassNamesInitializerName, index], [PredictedLabelColumnName], Int("axis", 0));
+        builder.Node("Gather", "label", [ClassNamesInitializerName, index], [PredictedCharacterColumnName], Int("axis", 0));
 
         graph.Output.Add(OnnxGraphBuilder.TensorValue(ScoreColumnName, TensorProto.Types.DataType.Float, [OnnxGraphBuilder.Batch, classNames.Count]));
-        graph.Output.Add(OnnxGraphBuilder.TensorValue(PredictedLabelColumnName, TensorProto.Types.DataType.String, [Batch]));
+        graph.Output.Add(OnnxGraphBuilder.TensorValue(PredictedCharacterColumnName, TensorProto.Types.DataType.String, [Batch]));
+        AddScoreSlotNames(graph, classNames);
 
         var model = builder.ToModel($"Handwritten-character CNN ({classNames.Count} classes), exported from TorchSharp by Ocr.MLNet.");
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = MLOperatorDomain, Version = MLOperatorSetVersion });
 
         // The input must not share a name with an output, a layer or a weight of the graph.
         if (graph.Node.SelectMany(n => n.Output).Concat(graph.Initializer.Select(i => i.Name)).Contains(inputColumnName))
@@ -191,6 +200,35 @@ public static class CharacterCnnOnnxExporter
         }
 
         return model;
+    }
+
+    /// <summary>
+    /// Names the slots of <see cref="ScoreColumnName"/> with the class names the way ML.NET's own ONNX export does: ML.NET's
+    /// OnnxTransformer reads the <c>keys_strings</c> of a node called <c>mlnet.Score.SlotNames</c> into the column's
+    /// <c>SlotNames</c> annotation, which <c>MulticlassClassification.Evaluate</c> and every ML.NET tool use. The node is a
+    /// constant LabelEncoder whose output ML.NET ignores (<c>mlnet.*.unusedOutput</c>); it is a graph output so ONNX
+    /// Runtime keeps it.
+    /// </summary>
+    private static void AddScoreSlotNames(GraphProto graph, IReadOnlyList<string> classNames)
+    {
+        string node = $"mlnet.{ScoreColumnName}.SlotNames";
+        string input = $"mlnet.{ScoreColumnName}.unusedInput";
+        string output = $"mlnet.{ScoreColumnName}.unusedOutput";
+        var one = new TensorProto { Name = input, DataType = (int)TensorProto.Types.DataType.String };
+        one.Dims.AddRange([1, 1]);
+        one.StringData.Add(ByteString.CopyFromUtf8("one"));
+        graph.Initializer.Add(one);
+
+        var encoder = new NodeProto { OpType = "LabelEncoder", Name = node, Domain = MLOperatorDomain };
+        encoder.Input.Add(input);
+        encoder.Output.Add(output);
+        var keys = new AttributeProto { Name = "keys_strings", Type = AttributeProto.Types.AttributeType.Strings };
+        keys.Strings.AddRange(classNames.Select(ByteString.CopyFromUtf8));
+        var values = new AttributeProto { Name = "values_int64s", Type = AttributeProto.Types.AttributeType.Ints };
+        values.Ints.AddRange(Enumerable.Range(0, classNames.Count).Select(i => (long)i));
+        encoder.Attribute.AddRange([keys, values]);
+        graph.Node.Add(encoder);
+        graph.Output.Add(OnnxGraphBuilder.TensorValue(output, TensorProto.Types.DataType.Int64, [1, 1]));
     }
 
     /// <summary>

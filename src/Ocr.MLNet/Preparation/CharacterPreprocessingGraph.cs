@@ -27,10 +27,10 @@ namespace Ocr.MLNet.Preparation;
 /// box, then the scaling to a maximum of 1 and the 2-pixel padding. An image without ink comes out all zero.
 /// </para>
 /// </remarks>
-public static class CharacterPreprocessingGraph
+internal static class CharacterPreprocessingGraph
 {
     /// <summary>Default name of the graph's input (the ARGB pixel column).</summary>
-    public const string InputColumnName = "ImagePixels";
+    public const string InputColumnName = "Ocr.MLNet.ImagePixels";
 
     /// <summary>Channels the input carries per pixel: A, R, G, B.</summary>
     public const int InputChannels = 4;

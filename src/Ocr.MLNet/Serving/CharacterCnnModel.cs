@@ -8,15 +8,15 @@ using Ocr.MLNet.Evaluation;
 namespace Ocr.MLNet.Serving;
 
 /// <summary>
-/// A trained character recognizer: ML.NET transformers (the network as ONNX in ML.NET's OnnxTransformer)
-/// plus what training learned about itself. It adds <c>Score</c> (float per class, in <see cref="ClassNames"/>
-/// order) and <c>PredictedLabel</c> (the class name as a string).
+/// A trained character recognizer, as the trainer returns it: ML.NET transformers (the network as ONNX in ML.NET's
+/// OnnxTransformer, then ML.NET's key mapping) plus what training learned about itself. It adds ML.NET's multiclass
+/// columns: <c>Score</c> (a probability per class, the class names as slot names), <c>PredictedLabel</c> (a key whose key
+/// values are the class names) and <c>PredictedCharacter</c> (the class name as a string).
 /// </summary>
 /// <remarks>
-/// <c>mlContext.Model.Save</c> writes only ML.NET's own transformers, so the saved zip loads with
-/// <c>mlContext.Model.Load</c> in an app that has ML.NET, ImageAnalytics, OnnxTransformer and
-/// OnnxRuntime and neither TorchSharp nor Ocr.MLNet. It loads back as a plain ML.NET transformer chain;
-/// the training history is not part of the zip.
+/// <c>mlContext.Model.Save</c> writes only ML.NET's own transformers, so the saved zip loads with <c>mlContext.Model.Load</c>
+/// in an app that has ML.NET, ImageAnalytics, OnnxTransformer and OnnxRuntime and neither TorchSharp nor Ocr.MLNet, or with
+/// <c>mlContext.Model.LoadCharacterModel</c> where Ocr.MLNet is referenced. The training history is not part of the zip.
 /// </remarks>
 public sealed class CharacterCnnModel : ITransformer, IDisposable
 {

@@ -1,5 +1,3 @@
-using System.Reflection;
-using Microsoft.ML.Runtime;
 using Ocr.MLNet.Loading;
 using Ocr.MLNet.Preparation;
 using Ocr.MLNet.Training;
@@ -13,12 +11,21 @@ namespace Ocr.MLNet;
 public static class CharacterCnnCatalog
 {
     /// <summary>
-    /// The seed's CNN for handwritten characters, trained with TorchSharp. Reads a string or key label
-    /// column and a 1×32×32 float pixel column (or a 32×32 image column).
+    /// The seed's CNN for handwritten characters, trained with TorchSharp. Reads a key (or string) label column and a
+    /// 1×32×32 float pixel column; adds <c>Score</c>, <c>PredictedLabel</c> and <c>PredictedCharacter</c>.
     /// </summary>
+    /// <example>
+    /// <code>
+    /// var pipeline = mlContext.Transforms.LoadImages("Image", imageFolder: null, "ImagePath")
+    ///     .Append(mlContext.Transforms.PrepareCharacterImages())
+    ///     .Append(mlContext.MulticlassClassification.Trainers.CharacterCnn(epochs: 4));
+    /// var model = pipeline.Fit(trainingData);
+    /// mlContext.Model.Save(model, trainingData.Schema, "ocr.zip");
+    /// </code>
+    /// </example>
     /// <param name="catalog">The multiclass trainers catalog.</param>
     /// <param name="labelColumnName">The label column (string or key).</param>
-    /// <param name="featureColumnName">The 1,024-float pixel column or 32×32 image column.</param>
+    /// <param name="featureColumnName">The 1,024-float pixel column.</param>
     /// <param name="epochs">Passes over the training data.</param>
     /// <param name="batchSize">Images per batch.</param>
     /// <param name="learningRate">Adam's learning rate.</param>
@@ -39,6 +46,16 @@ public static class CharacterCnnCatalog
         });
 
     /// <summary>The seed's CNN for handwritten characters, with every training option.</summary>
+    /// <example>
+    /// <code>
+    /// var trainer = mlContext.MulticlassClassification.Trainers.CharacterCnn(new CharacterCnnTrainer.Options
+    /// {
+    ///     Epochs = 4,
+    ///     CheckpointDirectory = "checkpoints",
+    ///     Augmentation = new ImageAugmentationOptions(),
+    /// });
+    /// </code>
+    /// </example>
     /// <param name="catalog">The multiclass trainers catalog.</param>
     /// <param name="options">The trainer's options; invalid values are all reported in one exception.</param>
     public static CharacterCnnTrainer CharacterCnn(
@@ -47,15 +64,6 @@ public static class CharacterCnnCatalog
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(options);
-        return new CharacterCnnTrainer(EnvironmentOf(catalog), options);
+        return new CharacterCnnTrainer(MLNetInterop.EnvironmentOf(catalog), options);
     }
-
-    // ML.NET keeps a catalog's environment behind an internal interface; the trainer needs it so that its
-    // log messages reach mlContext.Log. Without it (a future ML.NET) training works and only the log is quiet.
-    private static readonly PropertyInfo? EnvironmentProperty =
-        typeof(MulticlassClassificationCatalog.MulticlassClassificationTrainers).BaseType?
-            .GetProperty("Microsoft.ML.Data.IInternalCatalog.Environment", BindingFlags.Instance | BindingFlags.NonPublic);
-
-    private static IHostEnvironment? EnvironmentOf(MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog) =>
-        EnvironmentProperty?.GetValue(catalog) as IHostEnvironment;
 }

@@ -10,36 +10,30 @@ using Ocr.MLNet.Evaluation;
 namespace Ocr.MLNet.Training;
 
 /// <summary>
-/// Trains the seed's CNN (<see cref="CharacterCnnNetwork"/>) with TorchSharp on a label column and a
-/// 1×32×32 pixel (or 32×32 image) column, and returns a <see cref="CharacterCnnModel"/> built from ML.NET's
-/// own saveable transformers: the trained network as ONNX in ML.NET's OnnxTransformer, class names inside it.
+/// Trains the seed's CNN (<see cref="CharacterCnnNetwork"/>) with TorchSharp on a label column and a 1×32×32 pixel column,
+/// and returns a <see cref="CharacterCnnModel"/> built from ML.NET's own saveable transformers: the trained network as ONNX
+/// in ML.NET's OnnxTransformer, followed by ML.NET's key mapping.
 /// </summary>
 /// <remarks>
-/// Create it with <c>mlContext.MulticlassClassification.Trainers.CharacterCnn(...)</c>. The model adds
-/// <c>Score</c> (one probability per class, in <see cref="CharacterCnnModel.ClassNames"/> order: ordinal order
-/// of string labels, key order of key labels) and <c>PredictedLabel</c> (the class name, a string).
+/// Create it with <c>mlContext.MulticlassClassification.Trainers.CharacterCnn(...)</c>. The model adds ML.NET's multiclass
+/// columns: <c>Score</c> (one probability per class, the class names as slot names), <c>PredictedLabel</c> (a key whose key
+/// values are the class names) and <c>PredictedCharacter</c> (the class name as a string). The classes are the key values in
+/// key order for a key label (so <c>MulticlassClassification.Evaluate</c> runs on the scored data as it is), the distinct
+/// values in ordinal order for a string label.
 /// </remarks>
 public sealed partial class CharacterCnnTrainer : IEstimator<CharacterCnnModel>
 {
-    /// <summary>Name of the probabilities column the model adds.</summary>
-    public const string ScoreColumnName = "Score";
-
-    /// <summary>Name of the predicted-class column the model adds.</summary>
-    public const string PredictedLabelColumnName = "PredictedLabel";
-
     private readonly IHostEnvironment environment;
-    private readonly MLContext mlContext;
     private readonly Options options;
 
-    /// <param name="environment">The user's ML.NET environment (its log receives the trainer's messages); null for a private one.</param>
-    /// <param name="options">Validated here.</param>
-    internal CharacterCnnTrainer(IHostEnvironment? environment, Options options)
+    /// <param name="environment">The user's ML.NET environment: its log receives the trainer's messages, and the model is built in it.</param>
+    /// <param name="options">Validated and copied here.</param>
+    internal CharacterCnnTrainer(IHostEnvironment environment, Options options)
     {
+        ArgumentNullException.ThrowIfNull(environment);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        // Transforms are built in an MLContext; a catalog hands out only its environment, so use a private context then.
-        mlContext = environment as MLContext ?? new MLContext(options.Seed);
-        this.environment = environment ?? mlContext;
+        this.environment = environment;
         this.options = options;
     }
 
@@ -58,20 +52,11 @@ public sealed partial class CharacterCnnTrainer : IEstimator<CharacterCnnModel>
         var token = options.CancellationToken;
         options.Progress?.Report(new TrainingProgress(TrainingPhase.Preparing, 0, options.Epochs, 0, 0, double.NaN, double.NaN, null));
 
-        var kind = LabeledImagesReader.CheckSchema(MLNetInterop.ToShape(input.Schema), options.LabelColumnName, options.FeatureColumnName);
-
-        // An image column becomes pixels through ML.NET's own transforms, fitted once: the same transformer reads the
-        // training and validation data and goes in front of the network in the model.
         string pixelColumn = options.FeatureColumnName;
-        ITransformer? extractor = null;
-        if (kind == ImageColumnKind.Image)
-        {
-            pixelColumn = LabeledImagesReader.ExtractedPixelsColumnName;
-            extractor = CharacterImagePipeline.FromImages(mlContext, options.FeatureColumnName, pixelColumn).Fit(input);
-        }
+        LabeledImagesReader.CheckSchema(MLNetInterop.ToShape(input.Schema), options.LabelColumnName, pixelColumn);
 
         LabeledImages Read(IDataView data, IReadOnlyList<string>? classNames, string role) =>
-            LabeledImagesReader.Read(extractor?.Transform(data) ?? data, options.LabelColumnName, pixelColumn, options.FeatureColumnName, classNames, role, token);
+            LabeledImagesReader.Read(data, options.LabelColumnName, pixelColumn, pixelColumn, classNames, role, token);
 
         var all = Read(input, null, "training");
         LabeledImages train = all;
@@ -87,7 +72,7 @@ public sealed partial class CharacterCnnTrainer : IEstimator<CharacterCnnModel>
             (train, validation) = all.Split(options.ValidationFraction, options.Seed);
         }
 
-        MLNetInterop.Info(channel, string.Create(CultureInfo.InvariantCulture,
+        channel.Info(MessageSensitivity.None, string.Create(CultureInfo.InvariantCulture,
             $"Training on {train.Count} images of {train.ClassNames.Count} classes{(validation is null ? "" : $", validating on {validation.Count}")}."));
 
         TorchBackend.EnsureLoaded();
@@ -99,34 +84,28 @@ public sealed partial class CharacterCnnTrainer : IEstimator<CharacterCnnModel>
                 last?.TrainingLoss ?? double.NaN, last?.TrainingAccuracy ?? double.NaN, null));
 
             byte[] onnx = CharacterCnnOnnxExporter.Export(network, train.ClassNames, pixelColumn);
-            var scorer = OnnxModelBuilder.Build(mlContext, onnx);
-            if (extractor is not null)
-                scorer = new TransformerChain<ITransformer>(extractor, scorer);
-            return new CharacterCnnModel(scorer, onnx, train.ClassNames, history, options.FeatureColumnName);
+            return new CharacterCnnModel(ScoringChain.Build(environment, onnx), onnx, train.ClassNames, history, pixelColumn);
         }
     }
 
-    /// <summary>The schema after the model: the input columns plus <c>Score</c> and <c>PredictedLabel</c>.</summary>
+    /// <summary>
+    /// The schema after the model: the input columns plus <c>Score</c> (floats with slot names), <c>PredictedLabel</c> (a key
+    /// with key values) and <c>PredictedCharacter</c> (text). Sizes are known only after training.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A column is missing or has the wrong type.</exception>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
         LabeledImagesReader.CheckSchema(inputSchema, options.LabelColumnName, options.FeatureColumnName);
-        var builder = new DataViewSchema.Builder();
-        foreach (var column in inputSchema)
-        {
-            if (column.Name is ScoreColumnName or PredictedLabelColumnName)
-                continue;
-            DataViewType type = column.Kind switch
-            {
-                SchemaShape.Column.VectorKind.Scalar => column.ItemType,
-                SchemaShape.Column.VectorKind.Vector => new VectorDataViewType((PrimitiveDataViewType)column.ItemType, 1),
-                _ => new VectorDataViewType((PrimitiveDataViewType)column.ItemType),
-            };
-            builder.AddColumn(column.Name, type);
-        }
-
-        builder.AddColumn(ScoreColumnName, new VectorDataViewType(NumberDataViewType.Single, 1));
-        builder.AddColumn(PredictedLabelColumnName, TextDataViewType.Instance);
-        return MLNetInterop.ToShape(builder.ToSchema());
+        ReadOnlyMemory<char>[] placeholder = ["?".AsMemory()];
+        ValueGetter<VBuffer<ReadOnlyMemory<char>>> names = (ref VBuffer<ReadOnlyMemory<char>> value) => value = new VBuffer<ReadOnlyMemory<char>>(1, placeholder);
+        var slotNames = new DataViewSchema.Annotations.Builder();
+        slotNames.Add("SlotNames", new VectorDataViewType(TextDataViewType.Instance, 1), names);
+        var keyValues = new DataViewSchema.Annotations.Builder();
+        keyValues.Add("KeyValues", new VectorDataViewType(TextDataViewType.Instance, 1), names);
+        return MLNetInterop.WithColumns(inputSchema,
+            new DataViewSchema.DetachedColumn(CharacterFormat.ScoreColumnName, new VectorDataViewType(NumberDataViewType.Single, 1), slotNames.ToAnnotations()),
+            new DataViewSchema.DetachedColumn(CharacterFormat.PredictedLabelColumnName, new KeyDataViewType(typeof(uint), 1), keyValues.ToAnnotations()),
+            new DataViewSchema.DetachedColumn(CharacterFormat.PredictedCharacterColumnName, TextDataViewType.Instance));
     }
 }

@@ -25,10 +25,10 @@ public sealed partial class CharacterCnnTrainer
     public const int DefaultSeed = 1;
 
     /// <summary>Default label column name.</summary>
-    public const string DefaultLabelColumnName = "Label";
+    public const string DefaultLabelColumnName = CharacterFormat.LabelColumnName;
 
     /// <summary>Default pixel (feature) column name.</summary>
-    public const string DefaultFeatureColumnName = "Pixels";
+    public const string DefaultFeatureColumnName = CharacterFormat.PixelsColumnName;
 
     /// <summary>
     /// Everything <see cref="CharacterCnnTrainer"/> can be told, with the defaults Keras' <c>fit</c> and

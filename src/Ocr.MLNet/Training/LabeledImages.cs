@@ -9,20 +9,10 @@ using Ocr.MLNet.Evaluation;
 
 namespace Ocr.MLNet.Training;
 
-/// <summary>How the trainer's image column is typed.</summary>
-internal enum ImageColumnKind
-{
-    /// <summary>A vector of 1,024 floats.</summary>
-    Pixels,
-
-    /// <summary>An ML.NET image (<see cref="MLImage"/>) of 32×32.</summary>
-    Image,
-}
-
 /// <summary>A labelled image set held compactly: one float array for all pixels, one int array for labels.</summary>
 internal sealed class LabeledImages
 {
-    public const int PixelsPerImage = CharacterCnnNetwork.InputSize * CharacterCnnNetwork.InputSize;
+    public const int PixelsPerImage = CharacterFormat.PixelCount;
 
     public LabeledImages(float[] pixels, int[] labels, IReadOnlyList<string> classNames)
     {
@@ -72,32 +62,31 @@ internal sealed class LabeledImages
 /// <summary>Checks the trainer's columns and reads an <see cref="IDataView"/> into <see cref="LabeledImages"/>.</summary>
 internal static class LabeledImagesReader
 {
-    /// <summary>Name of the pixel column the trainer adds in front of the network when it is given an image column.</summary>
-    public const string ExtractedPixelsColumnName = "__OcrMLNetPixels";
-
     /// <summary>Checks a schema shape the way ML.NET's trainers do, with ML.NET's wording.</summary>
-    public static ImageColumnKind CheckSchema(SchemaShape schema, string labelColumn, string featureColumn)
+    public static void CheckSchema(SchemaShape schema, string labelColumn, string featureColumn)
     {
         if (MLNetInterop.FindColumn(schema, labelColumn) is not { } label)
-            throw new ArgumentOutOfRangeException(nameof(schema), $"Could not find label column '{labelColumn}'. Name the column that holds the class with {nameof(CharacterCnnTrainer.Options.LabelColumnName)}.");
+            throw SchemaErrors.NotFound("label", labelColumn, $"Name the column that holds the class with {nameof(CharacterCnnTrainer.Options.LabelColumnName)}.");
         bool labelOk = label.Kind == SchemaShape.Column.VectorKind.Scalar
             && (label.ItemType is TextDataViewType || label.IsKey);
         if (!labelOk)
         {
-            throw new ArgumentOutOfRangeException(nameof(schema),
-                $"Schema mismatch for label column '{labelColumn}': expected String or Key, got {Describe(label)}. "
-                + "Convert the labels to text or map them with mlContext.Transforms.Conversion.MapValueToKey.");
+            throw SchemaErrors.Mismatch("label", labelColumn, "String or Key", MLNetInterop.Describe(label),
+                "Convert the labels to text or map them with mlContext.Transforms.Conversion.MapValueToKey.");
         }
 
         if (MLNetInterop.FindColumn(schema, featureColumn) is not { } feature)
-            throw new ArgumentOutOfRangeException(nameof(schema), $"Could not find feature column '{featureColumn}'. Name the pixel or image column with {nameof(CharacterCnnTrainer.Options.FeatureColumnName)}.");
-        if (feature.ItemType is ImageDataViewType && feature.Kind == SchemaShape.Column.VectorKind.Scalar)
-            return ImageColumnKind.Image;
+        {
+            throw SchemaErrors.NotFound("feature", featureColumn,
+                $"Name the pixel column with {nameof(CharacterCnnTrainer.Options.FeatureColumnName)}; images become pixels with mlContext.Transforms.PrepareCharacterImages().");
+        }
+
         if (feature.ItemType == NumberDataViewType.Single && feature.Kind != SchemaShape.Column.VectorKind.Scalar)
-            return ImageColumnKind.Pixels;
-        throw new ArgumentOutOfRangeException(nameof(schema),
-            $"Schema mismatch for feature column '{featureColumn}': expected Vector<Single, 1024> (1×32×32) or an Image, got {Describe(feature)}. "
-            + "Load images with an Ocr.MLNet loader, or give the trainer an image column (mlContext.Transforms.LoadImages).");
+            return;
+        string fix = feature.ItemType is ImageDataViewType
+            ? "Put mlContext.Transforms.PrepareCharacterImages() before the trainer to turn the images into pixels."
+            : "Load images with an Ocr.MLNet loader, or turn an image column into pixels with mlContext.Transforms.PrepareCharacterImages().";
+        throw SchemaErrors.Mismatch("feature", featureColumn, $"Vector<Single, {CharacterFormat.PixelCount}> (1×32×32)", MLNetInterop.Describe(feature), fix);
     }
 
     /// <summary>
@@ -116,7 +105,7 @@ internal static class LabeledImagesReader
         {
             throw new ArgumentOutOfRangeException(nameof(data),
                 $"Schema mismatch for feature column '{featureColumn}': expected Vector<Single, {LabeledImages.PixelsPerImage}> (1×32×32), got Vector<Single, {type.Size}>. "
-                + "Resize the images to 32×32 (ResizeImages) before extracting pixels, or use an Ocr.MLNet loader.");
+                + "Turn images into pixels with mlContext.Transforms.PrepareCharacterImages(), or use an Ocr.MLNet loader.");
         }
 
         var labelColumnInfo = data.Schema[labelColumn];
@@ -287,13 +276,4 @@ internal static class LabeledImagesReader
         };
     }
 
-    private static string Describe(SchemaShape.Column column)
-    {
-        string item = column.IsKey ? "Key" : column.ItemType?.ToString() ?? "unknown";
-        return column.Kind switch
-        {
-            SchemaShape.Column.VectorKind.Scalar => item,
-            _ => $"Vector<{item}>",
-        };
-    }
 }

@@ -356,7 +356,7 @@ internal sealed class TrainingLoop
     private void Info(string message)
     {
         if (log is not null)
-            MLNetInterop.Info(log, message);
+            log.Info(Microsoft.ML.Runtime.MessageSensitivity.None, message);
     }
 
     /// <summary>Two TensorBoard writers laid out as Keras' TensorBoard callback does, so runs compare per epoch.</summary>
