@@ -100,9 +100,9 @@ internal static class EvaluateCommand
                 $"--by-path needs a model that reads image file paths ('{CharacterImagePipeline.ImagePathColumnName}'); '{loaded.Path}' reads {string.Join(", ", loaded.InputSchema.Select(c => $"'{c.Name}'"))}. Use a model saved by 'ocr-mlnet train'.");
         }
 
-        var dataset = Loading.CharacterImageDataset.FromDataView(loadedData)
+        var files = Loading.ImageFileRows.FromDataView(loadedData)
             ?? throw new ArgumentException($"--by-path reads image files, and '{directory}' holds EMNIST IDX files; evaluate EMNIST without --by-path.");
-        var rows = Enumerable.Range(0, dataset.Count).Select(i => new PathRow { Label = dataset.GetLabel(i), ImagePath = dataset.GetPath(i)! }).ToList();
+        var rows = Enumerable.Range(0, files.Count).Select(i => new PathRow { Label = files.GetLabel(i), ImagePath = files.GetPath(i) }).ToList();
         var data = preparation.Apply(mlContext, mlContext.Data.LoadFromEnumerable(rows), seed: 0);
         return loaded.Model.Transform(data);
     }

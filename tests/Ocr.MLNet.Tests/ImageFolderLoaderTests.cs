@@ -75,10 +75,11 @@ public sealed class ImageFolderLoaderTests : TemporaryDirectoryTest
         var e = Assert.Throws<CharacterDataException>(() => mlContext.Data.LoadFromImages(images));
         Assert.That(e!.Message, Does.Contain("image #1").And.Contain("\"B\"").And.Contain("SkipBadFiles"));
 
-        var dataset = CharacterImageDataset.FromImages(images, new ImageFolderLoaderOptions { SkipBadFiles = true });
-        Assert.That(dataset.Count, Is.EqualTo(1));
-        Assert.That(dataset.SkippedFiles.Select(s => s.Path), Is.EqualTo(new[] { "image #1", "image #2" }));
-        Assert.That(dataset.SkippedFiles[1].Reason, Does.Contain("empty label"));
+        var view = mlContext.Data.LoadFromImages(images, new ImageFolderLoaderOptions { SkipBadFiles = true });
+        var skipped = LoadedImages.GetSkippedFiles(view);
+        Assert.That(view.GetRowCount(), Is.EqualTo(1));
+        Assert.That(skipped.Select(s => s.Path), Is.EqualTo(new[] { "image #1", "image #2" }));
+        Assert.That(skipped[1].Reason, Does.Contain("empty label"));
     }
 
     [Test]
@@ -122,9 +123,10 @@ public sealed class ImageFolderLoaderTests : TemporaryDirectoryTest
         var e = Assert.Throws<CharacterDataException>(() => mlContext.Data.LoadFromImageFolder(Root));
         Assert.That(e!.Message, Does.Contain(path).And.Contain(reason).And.Contain("SkipBadFiles"));
 
-        var dataset = CharacterImageDataset.LoadImageFolder(Root, new ImageFolderLoaderOptions { SkipBadFiles = true });
-        Assert.That(dataset.SkippedFiles.Select(s => s.Path), Is.EqualTo(new[] { path }));
-        Assert.That(dataset.SkippedFiles[0].Reason, Does.Contain(reason));
-        Assert.That(dataset.Count, Is.EqualTo(2));
+        var view = mlContext.Data.LoadFromImageFolder(Root, new ImageFolderLoaderOptions { SkipBadFiles = true });
+        var skipped = LoadedImages.GetSkippedFiles(view);
+        Assert.That(skipped.Select(s => s.Path), Is.EqualTo(new[] { path }));
+        Assert.That(skipped[0].Reason, Does.Contain(reason));
+        Assert.That(view.GetRowCount(), Is.EqualTo(2));
     }
 }

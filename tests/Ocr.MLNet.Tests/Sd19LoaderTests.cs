@@ -187,10 +187,9 @@ public sealed class Sd19LoaderTests : TemporaryDirectoryTest
     {
         WriteTree();
 
-        var dataset = CharacterImageDataset.LoadNistSd19(Root, new Sd19LoaderOptions { Partitions = partitions });
-        var counts = dataset.CountRowsPerClass();
+        var rows = DrawnGlyphs.ReadAll(mlContext.Data.LoadFromNistSd19(Root, new Sd19LoaderOptions { Partitions = partitions }));
 
-        string actual = string.Join(" ", dataset.ClassNames.Select((c, i) => $"{c}:{counts[i]}"));
+        string actual = string.Join(" ", DrawnGlyphs.Counts(rows).OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => $"{c.Key}:{c.Value}"));
         Assert.That(actual, Is.EqualTo(expected));
     }
 
@@ -316,14 +315,14 @@ public sealed class Sd19LoaderTests : TemporaryDirectoryTest
         string path = Path.Combine(Root, relativePath);
 
         var view = mlContext.Data.LoadFromNistSd19(Root, new Sd19LoaderOptions { SkipBadFiles = true });
-        var dataset = CharacterImageDataset.FromDataView(view)!;
+        var skipped = LoadedImages.GetSkippedFiles(view);
 
-        Assert.That(dataset.SkippedFiles, Has.Count.EqualTo(1), what);
-        Assert.That(dataset.SkippedFiles[0].Path, Is.EqualTo(path), what);
-        Assert.That(dataset.SkippedFiles[0].Reason, Does.Contain(reason), what);
-        Assert.That(dataset.Count, Is.EqualTo(7), $"{what}: the good files all load");
+        Assert.That(skipped, Has.Count.EqualTo(1), what);
+        Assert.That(skipped[0].Path, Is.EqualTo(path), what);
+        Assert.That(skipped[0].Reason, Does.Contain(reason), what);
+        Assert.That(view.GetRowCount(), Is.EqualTo(7), $"{what}: the good files all load");
         Assert.That(DrawnGlyphs.ReadAll(view), Has.Count.EqualTo(7));
-        Assert.That(CharacterImageDataset.FromDataView(mlContext.Data.Cache(view)), Is.Null, "only the loaders' own views");
+        Assert.Throws<ArgumentException>(() => LoadedImages.GetSkippedFiles(mlContext.Data.Cache(view)), "only the loaders' own views");
     }
 
     [Test]
@@ -360,15 +359,15 @@ public sealed class Sd19LoaderTests : TemporaryDirectoryTest
             Assert.Ignore($"The real SD19 vowels are not on this machine (looked for '{folder}'); skipped.");
 
         var watch = Stopwatch.StartNew();
-        var dataset = CharacterImageDataset.LoadNistSd19(folder);
+        var view = mlContext.Data.LoadFromNistSd19(folder);
+        var dataset = ImageFileRows.FromDataView(view)!;
         var loaded = watch.Elapsed;
         watch.Restart();
-        var view = dataset.AsDataView();
         var rows = DrawnGlyphs.ReadAll(view);
         var read = watch.Elapsed;
         long before = GC.GetTotalMemory(forceFullCollection: true);
         watch.Restart();
-        var unverified = CharacterImageDataset.LoadNistSd19(folder, new Sd19LoaderOptions { VerifyImages = false });
+        var unverified = Sd19Loader.Load(folder, new Sd19LoaderOptions { VerifyImages = false });
         var listed = watch.Elapsed;
         long retained = GC.GetTotalMemory(forceFullCollection: true) - before;
         GC.KeepAlive(unverified);
@@ -383,7 +382,7 @@ public sealed class Sd19LoaderTests : TemporaryDirectoryTest
         Assert.That(dataset.Count, Is.EqualTo(10_000));
         Assert.That(unverified.Count, Is.EqualTo(10_000));
         Assert.That((double)retained / unverified.Count, Is.LessThan(200), "files are listed compactly, not decoded and kept");
-        Assert.That(dataset.SkippedFiles, Is.Empty);
+        Assert.That(LoadedImages.GetSkippedFiles(view), Is.Empty);
         var expected = "A E I O U a e i o u".Split(' ').ToDictionary(c => c, _ => 1000);
         Assert.That(DrawnGlyphs.Counts(rows), Is.EquivalentTo(expected));
         for (int i = 0; i < rows.Count; i += 997)
