@@ -25,4 +25,9 @@ internal sealed class BadFiles(bool skip)
 
     /// <summary>Reports a bad file or folder: the error is <paramref name="problem"/> then <paramref name="fix"/>; the listed reason is the problem.</summary>
     public void Bad(string path, string problem, string fix) => Report(path, $"{problem} {fix}", problem);
+
+    /// <summary>Reports a class folder without files (both image loaders' layouts have class folders).</summary>
+    public void EmptyClassFolder(string folder, string label) =>
+        Bad(folder, $"The class folder '{folder}' (class \"{label}\") holds no image files.",
+            "Put the class's images in it or delete it, or set SkipBadFiles = true to skip it.");
 }

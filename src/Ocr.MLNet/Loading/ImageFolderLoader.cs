@@ -42,8 +42,7 @@ internal static class ImageFolderLoader
             var paths = ImageFileList.FilesIn(classFolder, recursive: true);
             if (paths.Count == 0)
             {
-                bad.Bad(classFolder, $"The class folder '{classFolder}' (class \"{label}\") holds no image files.",
-                    "Put the class's images in it or delete it, or set SkipBadFiles = true to skip it.");
+                bad.EmptyClassFolder(classFolder, label);
                 continue;
             }
 

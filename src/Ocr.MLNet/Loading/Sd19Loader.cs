@@ -62,8 +62,7 @@ internal static class Sd19Loader
         var paths = ImageFileList.FilesIn(folder, recursive: false);
         if (paths.Count == 0)
         {
-            bad.Bad(folder, $"The class folder '{folder}' (class \"{label}\") holds no image files.",
-                "Put the class's images in it or delete it, or set SkipBadFiles = true to skip it.");
+            bad.EmptyClassFolder(folder, label);
             return;
         }
 
