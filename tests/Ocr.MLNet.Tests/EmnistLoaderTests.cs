@@ -827,4 +827,14 @@ public sealed class EmnistLoaderTests
             Assert.That(subset.GetLabel(0), Is.EqualTo("A"));
         });
     }
+
+    [Test]
+    public void Skipped_files_are_reported_the_same_way_and_are_always_none()
+    {
+        var (images, labels, mapping) = WriteSplit();
+
+        var view = mlContext.Data.LoadFromEmnist(images, labels, mapping);
+
+        Assert.That(LoadedImages.GetSkippedFiles(view), Is.Empty, "EMNIST throws on a bad file, so it never skips one");
+    }
 }

@@ -75,10 +75,11 @@ public sealed class ImageFolderLoaderTests : TemporaryDirectoryTest
         var e = Assert.Throws<CharacterDataException>(() => mlContext.Data.LoadFromImages(images));
         Assert.That(e!.Message, Does.Contain("image #1").And.Contain("\"B\"").And.Contain("SkipBadFiles"));
 
-        var dataset = CharacterImageDataset.FromImages(images, new ImageFolderLoaderOptions { SkipBadFiles = true });
-        Assert.That(dataset.Count, Is.EqualTo(1));
-        Assert.That(dataset.SkippedFiles.Select(s => s.Path), Is.EqualTo(new[] { "image #1", "image #2" }));
-        Assert.That(dataset.SkippedFiles[1].Reason, Does.Contain("empty label"));
+        var view = mlContext.Data.LoadFromImages(images, new ImageFolderLoaderOptions { SkipBadFiles = true });
+        var skipped = LoadedImages.GetSkippedFiles(view);
+        Assert.That(view.GetRowCount(), Is.EqualTo(1));
+        Assert.That(skipped.Select(s => s.Path), Is.EqualTo(new[] { "image #1", "image #2" }));
+        Assert.That(skipped[1].Reason, Does.Contain("empty label"));
     }
 
     [Test]
@@ -122,9 +123,64 @@ public sealed class ImageFolderLoaderTests : TemporaryDirectoryTest
         var e = Assert.Throws<CharacterDataException>(() => mlContext.Data.LoadFromImageFolder(Root));
         Assert.That(e!.Message, Does.Contain(path).And.Contain(reason).And.Contain("SkipBadFiles"));
 
-        var dataset = CharacterImageDataset.LoadImageFolder(Root, new ImageFolderLoaderOptions { SkipBadFiles = true });
-        Assert.That(dataset.SkippedFiles.Select(s => s.Path), Is.EqualTo(new[] { path }));
-        Assert.That(dataset.SkippedFiles[0].Reason, Does.Contain(reason));
-        Assert.That(dataset.Count, Is.EqualTo(2));
+        var view = mlContext.Data.LoadFromImageFolder(Root, new ImageFolderLoaderOptions { SkipBadFiles = true });
+        var skipped = LoadedImages.GetSkippedFiles(view);
+        Assert.That(skipped.Select(s => s.Path), Is.EqualTo(new[] { path }));
+        Assert.That(skipped[0].Reason, Does.Contain(reason));
+        Assert.That(view.GetRowCount(), Is.EqualTo(2));
+    }
+
+    [Test]
+    public void Class_folders_and_their_files_come_in_ordinal_order_and_the_label_is_the_top_folder_name()
+    {
+        foreach (string relative in new[] { Path.Combine("b", "z.png"), Path.Combine("b", "deep", "a.png"), Path.Combine("B", "x.png"), Path.Combine("a", "y.png") })
+            DrawnGlyphs.Write(Path.Combine(Root, relative), DrawnGlyphs.BlackOnWhitePng("A"));
+
+        var files = ImageFileRows.FromDataView(mlContext.Data.LoadFromImageFolder(Root))!;
+
+        Assert.That(Enumerable.Range(0, files.Count).Select(i => Path.GetRelativePath(Root, files.GetPath(i))), Is.EqualTo(new[]
+        {
+            Path.Combine("B", "x.png"), Path.Combine("a", "y.png"), Path.Combine("b", "deep", "a.png"), Path.Combine("b", "z.png"),
+        }));
+        Assert.That(Enumerable.Range(0, files.Count).Select(files.GetLabel), Is.EqualTo(new[] { "B", "a", "b", "b" }));
+        Assert.That(ImageFolderLoader.LabelOf(Path.Combine(Root, "seven")), Is.EqualTo("seven"));
+    }
+
+    [Test]
+    public void Nothing_skipped_is_reported_as_an_empty_list_for_folders_and_memory()
+    {
+        WriteTree();
+
+        Assert.That(LoadedImages.GetSkippedFiles(mlContext.Data.LoadFromImageFolder(Root)), Is.Empty);
+        Assert.That(LoadedImages.GetSkippedFiles(mlContext.Data.LoadFromImages([("A", DrawnGlyphs.BlackOnWhitePng("A"))])), Is.Empty);
+    }
+
+    [Test]
+    public void Skipped_in_memory_images_go_to_the_ML_NET_log_as_one_warning_each()
+    {
+        var messages = new List<string>();
+        mlContext.Log += (_, e) => { lock (messages) messages.Add($"{e.Kind}: {e.RawMessage}"); };
+        using var empty = new SKBitmap();
+
+        var view = mlContext.Data.LoadFromImages([("A", DrawnGlyphs.Draw("A", SKColors.Black, SKColors.White)), ("B", empty)],
+            new ImageFolderLoaderOptions { SkipBadFiles = true });
+
+        Assert.That(LoadedImages.GetSkippedFiles(view).Select(s => s.Path), Is.EqualTo(new[] { "image #1" }));
+        Assert.That(messages.Where(m => m.StartsWith("Warning: LoadFromImages skipped", StringComparison.Ordinal)),
+            Is.EqualTo(new[] { "Warning: LoadFromImages skipped image #1: has no pixels (0×0)" }));
+    }
+
+    [Test]
+    public void A_bad_file_policy_throws_the_whole_message_or_lists_the_reason()
+    {
+        var strict = new BadFiles(skip: false);
+        var e = Assert.Throws<CharacterDataException>(() => strict.Bad("/data/x.png", "The file is bad.", "Delete it."));
+        Assert.That(e!.Message, Is.EqualTo("The file is bad. Delete it."));
+        Assert.That(e.FilePath, Is.EqualTo("/data/x.png"));
+
+        var lenient = new BadFiles(skip: true);
+        lenient.Bad("/data/x.png", "The file is bad.", "Delete it.");
+        lenient.Report("image #3", "The in-memory image #3 is null. Fix it.", "is null");
+        Assert.That(lenient.Skipped, Is.EqualTo(new[] { new SkippedImageFile("/data/x.png", "The file is bad."), new SkippedImageFile("image #3", "is null") }));
     }
 }

@@ -95,8 +95,9 @@ public sealed class InModelPreprocessingTests : TemporaryDirectoryTest
             Assert.Ignore($"The real SD19 vowels are not on this machine (looked for '{folder}'); skipped.");
 
         var mlContext = new MLContext(seed: 1);
-        var dataset = CharacterImageDataset.LoadNistSd19(folder, new Sd19LoaderOptions { VerifyImages = false });
-        var rows = DrawnGlyphs.ReadAll(dataset.AsDataView());
+        var view = mlContext.Data.LoadFromNistSd19(folder, new Sd19LoaderOptions { VerifyImages = false });
+        var dataset = ImageFileRows.FromDataView(view)!;
+        var rows = DrawnGlyphs.ReadAll(view);
         int[] sample = [.. Enumerable.Range(0, dataset.Count).Where(i => i % 50 == 7)];
         var actual = PixelsByPath(mlContext, sample.Select(i => dataset.GetPath(i)!));
 

@@ -187,10 +187,9 @@ public sealed class Sd19LoaderTests : TemporaryDirectoryTest
     {
         WriteTree();
 
-        var dataset = CharacterImageDataset.LoadNistSd19(Root, new Sd19LoaderOptions { Partitions = partitions });
-        var counts = dataset.CountRowsPerClass();
+        var rows = DrawnGlyphs.ReadAll(mlContext.Data.LoadFromNistSd19(Root, new Sd19LoaderOptions { Partitions = partitions }));
 
-        string actual = string.Join(" ", dataset.ClassNames.Select((c, i) => $"{c}:{counts[i]}"));
+        string actual = string.Join(" ", DrawnGlyphs.Counts(rows).OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => $"{c.Key}:{c.Value}"));
         Assert.That(actual, Is.EqualTo(expected));
     }
 
@@ -316,14 +315,14 @@ public sealed class Sd19LoaderTests : TemporaryDirectoryTest
         string path = Path.Combine(Root, relativePath);
 
         var view = mlContext.Data.LoadFromNistSd19(Root, new Sd19LoaderOptions { SkipBadFiles = true });
-        var dataset = CharacterImageDataset.FromDataView(view)!;
+        var skipped = LoadedImages.GetSkippedFiles(view);
 
-        Assert.That(dataset.SkippedFiles, Has.Count.EqualTo(1), what);
-        Assert.That(dataset.SkippedFiles[0].Path, Is.EqualTo(path), what);
-        Assert.That(dataset.SkippedFiles[0].Reason, Does.Contain(reason), what);
-        Assert.That(dataset.Count, Is.EqualTo(7), $"{what}: the good files all load");
+        Assert.That(skipped, Has.Count.EqualTo(1), what);
+        Assert.That(skipped[0].Path, Is.EqualTo(path), what);
+        Assert.That(skipped[0].Reason, Does.Contain(reason), what);
+        Assert.That(view.GetRowCount(), Is.EqualTo(7), $"{what}: the good files all load");
         Assert.That(DrawnGlyphs.ReadAll(view), Has.Count.EqualTo(7));
-        Assert.That(CharacterImageDataset.FromDataView(mlContext.Data.Cache(view)), Is.Null, "only the loaders' own views");
+        Assert.Throws<ArgumentException>(() => LoadedImages.GetSkippedFiles(mlContext.Data.Cache(view)), "only the loaders' own views");
     }
 
     [Test]
@@ -360,15 +359,15 @@ public sealed class Sd19LoaderTests : TemporaryDirectoryTest
             Assert.Ignore($"The real SD19 vowels are not on this machine (looked for '{folder}'); skipped.");
 
         var watch = Stopwatch.StartNew();
-        var dataset = CharacterImageDataset.LoadNistSd19(folder);
+        var view = mlContext.Data.LoadFromNistSd19(folder);
+        var dataset = ImageFileRows.FromDataView(view)!;
         var loaded = watch.Elapsed;
         watch.Restart();
-        var view = dataset.AsDataView();
         var rows = DrawnGlyphs.ReadAll(view);
         var read = watch.Elapsed;
         long before = GC.GetTotalMemory(forceFullCollection: true);
         watch.Restart();
-        var unverified = CharacterImageDataset.LoadNistSd19(folder, new Sd19LoaderOptions { VerifyImages = false });
+        var unverified = Sd19Loader.Load(folder, new Sd19LoaderOptions { VerifyImages = false });
         var listed = watch.Elapsed;
         long retained = GC.GetTotalMemory(forceFullCollection: true) - before;
         GC.KeepAlive(unverified);
@@ -383,10 +382,163 @@ public sealed class Sd19LoaderTests : TemporaryDirectoryTest
         Assert.That(dataset.Count, Is.EqualTo(10_000));
         Assert.That(unverified.Count, Is.EqualTo(10_000));
         Assert.That((double)retained / unverified.Count, Is.LessThan(200), "files are listed compactly, not decoded and kept");
-        Assert.That(dataset.SkippedFiles, Is.Empty);
+        Assert.That(LoadedImages.GetSkippedFiles(view), Is.Empty);
         var expected = "A E I O U a e i o u".Split(' ').ToDictionary(c => c, _ => 1000);
         Assert.That(DrawnGlyphs.Counts(rows), Is.EquivalentTo(expected));
         for (int i = 0; i < rows.Count; i += 997)
             DrawnGlyphs.AssertEmnistLike(rows[i].Pixels, $"row {i} ('{rows[i].Label}', {dataset.GetPath(i)})", minimumSpan: 16);
+    }
+
+    // ---------------------------------------------------------------- the pieces
+
+    [TestCase("train_41", "train", "41")]
+    [TestCase("train_4a", "train", "4a")]
+    [TestCase("hsf_4", "hsf_4", "61")]
+    public void Sd19Layout_reads_the_partition_and_class_code_of_a_partition_folder(string name, string partition, string code)
+    {
+        string folder = Path.Combine("by_class", "61", name);
+
+        Assert.That(Sd19Layout.IsPartitionFolder(folder), Is.True);
+        Assert.That(Sd19Layout.TryReadPartitionFolder(folder, out string p, out string c), Is.True);
+        Assert.That((p, c), Is.EqualTo((partition, code)));
+    }
+
+    [TestCase("61")]
+    [TestCase("by_class")]
+    [TestCase("Train_41")]
+    [TestCase("hsf0")]
+    public void Sd19Layout_other_folders_are_no_partition_folders(string name)
+    {
+        Assert.That(Sd19Layout.IsPartitionFolder(Path.Combine("by_class", name)), Is.False);
+        Assert.That(Sd19Layout.TryReadPartitionFolder(Path.Combine("by_class", name), out _, out _), Is.False);
+    }
+
+    [TestCase("30", "0")]
+    [TestCase("39", "9")]
+    [TestCase("41", "A")]
+    [TestCase("5a", "Z")]
+    [TestCase("5A", "Z")]
+    [TestCase("61", "a")]
+    [TestCase("7a", "z")]
+    [TestCase("2f", null)]
+    [TestCase("5b", null)]
+    [TestCase("7b", null)]
+    [TestCase("", null)]
+    [TestCase("041", null)]
+    [TestCase("zz", null)]
+    public void Sd19Layout_a_class_is_the_hex_code_of_a_digit_or_an_English_letter(string code, string? expected)
+    {
+        bool ok = Sd19Layout.TryCharacterFromHex(code, out string character);
+
+        Assert.That(ok, Is.EqualTo(expected is not null));
+        Assert.That(character, Is.EqualTo(expected ?? ""));
+    }
+
+    [TestCase("train", "train_41_00000.png", null)]
+    [TestCase("train", "TRAIN_41_00000.png", null)]
+    [TestCase("train", "train_41.png", null)]
+    [TestCase("train", "scan.png", null)]
+    [TestCase("hsf_0", "train_42_00000.png", null)]
+    [TestCase("train", "train_42_00000.png", "class 42")]
+    [TestCase("train", "train_zz_00000.png", "'zz'")]
+    public void Sd19Layout_a_train_file_name_must_carry_its_folders_code(string partition, string fileName, string? problem)
+    {
+        string? actual = Sd19Layout.FileNameProblem(partition, "41", "A", fileName);
+
+        if (problem is null)
+            Assert.That(actual, Is.Null);
+        else
+            Assert.That(actual, Does.Contain(problem));
+    }
+
+    [Test]
+    public void Sd19Layout_walks_folders_depth_first_in_ordinal_order_without_entering_partition_folders()
+    {
+        foreach (string folder in new[] { "b/train_41/inner", "a/hsf_0", "B", "a/A" })
+            Directory.CreateDirectory(Path.Combine(Root, folder));
+
+        var walked = Sd19Layout.WalkFolders(Root).Select(f => Path.GetRelativePath(Root, f).Replace('\\', '/')).ToList();
+
+        Assert.That(walked, Is.EqualTo(new[] { ".", "B", "a", "a/A", "a/hsf_0", "b", "b/train_41" }));
+        Assert.That(CharacterImageDataset.ContainsNistSd19Partitions(Root), Is.True);
+        Assert.That(CharacterImageDataset.ContainsNistSd19Partitions(Path.Combine(Root, "B")), Is.False);
+    }
+
+    [Test]
+    public void ImageFileList_keeps_the_order_files_were_added_and_drops_only_what_is_not_kept()
+    {
+        string a = Path.Combine(Root, "a"), b = Path.Combine(Root, "b");
+        var builder = new ImageFileList.Builder(maxFiles: null);
+        builder.Add(Path.Combine(b, "2.png"), "B", InkPolarity.DarkOnLight);
+        builder.Add(Path.Combine(a, "1.png"), "A", InkPolarity.LightOnDark);
+        builder.Add(Path.Combine(a, "0.png"), "A", InkPolarity.LightOnDark);
+        builder.Add(Path.Combine(a, "x.png"), "X", InkPolarity.Detect);
+
+        var list = builder.Build();
+        var kept = list.Keep([0, 2, 3]);
+
+        Assert.That(Enumerable.Range(0, list.Count).Select(list.GetPath), Is.EqualTo(new[]
+        {
+            Path.Combine(b, "2.png"), Path.Combine(a, "1.png"), Path.Combine(a, "0.png"), Path.Combine(a, "x.png"),
+        }));
+        Assert.That(Enumerable.Range(0, list.Count).Select(list.GetLabel), Is.EqualTo(new[] { "B", "A", "A", "X" }));
+        Assert.That(Enumerable.Range(0, kept.Count).Select(kept.GetPath), Is.EqualTo(new[] { Path.Combine(b, "2.png"), Path.Combine(a, "0.png"), Path.Combine(a, "x.png") }));
+        Assert.That(Enumerable.Range(0, kept.Count).Select(kept.GetPolarity),
+            Is.EqualTo(new[] { InkPolarity.DarkOnLight, InkPolarity.LightOnDark, InkPolarity.Detect }));
+    }
+
+    [Test]
+    public void ImageFileList_stops_at_its_maximum()
+    {
+        var builder = new ImageFileList.Builder(maxFiles: 1);
+        Assert.That(builder.IsFull, Is.False);
+        builder.Add(Path.Combine(Root, "a.png"), "A", InkPolarity.Detect);
+        Assert.That(builder.IsFull, Is.True);
+    }
+
+    [Test]
+    public void Rows_come_in_ordinal_file_order_whatever_order_the_files_were_written()
+    {
+        foreach (string name in new[] { "train_41_00010.png", "train_41_00002.png", "train_41_00001.png" })
+            DrawnGlyphs.Write(Path.Combine(Root, "41", "train_41", name), DrawnGlyphs.BlackOnWhitePng("A"));
+        DrawnGlyphs.Write(Path.Combine(Root, "30", "hsf_0", "b.png"), DrawnGlyphs.BlackOnWhitePng("0"));
+        DrawnGlyphs.Write(Path.Combine(Root, "30", "hsf_0", "B.png"), DrawnGlyphs.BlackOnWhitePng("0"));
+
+        var files = ImageFileRows.FromDataView(mlContext.Data.LoadFromNistSd19(Root))!;
+        var names = Enumerable.Range(0, files.Count).Select(i => Path.GetFileName(files.GetPath(i)));
+
+        Assert.That(names, Is.EqualTo(new[] { "B.png", "b.png", "train_41_00001.png", "train_41_00002.png", "train_41_00010.png" }));
+        Assert.That(Enumerable.Range(0, files.Count).Select(files.GetLabel), Is.EqualTo(new[] { "0", "0", "A", "A", "A" }));
+    }
+
+    [Test]
+    public void Skipped_files_go_to_the_ML_NET_log_as_one_warning_each()
+    {
+        WriteTree();
+        Directory.CreateDirectory(Path.Combine(Root, "by_class", "zz", "hsf_2"));
+        File.WriteAllText(Path.Combine(Root, "A_u", "train_41", "notes.txt"), "not an image");
+        var messages = new List<string>();
+        mlContext.Log += (_, e) => { lock (messages) messages.Add($"{e.Kind}: {e.RawMessage}"); };
+
+        var view = mlContext.Data.LoadFromNistSd19(Root, new Sd19LoaderOptions { SkipBadFiles = true });
+
+        var skipped = LoadedImages.GetSkippedFiles(view);
+        Assert.That(skipped, Has.Count.EqualTo(2));
+        var warnings = messages.Where(m => m.StartsWith("Warning: LoadFromNistSd19 skipped", StringComparison.Ordinal)).ToList();
+        Assert.That(warnings, Is.EqualTo(skipped.Select(s => $"Warning: LoadFromNistSd19 skipped {s.Path}: {s.Reason}")));
+    }
+
+    [Test]
+    public void Only_a_loaders_own_view_reports_skipped_files()
+    {
+        WriteTree();
+        var view = mlContext.Data.LoadFromNistSd19(Root);
+
+        Assert.That(LoadedImages.GetSkippedFiles(view), Is.Empty);
+        var transformed = mlContext.Transforms.Conversion.MapValueToKey("Label").Fit(view).Transform(view);
+        var e = Assert.Throws<ArgumentException>(() => LoadedImages.GetSkippedFiles(transformed));
+        Assert.That(e!.Message, Does.Contain("loader's own view"));
+        Assert.Throws<ArgumentException>(() => LoadedImages.GetSkippedFiles(mlContext.Data.Cache(view)));
+        Assert.Throws<ArgumentNullException>(() => LoadedImages.GetSkippedFiles(null!));
     }
 }

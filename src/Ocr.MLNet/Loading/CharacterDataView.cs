@@ -22,12 +22,29 @@ internal interface ICharacterRows
 }
 
 /// <summary>
+/// Rows a loader returned (<c>LoadFromNistSd19</c>, <c>LoadFromImageFolder</c>, <c>LoadFromImages</c>,
+/// <c>LoadFromEmnist</c>), with what the loader reports about them; read through <see cref="LoadedImages"/>.
+/// </summary>
+internal interface ILoadedRows : ICharacterRows
+{
+    /// <summary>The inputs the loader skipped as bad, in the order found; empty when none (always, for EMNIST).</summary>
+    IReadOnlyList<SkippedImageFile> SkippedFiles { get; }
+}
+
+/// <summary>A <see cref="CharacterDataView{TRows}"/> whatever its row type, to reach its rows from a plain <see cref="IDataView"/>.</summary>
+internal interface ICharacterDataView
+{
+    /// <summary>The rows behind the view.</summary>
+    ICharacterRows Rows { get; }
+}
+
+/// <summary>
 /// The <see cref="IDataView"/> over rows of character images: a string label column and a
 /// 1×32×32 float pixels column, each row's floats built when a getter asks for them. Without a
 /// <see cref="Random"/> the cursor walks the rows in order; with one (shuffling) it walks a random
 /// permutation drawn from it. Row ids are the row indices.
 /// </summary>
-internal class CharacterDataView<TRows> : IDataView
+internal class CharacterDataView<TRows> : IDataView, ICharacterDataView
     where TRows : ICharacterRows
 {
     /// <summary>Type of the pixels column: a float vector with dimensions 1 × 32 × 32 (channel, height, width).</summary>
@@ -45,6 +62,9 @@ internal class CharacterDataView<TRows> : IDataView
 
     /// <summary>The rows behind this view, for code that can use them in bulk (e.g. the trainer).</summary>
     public TRows Dataset { get; }
+
+    /// <inheritdoc />
+    ICharacterRows ICharacterDataView.Rows => Dataset;
 
     /// <inheritdoc />
     public bool CanShuffle => true;

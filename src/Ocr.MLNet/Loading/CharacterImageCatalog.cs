@@ -26,8 +26,8 @@ namespace Ocr.MLNet;
 /// Files are listed (and by default decoded once to check them) when the method is called, then decoded again per
 /// row as a cursor reads it, so memory stays at about 50 bytes per file. Bad files throw a
 /// <see cref="CharacterDataException"/> naming them unless <see cref="CharacterImageLoaderOptions.SkipBadFiles"/>
-/// is set; the list of skipped files is then <c>CharacterImageDataset.FromDataView(view)!.SkippedFiles</c>
-/// (see <see cref="CharacterImageDataset.FromDataView"/>).
+/// is set; the list of skipped files is then <see cref="LoadedImages.GetSkippedFiles"/><c>(view)</c>, and each
+/// skipped file is also logged to <c>mlContext.Log</c> as a Warning.
 /// </para>
 /// </remarks>
 public static class CharacterImageCatalog
@@ -58,7 +58,7 @@ public static class CharacterImageCatalog
     {
         ArgumentNullException.ThrowIfNull(catalog);
         options ??= new Sd19LoaderOptions();
-        return CharacterImageDataset.LoadNistSd19(directory, options).AsDataView(options.LabelColumnName, options.PixelsColumnName);
+        return AsDataView(catalog, "LoadFromNistSd19", Sd19Loader.Load(directory, options), options);
     }
 
     /// <summary>Loads a class-per-folder image tree (PNG, JPEG, BMP, GIF, WebP of any size); ink polarity detected per image.</summary>
@@ -82,7 +82,7 @@ public static class CharacterImageCatalog
     {
         ArgumentNullException.ThrowIfNull(catalog);
         options ??= new ImageFolderLoaderOptions();
-        return CharacterImageDataset.LoadImageFolder(directory, options).AsDataView(options.LabelColumnName, options.PixelsColumnName);
+        return AsDataView(catalog, "LoadFromImageFolder", ImageFolderLoader.Load(directory, options), options);
     }
 
     /// <summary>Loads labelled encoded images (PNG, JPEG, … bytes) held in memory; converted once, now.</summary>
@@ -96,7 +96,7 @@ public static class CharacterImageCatalog
     {
         ArgumentNullException.ThrowIfNull(catalog);
         options ??= new ImageFolderLoaderOptions();
-        return CharacterImageDataset.FromImages(images, options).AsDataView(options.LabelColumnName, options.PixelsColumnName);
+        return AsDataView(catalog, "LoadFromImages", InMemoryImageRows.Create(images, options), options);
     }
 
     /// <summary>Loads labelled decoded images held in memory; converted once, now (the bitmaps are not kept or disposed).</summary>
@@ -110,6 +110,14 @@ public static class CharacterImageCatalog
     {
         ArgumentNullException.ThrowIfNull(catalog);
         options ??= new ImageFolderLoaderOptions();
-        return CharacterImageDataset.FromImages(images, options).AsDataView(options.LabelColumnName, options.PixelsColumnName);
+        return AsDataView(catalog, "LoadFromImages", InMemoryImageRows.Create(images, options), options);
+    }
+
+    /// <summary>The view over a loader's rows; its skipped inputs also go to <c>mlContext.Log</c> as warnings.</summary>
+    private static IDataView AsDataView<TRows>(DataOperationsCatalog catalog, string loader, TRows rows, CharacterImageLoaderOptions options)
+        where TRows : ILoadedRows
+    {
+        LoaderLog.WarnSkipped(catalog, loader, rows);
+        return new CharacterDataView<TRows>(rows, options.LabelColumnName, options.PixelsColumnName);
     }
 }

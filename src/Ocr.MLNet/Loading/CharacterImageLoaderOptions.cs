@@ -20,7 +20,7 @@ public abstract class CharacterImageLoaderOptions
 
     /// <summary>
     /// Skip bad files and folders (damaged or non-image files, empty class folders, unknown class codes) instead of
-    /// throwing, and list each with its reason in <see cref="CharacterImageDataset.SkippedFiles"/>. Default
+    /// throwing, and list each with its reason, read by <see cref="LoadedImages.GetSkippedFiles"/>. Default
     /// <see langword="false"/>: the first bad file throws a <see cref="CharacterDataException"/> naming it, so
     /// nothing is dropped silently.
     /// </summary>

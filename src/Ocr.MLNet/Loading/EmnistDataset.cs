@@ -24,7 +24,7 @@ namespace Ocr.MLNet.Loading;
 /// <see cref="IDataView"/> with a <c>Label</c> string column and a <c>Pixels</c> float vector of 1×32×32.
 /// The instance is immutable and safe to read from several threads. Memory: 784 bytes + 1 byte per image.
 /// </remarks>
-public sealed class EmnistDataset : ICharacterRows
+public sealed class EmnistDataset : ILoadedRows
 {
     /// <summary>Side of a stored EMNIST image in pixels (28).</summary>
     public const int SourceImageSide = IdxReader.ImageSide;
@@ -153,6 +153,9 @@ public sealed class EmnistDataset : ICharacterRows
     /// <summary>The label of a row: its character, e.g. "A", "a" or "7".</summary>
     /// <param name="row">Row index, 0 to <see cref="Count"/> - 1.</param>
     public string GetLabel(int row) => ClassNames[GetClassIndex(row)];
+
+    /// <summary>EMNIST has no bad-file skipping: a malformed file throws, so nothing is ever skipped.</summary>
+    IReadOnlyList<SkippedImageFile> ILoadedRows.SkippedFiles => [];
 
     /// <summary>Number of rows of each class, indexed like <see cref="ClassNames"/>.</summary>
     public int[] CountRowsPerClass()

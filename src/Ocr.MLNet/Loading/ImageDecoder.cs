@@ -1,0 +1,73 @@
+using SkiaSharp;
+
+namespace Ocr.MLNet.Loading;
+
+/// <summary>
+/// Decodes image files and encoded bytes with SkiaSharp to 32-bit colour (the platform's RGBA or BGRA order), and
+/// says in words what is wrong when it cannot, so that the loaders' errors name the problem.
+/// </summary>
+internal static class ImageDecoder
+{
+    /// <summary>
+    /// Decodes an image file; null with the problem in words when it cannot be read or decoded.
+    /// With <paramref name="full"/> false only the header is read (and an empty bitmap is returned).
+    /// </summary>
+    public static SKBitmap? Decode(string path, bool full, out string? problem)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            problem = $"cannot be read ({e.Message})";
+            return null;
+        }
+
+        return DecodeBytes(bytes, full, out problem);
+    }
+
+    /// <summary>Decodes encoded image bytes; null with the problem in words when they cannot be decoded.</summary>
+    public static SKBitmap? DecodeBytes(byte[] bytes, bool full, out string? problem)
+    {
+        problem = null;
+        if (bytes.Length == 0)
+        {
+            problem = "is empty (0 bytes), not an image";
+            return null;
+        }
+
+        // SKData keeps the decoder in native code (a managed stream would call back into .NET for every read).
+        using var data = SKData.CreateCopy(bytes);
+        using var codec = SKCodec.Create(data);
+        if (codec is null)
+        {
+            problem = "is not an image SkiaSharp can decode (PNG, JPEG, BMP, GIF, WebP)";
+            return null;
+        }
+
+        // Keep the source's alpha type when it is opaque: asking an opaque PNG for unpremultiplied alpha costs a
+        // colour transform per pixel.
+        var alpha = codec.Info.AlphaType == SKAlphaType.Opaque ? SKAlphaType.Opaque : SKAlphaType.Unpremul;
+        var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKImageInfo.PlatformColorType, alpha);
+        if (info.Width < 1 || info.Height < 1)
+        {
+            problem = $"has no pixels ({info.Width}×{info.Height})";
+            return null;
+        }
+
+        var bitmap = new SKBitmap(info);
+        if (!full)
+            return bitmap;
+        var decoded = codec.GetPixels(info, bitmap.GetPixels());
+        if (decoded != SKCodecResult.Success)
+        {
+            bitmap.Dispose();
+            problem = $"is damaged: its {codec.EncodedFormat} image data cannot be decoded (SkiaSharp says {decoded})";
+            return null;
+        }
+
+        return bitmap;
+    }
+}
