@@ -13,7 +13,10 @@ public sealed class GlyphPrediction
 {
     public float[] Score { get; set; } = [];
 
-    public string PredictedLabel { get; set; } = "";
+    public string PredictedCharacter { get; set; } = "";
+
+    /// <summary>The key: 1 + the class's index in Score.</summary>
+    public uint PredictedLabel { get; set; }
 }
 
 [TestFixture]
@@ -61,12 +64,12 @@ public sealed class CharacterCnnTrainerTests : TemporaryDirectoryTest
 
         var engine = mlContext.Model.CreatePredictionEngine<GlyphRow, GlyphPrediction>(model);
         var test = SyntheticGlyphs.Make(perClass: 10, seed: 99);
-        int correct = test.Count(row => engine.Predict(row).PredictedLabel == row.Label);
+        int correct = test.Count(row => engine.Predict(row).PredictedCharacter == row.Label);
         Assert.That(correct / (double)test.Count, Is.GreaterThan(0.8));
         var one = engine.Predict(test[0]);
         Assert.That(one.Score, Has.Length.EqualTo(4));
         Assert.That(one.Score.Sum(), Is.EqualTo(1f).Within(1e-4));
-        Assert.That(one.PredictedLabel, Is.EqualTo(model.ClassNames[Array.IndexOf(one.Score, one.Score.Max())]));
+        Assert.That(one.PredictedCharacter, Is.EqualTo(model.ClassNames[Array.IndexOf(one.Score, one.Score.Max())]));
     }
 
     [Test]
@@ -287,18 +290,23 @@ public sealed class CharacterCnnTrainerTests : TemporaryDirectoryTest
     }
 
     [Test]
-    public void The_output_schema_adds_score_and_predicted_label()
+    public void The_output_schema_adds_score_with_slot_names_a_key_predicted_label_and_the_character_as_text()
     {
         var mlContext = new MLContext();
         var data = SyntheticGlyphs.Load(mlContext, 2, 1);
         var trainer = mlContext.MulticlassClassification.Trainers.CharacterCnn();
         var shape = trainer.GetOutputSchema(MLNetInterop.ToShape(data.Schema));
         var score = shape.Single(c => c.Name == "Score");
-        var predicted = shape.Single(c => c.Name == "PredictedLabel");
+        var key = shape.Single(c => c.Name == "PredictedLabel");
+        var text = shape.Single(c => c.Name == "PredictedCharacter");
         Assert.That(score.ItemType, Is.EqualTo(NumberDataViewType.Single));
         Assert.That(score.Kind, Is.EqualTo(SchemaShape.Column.VectorKind.Vector));
-        Assert.That(predicted.ItemType, Is.EqualTo(TextDataViewType.Instance));
-        Assert.That(predicted.Kind, Is.EqualTo(SchemaShape.Column.VectorKind.Scalar));
+        Assert.That(score.Annotations.Select(a => a.Name), Does.Contain("SlotNames"));
+        Assert.That(key.IsKey, Is.True);
+        Assert.That(key.Kind, Is.EqualTo(SchemaShape.Column.VectorKind.Scalar));
+        Assert.That(key.Annotations.Select(a => a.Name), Does.Contain("KeyValues"));
+        Assert.That(text.ItemType, Is.EqualTo(TextDataViewType.Instance));
+        Assert.That(text.Kind, Is.EqualTo(SchemaShape.Column.VectorKind.Scalar));
     }
 
     private sealed class SmallImage

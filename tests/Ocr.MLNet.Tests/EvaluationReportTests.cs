@@ -78,9 +78,12 @@ public sealed class EvaluationReportTests : TemporaryDirectoryTest
         rows.Add(new ScoredRow { Label = "Z", Score = OneHot(1, 3) });
         var schema = SchemaDefinition.Create(typeof(ScoredRow));
         schema[nameof(ScoredRow.Score)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 3);
+        // The class names reach the report as the score column's slot names, as a character model writes them.
+        schema[nameof(ScoredRow.Score)].AddAnnotation("SlotNames",
+            new VBuffer<ReadOnlyMemory<char>>(3, classes.Select(c => c.AsMemory()).ToArray()), new VectorDataViewType(TextDataViewType.Instance, 3));
         var scored = mlContext.Data.LoadFromEnumerable(rows, schema);
 
-        var report = ClassificationReport.Evaluate(mlContext, scored, classes, topK: 2);
+        var report = ClassificationReport.Evaluate(mlContext, scored, topK: 2);
 
         Assert.That(report.UnknownLabelCount, Is.EqualTo(2));
         Assert.That(report.Count, Is.EqualTo(20));
@@ -102,7 +105,7 @@ public sealed class EvaluationReportTests : TemporaryDirectoryTest
     {
         var mlContext = new MLContext(seed: 1);
         var scored = mlContext.Data.LoadFromEnumerable([new GlyphRow { Label = "A", Pixels = new float[1024] }]);
-        Assert.That(() => ClassificationReport.Evaluate(mlContext, scored, ["A", "B"]),
+        Assert.That(() => ClassificationReport.Evaluate(mlContext, scored),
             Throws.InstanceOf<ArgumentOutOfRangeException>().With.Message.Contains("Could not find score column 'Score'"));
     }
 
@@ -138,7 +141,7 @@ public sealed class EvaluationReportTests : TemporaryDirectoryTest
         var model = mlContext.MulticlassClassification.Trainers.CharacterCnn(options).Fit(SyntheticGlyphs.Load(mlContext, perClass: 20, seed: 1));
         var scored = model.Transform(SyntheticGlyphs.Load(mlContext, perClass: 15, seed: 99));
 
-        var report = ClassificationReport.Evaluate(mlContext, scored, model.ClassNames);
+        var report = ClassificationReport.Evaluate(mlContext, scored);
         var mistakes = EvaluationReport.CollectMisclassified(mlContext, scored, model.ClassNames, max: 16);
         string folder = Path.Combine(WorkDirectory, "report");
         var result = EvaluationReport.Write(folder, report, mistakes, model.History, null, "tiny.zip", "synthetic glyphs");

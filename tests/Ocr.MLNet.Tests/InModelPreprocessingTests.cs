@@ -11,7 +11,7 @@ using Ocr.MLNet.Evaluation;
 namespace Ocr.MLNet.Tests;
 
 /// <summary>
-/// <see cref="CharacterImagePipeline"/> in ML.NET (decode, resize, ExtractPixels, the ONNX preprocessing graph)
+/// <c>LoadImages</c> and <see cref="CharacterImagePreparingEstimator"/> in ML.NET (decode, resize, ExtractPixels, the ONNX preprocessing graph)
 /// against the loaders' <see cref="CharacterImageConverter"/> on the same image files.
 /// </summary>
 [TestFixture]
@@ -22,8 +22,10 @@ public sealed class InModelPreprocessingTests : TemporaryDirectoryTest
     private static float[][] PixelsByPath(MLContext mlContext, IEnumerable<string> paths)
     {
         var input = mlContext.Data.LoadFromEnumerable(paths.Select(p => new PathRow { ImagePath = p }).ToList());
-        var output = CharacterImagePipeline.FromImagePaths(mlContext).Fit(input).Transform(input);
-        return [.. output.GetColumn<float[]>(CharacterImagePipeline.PixelsColumnName)];
+        var output = mlContext.Transforms.LoadImages("Image", imageFolder: null, "ImagePath")
+            .Append(mlContext.Transforms.PrepareCharacterImages())
+            .Fit(input).Transform(input);
+        return [.. output.GetColumn<float[]>(CharacterFormat.PixelsColumnName)];
     }
 
     private static double MaxDifference(float[] a, float[] b) => a.Zip(b, (x, y) => Math.Abs(x - y)).Max();

@@ -68,11 +68,11 @@ public sealed class OnnxExportTests
         Assert.That(input.Value.Dimensions, Is.EqualTo(new[] { -1, 1, 32, 32 }));
         Assert.That(input.Value.SymbolicDimensions[0], Is.EqualTo(CharacterCnnOnnxExporter.BatchDimensionName));
 
-        Assert.That(session.OutputMetadata.Keys, Is.EqualTo(new[] { "Score", "PredictedLabel" }));
+        Assert.That(session.OutputMetadata.Keys, Is.EqualTo(new[] { "Score", "PredictedCharacter", "mlnet.Score.unusedOutput" }));
         Assert.That(session.OutputMetadata["Score"].ElementType, Is.EqualTo(typeof(float)));
         Assert.That(session.OutputMetadata["Score"].Dimensions, Is.EqualTo(new[] { -1, 10 }));
-        Assert.That(session.OutputMetadata["PredictedLabel"].ElementType, Is.EqualTo(typeof(string)));
-        Assert.That(session.OutputMetadata["PredictedLabel"].Dimensions, Is.EqualTo(new[] { -1 }));
+        Assert.That(session.OutputMetadata["PredictedCharacter"].ElementType, Is.EqualTo(typeof(string)));
+        Assert.That(session.OutputMetadata["PredictedCharacter"].Dimensions, Is.EqualTo(new[] { -1 }));
 
         // The network's device and mode are left alone.
         Assert.That(network.training, Is.True);
@@ -91,13 +91,19 @@ public sealed class OnnxExportTests
         try
         {
             var mlContext = new MLContext(seed: 1) { TempFilePath = tempFolder };
-            var model = OnnxModelBuilder.Build(mlContext, onnx);
+            var model = ScoringChain.Build(mlContext, onnx);
             Assert.That(model, Is.InstanceOf<IDisposable>());
 
             var schema = model.GetOutputSchema(mlContext.Data.LoadFromEnumerable(Array.Empty<FlatInput>()).Schema);
-            Assert.That(schema["PredictedLabel"].Type, Is.EqualTo(TextDataViewType.Instance), "PredictedLabel must be a scalar string column");
+            Assert.That(schema["PredictedCharacter"].Type, Is.EqualTo(TextDataViewType.Instance), "PredictedCharacter must be a scalar string column");
             Assert.That(VectorSize(schema["Score"].Type), Is.EqualTo(MergedClassNames.Length));
-            Assert.That(schema.GetColumnOrNull(OnnxModelBuilder.LabelHashColumnName), Is.Null, "the helper column is dropped");
+            Assert.That(schema.Where(c => !c.IsHidden).Select(c => c.Name), Is.EqualTo(new[] { "Pixels", "Score", "PredictedCharacter", "PredictedLabel" }),
+                "only the multiclass columns are added; the helper column is dropped");
+            Assert.That(CharacterScores.GetClassNames(schema), Is.EqualTo(MergedClassNames), "Score's slot names are the class names");
+            Assert.That(schema["PredictedLabel"].Type, Is.EqualTo(new KeyDataViewType(typeof(uint), MergedClassNames.Length)));
+            var keyValues = default(VBuffer<ReadOnlyMemory<char>>);
+            schema["PredictedLabel"].GetKeyValues(ref keyValues);
+            Assert.That(keyValues.DenseValues().Select(v => v.ToString()), Is.EqualTo(MergedClassNames), "PredictedLabel's key values are the class names in Score order");
 
             var inMemory = PredictAll(mlContext, model, images);
 
@@ -114,10 +120,10 @@ public sealed class OnnxExportTests
             {
                 var (directScores, directLabels) = RunOnnx(session, images[i], 1);
                 Assert.That(inMemory[i].Score, Is.EqualTo(directScores).Within(1e-6), $"image {i}: ML.NET vs ONNX Runtime");
-                Assert.That(inMemory[i].PredictedLabel, Is.EqualTo(directLabels[0]), $"image {i}");
-                Assert.That(inMemory[i].PredictedLabel, Is.EqualTo(MergedClassNames[ArgMax(inMemory[i].Score)]), $"image {i}");
+                Assert.That(inMemory[i].PredictedCharacter, Is.EqualTo(directLabels[0]), $"image {i}");
+                Assert.That(inMemory[i].PredictedCharacter, Is.EqualTo(MergedClassNames[ArgMax(inMemory[i].Score)]), $"image {i}");
                 Assert.That(reloaded[i].Score, Is.EqualTo(inMemory[i].Score), $"image {i}: loaded vs in-memory");
-                Assert.That(reloaded[i].PredictedLabel, Is.EqualTo(inMemory[i].PredictedLabel), $"image {i}: loaded vs in-memory");
+                Assert.That(reloaded[i].PredictedCharacter, Is.EqualTo(inMemory[i].PredictedCharacter), $"image {i}: loaded vs in-memory");
             }
 
             // A column shaped like ExtractPixels' output (1 × 32 × 32) binds as well.
@@ -125,7 +131,7 @@ public sealed class OnnxExportTests
             {
                 var shaped = engine.Predict(new ShapedInput { Pixels = images[0] });
                 Assert.That(shaped.Score, Is.EqualTo(inMemory[0].Score));
-                Assert.That(shaped.PredictedLabel, Is.EqualTo(inMemory[0].PredictedLabel));
+                Assert.That(shaped.PredictedCharacter, Is.EqualTo(inMemory[0].PredictedCharacter));
             }
 
             // ML.NET keeps one temporary copy of the model per live transformer, and nothing else.
@@ -153,9 +159,9 @@ public sealed class OnnxExportTests
         Assert.That(Path.GetFullPath(mlContext.TempFilePath), Is.EqualTo(Path.GetFullPath(Path.GetTempPath())));
         var before = Directory.GetFileSystemEntries(Path.GetTempPath()).ToHashSet();
 
-        var model = OnnxModelBuilder.Build(mlContext, onnx);
+        var model = ScoringChain.Build(mlContext, onnx);
         using (var engine = mlContext.Model.CreatePredictionEngine<FlatInput, Prediction>(model))
-            Assert.That(engine.Predict(new FlatInput()).PredictedLabel, Does.StartWith("class"));
+            Assert.That(engine.Predict(new FlatInput()).PredictedCharacter, Does.StartWith("class"));
         // The engine owned the model (ML.NET's default) and disposed it; disposing again is harmless.
         ((IDisposable)model).Dispose();
 
@@ -163,7 +169,7 @@ public sealed class OnnxExportTests
         var leftovers = Directory.GetFileSystemEntries(Path.GetTempPath())
             .Where(path => !before.Contains(path))
             .Where(path => Directory.Exists(path)
-                ? Path.GetFileName(path).StartsWith("ocr-mlnet-onnx-", StringComparison.Ordinal)
+                ? Path.GetFileName(path).StartsWith("ocr-mlnet-build-", StringComparison.Ordinal)
                 : HoldsBytes(path, onnx))
             .ToList();
         Assert.That(leftovers, Is.Empty, "copies of the ONNX model were left in the temp folder");
@@ -175,16 +181,19 @@ public sealed class OnnxExportTests
         random.manual_seed(41);
         using var network = new CharacterCnnNetwork(classCount: MergedClassNames.Length);
         var mlContext = new MLContext();
-        var model = OnnxModelBuilder.Build(mlContext, CharacterCnnOnnxExporter.Export(network, MergedClassNames));
+        var model = ScoringChain.Build(mlContext, CharacterCnnOnnxExporter.Export(network, MergedClassNames));
         try
         {
             // Run everything after ApplyOnnxModel on every possible ONNX label.
             var labelSteps = ((IEnumerable<ITransformer>)model).Skip(1).ToList();
-            Assert.That(labelSteps, Has.Count.EqualTo(4));
-            IDataView data = mlContext.Data.LoadFromEnumerable(MergedClassNames.Select(n => new OnnxLabel { PredictedLabel = [n] }));
+            Assert.That(labelSteps, Has.Count.EqualTo(5));
+            IDataView data = mlContext.Data.LoadFromEnumerable(MergedClassNames.Select(n => new OnnxLabel { PredictedCharacter = [n] }));
             foreach (var step in labelSteps)
                 data = step.Transform(data);
-            Assert.That(data.GetColumn<string>("PredictedLabel").ToArray(), Is.EqualTo(MergedClassNames));
+            Assert.That(data.GetColumn<string>("PredictedCharacter").ToArray(), Is.EqualTo(MergedClassNames));
+            // Keys count from 1 in Score order.
+            var keys = mlContext.Transforms.Conversion.ConvertType("Index", "PredictedLabel", DataKind.UInt32).Fit(data).Transform(data);
+            Assert.That(keys.GetColumn<uint>("Index").ToArray(), Is.EqualTo(Enumerable.Range(1, MergedClassNames.Length).Select(i => (uint)i)));
         }
         finally
         {
@@ -212,7 +221,7 @@ public sealed class OnnxExportTests
         Assert.That(ex!.Message, Does.Contain("class name 1 is empty").And.Contain("class name 3 ('a') repeats an earlier name"));
 
         string[] names = ["w", "x", "y", "z"];
-        foreach (string clash in new[] { "Score", "PredictedLabel", "dense", "class_names" })
+        foreach (string clash in new[] { "Score", "PredictedCharacter", "dense", "class_names" })
         {
             var clashEx = Assert.Throws<ArgumentException>(() => CharacterCnnOnnxExporter.Export(network, names, clash));
             Assert.That(clashEx!.ParamName, Is.EqualTo("inputColumnName"));
@@ -228,9 +237,9 @@ public sealed class OnnxExportTests
     public void The_builder_rejects_bytes_that_are_not_an_exported_model()
     {
         var mlContext = new MLContext();
-        var ex = Assert.Throws<ArgumentException>(() => OnnxModelBuilder.Build(mlContext, [1, 2, 3, 4, 5]));
+        var ex = Assert.Throws<ArgumentException>(() => ScoringChain.Build(mlContext, [1, 2, 3, 4, 5]));
         Assert.That(ex!.Message, Does.Contain("CharacterCnnOnnxExporter.Export"));
-        Assert.Throws<ArgumentNullException>(() => OnnxModelBuilder.Build(mlContext, null!));
+        Assert.Throws<ArgumentNullException>(() => ScoringChain.Build(mlContext, null!));
     }
 
     // ---- helpers ----
@@ -251,7 +260,7 @@ public sealed class OnnxExportTests
     {
         public float[] Score { get; set; } = [];
 
-        public string PredictedLabel { get; set; } = "";
+        public string PredictedCharacter { get; set; } = "";
     }
 
     public sealed class ScoreOnly
@@ -262,7 +271,7 @@ public sealed class OnnxExportTests
     public sealed class OnnxLabel
     {
         [VectorType(1)]
-        public string[] PredictedLabel { get; set; } = [];
+        public string[] PredictedCharacter { get; set; } = [];
     }
 
     /// <summary>
@@ -333,7 +342,7 @@ public sealed class OnnxExportTests
         var input = new DenseTensor<float>(pixels, [batch, 1, CharacterCnnNetwork.InputSize, CharacterCnnNetwork.InputSize]);
         using var results = session.Run([NamedOnnxValue.CreateFromTensor(CharacterCnnOnnxExporter.DefaultInputColumnName, input)]);
         var scores = results.Single(r => r.Name == "Score").AsTensor<float>();
-        var labels = results.Single(r => r.Name == "PredictedLabel").AsTensor<string>();
+        var labels = results.Single(r => r.Name == "PredictedCharacter").AsTensor<string>();
         Assert.That(scores.Dimensions.ToArray(), Is.EqualTo(new[] { batch, (int)scores.Dimensions[1] }));
         Assert.That(labels.Dimensions.ToArray(), Is.EqualTo(new[] { batch }));
         return (scores.ToArray(), labels.ToArray());
@@ -346,7 +355,7 @@ public sealed class OnnxExportTests
         return [.. images.Select(pixels =>
         {
             var p = engine.Predict(new FlatInput { Pixels = pixels });
-            return new Prediction { Score = [.. p.Score], PredictedLabel = p.PredictedLabel };
+            return new Prediction { Score = [.. p.Score], PredictedCharacter = p.PredictedCharacter };
         })];
     }
 

@@ -167,10 +167,10 @@ public sealed class PackageTests
         ITransformer loaded = user.Model.Load(zip, out _);
         var engine = user.Model.CreatePredictionEngine<Input, Output>(loaded);
         Output result = engine.Predict(new Input { ImagePath = probe });
-        Console.WriteLine($"predicted {result.PredictedLabel} ({result.Score.Length} scores, max {result.Score.Max():F3})");
+        Console.WriteLine($"predicted {result.PredictedCharacter} ({result.Score.Length} scores, max {result.Score.Max():F3})");
 
         sealed class Input { public string ImagePath { get; set; } = ""; }
-        sealed class Output { public float[] Score { get; set; } = []; public string PredictedLabel { get; set; } = ""; }
+        sealed class Output { public float[] Score { get; set; } = []; public string PredictedCharacter { get; set; } = ""; }
         """;
 
     private static void AssertRoundTrip((int ExitCode, string Output) run)

@@ -20,26 +20,27 @@ public sealed class PerImagePredictionTests : TemporaryDirectoryTest
     protected override string Prefix => "ocr-mlnet-per-image";
 
     [Test]
-    public void A_separate_process_without_torchsharp_predicts_what_the_trained_model_predicts()
+    public void A_separate_process_without_torchsharp_predicts_what_the_trained_pipeline_predicts_with_the_class_names_from_the_schema()
     {
         var mlContext = new MLContext(seed: 1);
-        // Training images go through the image loader, which prepares them as the saved model prepares image files.
+        // The pipeline a user writes: image files in, LoadImages → PrepareCharacterImages → CharacterCnn, keyed labels.
         var rows = SyntheticGlyphs.Make(perClass: 60, seed: 21);
-        var training = mlContext.Data.LoadFromImages(rows.Select((row, i) =>
-            (row.Label, File.ReadAllBytes(WritePng(Path.Combine(WorkDirectory, $"train{i}.png"), row.Pixels)))).ToList());
+        var training = mlContext.Data.LoadFromEnumerable(rows.Select((row, i) =>
+            new LabelledPath { Label = row.Label, ImagePath = WritePng(Path.Combine(WorkDirectory, $"train{i}.png"), row.Pixels) }).ToList());
+        var keyed = mlContext.Transforms.Conversion.MapValueToKey("Label").Fit(training).Transform(training);
         var options = new CharacterCnnTrainer.Options { Epochs = 5, BatchSize = 16, BatchNormMomentum = 0.5, ValidationFraction = 0, Seed = 3, Device = TrainingDevice.Cpu };
-        using var model = mlContext.MulticlassClassification.Trainers.CharacterCnn(options).Fit(training);
-
-        var (forFiles, inputSchema) = CharacterImagePipeline.ForImageFiles(mlContext, model);
+        using var model = mlContext.Transforms.LoadImages("Image", imageFolder: null, "ImagePath")
+            .Append(mlContext.Transforms.PrepareCharacterImages())
+            .Append(mlContext.MulticlassClassification.Trainers.CharacterCnn(options))
+            .Fit(keyed);
         string zip = Path.Combine(WorkDirectory, "model.zip");
-        mlContext.Model.Save(forFiles, inputSchema, zip);
+        mlContext.Model.Save(model, keyed.Schema, zip);
 
         var test = SyntheticGlyphs.Make(perClass: 3, seed: 77);
         var files = test.Select((row, i) => WritePng(Path.Combine(WorkDirectory, $"glyph{i}.png"), row.Pixels)).ToList();
-
-        var engine = mlContext.Model.CreatePredictionEngine<PathRow, GlyphPrediction>(forFiles, new PredictionEngineOptions { OwnsTransformer = false });
+        using var engine = mlContext.Model.CreatePredictionEngine<PathRow, GlyphPrediction>(model, new PredictionEngineOptions { OwnsTransformer = false });
         var expected = files.Select(f => engine.Predict(new PathRow { ImagePath = f })).ToList();
-        Assert.That(expected.Count(p => p.PredictedLabel != ""), Is.EqualTo(test.Count));
+        var classNames = model.LastTransformer.ClassNames;
 
         string app = Path.Combine(TestEnvironment.OutputOf("samples/PredictPerImage"), "PredictPerImage.dll");
         Assert.That(File.Exists(app), Is.True, $"{app} was not built");
@@ -49,19 +50,30 @@ public sealed class PerImagePredictionTests : TemporaryDirectoryTest
 
         var run = TestEnvironment.Run("dotnet", $"\"{app}\" \"{zip}\" " + string.Join(" ", files.Select(f => $"\"{f}\"")), WorkDirectory, TimeSpan.FromMinutes(2));
         Assert.That(run.ExitCode, Is.Zero, run.Output);
+        TestContext.Out.WriteLine(run.Output);
         var lines = run.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(l => l.Split('\t')).Where(p => p.Length == 4).ToList();
         Assert.That(lines, Has.Count.EqualTo(test.Count), run.Output);
         for (int i = 0; i < test.Count; i++)
         {
+            int best = Array.IndexOf(expected[i].Score, expected[i].Score.Max());
             Assert.That(lines[i][0], Is.EqualTo($"glyph{i}.png"));
-            Assert.That(lines[i][1], Is.EqualTo(expected[i].PredictedLabel), $"glyph{i} from its path");
-            Assert.That(lines[i][2], Is.EqualTo(expected[i].PredictedLabel), $"glyph{i} from an in-memory MLImage");
-            Assert.That(double.Parse(lines[i][3], CultureInfo.InvariantCulture), Is.EqualTo(expected[i].Score.Max()).Within(1e-5), $"glyph{i} score");
+            Assert.That(lines[i][1], Is.EqualTo(expected[i].PredictedCharacter), $"glyph{i}: PredictedCharacter");
+            Assert.That(lines[i][2], Is.EqualTo(expected[i].PredictedLabel.ToString(CultureInfo.InvariantCulture)), $"glyph{i}: the PredictedLabel key");
+            Assert.That(expected[i].PredictedLabel, Is.EqualTo((uint)best + 1), $"glyph{i}: the key is 1 + the best slot");
+            Assert.That(lines[i][3], Does.StartWith(string.Create(CultureInfo.InvariantCulture, $"{classNames[best]} {expected[i].Score[best]:F6}")),
+                $"glyph{i}: the app names the best slot from Score's slot names");
         }
 
         int correct = test.Where((row, i) => lines[i][1] == row.Label).Count();
         Assert.That(correct, Is.GreaterThanOrEqualTo(test.Count - 2), "the model should read these easy glyphs");
+    }
+
+    private sealed class LabelledPath
+    {
+        public string Label { get; set; } = "";
+
+        public string ImagePath { get; set; } = "";
     }
 
     [Test]

@@ -61,7 +61,7 @@ public sealed class TrainAndSaveSampleTests : TemporaryDirectoryTest
 
         var engine = mlContext.Model.CreatePredictionEngine<ImageFile, Prediction>(model);
         var prediction = engine.Predict(new ImageFile { ImagePath = png });
-        Assert.That(prediction.PredictedLabel, Is.Not.Empty);
+        Assert.That(prediction.PredictedCharacter, Is.Not.Empty);
         Assert.That(prediction.Score.Sum(), Is.EqualTo(1f).Within(1e-3));
     }
 
@@ -74,6 +74,6 @@ public sealed class TrainAndSaveSampleTests : TemporaryDirectoryTest
     {
         public float[] Score { get; set; } = [];
 
-        public string PredictedLabel { get; set; } = "";
+        public string PredictedCharacter { get; set; } = "";
     }
 }

@@ -45,9 +45,7 @@ public sealed partial class WebDemoTests
         var rows = SyntheticGlyphs.Make(perClass: 40, seed: 21, classes: Classes);
         var options = new CharacterCnnTrainer.Options { Epochs = 3, BatchSize = 16, BatchNormMomentum = 0.5, ValidationFraction = 0, Seed = 3, Device = TrainingDevice.Cpu };
         using var model = mlContext.MulticlassClassification.Trainers.CharacterCnn(options).Fit(mlContext.Data.LoadFromEnumerable(rows));
-        var (forFiles, inputSchema) = CharacterImagePipeline.ForImageFiles(mlContext, model);
-        string zip = Path.Combine(_directory, "model.zip");
-        mlContext.Model.Save(forFiles, inputSchema, zip);
+        string zip = ImageFileModel.Save(mlContext, model, Path.Combine(_directory, "model.zip"));
 
         string app = Path.Combine(TestEnvironment.OutputOf("samples/WebDemo"), "WebDemo.dll");
         Assert.That(File.Exists(app), Is.True, $"{app} was not built");

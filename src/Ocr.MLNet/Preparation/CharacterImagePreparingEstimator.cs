@@ -123,6 +123,11 @@ public sealed class CharacterImagePreparingEstimator : IEstimator<ITransformer>
 
     private sealed class ImageRow
     {
+        // ML.NET needs a declared image type to build the schema; the input column's own type replaces it.
+        [ImageType(GraphImageSide, GraphImageSide)]
         public MLImage? Image { get; set; }
+
+        // ML.NET saves a model with its input schema and cannot save an image column; one saveable column lets it.
+        public float Unused { get; set; }
     }
 }

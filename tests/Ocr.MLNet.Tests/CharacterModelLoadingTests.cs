@@ -1,0 +1,221 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Transforms.Image;
+using Ocr.MLNet.Serving;
+using Ocr.MLNet.Training;
+
+namespace Ocr.MLNet.Tests;
+
+/// <summary>
+/// The pipeline a user writes (LoadImages → PrepareCharacterImages → CharacterCnn), saved, then loaded by plain ML.NET and
+/// by <c>LoadCharacterModel</c>: ML.NET's multiclass contract, the parts of the chain per input, and clear load errors.
+/// </summary>
+[TestFixture]
+public sealed class CharacterModelLoadingTests
+{
+    private static string directory = "";
+    private static string modelPath = "";
+    private static string[] classNames = [];
+    private static List<LabelledFile> testFiles = [];
+
+    [OneTimeSetUp]
+    public void TrainOnce()
+    {
+        directory = TestEnvironment.CreateTemporaryDirectory("ocr-mlnet-model-loading");
+        var mlContext = new MLContext(seed: 1);
+        var training = mlContext.Data.LoadFromEnumerable(WriteGlyphs("train", perClass: 30, seed: 5));
+        var keyLabels = mlContext.Transforms.Conversion.MapValueToKey("Label").Fit(training);
+        var keyed = keyLabels.Transform(training);
+
+        var options = CharacterCnnTrainerTests.SmallRun(epochs: 3);
+        options.ValidationFraction = 0;
+        var pipeline = mlContext.Transforms.LoadImages("Image", imageFolder: null, "ImagePath")
+            .Append(mlContext.Transforms.PrepareCharacterImages())
+            .Append(mlContext.MulticlassClassification.Trainers.CharacterCnn(options));
+        using var model = pipeline.Fit(keyed);
+        classNames = [.. model.LastTransformer.ClassNames];
+        modelPath = Path.Combine(directory, "model.zip");
+        mlContext.Model.Save(model, keyed.Schema, modelPath);
+        testFiles = WriteGlyphs("test", perClass: 6, seed: 77);
+    }
+
+    [OneTimeTearDown]
+    public void Delete() => Directory.Delete(directory, recursive: true);
+
+    [Test]
+    public void The_saved_pipeline_loaded_by_plain_ML_NET_has_Score_slot_names_a_key_PredictedLabel_and_no_helper_columns()
+    {
+        var app = new MLContext();
+        var model = app.Model.Load(modelPath, out _);
+        try
+        {
+            var input = app.Data.LoadFromEnumerable(Array.Empty<PathRow>()).Schema;
+            var output = model.GetOutputSchema(input);
+            Assert.That(output.Where(c => !c.IsHidden).Select(c => c.Name),
+                Is.EquivalentTo(new[] { "ImagePath", "Image", "Pixels", "Score", "PredictedCharacter", "PredictedLabel" }),
+                "only the user's steps' columns and the multiclass columns; no intermediate columns");
+
+            var slotNames = default(VBuffer<ReadOnlyMemory<char>>);
+            output["Score"].GetSlotNames(ref slotNames);
+            Assert.That(slotNames.DenseValues().Select(n => n.ToString()), Is.EqualTo(classNames));
+            Assert.That(output["PredictedLabel"].Type, Is.EqualTo(new KeyDataViewType(typeof(uint), classNames.Length)));
+            var keyValues = default(VBuffer<ReadOnlyMemory<char>>);
+            output["PredictedLabel"].GetKeyValues(ref keyValues);
+            Assert.That(keyValues.DenseValues().Select(n => n.ToString()), Is.EqualTo(classNames));
+            Assert.That(output["PredictedCharacter"].Type, Is.EqualTo(TextDataViewType.Instance));
+        }
+        finally
+        {
+            (model as IDisposable)?.Dispose();
+        }
+    }
+
+    [Test]
+    public void MulticlassClassification_Evaluate_runs_on_the_loaded_model_output_without_re_keying()
+    {
+        var app = new MLContext();
+        var model = app.Model.Load(modelPath, out _);
+        try
+        {
+            var test = app.Data.LoadFromEnumerable(testFiles);
+            // The app keys its labels by the model's classes, the same key values the model's PredictedLabel carries.
+            var keyData = app.Data.LoadFromEnumerable(classNames.Select(name => new ClassNameRow { Label = name }));
+            var keyed = app.Transforms.Conversion.MapValueToKey("Label", keyData: keyData).Fit(test).Transform(test);
+            var scored = model.Transform(keyed);
+
+            var metrics = app.MulticlassClassification.Evaluate(scored);
+
+            var rows = app.Data.CreateEnumerable<ScoredRow>(scored, reuseRowObject: false).ToList();
+            double correct = rows.Count(r => r.PredictedLabel == r.Label) / (double)rows.Count;
+            Assert.That(metrics.MicroAccuracy, Is.EqualTo(correct).Within(1e-12));
+            Assert.That(metrics.MicroAccuracy, Is.GreaterThan(0.5), "three epochs on four clear glyph classes learn them");
+            Assert.That(metrics.ConfusionMatrix.NumberOfClasses, Is.EqualTo(classNames.Length));
+            for (int i = 0; i < rows.Count; i++)
+            {
+                Assert.That(rows[i].PredictedCharacter, Is.EqualTo(classNames[rows[i].PredictedLabel - 1]), $"row {i}: the text column names the key");
+                Assert.That(rows[i].PredictedLabel - 1, Is.EqualTo(Array.IndexOf(rows[i].Score, rows[i].Score.Max())), $"row {i}: the key is the best score's slot");
+            }
+        }
+        finally
+        {
+            (model as IDisposable)?.Dispose();
+        }
+    }
+
+    [Test]
+    public void LoadCharacterModel_gives_the_parts_that_read_images_and_pixels_with_the_same_scores()
+    {
+        var mlContext = new MLContext();
+        using var whole = (IDisposable)mlContext.Model.LoadCharacterModel(modelPath, CharacterModelInput.ImagePath);
+        var fromImages = mlContext.Model.LoadCharacterModel(modelPath, CharacterModelInput.Image);
+        var fromPixels = mlContext.Model.LoadCharacterModel(modelPath, CharacterModelInput.Pixels);
+        using var disposeImages = (IDisposable)fromImages;
+        using var disposePixels = (IDisposable)fromPixels;
+
+        var byPath = ((ITransformer)whole).Transform(mlContext.Data.LoadFromEnumerable(testFiles.Take(6).Select(f => new PathRow { ImagePath = f.ImagePath })));
+        var pathRows = mlContext.Data.CreateEnumerable<PixelsAndScore>(byPath, reuseRowObject: false).ToList();
+
+        var byPixels = fromPixels.Transform(mlContext.Data.LoadFromEnumerable(pathRows.Select(r => new PixelRow { Pixels = r.Pixels })));
+        var pixelScores = byPixels.GetColumn<float[]>("Score").ToList();
+
+        using var engine = mlContext.Model.CreatePredictionEngine<ImageRow, PixelsAndScore>(fromImages, new PredictionEngineOptions { OwnsTransformer = false });
+        for (int i = 0; i < pathRows.Count; i++)
+        {
+            Assert.That(pixelScores[i], Is.EqualTo(pathRows[i].Score), $"file {i}: the scorer alone on the chain's own pixels");
+            using var image = MLImage.CreateFromFile(testFiles[i].ImagePath);
+            Assert.That(engine.Predict(new ImageRow { Image = image }).Score, Is.EqualTo(pathRows[i].Score).Within(1e-6), $"file {i}: from an in-memory image");
+        }
+
+        Assert.That(CharacterScores.GetClassNames(fromPixels.GetOutputSchema(byPixels.Schema)), Is.EqualTo(classNames));
+    }
+
+    [Test]
+    public void TopK_returns_the_best_classes_first_and_keeps_class_order_on_ties()
+    {
+        var top = CharacterScores.TopK([0.1f, 0.4f, 0.1f, 0.4f], ["a", "b", "c", "d"], 3);
+        Assert.That(top, Is.EqualTo(new[] { new ClassScore("b", 0.4f), new ClassScore("d", 0.4f), new ClassScore("a", 0.1f) }));
+        Assert.That(CharacterScores.TopK([0.5f, 0.5f], ["x", "y"], 5), Has.Count.EqualTo(2));
+        Assert.That(() => CharacterScores.TopK([0.5f], ["x", "y"], 1), Throws.ArgumentException.With.Message.Contain("1 scores but 2 class names"));
+    }
+
+    [Test]
+    public void A_truncated_zip_is_a_clear_error_naming_the_file()
+    {
+        string truncated = Path.Combine(directory, "truncated.zip");
+        byte[] bytes = File.ReadAllBytes(modelPath);
+        File.WriteAllBytes(truncated, bytes.AsSpan(0, bytes.Length / 2).ToArray());
+        Assert.That(() => new MLContext().Model.LoadCharacterModel(truncated, out _),
+            Throws.InstanceOf<InvalidDataException>().With.Message.StartWith($"'{truncated}' is not a readable Ocr.MLNet model"));
+    }
+
+    [Test]
+    public void An_ML_NET_model_that_is_not_a_character_model_is_a_clear_error()
+    {
+        var mlContext = new MLContext();
+        var data = mlContext.Data.LoadFromEnumerable(Array.Empty<PathRow>());
+        string other = Path.Combine(directory, "copy.zip");
+        mlContext.Model.Save(mlContext.Transforms.CopyColumns("Copy", "ImagePath").Fit(data), data.Schema, other);
+        Assert.That(() => mlContext.Model.LoadCharacterModel(other, out _),
+            Throws.InstanceOf<InvalidDataException>().With.Message.Contain($"'{other}'").And.Message.Contain("not a character model"));
+    }
+
+    [Test]
+    public void A_missing_file_names_the_path_and_the_fix()
+    {
+        string missing = Path.Combine(directory, "missing.zip");
+        Assert.That(() => new MLContext().Model.LoadCharacterModel(missing, CharacterModelInput.Pixels),
+            Throws.InstanceOf<FileNotFoundException>().With.Message.Contain(missing).And.Message.Contain("ocr-mlnet train"));
+    }
+
+    private static List<LabelledFile> WriteGlyphs(string prefix, int perClass, int seed) =>
+        SyntheticGlyphs.Make(perClass, seed)
+            .Select((row, i) => new LabelledFile { Label = row.Label, ImagePath = PerImagePredictionTests.WritePng(Path.Combine(directory, $"{prefix}{i}.png"), row.Pixels) })
+            .ToList();
+
+    private sealed class LabelledFile
+    {
+        public string Label { get; set; } = "";
+
+        public string ImagePath { get; set; } = "";
+    }
+
+    private sealed class PathRow
+    {
+        public string ImagePath { get; set; } = "";
+    }
+
+    private sealed class ImageRow
+    {
+        [ImageType(32, 32)]
+        public MLImage? Image { get; set; }
+    }
+
+    private sealed class PixelRow
+    {
+        [VectorType(1, 32, 32)]
+        public float[] Pixels { get; set; } = [];
+    }
+
+    private sealed class ClassNameRow
+    {
+        public string Label { get; set; } = "";
+    }
+
+    private sealed class PixelsAndScore
+    {
+        public float[] Pixels { get; set; } = [];
+
+        public float[] Score { get; set; } = [];
+    }
+
+    private sealed class ScoredRow
+    {
+        public uint Label { get; set; }
+
+        public uint PredictedLabel { get; set; }
+
+        public string PredictedCharacter { get; set; } = "";
+
+        public float[] Score { get; set; } = [];
+    }
+}
