@@ -143,23 +143,33 @@ public sealed class PackageTests
             return png.ToArray();
         }
 
-        var images = Enumerable.Range(0, 40).SelectMany(_ => classes.Select(label => (label, Draw(label)))).ToList();
-        var mlContext = new MLContext(seed: 1);
-        IDataView data = mlContext.Data.LoadFromImages(images);
-        var trainer = mlContext.MulticlassClassification.Trainers.CharacterCnn(new CharacterCnnTrainer.Options
+        // The README's pipeline: image files in, LoadImages → PrepareCharacterImages → CharacterCnn, keyed labels.
+        var files = Enumerable.Range(0, 40).SelectMany(i => classes.Select(label =>
         {
-            Epochs = 2,
-            BatchSize = 32,
-            Seed = 1,
-            BatchNormMomentum = 0.5, // ten batches: let the moving statistics that inference uses keep up
-        });
-        CharacterCnnModel model = trainer.Fit(data);
-        Console.WriteLine(model.History.Epochs[^1]);
-        Console.WriteLine($"classes {string.Join(" ", model.ClassNames)}");
+            string path = Path.Combine(work, $"train-{label}-{i}.png");
+            File.WriteAllBytes(path, Draw(label));
+            return new LabelledFile { Label = label, ImagePath = path };
+        })).ToList();
+        var mlContext = new MLContext(seed: 1);
+        IDataView data = mlContext.Data.LoadFromEnumerable(files);
+        data = mlContext.Transforms.Conversion.MapValueToKey("Label", keyOrdinality: Microsoft.ML.Transforms.ValueToKeyMappingEstimator.KeyOrdinality.ByValue)
+            .Fit(data).Transform(data);
+        var pipeline = mlContext.Transforms.LoadImages("Image", imageFolder: null, "ImagePath")
+            .Append(mlContext.Transforms.PrepareCharacterImages())
+            .Append(mlContext.MulticlassClassification.Trainers.CharacterCnn(new CharacterCnnTrainer.Options
+            {
+                Epochs = 2,
+                BatchSize = 32,
+                Seed = 1,
+                BatchNormMomentum = 0.5, // ten batches: let the moving statistics that inference uses keep up
+            }));
+        var model = pipeline.Fit(data);
+        Console.WriteLine(model.LastTransformer.History.Epochs[^1]);
+        Console.WriteLine($"classes {string.Join(" ", model.LastTransformer.ClassNames)}");
+        Console.WriteLine($"evaluated accuracy {mlContext.MulticlassClassification.Evaluate(model.Transform(data)).MicroAccuracy:F3}");
 
         string zip = Path.Combine(work, "ocr.zip");
-        var (forFiles, inputSchema) = CharacterImagePipeline.ForImageFiles(mlContext, model);
-        mlContext.Model.Save(forFiles, inputSchema, zip);
+        mlContext.Model.Save(model, data.Schema, zip);
 
         string probe = Path.Combine(work, "probe-O.png");
         File.WriteAllBytes(probe, Draw("O"));
@@ -169,6 +179,7 @@ public sealed class PackageTests
         Output result = engine.Predict(new Input { ImagePath = probe });
         Console.WriteLine($"predicted {result.PredictedCharacter} ({result.Score.Length} scores, max {result.Score.Max():F3})");
 
+        sealed class LabelledFile { public string Label { get; set; } = ""; public string ImagePath { get; set; } = ""; }
         sealed class Input { public string ImagePath { get; set; } = ""; }
         sealed class Output { public float[] Score { get; set; } = []; public string PredictedCharacter { get; set; } = ""; }
         """;
@@ -180,6 +191,7 @@ public sealed class PackageTests
         Assert.That(run.Output, Does.Contain("shape 2x47 sum 2.000"));
         Assert.That(run.Output, Does.Match(@"Epoch 2: loss \d+\.\d{4}, accuracy \d\.\d{4}"), run.Output);
         Assert.That(run.Output, Does.Contain($"classes {string.Join(" ", SmokeClasses.Order(StringComparer.Ordinal))}"), run.Output);
+        Assert.That(run.Output, Does.Match(@"evaluated accuracy [01]\.\d{3}"), "MulticlassClassification.Evaluate runs on the model's output as it is");
         var predicted = System.Text.RegularExpressions.Regex.Match(run.Output, @"predicted (\S+) \((\d+) scores");
         Assert.That(predicted.Success, Is.True, run.Output);
         Assert.That(SmokeClasses, Does.Contain(predicted.Groups[1].Value), run.Output);

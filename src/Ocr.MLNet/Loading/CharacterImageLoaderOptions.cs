@@ -51,8 +51,7 @@ public abstract class CharacterImageLoaderOptions
         if (MaxRows is < 1)
             problems.Add($"{nameof(MaxRows)} must be at least 1 or null (all rows), got {MaxRows}");
         AddProblems(problems);
-        if (problems.Count > 0)
-            throw new ArgumentException($"Invalid {GetType().Name}: " + string.Join("; ", problems) + ".", "options");
+        problems.ThrowIfAny(GetType().Name);
     }
 
     /// <summary>Adds the problems of the derived class's own options.</summary>

@@ -45,8 +45,7 @@ public sealed class EmnistLoaderOptions
             problems.Add($"{nameof(LabelColumnName)} and {nameof(PixelsColumnName)} must differ, both are \"{labelColumnName}\"");
         if (maxRows is < 1)
             problems.Add($"{nameof(MaxRows)} must be at least 1 or null (all rows), got {maxRows}");
-        if (problems.Count > 0)
-            throw new ArgumentException("Invalid EmnistLoaderOptions: " + string.Join("; ", problems) + ".", "options");
+        problems.ThrowIfAny(nameof(EmnistLoaderOptions));
     }
 
     private static string Show(string? value) => value is null ? "null" : $"\"{value}\"";

@@ -99,7 +99,7 @@ public static class AugmentationCatalog
         if (pixels.Type is not VectorDataViewType { ItemType: var item } vector || item != NumberDataViewType.Single || (vector.IsKnownSize && vector.Size != pixelCount))
         {
             throw new ArgumentOutOfRangeException(nameof(data),
-                $"Schema mismatch for pixels column '{pixelsColumnName}': expected Vector<Single, {pixelCount}> (1×32×32), got {pixels.Type}. Use an Ocr.MLNet loader, or CharacterImagePipeline.FromImages for an image column.");
+                $"Schema mismatch for pixels column '{pixelsColumnName}': expected Vector<Single, {pixelCount}> (1×32×32), got {pixels.Type}. Use an Ocr.MLNet loader, or mlContext.Transforms.PrepareCharacterImages() for an image column.");
         }
 
         return Training.LabeledImagesReader.ReadRows(data, label, pixels, pixelsColumnName, "input", CancellationToken.None);

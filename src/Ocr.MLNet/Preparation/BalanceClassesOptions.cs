@@ -62,8 +62,7 @@ public sealed class BalanceClassesOptions
             problems.Add($"{nameof(Count)} must be at least 1, got {Count}");
         if (Count is not null && Target != BalanceTarget.Count && Enum.IsDefined(Target))
             problems.Add($"{nameof(Count)} ({Count}) is only used with {nameof(Target)} = Count, but {nameof(Target)} is {Target}: set {nameof(Target)} = Count or leave {nameof(Count)} null");
-        if (problems.Count > 0)
-            throw new ArgumentException("Invalid BalanceClassesOptions: " + string.Join("; ", problems) + ".", "options");
+        problems.ThrowIfAny(nameof(BalanceClassesOptions));
     }
 }
 

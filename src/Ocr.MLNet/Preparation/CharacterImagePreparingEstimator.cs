@@ -68,8 +68,7 @@ public sealed class CharacterImagePreparingEstimator : IEstimator<ITransformer>
                 problems.Add($"{nameof(InputColumnName)} is empty: name the image column, e.g. \"{CharacterFormat.ImageColumnName}\", or pass null to read {nameof(OutputColumnName)}");
             if (!Enum.IsDefined(Polarity))
                 problems.Add($"{nameof(Polarity)} = {(int)Polarity} is not an {nameof(InkPolarity)} value");
-            if (problems.Count > 0)
-                throw new ArgumentException($"Invalid PrepareCharacterImages options: {string.Join("; ", problems)}.");
+            problems.ThrowIfAny("PrepareCharacterImages options");
         }
     }
 

@@ -81,23 +81,14 @@ public sealed class ImageAugmentationOptions
     /// <exception cref="ArgumentException">At least one value is out of range; the message names each.</exception>
     public void Validate()
     {
-        var problems = Problems();
-        if (problems.Count > 0)
-        {
-            throw new ArgumentException(
-                $"Invalid {nameof(ImageAugmentationOptions)}: {string.Join("; ", problems)}. Correct these values and try again.", "options");
-        }
+        Problems().ThrowIfAny(nameof(ImageAugmentationOptions));
     }
 
     /// <summary>One line per invalid value: name, value and rule.</summary>
     internal List<string> Problems()
     {
         var problems = new List<string>();
-        void Check(bool valid, string name, double value, string rule)
-        {
-            if (!valid)
-                problems.Add($"{name} = {value.ToString(CultureInfo.InvariantCulture)} ({rule})");
-        }
+        void Check(bool valid, string name, double value, string rule) => problems.Check(valid, name, value, rule);
 
         Check(double.IsFinite(RotationDegrees) && RotationDegrees >= 0 && RotationDegrees <= 180, nameof(RotationDegrees), RotationDegrees, "must be in [0, 180]");
         Check(double.IsFinite(ShiftFraction) && ShiftFraction >= 0 && ShiftFraction < 1, nameof(ShiftFraction), ShiftFraction, "must be in [0, 1)");

@@ -85,8 +85,7 @@ public sealed class MergeSimilarClassesOptions
             problems.Add($"{nameof(InputColumnName)} must be a non-empty column name or null (the output column), got {Show(InputColumnName)}");
         if (Table is not null)
             problems.AddRange(TableProblems(Table));
-        if (problems.Count > 0)
-            throw new ArgumentException("Invalid MergeSimilarClassesOptions: " + string.Join("; ", problems) + ".", "options");
+        problems.ThrowIfAny(nameof(MergeSimilarClassesOptions));
     }
 
     private static IEnumerable<string> TableProblems(IReadOnlyDictionary<string, string> table)

@@ -159,11 +159,7 @@ public sealed partial class CharacterCnnTrainer
         public void Validate()
         {
             var problems = new List<string>();
-            void Check(bool valid, string name, object? value, string rule)
-            {
-                if (!valid)
-                    problems.Add($"{name} = {Format(value)} ({rule})");
-            }
+            void Check(bool valid, string name, object? value, string rule) => problems.Check(valid, name, value, rule);
 
             Check(!string.IsNullOrWhiteSpace(LabelColumnName), nameof(LabelColumnName), LabelColumnName, "a column name is required");
             Check(!string.IsNullOrWhiteSpace(FeatureColumnName), nameof(FeatureColumnName), FeatureColumnName, "a column name is required");
@@ -202,11 +198,7 @@ public sealed partial class CharacterCnnTrainer
             if (Augmentation is not null)
                 problems.AddRange(Augmentation.Problems().Select(p => $"{nameof(Augmentation)}.{p}"));
 
-            if (problems.Count > 0)
-            {
-                throw new ArgumentException(
-                    $"Invalid {nameof(CharacterCnnTrainer)} options: {string.Join("; ", problems)}. Correct these values and create the trainer again.");
-            }
+            problems.ThrowIfAny($"{nameof(CharacterCnnTrainer)} options", "Correct these values and create the trainer again.");
         }
 
         internal bool HasValidation => ValidationData is not null || ValidationFraction > 0;
@@ -217,12 +209,5 @@ public sealed partial class CharacterCnnTrainer
         internal static bool LowerIsBetter(TrainingMetric metric) =>
             metric is TrainingMetric.ValidationLoss or TrainingMetric.TrainingLoss;
 
-        private static string Format(object? value) => value switch
-        {
-            null => "null",
-            string s => $"'{s}'",
-            IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
-            _ => value.ToString() ?? "",
-        };
     }
 }
