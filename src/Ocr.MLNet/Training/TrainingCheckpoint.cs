@@ -77,7 +77,7 @@ internal sealed class TrainingCheckpoint
     {
         var checkpoint = ForRun(state.ClassNames, options);
         checkpoint.Epoch = state.Epoch;
-        checkpoint.History = state.History;
+        checkpoint.History = [.. state.History];
         checkpoint.LearningRate = state.LearningRate;
         checkpoint.BestMonitored = state.EarlyStopping.Best;
         checkpoint.BestEpoch = state.EarlyStopping.BestEpoch;
@@ -93,7 +93,7 @@ internal sealed class TrainingCheckpoint
     public static void Save(string directory, TrainingState state, CharacterCnnTrainer.Options options)
     {
         var checkpoint = FromState(state, options);
-        checkpoint.Save(directory, folder =>
+        checkpoint.Write(directory, folder =>
         {
             state.Network.save(Path.Combine(folder, WeightsFile));
             state.Optimizer.save_state_dict(Path.Combine(folder, OptimizerFile));
@@ -127,7 +127,7 @@ internal sealed class TrainingCheckpoint
         }
 
         state.Epoch = Epoch;
-        // Epochs always had the same batches: the data and batch size of a resumed run are the same.
+        // The file has no step count: count every finished epoch as this run's batches, right when data and batch size are unchanged.
         state.Step = (long)Epoch * state.BatchesPerEpoch;
         state.History.Clear();
         state.History.AddRange(History);
@@ -163,7 +163,7 @@ internal sealed class TrainingCheckpoint
     }
 
     /// <summary>Writes the state and lets <paramref name="writeTensors"/> save the weight files into the same folder, then swaps it in.</summary>
-    public void Save(string directory, Action<string> writeTensors)
+    private void Write(string directory, Action<string> writeTensors)
     {
         Directory.CreateDirectory(directory);
         string temporary = Path.Combine(directory, TemporaryFolder);
