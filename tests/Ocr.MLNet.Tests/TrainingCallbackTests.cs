@@ -1,0 +1,418 @@
+using Ocr.MLNet.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Ocr.MLNet.Tests;
+
+/// <summary>The training loop's pieces on their own: schedules, callbacks fed metric sequences, the checkpoint format.</summary>
+[TestFixture]
+public sealed class TrainingCallbackTests : TemporaryDirectoryTest
+{
+    private readonly List<IDisposable> disposables = [];
+
+    protected override string Prefix => "ocr-mlnet-callbacks";
+
+    [OneTimeSetUp]
+    public void LoadBackend() => TorchBackend.EnsureLoaded();
+
+    [TearDown]
+    public void DisposeNetworks()
+    {
+        foreach (var disposable in disposables)
+            disposable.Dispose();
+        disposables.Clear();
+    }
+
+    [Test]
+    public void Constant_schedule_keeps_the_initial_rate()
+    {
+        var schedule = new ConstantSchedule(0.01);
+        Assert.That(Rates(schedule, 4, current: 0.5), Is.EqualTo(new[] { 0.01, 0.01, 0.01, 0.01 }));
+    }
+
+    [Test]
+    public void Step_decay_multiplies_by_the_decay_once_per_step_epochs()
+    {
+        var schedule = new StepDecaySchedule(0.1, 0.5, stepEpochs: 2);
+        Assert.That(Rates(schedule, 5), Is.EqualTo(new[] { 0.1, 0.1, 0.05, 0.05, 0.025 }).Within(1e-15));
+    }
+
+    [Test]
+    public void Exponential_decay_multiplies_by_the_decay_every_epoch()
+    {
+        var schedule = new ExponentialDecaySchedule(1, 0.5);
+        Assert.That(Rates(schedule, 4), Is.EqualTo(new[] { 1, 0.5, 0.25, 0.125 }).Within(1e-15));
+    }
+
+    [Test]
+    public void Cosine_annealing_runs_from_the_initial_rate_to_the_minimum_over_all_epochs()
+    {
+        var schedule = new CosineAnnealingSchedule(1, 0.1, epochs: 5);
+        double halfway = 0.1 + (0.9 * 0.5 * (1 + Math.Cos(Math.PI / 4)));
+        Assert.That(Rates(schedule, 5), Is.EqualTo(new[] { 1, halfway, 0.55, 0.1 + (0.9 * 0.5 * (1 + Math.Cos(3 * Math.PI / 4))), 0.1 }).Within(1e-12));
+    }
+
+    [Test]
+    public void Cosine_annealing_over_one_epoch_keeps_the_initial_rate()
+    {
+        var schedule = new CosineAnnealingSchedule(0.01, 0, epochs: 1);
+        Assert.That(schedule.LearningRateFor(1, 0.5), Is.EqualTo(0.01));
+    }
+
+    [Test]
+    public void Plateau_schedule_carries_the_current_rate_over()
+    {
+        var schedule = new ReduceOnPlateauSchedule();
+        Assert.That(schedule.LearningRateFor(7, 0.003), Is.EqualTo(0.003));
+    }
+
+    [TestCase(LearningRateSchedule.Constant, typeof(ConstantSchedule))]
+    [TestCase(LearningRateSchedule.StepDecay, typeof(StepDecaySchedule))]
+    [TestCase(LearningRateSchedule.ExponentialDecay, typeof(ExponentialDecaySchedule))]
+    [TestCase(LearningRateSchedule.CosineAnnealing, typeof(CosineAnnealingSchedule))]
+    [TestCase(LearningRateSchedule.ReduceOnPlateau, typeof(ReduceOnPlateauSchedule))]
+    public void Each_schedule_value_has_its_schedule_class(LearningRateSchedule value, Type expected)
+    {
+        var options = new CharacterCnnTrainer.Options { LearningRateSchedule = value };
+        Assert.That(LearningRateSchedules.Create(options), Is.InstanceOf(expected));
+    }
+
+    [Test]
+    public void Early_stopping_stops_after_patience_epochs_without_improvement()
+    {
+        var state = NewState();
+        var stopping = new EarlyStopping(TrainingMetric.ValidationLoss, patience: 2, minDelta: 0, restoreBestWeights: false, info: null);
+
+        var stopped = Feed(state, stopping, validationLosses: [1.0, 0.9, 0.95, 0.92, 0.91]);
+
+        Assert.That(stopped, Is.EqualTo(new[] { false, false, false, false, true }));
+        Assert.That(state.EarlyStopping.Best, Is.EqualTo(0.9));
+        Assert.That(state.EarlyStopping.BestEpoch, Is.EqualTo(2));
+        Assert.That(state.EarlyStopping.EpochsWithoutImprovement, Is.EqualTo(3));
+        Assert.That(state.StopReason, Is.EqualTo("early stopping: no improvement of ValidationLoss for 3 epochs"));
+        Assert.That(state.BestWeights, Is.Null);
+    }
+
+    [Test]
+    public void Early_stopping_counts_only_improvements_larger_than_the_minimum_delta()
+    {
+        var state = NewState();
+        var stopping = new EarlyStopping(TrainingMetric.ValidationLoss, patience: 1, minDelta: 0.1, restoreBestWeights: false, info: null);
+
+        var stopped = Feed(state, stopping, validationLosses: [1.0, 0.95, 0.91]);
+
+        Assert.That(stopped, Is.EqualTo(new[] { false, false, true }));
+        Assert.That(state.EarlyStopping.BestEpoch, Is.EqualTo(1));
+    }
+
+    [Test]
+    public void Early_stopping_on_accuracy_takes_higher_as_better()
+    {
+        var state = NewState();
+        var stopping = new EarlyStopping(TrainingMetric.ValidationAccuracy, patience: 0, minDelta: 0, restoreBestWeights: false, info: null);
+
+        var stopped = Feed(state, stopping, validationLosses: [0.5, 0.5, 0.5], validationAccuracies: [0.5, 0.6, 0.6]);
+
+        Assert.That(stopped, Is.EqualTo(new[] { false, false, true }));
+        Assert.That(state.EarlyStopping.Best, Is.EqualTo(0.6));
+        Assert.That(state.EarlyStopping.BestEpoch, Is.EqualTo(2));
+    }
+
+    [Test]
+    public void Early_stopping_skips_epochs_without_the_monitored_metric()
+    {
+        var state = NewState();
+        var stopping = new EarlyStopping(TrainingMetric.ValidationLoss, patience: 0, minDelta: 0, restoreBestWeights: true, info: null);
+
+        var stopped = Feed(state, stopping, validationLosses: [null, null, null]);
+
+        Assert.That(stopped, Is.All.False);
+        Assert.That(state.EarlyStopping.Best, Is.Null);
+        Assert.That(state.BestWeights, Is.Null);
+    }
+
+    [Test]
+    public void Early_stopping_restores_the_weights_of_the_best_epoch_when_training_ends()
+    {
+        var state = NewState();
+        var messages = new List<string>();
+        var stopping = new EarlyStopping(TrainingMetric.ValidationLoss, patience: 5, minDelta: 0, restoreBestWeights: true, messages.Add);
+        Feed(state, stopping, validationLosses: [1.0]);
+        var best = Snapshot(state.Network);
+        using (no_grad())
+        {
+            foreach (var parameter in state.Network.parameters())
+                parameter.add_(1);
+        }
+
+        Feed(state, stopping, validationLosses: [2.0], firstEpoch: 2);
+        ((ITrainingCallback)stopping).OnTrainEnd(state);
+
+        Assert.That(Equal(Snapshot(state.Network), best), Is.True);
+        Assert.That(messages, Is.EqualTo(new[] { "Restored the weights of epoch 1, the best ValidationLoss." }));
+        state.DisposeBestWeights();
+    }
+
+    [Test]
+    public void Early_stopping_keeps_the_last_weights_when_the_last_epoch_was_best()
+    {
+        var state = NewState();
+        var messages = new List<string>();
+        var stopping = new EarlyStopping(TrainingMetric.ValidationLoss, patience: 5, minDelta: 0, restoreBestWeights: true, messages.Add);
+        Feed(state, stopping, validationLosses: [1.0, 0.5]);
+        var last = Snapshot(state.Network);
+
+        ((ITrainingCallback)stopping).OnTrainEnd(state);
+
+        Assert.That(state.EarlyStopping.BestEpoch, Is.EqualTo(2));
+        Assert.That(Equal(Snapshot(state.Network), last), Is.True);
+        Assert.That(messages, Is.Empty);
+        state.DisposeBestWeights();
+    }
+
+    [Test]
+    [SetCulture("en-US")]
+    public void Plateau_reduces_the_rate_after_patience_epochs_without_improvement()
+    {
+        var state = NewState(learningRate: 1.0);
+        var messages = new List<string>();
+        var plateau = new ReduceLearningRateOnPlateau(TrainingMetric.ValidationLoss, patience: 1, decay: 0.5, minimum: 0, messages.Add);
+
+        var rates = FeedPlateau(state, plateau, [1.0, 1.1, 1.2, 0.9, 1.0, 1.0]);
+
+        // Epoch 3 is the second without improvement: the rate halves from epoch 4 on and the count starts again.
+        Assert.That(rates, Is.EqualTo(new[] { 1.0, 1.0, 1.0, 0.5, 0.5, 0.5 }));
+        Assert.That(state.LearningRate, Is.EqualTo(0.25));
+        Assert.That(state.Plateau.Best, Is.EqualTo(0.9));
+        Assert.That(state.Plateau.EpochsWithoutImprovement, Is.Zero);
+        Assert.That(messages, Is.EqualTo(new[]
+        {
+            "Reducing the learning rate to 0.5: ValidationLoss has not improved for 2 epochs.",
+            "Reducing the learning rate to 0.25: ValidationLoss has not improved for 2 epochs.",
+        }));
+    }
+
+    [Test]
+    [SetCulture("en-US")]
+    public void Plateau_stops_at_the_minimum_rate_and_says_so_only_while_it_still_lowers()
+    {
+        var state = NewState(learningRate: 0.5);
+        var messages = new List<string>();
+        var plateau = new ReduceLearningRateOnPlateau(TrainingMetric.TrainingLoss, patience: 0, decay: 0.5, minimum: 0.4, messages.Add);
+
+        var rates = FeedPlateau(state, plateau, [1.0, 1.0, 1.0], onTrainingLoss: true);
+
+        Assert.That(rates, Is.EqualTo(new[] { 0.5, 0.5, 0.4 }));
+        Assert.That(state.LearningRate, Is.EqualTo(0.4));
+        Assert.That(messages, Is.EqualTo(new[] { "Reducing the learning rate to 0.4: TrainingLoss has not improved for 1 epochs." }));
+    }
+
+    [Test]
+    public void A_checkpoint_restores_the_state_it_was_saved_from()
+    {
+        var options = new CharacterCnnTrainer.Options { DropoutRate = 0.25, Seed = 5 };
+        var state = NewState(dropoutRate: 0.25);
+        state.Epoch = 3;
+        state.Step = 3 * state.BatchesPerEpoch;
+        state.LearningRate = 2.5e-4;
+        state.History.AddRange([Metrics(1, 0.9, 0.7), Metrics(2, null, null), Metrics(3, 0.8, 0.75)]);
+        state.EarlyStopping.Best = 0.8;
+        state.EarlyStopping.BestEpoch = 3;
+        state.EarlyStopping.EpochsWithoutImprovement = 0;
+        state.Plateau.Best = 0.85;
+        state.Plateau.EpochsWithoutImprovement = 1;
+        state.StopTraining = true;
+        state.KeepBestWeights();
+        var weights = Snapshot(state.Network);
+        string directory = Path.Combine(WorkDirectory, "checkpoints");
+
+        TrainingCheckpoint.Save(directory, state, options);
+        var loaded = TrainingCheckpoint.TryLoad(directory);
+        Assert.That(loaded, Is.Not.Null);
+        var (checkpoint, folder) = loaded!.Value;
+        random.manual_seed(99); // other initial weights, so the loaded ones show
+        var restored = NewState(dropoutRate: 0.25);
+        checkpoint.EnsureSameRun(TrainingCheckpoint.ForRun(restored.ClassNames, options), directory);
+        checkpoint.RestoreInto(restored, folder, CPU, options.BatchNormMomentum);
+
+        Assert.That(restored.Epoch, Is.EqualTo(3));
+        Assert.That(restored.ResumedAfterEpoch, Is.EqualTo(3));
+        Assert.That(restored.Step, Is.EqualTo(state.Step));
+        Assert.That(restored.LearningRate, Is.EqualTo(2.5e-4));
+        Assert.That(restored.History, Is.EqualTo(state.History));
+        Assert.That(restored.EarlyStopping.Best, Is.EqualTo(0.8));
+        Assert.That(restored.EarlyStopping.BestEpoch, Is.EqualTo(3));
+        Assert.That(restored.EarlyStopping.EpochsWithoutImprovement, Is.Zero);
+        Assert.That(restored.Plateau.Best, Is.EqualTo(0.85));
+        Assert.That(restored.Plateau.EpochsWithoutImprovement, Is.EqualTo(1));
+        Assert.That(restored.StopTraining, Is.True);
+        Assert.That(restored.StopReason, Is.Null);
+        Assert.That(Equal(Snapshot(restored.Network), weights), Is.True);
+        Assert.That(restored.BestWeights, Is.Not.Null);
+        Assert.That(Equal(restored.BestWeights!, weights), Is.True);
+
+        string again = Path.Combine(WorkDirectory, "again");
+        TrainingCheckpoint.Save(again, restored, options);
+        Assert.That(StateJson(again), Is.EqualTo(StateJson(directory)));
+        restored.DisposeBestWeights();
+        state.DisposeBestWeights();
+    }
+
+    [Test]
+    public void A_checkpoint_in_the_existing_format_resumes_and_is_written_back_unchanged()
+    {
+        var options = new CharacterCnnTrainer.Options { DropoutRate = 0.4, Seed = 11 };
+        var writer = NewState(dropoutRate: 0.4);
+        string directory = Path.Combine(WorkDirectory, "checkpoints");
+        string folder = Path.Combine(directory, "checkpoint");
+        Directory.CreateDirectory(folder);
+        writer.Network.save(Path.Combine(folder, TrainingCheckpoint.WeightsFile));
+        writer.Optimizer.save_state_dict(Path.Combine(folder, TrainingCheckpoint.OptimizerFile));
+        File.WriteAllText(Path.Combine(folder, "state.json"), ExistingFormat);
+
+        var state = NewState(dropoutRate: 0.4);
+        var loaded = TrainingCheckpoint.TryLoad(directory)!.Value;
+        loaded.Checkpoint.EnsureSameRun(TrainingCheckpoint.ForRun(state.ClassNames, options), directory);
+        loaded.Checkpoint.RestoreInto(state, loaded.Folder, CPU, options.BatchNormMomentum);
+
+        Assert.That(state.Epoch, Is.EqualTo(2));
+        Assert.That(state.History.Select(e => e.ValidationLoss), Is.EqualTo(new double?[] { 0.7570624351501465, null }));
+        Assert.That(state.LearningRate, Is.EqualTo(0.0005));
+        Assert.That(state.EarlyStopping.BestEpoch, Is.EqualTo(1));
+        Assert.That(state.Plateau.EpochsWithoutImprovement, Is.EqualTo(1));
+        Assert.That(state.BestWeights, Is.Null);
+
+        string again = Path.Combine(WorkDirectory, "again");
+        TrainingCheckpoint.Save(again, state, options);
+        Assert.That(StateJson(again), Is.EqualTo(ExistingFormat));
+    }
+
+    [Test]
+    public void A_checkpoint_of_another_run_names_every_difference()
+    {
+        var found = TrainingCheckpoint.ForRun(["a", "b"], new CharacterCnnTrainer.Options { DropoutRate = 0.25, Seed = 1 });
+        var wanted = TrainingCheckpoint.ForRun(["a", "c"], new CharacterCnnTrainer.Options { DropoutRate = 0.5, Seed = 2, Optimizer = OptimizerKind.Sgd });
+
+        Assert.That(() => found.EnsureSameRun(wanted, "dir"), Throws.InvalidOperationException.With.Message.EqualTo(
+            "The checkpoint in 'dir' belongs to a different run: its classes are [a b], this data's are [a c]; its dropout rate is 0.25, the options say 0.5; "
+            + "its optimizer is Adam, the options say Sgd; its seed is 1, the options say 2. Use another CheckpointDirectory, or delete this one to start afresh."));
+    }
+
+    // state.json as the loop has always written it (format 1): a resumed run must read it and write it back alike.
+    private const string ExistingFormat = """
+        {
+          "Format": 1,
+          "Epoch": 2,
+          "ClassNames": [
+            "a",
+            "b"
+          ],
+          "DropoutRate": 0.4,
+          "Seed": 11,
+          "Optimizer": "Adam",
+          "History": [
+            {
+              "Epoch": 1,
+              "TrainingLoss": 1.8818695280287001,
+              "TrainingAccuracy": 0.3611111111111111,
+              "ValidationLoss": 0.7570624351501465,
+              "ValidationAccuracy": 0.6666666666666666,
+              "LearningRate": 0.001,
+              "Duration": "00:00:01.2345678",
+              "TrainingImagesPerSecond": 301.5
+            },
+            {
+              "Epoch": 2,
+              "TrainingLoss": 1.1195323334799872,
+              "TrainingAccuracy": 0.5833333333333334,
+              "ValidationLoss": null,
+              "ValidationAccuracy": null,
+              "LearningRate": 0.001,
+              "Duration": "00:00:01.5000000",
+              "TrainingImagesPerSecond": 299
+            }
+          ],
+          "LearningRate": 0.0005,
+          "BestMonitored": 0.7570624351501465,
+          "BestEpoch": 1,
+          "EpochsWithoutImprovement": 1,
+          "PlateauBest": 0.7570624351501465,
+          "PlateauEpochsWithoutImprovement": 1,
+          "StoppedEarly": false,
+          "HasBestWeights": false
+        }
+        """;
+
+    private TrainingState NewState(double learningRate = 1e-3, double dropoutRate = CharacterCnnNetwork.DefaultDropoutRate)
+    {
+        var network = new CharacterCnnNetwork(2, dropoutRate);
+        var optimizer = optim.Adam(network.parameters(), learningRate);
+        disposables.Add(optimizer);
+        disposables.Add(network);
+        // One step, so the optimizer has moments to save.
+        using (NewDisposeScope())
+        {
+            network.train();
+            var loss = nn.functional.cross_entropy(network.forward(rand(4, 1, 32, 32)), tensor(new long[] { 0, 1, 0, 1 }));
+            loss.backward();
+            optimizer.step();
+        }
+
+        return new TrainingState(network, optimizer, ["a", "b"], batchesPerEpoch: 3, learningRate);
+    }
+
+    private static double[] Rates(ILearningRateSchedule schedule, int epochs, double current = 1) =>
+        Enumerable.Range(1, epochs).Select(epoch => schedule.LearningRateFor(epoch, current)).ToArray();
+
+    private static EpochMetrics Metrics(int epoch, double? validationLoss, double? validationAccuracy, double trainingLoss = 1) =>
+        new(epoch, trainingLoss, 0.5, validationLoss, validationAccuracy, 1e-3, TimeSpan.FromSeconds(epoch), 100);
+
+    /// <summary>Records epochs as the loop does and tells the callback; returns the stop flag after each.</summary>
+    private static bool[] Feed(TrainingState state, ITrainingCallback callback, double?[] validationLosses,
+        double?[]? validationAccuracies = null, int firstEpoch = 1)
+    {
+        var stopped = new List<bool>();
+        for (int i = 0; i < validationLosses.Length; i++)
+        {
+            var metrics = Metrics(firstEpoch + i, validationLosses[i], validationAccuracies?[i] ?? (validationLosses[i] is null ? null : 0.5));
+            state.History.Add(metrics);
+            state.Epoch = metrics.Epoch;
+            callback.OnEpochEnd(state, metrics);
+            stopped.Add(state.StopTraining);
+        }
+
+        return [.. stopped];
+    }
+
+    /// <summary>Runs the plateau schedule and callback over the metric values as the loop does; returns each epoch's rate.</summary>
+    private static double[] FeedPlateau(TrainingState state, ITrainingCallback plateau, double[] values, bool onTrainingLoss = false)
+    {
+        var schedule = new ReduceOnPlateauSchedule();
+        var rates = new List<double>();
+        for (int epoch = 1; epoch <= values.Length; epoch++)
+        {
+            double rate = schedule.LearningRateFor(epoch, state.LearningRate);
+            rates.Add(rate);
+            var metrics = onTrainingLoss ? Metrics(epoch, null, null, trainingLoss: values[epoch - 1]) : Metrics(epoch, values[epoch - 1], 0.5);
+            state.History.Add(metrics);
+            state.Epoch = epoch;
+            state.LearningRate = rate;
+            plateau.OnEpochEnd(state, metrics);
+        }
+
+        return [.. rates];
+    }
+
+    private Dictionary<string, Tensor> Snapshot(CharacterCnnNetwork network)
+    {
+        var copy = network.state_dict().ToDictionary(p => p.Key, p => p.Value.detach().clone().DetachFromDisposeScope());
+        foreach (var tensor in copy.Values)
+            disposables.Add(tensor);
+        return copy;
+    }
+
+    private static bool Equal(Dictionary<string, Tensor> a, Dictionary<string, Tensor> b) =>
+        a.Count == b.Count && a.All(p => b.TryGetValue(p.Key, out var other) && p.Value.cpu().eq(other.cpu()).all().item<bool>());
+
+    private static string StateJson(string directory) => File.ReadAllText(Path.Combine(directory, "checkpoint", "state.json"));
+}
