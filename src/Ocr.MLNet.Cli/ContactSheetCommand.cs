@@ -18,9 +18,6 @@ namespace Ocr.MLNet.Cli;
 /// </summary>
 internal static class ContactSheetCommand
 {
-    private const int Side = PixelDrawing.Side;
-    private const int Margin = 4;
-
     public static Command Create()
     {
         var data = new Option<DirectoryInfo>("--data") { Description = "EMNIST IDX files, a NIST SD19 by_class tree, or an image folder tree.", Required = true };
@@ -79,26 +76,10 @@ internal static class ContactSheetCommand
         var rows = mlContext.Data.CreateEnumerable<Row>(augmented, reuseRowObject: false).ToList();
         int imageCount = rows.Count / (1 + copies);
 
-        int tile = Side * scale;
-        int gap = 3 * Margin; // a wider gap sets the original apart from its copies
-        int width = Margin + tile + gap + (copies * (tile + Margin));
-        int height = Margin + (imageCount * (tile + Margin));
-        using var bitmap = new SKBitmap(width, height, SKColorType.Rgba8888, SKAlphaType.Opaque);
-        using (var canvas = new SKCanvas(bitmap))
-        {
-            canvas.Clear(new SKColor(96, 96, 96));
-            for (int i = 0; i < imageCount; i++)
-            {
-                int top = Margin + (i * (tile + Margin));
-                for (int k = 0; k <= copies; k++)
-                {
-                    int left = k == 0 ? Margin : Margin + tile + gap + ((k - 1) * (tile + Margin));
-                    PixelDrawing.DrawPixels(canvas, rows[(i * (1 + copies)) + k].Pixels, left, top, scale);
-                }
-            }
-        }
-
-        PixelDrawing.SavePng(bitmap, output.FullName);
+        var sheet = Enumerable.Range(0, imageCount)
+            .Select(i => (IReadOnlyList<float[]>)rows.Skip(i * (1 + copies)).Take(1 + copies).Select(r => r.Pixels).ToArray())
+            .ToList();
+        var (width, height) = ContactSheet.Save(output.FullName, sheet, scale);
 
         AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Wrote {output.FullName}: {imageCount} rows (labels {string.Join(" ", rows.Where((_, r) => r % (1 + copies) == 0).Select(r => r.Label))}), each the original then {copies} augmented copies, {width}×{height} pixels."));

@@ -95,9 +95,17 @@ internal static class EvaluateCommand
     /// <summary>The saved model's whole chain on the files behind an SD19 or image-folder view: one row per file, Label and ImagePath.</summary>
     private static IDataView ScoreByPath(MLContext mlContext, ITransformer model, IDataView loadedData, string directory, DataPreparation preparation)
     {
-        var files = Loading.ImageFileRows.FromDataView(loadedData)
-            ?? throw new ArgumentException($"--by-path reads image files, and '{directory}' holds EMNIST IDX files; evaluate EMNIST without --by-path.");
-        var rows = Enumerable.Range(0, files.Count).Select(i => new PathRow { Label = files.GetLabel(i), ImagePath = files.GetPath(i) }).ToList();
+        IReadOnlyList<(string Label, string ImagePath)> files;
+        try
+        {
+            files = LoadedImages.GetImageFiles(loadedData);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"--by-path reads image files, and '{directory}' holds EMNIST IDX files; evaluate EMNIST without --by-path.", e);
+        }
+
+        var rows = files.Select(f => new PathRow { Label = f.Label, ImagePath = f.ImagePath }).ToList();
         var data = preparation.Apply(mlContext, mlContext.Data.LoadFromEnumerable(rows), seed: 0);
         return model.Transform(data);
     }

@@ -38,10 +38,10 @@ public sealed class ClassificationReport
     public const int DefaultTopK = 5;
 
     /// <summary>The default column of true labels.</summary>
-    public const string DefaultLabelColumnName = "Label";
+    public const string DefaultLabelColumnName = CharacterFormat.LabelColumnName;
 
     /// <summary>The default column of score vectors.</summary>
-    public const string DefaultScoreColumnName = "Score";
+    public const string DefaultScoreColumnName = CharacterFormat.ScoreColumnName;
 
     private readonly int[][] _counts;
 

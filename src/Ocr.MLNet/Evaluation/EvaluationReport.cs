@@ -14,19 +14,36 @@ namespace Ocr.MLNet.Evaluation;
 /// <param name="Report">The metrics.</param>
 /// <param name="Files">Full paths of the files written, in the order written.</param>
 /// <param name="HistoryNote">Why the training curves were not drawn, or null when they were.</param>
-internal sealed record EvaluationReportResult(ClassificationReport Report, IReadOnlyList<string> Files, string? HistoryNote);
+public sealed record EvaluationReportResult(ClassificationReport Report, IReadOnlyList<string> Files, string? HistoryNote);
 
 /// <summary>
 /// An evaluation report in a folder: <c>report.md</c> (readable, linking the pictures), <c>metrics.json</c>
 /// (machine-readable), <c>confusion.png</c>, <c>misclassified.png</c> and, given a training history,
-/// <c>training-curves.png</c>.
+/// <c>training-curves.png</c>. <c>ocr-mlnet evaluate --report DIR</c> writes it.
 /// </summary>
-internal static class EvaluationReport
+/// <example>
+/// <code>
+/// IDataView scored = model.Transform(testData);
+/// var report = ClassificationReport.Evaluate(mlContext, scored);
+/// var mistakes = EvaluationReport.CollectMisclassified(mlContext, scored, report.ClassNames);
+/// EvaluationReport.Write("report", report, mistakes, model.History, null, "ocr.zip", "test split");
+/// </code>
+/// </example>
+public static class EvaluationReport
 {
+    /// <summary>The readable report, linking the pictures.</summary>
     public const string MarkdownFile = "report.md";
+
+    /// <summary>The metrics as JSON.</summary>
     public const string MetricsFile = "metrics.json";
+
+    /// <summary>The row-normalised confusion matrix as a heat map.</summary>
     public const string ConfusionFile = "confusion.png";
+
+    /// <summary>The most confident mistakes, as the network saw them.</summary>
     public const string MisclassifiedFile = "misclassified.png";
+
+    /// <summary>Loss and accuracy per epoch, from the training history.</summary>
     public const string TrainingCurvesFile = "training-curves.png";
 
     /// <summary>Misclassified images shown in the gallery.</summary>
@@ -46,6 +63,10 @@ internal static class EvaluationReport
     /// The <paramref name="max"/> misclassified rows with the highest predicted score (ties in row order), with their
     /// pixels (column <c>Pixels</c>); rows whose label is not a class are skipped. The prediction is the highest score, as ML.NET's evaluator takes it.
     /// </summary>
+    /// <param name="mlContext">The ML.NET context.</param>
+    /// <param name="scored">Scored rows with text <c>Label</c>, <c>Score</c> and <c>Pixels</c> columns.</param>
+    /// <param name="classNames">The classes in <c>Score</c> order (<see cref="ClassificationReport.ClassNames"/>).</param>
+    /// <param name="max">How many to keep.</param>
     public static IReadOnlyList<Misclassification> CollectMisclassified(MLContext mlContext, IDataView scored, IReadOnlyList<string> classNames,
         int max = DefaultGallerySize)
     {
@@ -81,6 +102,14 @@ internal static class EvaluationReport
     /// Writes the report for <paramref name="report"/> into <paramref name="directory"/> (created when missing).
     /// Without <paramref name="history"/>, <paramref name="historyNote"/> says why, in report.md and the result.
     /// </summary>
+    /// <param name="directory">The report's folder.</param>
+    /// <param name="report">The metrics.</param>
+    /// <param name="mistakes">The gallery's images (<see cref="CollectMisclassified"/>).</param>
+    /// <param name="history">The training history for the curves, or null.</param>
+    /// <param name="historyNote">Why there is no history, or null.</param>
+    /// <param name="modelDescription">What was evaluated, as the report names it.</param>
+    /// <param name="dataDescription">On what data, as the report names it.</param>
+    /// <returns>The files written and why curves were skipped.</returns>
     public static EvaluationReportResult Write(string directory, ClassificationReport report, IReadOnlyList<Misclassification> mistakes,
         TrainingHistory? history, string? historyNote, string modelDescription, string dataDescription)
     {

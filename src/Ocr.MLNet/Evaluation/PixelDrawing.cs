@@ -14,7 +14,7 @@ namespace Ocr.MLNet.Evaluation;
 internal static class PixelDrawing
 {
     /// <summary>Side of the square images the loaders produce.</summary>
-    public const int Side = 32;
+    public const int Side = CharacterFormat.ImageSide;
 
     private static readonly Lazy<SKTypeface> Font = new(() =>
         SKFontManager.Default.MatchFamily("DejaVu Sans") ?? SKTypeface.FromFamilyName("Sans") ?? SKTypeface.Default);

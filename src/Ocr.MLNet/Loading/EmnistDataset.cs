@@ -30,7 +30,7 @@ public sealed class EmnistDataset : ILoadedRows
     public const int SourceImageSide = IdxReader.ImageSide;
 
     /// <summary>Side of an output image in pixels (32).</summary>
-    public const int ImageSide = 32;
+    public const int ImageSide = CharacterFormat.ImageSide;
 
     /// <summary>Zero pixels added on each side of the 28×28 image (2).</summary>
     public const int Padding = (ImageSide - SourceImageSide) / 2;

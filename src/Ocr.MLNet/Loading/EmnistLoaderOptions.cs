@@ -12,10 +12,10 @@ namespace Ocr.MLNet.Loading;
 public sealed class EmnistLoaderOptions
 {
     /// <summary>Default name of the label column: "Label".</summary>
-    public const string DefaultLabelColumnName = "Label";
+    public const string DefaultLabelColumnName = CharacterFormat.LabelColumnName;
 
     /// <summary>Default name of the pixels column: "Pixels".</summary>
-    public const string DefaultPixelsColumnName = "Pixels";
+    public const string DefaultPixelsColumnName = CharacterFormat.PixelsColumnName;
 
     /// <summary>Name of the output label column (string: the character, e.g. "A", "a", "7"). Default "Label".</summary>
     public string LabelColumnName { get; set; } = DefaultLabelColumnName;

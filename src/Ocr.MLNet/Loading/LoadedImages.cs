@@ -34,4 +34,27 @@ public static class LoadedImages
             $"The view ({view.GetType().Name}) is not one that LoadFromNistSd19, LoadFromImageFolder, LoadFromImages or LoadFromEmnist returned. "
             + "Pass the loader's own view, before any transform, cache, split or filter.", nameof(view));
     }
+
+    /// <summary>
+    /// The label and full path of every row of a view that <c>LoadFromNistSd19</c> or <c>LoadFromImageFolder</c> returned, in
+    /// row order: the files behind the pixels, for example to give a saved model the same images by path.
+    /// </summary>
+    /// <param name="view">The view the loader returned, itself.</param>
+    /// <returns>One (label, path) per row.</returns>
+    /// <exception cref="ArgumentException"><paramref name="view"/> is not a view of image files that a loader returned.</exception>
+    /// <example>
+    /// <code>
+    /// var data = mlContext.Data.LoadFromNistSd19("by_class");
+    /// var files = LoadedImages.GetImageFiles(data);   // [("A", "/…/train_41_00000.png"), …]
+    /// </code>
+    /// </example>
+    public static IReadOnlyList<(string Label, string ImagePath)> GetImageFiles(IDataView view)
+    {
+        ArgumentNullException.ThrowIfNull(view);
+        var files = ImageFileRows.FromDataView(view)
+            ?? throw new ArgumentException(
+                $"The view ({view.GetType().Name}) is not one that LoadFromNistSd19 or LoadFromImageFolder returned; EMNIST and in-memory images have no files. "
+                + "Pass the loader's own view, before any transform, cache, split or filter.", nameof(view));
+        return Enumerable.Range(0, files.Count).Select(i => (files.GetLabel(i), files.GetPath(i))).ToArray();
+    }
 }

@@ -25,7 +25,7 @@ public enum BalanceTarget
 public sealed class BalanceClassesOptions
 {
     /// <summary>Default name of the label column: "Label".</summary>
-    public const string DefaultLabelColumnName = "Label";
+    public const string DefaultLabelColumnName = CharacterFormat.LabelColumnName;
 
     /// <summary>Default target: <see cref="BalanceTarget.Minimum"/>.</summary>
     public const BalanceTarget DefaultTarget = BalanceTarget.Minimum;

@@ -27,7 +27,7 @@ namespace Ocr.MLNet.Preparation;
 /// </list>
 /// <para>An image without ink comes out all zero. The result is row-major (<c>pixels[r * 32 + c]</c>).</para>
 /// </remarks>
-public static class CharacterImageConverter
+internal static class CharacterImageConverter
 {
     /// <summary>Side of the output image (32).</summary>
     public const int ImageSide = EmnistDataset.ImageSide;

@@ -14,7 +14,7 @@ namespace Ocr.MLNet.Preparation;
 public sealed class MergeSimilarClassesOptions
 {
     /// <summary>Default name of the output (and input) label column: "Label".</summary>
-    public const string DefaultOutputColumnName = "Label";
+    public const string DefaultOutputColumnName = CharacterFormat.LabelColumnName;
 
     /// <summary>
     /// The 15 lower-case letters EMNIST merges into their upper case (ByMerge and Balanced splits):

@@ -23,7 +23,7 @@ namespace Ocr.MLNet.Training;
 public sealed class CharacterCnnNetwork : Module<Tensor, Tensor>
 {
     /// <summary>Side of the square input image, in pixels.</summary>
-    public const int InputSize = 32;
+    public const int InputSize = CharacterFormat.ImageSide;
 
     /// <summary>Number of classes after EMNIST's 62 → 47 merge.</summary>
     public const int DefaultClassCount = 47;
