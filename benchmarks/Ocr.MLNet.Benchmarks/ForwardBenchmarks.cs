@@ -1,12 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using Ocr.MLNet;
 using static TorchSharp.torch;
-using Ocr.MLNet.Loading;
-using Ocr.MLNet.Preparation;
 using Ocr.MLNet.Training;
-using Ocr.MLNet.Export;
-using Ocr.MLNet.Serving;
-using Ocr.MLNet.Evaluation;
 
 namespace Ocr.MLNet.Benchmarks;
 

@@ -4,12 +4,8 @@ using System.IO.Compression;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Onnx;
-using Ocr.MLNet.Loading;
-using Ocr.MLNet.Preparation;
 using Ocr.MLNet.Training;
 using Ocr.MLNet.Export;
-using Ocr.MLNet.Serving;
-using Ocr.MLNet.Evaluation;
 
 namespace Ocr.MLNet.Benchmarks;
 

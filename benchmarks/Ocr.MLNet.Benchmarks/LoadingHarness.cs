@@ -4,12 +4,9 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using SkiaSharp;
 using static Ocr.MLNet.Benchmarks.Harness;
-using Ocr.MLNet.Loading;
 using Ocr.MLNet.Preparation;
 using Ocr.MLNet.Training;
 using Ocr.MLNet.Export;
-using Ocr.MLNet.Serving;
-using Ocr.MLNet.Evaluation;
 
 namespace Ocr.MLNet.Benchmarks;
 

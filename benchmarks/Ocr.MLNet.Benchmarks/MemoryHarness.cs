@@ -2,12 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML;
 using static Ocr.MLNet.Benchmarks.Harness;
-using Ocr.MLNet.Loading;
-using Ocr.MLNet.Preparation;
 using Ocr.MLNet.Training;
-using Ocr.MLNet.Export;
-using Ocr.MLNet.Serving;
-using Ocr.MLNet.Evaluation;
 
 namespace Ocr.MLNet.Benchmarks;
 

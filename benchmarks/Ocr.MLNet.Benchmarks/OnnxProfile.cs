@@ -2,12 +2,8 @@ using System.Text.Json;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using static Ocr.MLNet.Benchmarks.Harness;
-using Ocr.MLNet.Loading;
 using Ocr.MLNet.Preparation;
-using Ocr.MLNet.Training;
 using Ocr.MLNet.Export;
-using Ocr.MLNet.Serving;
-using Ocr.MLNet.Evaluation;
 
 namespace Ocr.MLNet.Benchmarks;
 

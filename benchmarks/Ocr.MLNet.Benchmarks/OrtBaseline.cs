@@ -1,12 +1,8 @@
 using Microsoft.ML.Data;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
-using Ocr.MLNet.Loading;
 using Ocr.MLNet.Preparation;
-using Ocr.MLNet.Training;
 using Ocr.MLNet.Export;
-using Ocr.MLNet.Serving;
-using Ocr.MLNet.Evaluation;
 
 namespace Ocr.MLNet.Benchmarks;
 

@@ -3,12 +3,7 @@ using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using static TorchSharp.torch;
-using Ocr.MLNet.Loading;
-using Ocr.MLNet.Preparation;
 using Ocr.MLNet.Training;
-using Ocr.MLNet.Export;
-using Ocr.MLNet.Serving;
-using Ocr.MLNet.Evaluation;
 
 namespace Ocr.MLNet.Benchmarks;
 

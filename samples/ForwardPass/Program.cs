@@ -1,11 +1,6 @@
 using Ocr.MLNet;
 using static TorchSharp.torch;
-using Ocr.MLNet.Loading;
-using Ocr.MLNet.Preparation;
 using Ocr.MLNet.Training;
-using Ocr.MLNet.Export;
-using Ocr.MLNet.Serving;
-using Ocr.MLNet.Evaluation;
 
 // The smallest use of the library: build the seed's CNN and classify a batch of random images.
 TorchBackend.EnsureLoaded();

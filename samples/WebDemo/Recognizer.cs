@@ -4,12 +4,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms.Image;
 using Ocr.MLNet;
-using Ocr.MLNet.Loading;
-using Ocr.MLNet.Preparation;
-using Ocr.MLNet.Training;
-using Ocr.MLNet.Export;
 using Ocr.MLNet.Serving;
-using Ocr.MLNet.Evaluation;
 
 namespace WebDemo;
 

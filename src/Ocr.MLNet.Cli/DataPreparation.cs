@@ -1,11 +1,6 @@
 using System.Globalization;
 using Spectre.Console;
-using Ocr.MLNet.Loading;
 using Ocr.MLNet.Preparation;
-using Ocr.MLNet.Training;
-using Ocr.MLNet.Export;
-using Ocr.MLNet.Serving;
-using Ocr.MLNet.Evaluation;
 
 namespace Ocr.MLNet.Cli;
 

@@ -5,12 +5,7 @@ using Ocr.MLNet;
 using Ocr.MLNet.Cli;
 using Spectre.Console;
 using static TorchSharp.torch;
-using Ocr.MLNet.Loading;
-using Ocr.MLNet.Preparation;
 using Ocr.MLNet.Training;
-using Ocr.MLNet.Export;
-using Ocr.MLNet.Serving;
-using Ocr.MLNet.Evaluation;
 
 // Redirected output (logs, CI) gets whole lines instead of lines wrapped at 80 columns.
 if (Console.IsOutputRedirected)

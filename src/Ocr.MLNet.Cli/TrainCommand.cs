@@ -1,12 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
 using Spectre.Console;
-using Ocr.MLNet.Loading;
 using Ocr.MLNet.Preparation;
 using Ocr.MLNet.Training;
-using Ocr.MLNet.Export;
 using Ocr.MLNet.Serving;
-using Ocr.MLNet.Evaluation;
 
 namespace Ocr.MLNet.Cli;
 

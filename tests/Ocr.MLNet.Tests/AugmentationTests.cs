@@ -1,12 +1,8 @@
 using Microsoft.ML;
 using TorchSharp;
 using static TorchSharp.torch;
-using Ocr.MLNet.Loading;
 using Ocr.MLNet.Preparation;
 using Ocr.MLNet.Training;
-using Ocr.MLNet.Export;
-using Ocr.MLNet.Serving;
-using Ocr.MLNet.Evaluation;
 
 namespace Ocr.MLNet.Tests;
 

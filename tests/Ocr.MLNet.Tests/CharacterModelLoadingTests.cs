@@ -2,7 +2,6 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms.Image;
 using Ocr.MLNet.Serving;
-using Ocr.MLNet.Training;
 
 namespace Ocr.MLNet.Tests;
 

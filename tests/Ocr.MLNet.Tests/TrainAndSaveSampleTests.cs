@@ -44,7 +44,10 @@ public sealed class TrainAndSaveSampleTests : TemporaryDirectoryTest
         }
 
         Assert.That(File.Exists(zip), Is.True, output);
-        Assert.That(Regex.Matches(output, @"test\d\.png  label \S+  predicted \S+  p="), Has.Count.EqualTo(3), output);
+        var examples = Regex.Matches(output, @"test\d\.png  label \S+  predicted (\S+) \(key (\d+) = slot '(\S+)'\)  p=");
+        Assert.That(examples, Has.Count.EqualTo(3), output);
+        foreach (Match example in examples)
+            Assert.That(example.Groups[1].Value, Is.EqualTo(example.Groups[3].Value), "PredictedCharacter names the PredictedLabel key's Score slot");
 
         // The zip is ML.NET's own: it loads without Ocr.MLNet and classifies an image file.
         var mlContext = new MLContext();

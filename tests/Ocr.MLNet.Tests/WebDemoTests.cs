@@ -7,12 +7,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.ML;
 using Microsoft.Playwright;
-using Ocr.MLNet.Loading;
-using Ocr.MLNet.Preparation;
 using Ocr.MLNet.Training;
-using Ocr.MLNet.Export;
-using Ocr.MLNet.Serving;
-using Ocr.MLNet.Evaluation;
 
 namespace Ocr.MLNet.Tests;
 

@@ -1,7 +1,3 @@
-using Ocr.MLNet.Loading;
-using Ocr.MLNet.Preparation;
-using Ocr.MLNet.Training;
-using Ocr.MLNet.Export;
 using Ocr.MLNet.Serving;
 
 namespace Ocr.MLNet.Evaluation;

@@ -1,10 +1,6 @@
 using System.Globalization;
 using SkiaSharp;
-using Ocr.MLNet.Loading;
-using Ocr.MLNet.Preparation;
 using Ocr.MLNet.Training;
-using Ocr.MLNet.Export;
-using Ocr.MLNet.Serving;
 
 namespace Ocr.MLNet.Evaluation;
 

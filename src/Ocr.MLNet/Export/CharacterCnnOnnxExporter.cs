@@ -3,11 +3,7 @@ using Onnx;
 using static Ocr.MLNet.Export.OnnxGraphBuilder;
 using TorchSharp;
 using static TorchSharp.torch;
-using Ocr.MLNet.Loading;
-using Ocr.MLNet.Preparation;
 using Ocr.MLNet.Training;
-using Ocr.MLNet.Serving;
-using Ocr.MLNet.Evaluation;
 
 namespace Ocr.MLNet.Export;
 

@@ -1,10 +1,6 @@
 using SkiaSharp;
 using Ocr.MLNet.Loading;
 using Ocr.MLNet.Preparation;
-using Ocr.MLNet.Training;
-using Ocr.MLNet.Export;
-using Ocr.MLNet.Serving;
-using Ocr.MLNet.Evaluation;
 
 namespace Ocr.MLNet;
 
@@ -43,6 +39,11 @@ public static class CharacterImageCatalog
     /// <returns>A view with columns <c>Label</c> (string) and <c>Pixels</c> (float 1×32×32).</returns>
     /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
     /// <exception cref="CharacterDataException">A bad file or folder (the message names it and the fix), or no SD19 partition folder.</exception>
+    /// <example>
+    /// <code>
+    /// IDataView data = mlContext.Data.LoadFromNistSd19("by_class");
+    /// </code>
+    /// </example>
     public static IDataView LoadFromNistSd19(this DataOperationsCatalog catalog, string directory) =>
         LoadFromNistSd19(catalog, directory, new Sd19LoaderOptions());
 
@@ -54,6 +55,12 @@ public static class CharacterImageCatalog
     /// <exception cref="ArgumentException">An option is invalid (the message lists every invalid value).</exception>
     /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
     /// <exception cref="CharacterDataException">A bad file or folder (and <c>SkipBadFiles</c> is off), or no SD19 partition folder.</exception>
+    /// <example>
+    /// <code>
+    /// IDataView data = mlContext.Data.LoadFromNistSd19("by_class", new Sd19LoaderOptions { SkipBadFiles = true });
+    /// var skipped = LoadedImages.GetSkippedFiles(data);
+    /// </code>
+    /// </example>
     public static IDataView LoadFromNistSd19(this DataOperationsCatalog catalog, string directory, Sd19LoaderOptions? options)
     {
         ArgumentNullException.ThrowIfNull(catalog);
@@ -67,6 +74,11 @@ public static class CharacterImageCatalog
     /// <returns>A view with columns <c>Label</c> (string) and <c>Pixels</c> (float 1×32×32).</returns>
     /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
     /// <exception cref="CharacterDataException">A bad file or folder (the message names it and the fix), or no class folder.</exception>
+    /// <example>
+    /// <code>
+    /// IDataView data = mlContext.Data.LoadFromImageFolder("letters");   // letters/A/*.png, letters/B/*.png, …
+    /// </code>
+    /// </example>
     public static IDataView LoadFromImageFolder(this DataOperationsCatalog catalog, string directory) =>
         LoadFromImageFolder(catalog, directory, new ImageFolderLoaderOptions());
 
@@ -78,6 +90,11 @@ public static class CharacterImageCatalog
     /// <exception cref="ArgumentException">An option is invalid (the message lists every invalid value).</exception>
     /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
     /// <exception cref="CharacterDataException">A bad file or folder (and <c>SkipBadFiles</c> is off), or no class folder.</exception>
+    /// <example>
+    /// <code>
+    /// IDataView data = mlContext.Data.LoadFromImageFolder("scans", new ImageFolderLoaderOptions { InkPolarity = InkPolarity.DarkOnLight });
+    /// </code>
+    /// </example>
     public static IDataView LoadFromImageFolder(this DataOperationsCatalog catalog, string directory, ImageFolderLoaderOptions? options)
     {
         ArgumentNullException.ThrowIfNull(catalog);
@@ -91,6 +108,11 @@ public static class CharacterImageCatalog
     /// <param name="options">Options (ink polarity, column names, skipping bad images); <see langword="null"/> for the defaults.</param>
     /// <returns>A view with the label (string) and pixels (float 1×32×32) columns.</returns>
     /// <exception cref="CharacterDataException">An image cannot be decoded or has an empty label (and <c>SkipBadFiles</c> is off).</exception>
+    /// <example>
+    /// <code>
+    /// IDataView data = mlContext.Data.LoadFromImages([("A", File.ReadAllBytes("a.png")), ("B", File.ReadAllBytes("b.png"))]);
+    /// </code>
+    /// </example>
     public static IDataView LoadFromImages(this DataOperationsCatalog catalog, IEnumerable<(string Label, byte[] EncodedImage)> images,
         ImageFolderLoaderOptions? options = null)
     {
@@ -105,6 +127,12 @@ public static class CharacterImageCatalog
     /// <param name="options">Options (ink polarity, column names, skipping bad images); <see langword="null"/> for the defaults.</param>
     /// <returns>A view with the label (string) and pixels (float 1×32×32) columns.</returns>
     /// <exception cref="CharacterDataException">An image is null or empty or has an empty label (and <c>SkipBadFiles</c> is off).</exception>
+    /// <example>
+    /// <code>
+    /// using var bitmap = SKBitmap.Decode("a.png");
+    /// IDataView data = mlContext.Data.LoadFromImages([("A", bitmap)]);
+    /// </code>
+    /// </example>
     public static IDataView LoadFromImages(this DataOperationsCatalog catalog, IEnumerable<(string Label, SKBitmap Image)> images,
         ImageFolderLoaderOptions? options = null)
     {

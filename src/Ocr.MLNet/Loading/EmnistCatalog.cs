@@ -1,10 +1,5 @@
 using Microsoft.ML;
 using Ocr.MLNet.Loading;
-using Ocr.MLNet.Preparation;
-using Ocr.MLNet.Training;
-using Ocr.MLNet.Export;
-using Ocr.MLNet.Serving;
-using Ocr.MLNet.Evaluation;
 
 namespace Ocr.MLNet;
 
@@ -40,6 +35,12 @@ public static class EmnistCatalog
     /// <returns>A view with columns <c>Label</c> (string) and <c>Pixels</c> (float 1×32×32).</returns>
     /// <exception cref="FileNotFoundException">A file does not exist.</exception>
     /// <exception cref="EmnistDataException">A file is malformed or truncated, the counts disagree, or a label is not in the mapping; the message names the file, offset and fix.</exception>
+    /// <example>
+    /// <code>
+    /// IDataView data = mlContext.Data.LoadFromEmnist("emnist-balanced-train-images-idx3-ubyte.gz",
+    ///     "emnist-balanced-train-labels-idx1-ubyte.gz", "emnist-balanced-mapping.txt");
+    /// </code>
+    /// </example>
     public static IDataView LoadFromEmnist(this DataOperationsCatalog catalog, string imagesPath, string labelsPath, string mappingPath) =>
         LoadFromEmnist(catalog, imagesPath, labelsPath, mappingPath, new EmnistLoaderOptions());
 
@@ -53,6 +54,11 @@ public static class EmnistCatalog
     /// <exception cref="ArgumentException">An option is invalid (the message lists every invalid value).</exception>
     /// <exception cref="FileNotFoundException">A file does not exist.</exception>
     /// <exception cref="EmnistDataException">A file is malformed or truncated, the counts disagree, or a label is not in the mapping.</exception>
+    /// <example>
+    /// <code>
+    /// IDataView data = mlContext.Data.LoadFromEmnist(images, labels, mapping, new EmnistLoaderOptions { MaxRows = 10_000 });
+    /// </code>
+    /// </example>
     public static IDataView LoadFromEmnist(this DataOperationsCatalog catalog, string imagesPath, string labelsPath, string mappingPath,
         EmnistLoaderOptions options)
     {
@@ -76,6 +82,11 @@ public static class EmnistCatalog
     /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
     /// <exception cref="FileNotFoundException">No file, or more than one family of files, matches the split; the message lists what the directory holds.</exception>
     /// <exception cref="EmnistDataException">A file is malformed or truncated, the counts disagree, or a label is not in the mapping.</exception>
+    /// <example>
+    /// <code>
+    /// IDataView data = mlContext.Data.LoadFromEmnist("emnist-bymerge-dev", split: "dev");
+    /// </code>
+    /// </example>
     public static IDataView LoadFromEmnist(this DataOperationsCatalog catalog, string directory, string split) =>
         LoadFromEmnist(catalog, directory, split, new EmnistLoaderOptions());
 
@@ -89,6 +100,11 @@ public static class EmnistCatalog
     /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
     /// <exception cref="FileNotFoundException">No file, or more than one family of files, matches the split; the message lists what the directory holds.</exception>
     /// <exception cref="EmnistDataException">A file is malformed or truncated, the counts disagree, or a label is not in the mapping.</exception>
+    /// <example>
+    /// <code>
+    /// IDataView data = mlContext.Data.LoadFromEmnist("gzip", "test", new EmnistLoaderOptions { MaxRows = 1_000 });
+    /// </code>
+    /// </example>
     public static IDataView LoadFromEmnist(this DataOperationsCatalog catalog, string directory, string split, EmnistLoaderOptions options)
     {
         ArgumentNullException.ThrowIfNull(catalog);

@@ -1,9 +1,4 @@
 using System.Text.RegularExpressions;
-using Ocr.MLNet.Preparation;
-using Ocr.MLNet.Training;
-using Ocr.MLNet.Export;
-using Ocr.MLNet.Serving;
-using Ocr.MLNet.Evaluation;
 
 namespace Ocr.MLNet.Loading;
 

@@ -1,10 +1,5 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
-using Ocr.MLNet.Preparation;
-using Ocr.MLNet.Training;
-using Ocr.MLNet.Export;
-using Ocr.MLNet.Serving;
-using Ocr.MLNet.Evaluation;
 
 namespace Ocr.MLNet.Loading;
 

@@ -1,9 +1,4 @@
-using Ocr.MLNet.Loading;
 using Ocr.MLNet.Preparation;
-using Ocr.MLNet.Training;
-using Ocr.MLNet.Export;
-using Ocr.MLNet.Serving;
-using Ocr.MLNet.Evaluation;
 
 
 namespace Ocr.MLNet;
@@ -31,6 +26,12 @@ public static class BalanceClassesCatalog
     /// <returns>The balanced view and the per-class counts before and after.</returns>
     /// <exception cref="ArgumentException">An option is invalid, or the data is empty or has an empty label.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The label column is missing or not a string column.</exception>
+    /// <example>
+    /// <code>
+    /// BalancedData balanced = mlContext.Data.BalanceClasses(data, target: BalanceTarget.Minimum, seed: 1);
+    /// Console.WriteLine(balanced);   // counts per class before → after
+    /// </code>
+    /// </example>
     public static BalancedData BalanceClasses(this DataOperationsCatalog catalog, IDataView data,
         string labelColumnName = BalanceClassesOptions.DefaultLabelColumnName,
         BalanceTarget target = BalanceClassesOptions.DefaultTarget,
@@ -51,108 +52,14 @@ public static class BalanceClassesCatalog
     /// <returns>The balanced view and the per-class counts before and after.</returns>
     /// <exception cref="ArgumentException">An option is invalid, or the data is empty or has an empty label.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The label column is missing or not a string column.</exception>
+    /// <example>
+    /// <code>
+    /// var balanced = mlContext.Data.BalanceClasses(data, new BalanceClassesOptions { Target = BalanceTarget.Count, Count = 2_000 });
+    /// </code>
+    /// </example>
     public static BalancedData BalanceClasses(this DataOperationsCatalog catalog, IDataView data, BalanceClassesOptions options)
     {
         ArgumentNullException.ThrowIfNull(catalog);
-        ArgumentNullException.ThrowIfNull(data);
-        ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
-        string name = options.LabelColumnName;
-        if (data.Schema.GetColumnOrNull(name) is not { } column)
-        {
-            throw new ArgumentOutOfRangeException(nameof(data),
-                $"Could not find label column '{name}'. Name the string column that holds the class with labelColumnName "
-                + $"(BalanceClassesOptions.{nameof(BalanceClassesOptions.LabelColumnName)}).");
-        }
-
-        if (column.Type is not TextDataViewType)
-        {
-            throw new ArgumentOutOfRangeException(nameof(data),
-                $"Schema mismatch for label column '{name}': expected String, got {column.Type}. BalanceClasses reads the label as text; "
-                + "convert a key column back with mlContext.Transforms.Conversion.MapKeyToValue first.");
-        }
-
-        var rowsByClass = ReadClasses(data, column);
-        if (rowsByClass.Count == 0)
-            throw new ArgumentException($"BalanceClasses was given no rows: the data is empty. Load the data before balancing it.", nameof(data));
-
-        int perClass = options.Target switch
-        {
-            BalanceTarget.Minimum => rowsByClass.Values.Min(r => r.Count),
-            BalanceTarget.Maximum => rowsByClass.Values.Max(r => r.Count),
-            _ => options.Count!.Value,
-        };
-        long total = (long)perClass * rowsByClass.Count;
-        if (total > Array.MaxLength)
-        {
-            throw new ArgumentException(
-                $"Balancing {rowsByClass.Count} classes to {perClass} rows each would give {total} rows, more than one view can index. Choose a smaller count.",
-                nameof(options));
-        }
-
-        var random = new Random(options.Seed);
-        var selected = new int[total];
-        int next = 0;
-        var before = new SortedDictionary<string, int>(StringComparer.Ordinal);
-        var after = new SortedDictionary<string, int>(StringComparer.Ordinal);
-        foreach (var (label, rows) in rowsByClass) // ordinal order: the draws do not depend on row order of classes
-        {
-            before[label] = rows.Count;
-            after[label] = perClass;
-            int copies = perClass / rows.Count, remainder = perClass % rows.Count;
-            for (int c = 0; c < copies; c++)
-            {
-                rows.CopyTo(selected, next);
-                next += rows.Count;
-            }
-
-            // A seeded partial Fisher–Yates shuffle picks the remainder without replacement.
-            var pool = rows.ToArray();
-            for (int i = 0; i < remainder; i++)
-            {
-                int j = i + random.Next(pool.Length - i);
-                (pool[i], pool[j]) = (pool[j], pool[i]);
-                selected[next++] = pool[i];
-            }
-        }
-
-        Array.Sort(selected);
-        return new BalancedData(new RowSelectionDataView(data, selected), perClass, before, after);
-    }
-
-    private static SortedDictionary<string, List<int>> ReadClasses(IDataView data, DataViewSchema.Column column)
-    {
-        var rowsByClass = new SortedDictionary<string, List<int>>(StringComparer.Ordinal);
-        var byText = new Dictionary<string, List<int>>(StringComparer.Ordinal);
-        var lookup = byText.GetAlternateLookup<ReadOnlySpan<char>>();
-        using var cursor = data.GetRowCursor([column]);
-        var getter = cursor.GetGetter<ReadOnlyMemory<char>>(column);
-        ReadOnlyMemory<char> value = default;
-        int row = 0;
-        while (cursor.MoveNext())
-        {
-            getter(ref value);
-            if (value.IsEmpty)
-            {
-                throw new ArgumentException(
-                    $"Row {row} of the data has an empty label in column '{column.Name}'. Every row needs a class: remove rows without a label "
-                    + "(an empty label after MergeSimilarClasses means the label was not in its table).", nameof(data));
-            }
-
-            if (!lookup.TryGetValue(value.Span, out var rows))
-            {
-                rows = [];
-                byText[value.ToString()] = rows;
-            }
-
-            rows.Add(row);
-            if (row == int.MaxValue)
-                throw new ArgumentException($"BalanceClasses handles at most {int.MaxValue} rows.", nameof(data));
-            row++;
-        }
-
-        foreach (var (label, rows) in byText)
-            rowsByClass[label] = rows;
-        return rowsByClass;
+        return ClassBalancer.Balance(data, options);
     }
 }

@@ -1,10 +1,6 @@
 using System.Runtime.InteropServices;
 using SkiaSharp;
 using Ocr.MLNet.Loading;
-using Ocr.MLNet.Training;
-using Ocr.MLNet.Export;
-using Ocr.MLNet.Serving;
-using Ocr.MLNet.Evaluation;
 
 namespace Ocr.MLNet.Preparation;
 

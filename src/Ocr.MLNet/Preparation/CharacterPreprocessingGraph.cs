@@ -1,11 +1,7 @@
 using Google.Protobuf;
 using Onnx;
 using static Ocr.MLNet.Export.OnnxGraphBuilder;
-using Ocr.MLNet.Loading;
-using Ocr.MLNet.Training;
 using Ocr.MLNet.Export;
-using Ocr.MLNet.Serving;
-using Ocr.MLNet.Evaluation;
 
 namespace Ocr.MLNet.Preparation;
 

@@ -1,9 +1,5 @@
 using System.Globalization;
-using Ocr.MLNet.Loading;
 using Ocr.MLNet.Training;
-using Ocr.MLNet.Export;
-using Ocr.MLNet.Serving;
-using Ocr.MLNet.Evaluation;
 
 namespace Ocr.MLNet.Preparation;
 

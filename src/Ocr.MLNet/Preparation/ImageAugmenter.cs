@@ -1,10 +1,5 @@
 using TorchSharp;
 using static TorchSharp.torch;
-using Ocr.MLNet.Loading;
-using Ocr.MLNet.Training;
-using Ocr.MLNet.Export;
-using Ocr.MLNet.Serving;
-using Ocr.MLNet.Evaluation;
 
 namespace Ocr.MLNet.Preparation;
 

@@ -1,10 +1,5 @@
 using System.Text;
 using Microsoft.ML.Transforms;
-using Ocr.MLNet.Loading;
-using Ocr.MLNet.Training;
-using Ocr.MLNet.Export;
-using Ocr.MLNet.Serving;
-using Ocr.MLNet.Evaluation;
 
 namespace Ocr.MLNet.Preparation;
 

@@ -1,9 +1,5 @@
 using Microsoft.ML.Data;
-using Ocr.MLNet.Loading;
-using Ocr.MLNet.Preparation;
 using Ocr.MLNet.Training;
-using Ocr.MLNet.Export;
-using Ocr.MLNet.Evaluation;
 
 namespace Ocr.MLNet.Serving;
 

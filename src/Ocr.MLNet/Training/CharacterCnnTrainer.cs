@@ -1,11 +1,8 @@
 using System.Globalization;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
-using Ocr.MLNet.Loading;
-using Ocr.MLNet.Preparation;
 using Ocr.MLNet.Export;
 using Ocr.MLNet.Serving;
-using Ocr.MLNet.Evaluation;
 
 namespace Ocr.MLNet.Training;
 
