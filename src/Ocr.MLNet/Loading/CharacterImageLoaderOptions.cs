@@ -37,15 +37,7 @@ public abstract class CharacterImageLoaderOptions
     /// <summary>Checks every option and throws one <see cref="ArgumentException"/> that lists every invalid value.</summary>
     internal void Validate()
     {
-        var problems = new List<string>();
-        if (string.IsNullOrWhiteSpace(LabelColumnName))
-            problems.Add($"{nameof(LabelColumnName)} must be a non-empty column name (default \"{EmnistLoaderOptions.DefaultLabelColumnName}\"), got {Show(LabelColumnName)}");
-        if (string.IsNullOrWhiteSpace(PixelsColumnName))
-            problems.Add($"{nameof(PixelsColumnName)} must be a non-empty column name (default \"{EmnistLoaderOptions.DefaultPixelsColumnName}\"), got {Show(PixelsColumnName)}");
-        if (!string.IsNullOrWhiteSpace(LabelColumnName) && string.Equals(LabelColumnName, PixelsColumnName, StringComparison.Ordinal))
-            problems.Add($"{nameof(LabelColumnName)} and {nameof(PixelsColumnName)} must differ, both are \"{LabelColumnName}\"");
-        if (MaxRows is < 1)
-            problems.Add($"{nameof(MaxRows)} must be at least 1 or null (all rows), got {MaxRows}");
+        var problems = EmnistLoaderOptions.CommonProblems(LabelColumnName, PixelsColumnName, MaxRows);
         AddProblems(problems);
         problems.ThrowIfAny(GetType().Name);
     }

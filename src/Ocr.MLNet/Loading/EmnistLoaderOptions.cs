@@ -29,7 +29,11 @@ public sealed class EmnistLoaderOptions
     /// <summary>Checks every option and throws one <see cref="ArgumentException"/> that lists every invalid value.</summary>
     internal void Validate() => ValidateColumnNames(LabelColumnName, PixelsColumnName, MaxRows);
 
-    internal static void ValidateColumnNames(string? labelColumnName, string? pixelsColumnName, int? maxRows)
+    internal static void ValidateColumnNames(string? labelColumnName, string? pixelsColumnName, int? maxRows) =>
+        CommonProblems(labelColumnName, pixelsColumnName, maxRows).ThrowIfAny(nameof(EmnistLoaderOptions));
+
+    /// <summary>The problems of the options every loader has: the two column names and the row cap.</summary>
+    internal static List<string> CommonProblems(string? labelColumnName, string? pixelsColumnName, int? maxRows)
     {
         var problems = new List<string>();
         if (string.IsNullOrWhiteSpace(labelColumnName))
@@ -40,7 +44,7 @@ public sealed class EmnistLoaderOptions
             problems.Add($"{nameof(LabelColumnName)} and {nameof(PixelsColumnName)} must differ, both are \"{labelColumnName}\"");
         if (maxRows is < 1)
             problems.Add($"{nameof(MaxRows)} must be at least 1 or null (all rows), got {maxRows}");
-        problems.ThrowIfAny(nameof(EmnistLoaderOptions));
+        return problems;
     }
 
     private static string Show(string? value) => value is null ? "null" : $"\"{value}\"";
