@@ -285,6 +285,22 @@ public sealed class CharacterCnnTrainerTests : TemporaryDirectoryTest
     }
 
     [Test]
+    public void The_trained_model_lives_in_the_users_context_its_network_copy_in_the_users_temp_folder()
+    {
+        string temp = Path.Combine(WorkDirectory, "user-temp");
+        Directory.CreateDirectory(temp);
+        var mlContext = new MLContext(seed: 1) { TempFilePath = temp };
+        var options = SmallRun(1);
+        options.ValidationFraction = 0;
+        var model = mlContext.MulticlassClassification.Trainers.CharacterCnn(options).Fit(SyntheticGlyphs.Load(mlContext, 4, 1));
+        // ML.NET's OnnxTransformer keeps a copy of the network in its context's TempFilePath while the model lives.
+        Assert.That(Directory.GetFiles(temp), Has.Length.EqualTo(1), "the model was built in the user's context, whose TempFilePath is this folder");
+        Assert.That(Directory.GetDirectories(temp), Is.Empty, "the private build folder is gone");
+        model.Dispose();
+        Assert.That(Directory.GetFileSystemEntries(temp), Is.Empty, "disposing the model deletes the copy");
+    }
+
+    [Test]
     public void The_output_schema_adds_score_with_slot_names_a_key_predicted_label_and_the_character_as_text()
     {
         var mlContext = new MLContext();
