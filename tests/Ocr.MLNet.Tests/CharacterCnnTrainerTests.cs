@@ -9,13 +9,6 @@ using Ocr.MLNet.Evaluation;
 
 namespace Ocr.MLNet.Tests;
 
-public sealed class GlyphPrediction
-{
-    public float[] Score { get; set; } = [];
-
-    public string PredictedLabel { get; set; } = "";
-}
-
 [TestFixture]
 public sealed class CharacterCnnTrainerTests : TemporaryDirectoryTest
 {

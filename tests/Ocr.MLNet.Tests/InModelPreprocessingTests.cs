@@ -7,6 +7,7 @@ using Ocr.MLNet.Training;
 using Ocr.MLNet.Export;
 using Ocr.MLNet.Serving;
 using Ocr.MLNet.Evaluation;
+using static Ocr.MLNet.Tests.ImagePixels;
 
 namespace Ocr.MLNet.Tests;
 
@@ -18,15 +19,6 @@ namespace Ocr.MLNet.Tests;
 public sealed class InModelPreprocessingTests : TemporaryDirectoryTest
 {
     protected override string Prefix => "ocr-mlnet-in-model";
-
-    private static float[][] PixelsByPath(MLContext mlContext, IEnumerable<string> paths)
-    {
-        var input = mlContext.Data.LoadFromEnumerable(paths.Select(p => new PathRow { ImagePath = p }).ToList());
-        var output = CharacterImagePipeline.FromImagePaths(mlContext).Fit(input).Transform(input);
-        return [.. output.GetColumn<float[]>(CharacterImagePipeline.PixelsColumnName)];
-    }
-
-    private static double MaxDifference(float[] a, float[] b) => a.Zip(b, (x, y) => Math.Abs(x - y)).Max();
 
     [Test]
     public void Drawn_128_pixel_PNGs_of_either_polarity_come_out_as_the_loaders_pixels()
@@ -87,30 +79,6 @@ public sealed class InModelPreprocessingTests : TemporaryDirectoryTest
         }
     }
 
-    [Test]
-    public void Real_SD19_PNGs_by_path_give_exactly_the_SD19_loaders_pixels()
-    {
-        string folder = Path.GetFullPath(Path.Combine(TestEnvironment.RepositoryRoot, "..", "shared", "data", "nist-sd19-by_class-vowels"));
-        if (!Directory.Exists(folder))
-            Assert.Ignore($"The real SD19 vowels are not on this machine (looked for '{folder}'); skipped.");
-
-        var mlContext = new MLContext(seed: 1);
-        var dataset = CharacterImageDataset.LoadNistSd19(folder, new Sd19LoaderOptions { VerifyImages = false });
-        var rows = DrawnGlyphs.ReadAll(dataset.AsDataView());
-        int[] sample = [.. Enumerable.Range(0, dataset.Count).Where(i => i % 50 == 7)];
-        var actual = PixelsByPath(mlContext, sample.Select(i => dataset.GetPath(i)!));
-
-        double worst = 0;
-        for (int k = 0; k < sample.Length; k++)
-        {
-            double diff = MaxDifference(rows[sample[k]].Pixels, actual[k]);
-            worst = Math.Max(worst, diff);
-            Assert.That(diff, Is.LessThanOrEqualTo(1e-5), dataset.GetPath(sample[k]));
-        }
-
-        TestContext.Out.WriteLine($"{sample.Length} SD19 PNGs: max |SD19 loader − saved-model preprocessing| = {worst:E2}");
-    }
-
     /// <summary>Cosine similarity of two 32×32 images, the best over shifts of <paramref name="b"/> by up to one pixel each way (resampling moves the ink box by a pixel).</summary>
     private static double BestShiftedCosine(float[] a, float[] b)
     {
@@ -147,10 +115,5 @@ public sealed class InModelPreprocessingTests : TemporaryDirectoryTest
         canvas.Clear(SKColors.White);
         canvas.DrawBitmap(square, (width - square.Width) / 2f, 0);
         return bitmap;
-    }
-
-    private sealed class PathRow
-    {
-        public string ImagePath { get; set; } = "";
     }
 }

@@ -14,7 +14,7 @@ using Ocr.MLNet.Export;
 using Ocr.MLNet.Serving;
 using Ocr.MLNet.Evaluation;
 
-namespace Ocr.MLNet.Tests;
+namespace Ocr.MLNet.IntegrationTests;
 
 /// <summary>
 /// samples/WebDemo as a separate process on a free 127.0.0.1 port, serving a model trained here: its page is
@@ -22,6 +22,7 @@ namespace Ocr.MLNet.Tests;
 /// called directly for bad uploads.
 /// </summary>
 [TestFixture]
+[Category("Integration")]
 [Category("WebDemo")]
 [NonParallelizable]
 public sealed partial class WebDemoTests

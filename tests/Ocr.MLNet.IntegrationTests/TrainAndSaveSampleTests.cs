@@ -2,10 +2,12 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Microsoft.ML;
 
-namespace Ocr.MLNet.Tests;
+namespace Ocr.MLNet.IntegrationTests;
 
 /// <summary>Runs the built <c>samples/TrainAndSave</c> on a few hundred real EMNIST images, as a separate process.</summary>
 [TestFixture]
+[Category("Integration")]
+[Category("Sample")]
 public sealed class TrainAndSaveSampleTests : TemporaryDirectoryTest
 {
     protected override string Prefix => "ocr-mlnet-train-and-save";

@@ -8,13 +8,15 @@ using Ocr.MLNet.Export;
 using Ocr.MLNet.Serving;
 using Ocr.MLNet.Evaluation;
 
-namespace Ocr.MLNet.Tests;
+namespace Ocr.MLNet.IntegrationTests;
 
 /// <summary>
 /// A model trained here, saved as a zip, is used by a separate process that has ML.NET but neither
 /// TorchSharp nor Ocr.MLNet (samples/PredictPerImage), per image from a path and from an in-memory MLImage.
 /// </summary>
 [TestFixture]
+[Category("Integration")]
+[Category("Sample")]
 public sealed class PerImagePredictionTests : TemporaryDirectoryTest
 {
     protected override string Prefix => "ocr-mlnet-per-image";

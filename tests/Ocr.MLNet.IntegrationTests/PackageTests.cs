@@ -1,6 +1,6 @@
 using Ocr.MLNet.Build;
 
-namespace Ocr.MLNet.Tests;
+namespace Ocr.MLNet.IntegrationTests;
 
 /// <summary>
 /// Packs Ocr.MLNet and builds, runs and publishes a throw-away app outside the repository that
@@ -8,6 +8,7 @@ namespace Ocr.MLNet.Tests;
 /// the public API as a user writes it (train on images drawn in memory, save, load, predict an image file).
 /// </summary>
 [TestFixture]
+[Category("Integration")]
 [Category("Package")]
 [NonParallelizable]
 public sealed class PackageTests
