@@ -17,7 +17,7 @@ public sealed class BalanceClassesRealDataTests
     public void CreateContext() => mlContext = new MLContext(seed: 1);
 
     [Test]
-    public void EmnistByMergeBalancesToItsSmallestClass()
+    public void Emnist_ByMerge_balances_to_its_smallest_class()
     {
         string path = Path.GetFullPath(Path.Combine(TestEnvironment.RepositoryRoot, "..", "shared", "data", "emnist-bymerge-dev"));
         if (TestEnvironment.SharedData is null || !Directory.Exists(path))

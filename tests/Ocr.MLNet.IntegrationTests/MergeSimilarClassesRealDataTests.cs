@@ -29,7 +29,7 @@ public sealed class MergeSimilarClassesRealDataTests
     }
 
     [Test]
-    public void EmnistByClassMergedGivesTheByMergeLabelSetWithSummedCounts()
+    public void Emnist_ByClass_merged_gives_the_ByMerge_label_set_with_summed_counts()
     {
         var byClass = mlContext.Data.LoadFromEmnist(RealData("emnist-byclass-test"), "test");
         var byMerge = mlContext.Data.LoadFromEmnist(RealData("emnist-bymerge-dev"), "dev");

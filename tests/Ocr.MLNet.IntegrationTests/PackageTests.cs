@@ -208,8 +208,8 @@ public sealed class PackageTests
             Assert.That(license.Attribute("type")?.Value, Is.EqualTo("expression"));
             Assert.That(license.Value, Is.EqualTo("MIT"));
             Assert.That(Field("readme"), Is.EqualTo("README.md"));
-            Assert.That(Field("description"), Is.Not.Empty);
-            Assert.That(Field("authors"), Is.Not.Empty);
+            Assert.That(Field("description"), Does.StartWith("Train and use a handwritten-character recognizer (digits and English letters"));
+            Assert.That(Field("authors"), Is.EqualTo("Ocr.MLNet contributors"));
             Assert.That(Field("tags"), Does.Contain("ML.NET"));
             Assert.That(Field("projectUrl"), Does.StartWith("https://"));
             var repository = metadata.Elements().Single(e => e.Name.LocalName == "repository");

@@ -39,7 +39,7 @@ public sealed class PerImagePredictionTests : TemporaryDirectoryTest
         var test = SyntheticGlyphs.Make(perClass: 3, seed: 77);
         var files = test.Select((row, i) => WritePng(Path.Combine(WorkDirectory, $"glyph{i}.png"), row.Pixels)).ToList();
 
-        var engine = mlContext.Model.CreatePredictionEngine<PathRow, GlyphPrediction>(forFiles, new PredictionEngineOptions { OwnsTransformer = false });
+        using var engine = mlContext.Model.CreatePredictionEngine<PathRow, GlyphPrediction>(forFiles, new PredictionEngineOptions { OwnsTransformer = false });
         var expected = files.Select(f => engine.Predict(new PathRow { ImagePath = f })).ToList();
         Assert.That(expected.Count(p => p.PredictedLabel != ""), Is.EqualTo(test.Count));
 

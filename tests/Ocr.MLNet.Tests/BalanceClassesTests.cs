@@ -84,7 +84,7 @@ public sealed class BalanceClassesTests
     }
 
     [Test]
-    public void MinimumDownSamplesEveryClassToTheSmallestWithoutRepeats()
+    public void Minimum_down_samples_every_class_to_the_smallest_without_repeats()
     {
         var result = mlContext.Data.BalanceClasses(Data());
         Assert.That(result.CountPerClass, Is.EqualTo(3));
@@ -105,7 +105,7 @@ public sealed class BalanceClassesTests
     }
 
     [Test]
-    public void MaximumUpSamplesByRepeatingRowsAndDropsNone()
+    public void Maximum_up_samples_by_repeating_rows_and_drops_none()
     {
         var result = mlContext.Data.BalanceClasses(Data(), target: BalanceTarget.Maximum, seed: 3);
         Assert.That(result.CountPerClass, Is.EqualTo(12));
@@ -125,7 +125,7 @@ public sealed class BalanceClassesTests
     }
 
     [Test]
-    public void GivenCountDownSamplesLargeClassesAndUpSamplesSmallOnes()
+    public void A_given_count_down_samples_large_classes_and_up_samples_small_ones()
     {
         var result = mlContext.Data.BalanceClasses(Data(), target: BalanceTarget.Count, count: 7, seed: 9);
         Assert.That(result.CountsBefore, Is.EquivalentTo(ExpectedBefore));
@@ -145,7 +145,7 @@ public sealed class BalanceClassesTests
     }
 
     [Test]
-    public void SameSeedGivesTheSameRowsAndOtherSeedsOthers()
+    public void The_same_seed_gives_the_same_rows_and_other_seeds_others()
     {
         int[] Select(int seed) => Ids(Read(mlContext.Data.BalanceClasses(Data(), target: BalanceTarget.Count, count: 6, seed: seed).Data), MakeRows());
         var first = Select(42);
@@ -159,7 +159,7 @@ public sealed class BalanceClassesTests
     }
 
     [Test]
-    public void BalancedViewServesOnlyTheRequestedColumnsAndShuffles()
+    public void The_balanced_view_serves_only_the_requested_columns_and_shuffles()
     {
         var result = mlContext.Data.BalanceClasses(Data(), target: BalanceTarget.Maximum);
         Assert.That(result.Data.Schema.Select(c => c.Name), Is.EqualTo(new[] { "Label", "Pixels" }));
@@ -171,7 +171,7 @@ public sealed class BalanceClassesTests
     }
 
     [Test]
-    public void InvalidOptionsAreListedInOneMessage()
+    public void Invalid_options_are_listed_in_one_message()
     {
         var e = Assert.Throws<ArgumentException>(() => mlContext.Data.BalanceClasses(Data(), labelColumnName: "", target: BalanceTarget.Minimum, count: 0));
         Assert.That(e!.Message, Does.StartWith("Invalid BalanceClassesOptions: "));
@@ -186,7 +186,7 @@ public sealed class BalanceClassesTests
     }
 
     [Test]
-    public void LabelColumnErrorsAreInMLNetsWords()
+    public void Label_column_errors_are_in_mlnets_words()
     {
         var missing = Assert.Throws<ArgumentOutOfRangeException>(() => mlContext.Data.BalanceClasses(Data(), labelColumnName: "Class"));
         Assert.That(missing!.Message, Does.StartWith("Could not find label column 'Class'."));
@@ -197,7 +197,7 @@ public sealed class BalanceClassesTests
     }
 
     [Test]
-    public void EmptyDataAndEmptyLabelsAreClearErrors()
+    public void Empty_data_and_empty_labels_are_clear_errors()
     {
         var empty = mlContext.Data.LoadFromEnumerable(new List<IdRow>());
         var e = Assert.Throws<ArgumentException>(() => mlContext.Data.BalanceClasses(empty));

@@ -31,6 +31,7 @@ public sealed class InModelPreprocessingTests : TemporaryDirectoryTest
             ("blue-on-cream", DrawnGlyphs.Draw("7", new SKColor(30, 60, 200), new SKColor(250, 240, 200))),
             ("black-on-transparent", DrawnGlyphs.Draw("x", SKColors.Black, SKColors.Transparent)),
         ];
+        using var bitmaps = DisposeAll.Of(glyphs.Select(g => g.Bitmap));
         var paths = new List<string>();
         foreach (var (name, bitmap) in glyphs)
         {
@@ -61,6 +62,7 @@ public sealed class InModelPreprocessingTests : TemporaryDirectoryTest
             ("small 28×28", DrawnGlyphs.Draw("A", SKColors.White, SKColors.Black, size: 28)),
             ("large 300×300", DrawnGlyphs.Draw("a", SKColors.Black, SKColors.White, size: 300)),
         };
+        using var bitmaps = DisposeAll.Of(cases.Select(c => c.Bitmap));
         var paths = cases.Select((c, i) =>
         {
             string path = Path.Combine(WorkDirectory, $"case{i}.png");
@@ -108,8 +110,10 @@ public sealed class InModelPreprocessingTests : TemporaryDirectoryTest
         return best;
     }
 
+    /// <summary><paramref name="square"/> centred on a white page <paramref name="width"/> wide; disposes <paramref name="square"/>.</summary>
     private static SKBitmap Wide(SKBitmap square, int width)
     {
+        using var source = square;
         var bitmap = new SKBitmap(new SKImageInfo(width, square.Height, SKColorType.Rgba8888, SKAlphaType.Premul));
         using var canvas = new SKCanvas(bitmap);
         canvas.Clear(SKColors.White);

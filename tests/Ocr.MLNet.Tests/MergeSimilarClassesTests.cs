@@ -53,7 +53,7 @@ public sealed class MergeSimilarClassesTests
     // ---------------------------------------------------------------- default table
 
     [Test]
-    public void DefaultTableMapsExactlyTheFifteenLowerCaseLettersAndLeaves47Classes()
+    public void The_default_table_maps_exactly_the_fifteen_lower_case_letters_and_leaves_47_classes()
     {
         var table = MergeSimilarClassesOptions.EmnistTable;
         Assert.That(table.Keys, Is.EquivalentTo(All62));
@@ -66,7 +66,7 @@ public sealed class MergeSimilarClassesTests
     }
 
     [Test]
-    public void DefaultMergeTransformsEveryEmnistLabelAndReturnsMLNetsValueMapping()
+    public void The_default_merge_transforms_every_EMNIST_label_and_returns_mlnets_value_mapping()
     {
         var data = Labels(All62);
         var transformer = mlContext.Transforms.MergeSimilarClasses().Fit(data);
@@ -77,7 +77,7 @@ public sealed class MergeSimilarClassesTests
     }
 
     [Test]
-    public void SeparateOutputColumnKeepsTheInput()
+    public void A_separate_output_column_keeps_the_input()
     {
         var data = Labels("o", "O", "a", "7");
         var transformed = mlContext.Transforms.MergeSimilarClasses("Merged", "Label").Fit(data).Transform(data);
@@ -87,7 +87,7 @@ public sealed class MergeSimilarClassesTests
     }
 
     [Test]
-    public void MergesAPipelineOfPixelsAndLabelsLikeTheLoadersGive()
+    public void Merges_a_pipeline_of_pixels_and_labels_like_the_loaders_give()
     {
         var data = SyntheticGlyphs.Load(mlContext, perClass: 3, seed: 2, classes: ["a", "o", "x"]);
         var pipeline = mlContext.Transforms.MergeSimilarClasses();
@@ -101,7 +101,7 @@ public sealed class MergeSimilarClassesTests
     // ---------------------------------------------------------------- custom tables
 
     [Test]
-    public void CustomTableMergesAsGiven()
+    public void A_custom_table_merges_as_given()
     {
         var table = MergeSimilarClassesOptions.CreateTable(SyntheticGlyphs.Classes, new Dictionary<string, string> { ["/"] = "|", ["-"] = "|" });
         Assert.That(table, Is.EquivalentTo(new Dictionary<string, string> { ["-"] = "|", ["|"] = "|", ["/"] = "|", ["O"] = "O" }));
@@ -113,7 +113,7 @@ public sealed class MergeSimilarClassesTests
     }
 
     [Test]
-    public void InvalidCustomTableListsEveryProblemInOneMessage()
+    public void An_invalid_custom_table_lists_every_problem_in_one_message()
     {
         var table = new Dictionary<string, string> { ["a"] = "b", ["b"] = "c", ["c"] = "c", [""] = "x", ["y"] = "" };
         var e = Assert.Throws<ArgumentException>(() =>
@@ -132,7 +132,7 @@ public sealed class MergeSimilarClassesTests
     // ---------------------------------------------------------------- errors
 
     [Test]
-    public void UnknownLabelIsAClearErrorNamingItAndTheFix()
+    public void An_unknown_label_is_a_clear_error_naming_it_and_the_fix()
     {
         var data = Labels("a", "ä", "7", "ä", "?");
         var e = Assert.Throws<ArgumentException>(() => mlContext.Transforms.MergeSimilarClasses().Fit(data));
@@ -142,14 +142,14 @@ public sealed class MergeSimilarClassesTests
     }
 
     [Test]
-    public void UnknownLabelAtInferenceBecomesEmptyAsDocumented()
+    public void An_unknown_label_at_inference_becomes_empty_as_documented()
     {
         var transformer = mlContext.Transforms.MergeSimilarClasses().Fit(Labels("a", "o"));
         Assert.That(Column(transformer.Transform(Labels("o", "ä")), "Label"), Is.EqualTo(new[] { "O", "" }));
     }
 
     [Test]
-    public void MissingColumnIsReportedInMLNetsWords()
+    public void A_missing_column_is_reported_in_mlnets_words()
     {
         var data = Labels("a");
         var estimator = mlContext.Transforms.MergeSimilarClasses(inputColumnName: "Character");
@@ -160,7 +160,7 @@ public sealed class MergeSimilarClassesTests
     }
 
     [Test]
-    public void NonStringColumnIsASchemaMismatchInMLNetsWords()
+    public void A_non_string_column_is_a_schema_mismatch_in_mlnets_words()
     {
         var data = SyntheticGlyphs.Load(mlContext, perClass: 1, seed: 1);
         var estimator = mlContext.Transforms.MergeSimilarClasses(inputColumnName: "Pixels");
@@ -178,7 +178,7 @@ public sealed class MergeSimilarClassesTests
     // ---------------------------------------------------------------- save and load
 
     [Test]
-    public void SavedMergeLoadsAsMLNetTransformsAndMapsTheSame()
+    public void A_saved_merge_loads_as_mlnet_transforms_and_maps_the_same()
     {
         var data = Labels(All62);
         var transformer = mlContext.Transforms.MergeSimilarClasses("Merged", "Label").Fit(data);

@@ -184,7 +184,7 @@ public sealed class Sd19LoaderTests : TemporaryDirectoryTest
     }
 
     [TestCaseSource(nameof(BadInputs))]
-    public void SkipBadFiles_skips_and_reports_the_bad_input(string what, Action<string> spoil, string relativePath, string reason)
+    public void The_SkipBadFiles_option_skips_and_reports_the_bad_input(string what, Action<string> spoil, string relativePath, string reason)
     {
         WriteTree();
         spoil(Root);
@@ -216,7 +216,7 @@ public sealed class Sd19LoaderTests : TemporaryDirectoryTest
     }
 
     [Test]
-    public void MaxRows_limits_the_rows()
+    public void The_MaxRows_option_limits_the_rows()
     {
         WriteTree();
         var view = mlContext.Data.LoadFromNistSd19(Root, new Sd19LoaderOptions { MaxRows = 2 });
