@@ -7,7 +7,7 @@ namespace Ocr.MLNet.Tests;
 /// <summary>
 /// <c>mlContext.Data.BalanceClasses</c>: exact per-class counts for each target, down-sampling without repeats,
 /// up-sampling that keeps every row, determinism by seed, reported counts, the rows' other columns passed through,
-/// errors, and — where <c>../shared/data</c> exists — EMNIST ByMerge balanced.
+/// and errors (EMNIST ByMerge balanced: Ocr.MLNet.IntegrationTests, BalanceClassesRealDataTests).
 /// </summary>
 [TestFixture]
 public sealed class BalanceClassesTests
@@ -79,7 +79,7 @@ public sealed class BalanceClassesTests
     }
 
     [Test]
-    public void MinimumDownSamplesEveryClassToTheSmallestWithoutRepeats()
+    public void Minimum_down_samples_every_class_to_the_smallest_without_repeats()
     {
         var result = mlContext.Data.BalanceClasses(Data());
         Assert.That(result.CountPerClass, Is.EqualTo(3));
@@ -100,7 +100,7 @@ public sealed class BalanceClassesTests
     }
 
     [Test]
-    public void MaximumUpSamplesByRepeatingRowsAndDropsNone()
+    public void Maximum_up_samples_by_repeating_rows_and_drops_none()
     {
         var result = mlContext.Data.BalanceClasses(Data(), target: BalanceTarget.Maximum, seed: 3);
         Assert.That(result.CountPerClass, Is.EqualTo(12));
@@ -120,7 +120,7 @@ public sealed class BalanceClassesTests
     }
 
     [Test]
-    public void GivenCountDownSamplesLargeClassesAndUpSamplesSmallOnes()
+    public void A_given_count_down_samples_large_classes_and_up_samples_small_ones()
     {
         var result = mlContext.Data.BalanceClasses(Data(), target: BalanceTarget.Count, count: 7, seed: 9);
         Assert.That(result.CountsBefore, Is.EquivalentTo(ExpectedBefore));
@@ -140,7 +140,7 @@ public sealed class BalanceClassesTests
     }
 
     [Test]
-    public void SameSeedGivesTheSameRowsAndOtherSeedsOthers()
+    public void The_same_seed_gives_the_same_rows_and_other_seeds_others()
     {
         int[] Select(int seed) => Ids(Read(mlContext.Data.BalanceClasses(Data(), target: BalanceTarget.Count, count: 6, seed: seed).Data), MakeRows());
         var first = Select(42);
@@ -154,7 +154,7 @@ public sealed class BalanceClassesTests
     }
 
     [Test]
-    public void BalancedViewServesOnlyTheRequestedColumnsAndShuffles()
+    public void The_balanced_view_serves_only_the_requested_columns_and_shuffles()
     {
         var result = mlContext.Data.BalanceClasses(Data(), target: BalanceTarget.Maximum);
         Assert.That(result.Data.Schema.Select(c => c.Name), Is.EqualTo(new[] { "Label", "Pixels" }));
@@ -166,7 +166,7 @@ public sealed class BalanceClassesTests
     }
 
     [Test]
-    public void InvalidOptionsAreListedInOneMessage()
+    public void Invalid_options_are_listed_in_one_message()
     {
         var e = Assert.Throws<ArgumentException>(() => mlContext.Data.BalanceClasses(Data(), labelColumnName: "", target: BalanceTarget.Minimum, count: 0));
         Assert.That(e!.Message, Does.StartWith("Invalid BalanceClassesOptions: "));
@@ -181,7 +181,7 @@ public sealed class BalanceClassesTests
     }
 
     [Test]
-    public void LabelColumnErrorsAreInMLNetsWords()
+    public void Label_column_errors_are_in_mlnets_words()
     {
         var missing = Assert.Throws<ArgumentOutOfRangeException>(() => mlContext.Data.BalanceClasses(Data(), labelColumnName: "Class"));
         Assert.That(missing!.Message, Does.StartWith("Could not find label column 'Class'."));
@@ -192,7 +192,7 @@ public sealed class BalanceClassesTests
     }
 
     [Test]
-    public void EmptyDataAndEmptyLabelsAreClearErrors()
+    public void Empty_data_and_empty_labels_are_clear_errors()
     {
         var empty = mlContext.Data.LoadFromEnumerable(new List<IdRow>());
         var e = Assert.Throws<ArgumentException>(() => mlContext.Data.BalanceClasses(empty));
@@ -202,45 +202,5 @@ public sealed class BalanceClassesTests
         rows[4].Label = "";
         var blank = Assert.Throws<ArgumentException>(() => mlContext.Data.BalanceClasses(mlContext.Data.LoadFromEnumerable(rows)));
         Assert.That(blank!.Message, Does.StartWith("Row 4 of the data has an empty label in column 'Label'."));
-    }
-
-    // ---------------------------------------------------------------- real data (../shared/data)
-
-    [Test]
-    public void EmnistByMergeBalancesToItsSmallestClass()
-    {
-        string path = Path.GetFullPath(Path.Combine(TestEnvironment.RepositoryRoot, "..", "shared", "data", "emnist-bymerge-dev"));
-        if (TestEnvironment.SharedData is null || !Directory.Exists(path))
-            Assert.Ignore($"Real EMNIST data not found: {path} (put ../shared/data beside the repository to run this test).");
-
-        var data = mlContext.Data.LoadFromEmnist(path, "dev");
-        var result = mlContext.Data.BalanceClasses(data, seed: 7);
-        Assert.That(result.CountsBefore, Has.Count.EqualTo(47));
-        Assert.That(result.CountsBefore.Values.Sum(), Is.EqualTo(106_923));
-        Assert.That(result.CountsBefore.Values.Min(), Is.EqualTo(215), "PROVENANCE: 215 to 6,200 images per class");
-        Assert.That(result.CountsBefore.Values.Max(), Is.EqualTo(6_200));
-        Assert.That(result.CountPerClass, Is.EqualTo(215));
-
-        int rows = 0;
-        var counts = new Dictionary<string, int>();
-        using (var cursor = result.Data.GetRowCursor(result.Data.Schema))
-        {
-            var label = cursor.GetGetter<ReadOnlyMemory<char>>(result.Data.Schema["Label"]);
-            var pixels = cursor.GetGetter<VBuffer<float>>(result.Data.Schema["Pixels"]);
-            ReadOnlyMemory<char> l = default;
-            VBuffer<float> p = default;
-            while (cursor.MoveNext())
-            {
-                label(ref l);
-                pixels(ref p);
-                Assert.That(p.Length, Is.EqualTo(1024));
-                counts[l.ToString()] = counts.GetValueOrDefault(l.ToString()) + 1;
-                rows++;
-            }
-        }
-
-        Assert.That(rows, Is.EqualTo(47 * 215));
-        Assert.That(counts, Is.EquivalentTo(result.CountsAfter));
-        Assert.That(counts.Values, Is.All.EqualTo(215));
     }
 }

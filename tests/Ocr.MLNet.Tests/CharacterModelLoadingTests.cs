@@ -168,7 +168,7 @@ public sealed class CharacterModelLoadingTests
 
     private static List<LabelledFile> WriteGlyphs(string prefix, int perClass, int seed) =>
         SyntheticGlyphs.Make(perClass, seed)
-            .Select((row, i) => new LabelledFile { Label = row.Label, ImagePath = PerImagePredictionTests.WritePng(Path.Combine(directory, $"{prefix}{i}.png"), row.Pixels) })
+            .Select((row, i) => new LabelledFile { Label = row.Label, ImagePath = SyntheticGlyphs.WritePng(Path.Combine(directory, $"{prefix}{i}.png"), row.Pixels) })
             .ToList();
 
     private sealed class LabelledFile

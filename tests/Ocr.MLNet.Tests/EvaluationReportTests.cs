@@ -25,7 +25,7 @@ public sealed class EvaluationReportTests : TemporaryDirectoryTest
     ];
 
     [Test]
-    public void FromConfusionMatrix_ComputesPrecisionRecallF1AndMacroAveragesOverClassesPresent()
+    public void A_confusion_matrix_gives_precision_recall_F1_and_macro_averages_over_the_classes_present()
     {
         var report = ClassificationReport.FromConfusionMatrix(Abcd, HandMade);
 
@@ -48,14 +48,14 @@ public sealed class EvaluationReportTests : TemporaryDirectoryTest
     }
 
     [Test]
-    public void FromConfusionMatrix_ListsEveryProblem()
+    public void A_bad_confusion_matrix_lists_every_problem()
     {
         Assert.That(() => ClassificationReport.FromConfusionMatrix(["A"], [[1, -1]]),
             Throws.ArgumentException.With.Message.Contains("at least 2 classes").And.Message.Contains("1×1 matrix"));
     }
 
     [Test]
-    public void Evaluate_UsesMLNetOnScoredRowsAndAgreesWithTheConfusionMatrix()
+    public void Evaluate_uses_mlnet_on_scored_rows_and_agrees_with_the_confusion_matrix()
     {
         var mlContext = new MLContext(seed: 1);
         string[] classes = ["A", "B", "C"];
@@ -92,12 +92,15 @@ public sealed class EvaluationReportTests : TemporaryDirectoryTest
         Assert.That(report.Accuracy, Is.EqualTo(0.7).Within(1e-12));
         Assert.That(report.MacroF1, Is.EqualTo(0.661654).Within(1e-6));
         Assert.That(report.TopK, Is.EqualTo(2));
-        Assert.That(report.TopKAccuracy, Is.Not.Null);
-        Assert.That(report.LogLoss, Is.GreaterThan(0));
+        // Top 2: a miss still counts when the true class ranks second. ML.NET breaks the tie of the two 0.05 scores
+        // by class index, so A→B (2 rows) and B→A (1 row) count and C→B (3 rows) does not: (14 + 3) / 20.
+        Assert.That(report.TopKAccuracy, Is.EqualTo(0.85).Within(1e-12));
+        // Mean of −ln(score of the true class): 14 rows at 0.9, 6 at 0.05; the unknown class Z is left out.
+        Assert.That(report.LogLoss, Is.EqualTo(((14 * -Math.Log(0.9)) + (6 * -Math.Log(0.05))) / 20).Within(1e-5));
     }
 
     [Test]
-    public void Evaluate_NamesAWrongScoreColumn()
+    public void Evaluate_names_a_wrong_score_column()
     {
         var mlContext = new MLContext(seed: 1);
         var scored = mlContext.Data.LoadFromEnumerable([new GlyphRow { Label = "A", Pixels = new float[1024] }]);
@@ -106,7 +109,7 @@ public sealed class EvaluationReportTests : TemporaryDirectoryTest
     }
 
     [Test]
-    public void TrainingHistory_SaveLoad_RoundTrips()
+    public void A_training_history_saved_and_loaded_round_trips()
     {
         var history = new TrainingHistory(
             [
@@ -134,7 +137,7 @@ public sealed class EvaluationReportTests : TemporaryDirectoryTest
     {
         var mlContext = new MLContext(seed: 1);
         var options = CharacterCnnTrainerTests.SmallRun(epochs: 2);
-        var model = mlContext.MulticlassClassification.Trainers.CharacterCnn(options).Fit(SyntheticGlyphs.Load(mlContext, perClass: 20, seed: 1));
+        using var model = mlContext.MulticlassClassification.Trainers.CharacterCnn(options).Fit(SyntheticGlyphs.Load(mlContext, perClass: 20, seed: 1));
         var scored = model.Transform(SyntheticGlyphs.Load(mlContext, perClass: 15, seed: 99));
 
         var report = ClassificationReport.Evaluate(mlContext, scored);

@@ -3,6 +3,11 @@ using Microsoft.ML.Data;
 using SkiaSharp;
 using Ocr.MLNet.Loading;
 using Ocr.MLNet.Preparation;
+using Ocr.MLNet.Training;
+using Ocr.MLNet.Export;
+using Ocr.MLNet.Serving;
+using Ocr.MLNet.Evaluation;
+using static Ocr.MLNet.Tests.ImagePixels;
 
 namespace Ocr.MLNet.Tests;
 
@@ -15,17 +20,6 @@ public sealed class InModelPreprocessingTests : TemporaryDirectoryTest
 {
     protected override string Prefix => "ocr-mlnet-in-model";
 
-    private static float[][] PixelsByPath(MLContext mlContext, IEnumerable<string> paths)
-    {
-        var input = mlContext.Data.LoadFromEnumerable(paths.Select(p => new PathRow { ImagePath = p }).ToList());
-        var output = mlContext.Transforms.LoadImages("Image", imageFolder: null, "ImagePath")
-            .Append(mlContext.Transforms.PrepareCharacterImages())
-            .Fit(input).Transform(input);
-        return [.. output.GetColumn<float[]>(CharacterFormat.PixelsColumnName)];
-    }
-
-    private static double MaxDifference(float[] a, float[] b) => a.Zip(b, (x, y) => Math.Abs(x - y)).Max();
-
     [Test]
     public void Drawn_128_pixel_PNGs_of_either_polarity_come_out_as_the_loaders_pixels()
     {
@@ -37,6 +31,7 @@ public sealed class InModelPreprocessingTests : TemporaryDirectoryTest
             ("blue-on-cream", DrawnGlyphs.Draw("7", new SKColor(30, 60, 200), new SKColor(250, 240, 200))),
             ("black-on-transparent", DrawnGlyphs.Draw("x", SKColors.Black, SKColors.Transparent)),
         ];
+        using var bitmaps = DisposeAll.Of(glyphs.Select(g => g.Bitmap));
         var paths = new List<string>();
         foreach (var (name, bitmap) in glyphs)
         {
@@ -67,6 +62,7 @@ public sealed class InModelPreprocessingTests : TemporaryDirectoryTest
             ("small 28×28", DrawnGlyphs.Draw("A", SKColors.White, SKColors.Black, size: 28)),
             ("large 300×300", DrawnGlyphs.Draw("a", SKColors.Black, SKColors.White, size: 300)),
         };
+        using var bitmaps = DisposeAll.Of(cases.Select(c => c.Bitmap));
         var paths = cases.Select((c, i) =>
         {
             string path = Path.Combine(WorkDirectory, $"case{i}.png");
@@ -83,31 +79,6 @@ public sealed class InModelPreprocessingTests : TemporaryDirectoryTest
             DrawnGlyphs.AssertEmnistLike(actual[i], cases[i].Name);
             Assert.That(cosine, Is.GreaterThan(0.85), $"{cases[i].Name}: the resized image must give the loader's pixels up to resampling and a one-pixel shift");
         }
-    }
-
-    [Test]
-    public void Real_SD19_PNGs_by_path_give_exactly_the_SD19_loaders_pixels()
-    {
-        string folder = Path.GetFullPath(Path.Combine(TestEnvironment.RepositoryRoot, "..", "shared", "data", "nist-sd19-by_class-vowels"));
-        if (!Directory.Exists(folder))
-            Assert.Ignore($"The real SD19 vowels are not on this machine (looked for '{folder}'); skipped.");
-
-        var mlContext = new MLContext(seed: 1);
-        var view = mlContext.Data.LoadFromNistSd19(folder, new Sd19LoaderOptions { VerifyImages = false });
-        var dataset = ImageFileRows.FromDataView(view)!;
-        var rows = DrawnGlyphs.ReadAll(view);
-        int[] sample = [.. Enumerable.Range(0, dataset.Count).Where(i => i % 50 == 7)];
-        var actual = PixelsByPath(mlContext, sample.Select(i => dataset.GetPath(i)!));
-
-        double worst = 0;
-        for (int k = 0; k < sample.Length; k++)
-        {
-            double diff = MaxDifference(rows[sample[k]].Pixels, actual[k]);
-            worst = Math.Max(worst, diff);
-            Assert.That(diff, Is.LessThanOrEqualTo(1e-5), dataset.GetPath(sample[k]));
-        }
-
-        TestContext.Out.WriteLine($"{sample.Length} SD19 PNGs: max |SD19 loader − saved-model preprocessing| = {worst:E2}");
     }
 
     /// <summary>Cosine similarity of two 32×32 images, the best over shifts of <paramref name="b"/> by up to one pixel each way (resampling moves the ink box by a pixel).</summary>
@@ -139,17 +110,14 @@ public sealed class InModelPreprocessingTests : TemporaryDirectoryTest
         return best;
     }
 
+    /// <summary><paramref name="square"/> centred on a white page <paramref name="width"/> wide; disposes <paramref name="square"/>.</summary>
     private static SKBitmap Wide(SKBitmap square, int width)
     {
+        using var source = square;
         var bitmap = new SKBitmap(new SKImageInfo(width, square.Height, SKColorType.Rgba8888, SKAlphaType.Premul));
         using var canvas = new SKCanvas(bitmap);
         canvas.Clear(SKColors.White);
         canvas.DrawBitmap(square, (width - square.Width) / 2f, 0);
         return bitmap;
-    }
-
-    private sealed class PathRow
-    {
-        public string ImagePath { get; set; } = "";
     }
 }

@@ -7,7 +7,7 @@ namespace Ocr.MLNet.Tests;
 
 /// <summary>
 /// <c>mlContext.Transforms.MergeSimilarClasses</c>: EMNIST's default table, custom tables and their validation, schema
-/// and unknown-label errors, save/load through ML.NET alone, and — where <c>../shared/data</c> exists — EMNIST
+/// and unknown-label errors, save/load through ML.NET alone, and (in Ocr.MLNet.IntegrationTests, MergeSimilarClassesRealDataTests) EMNIST
 /// ByClass merged to the ByMerge label set.
 /// </summary>
 [TestFixture]
@@ -48,7 +48,7 @@ public sealed class MergeSimilarClassesTests
     // ---------------------------------------------------------------- default table
 
     [Test]
-    public void DefaultTableMapsExactlyTheFifteenLowerCaseLettersAndLeaves47Classes()
+    public void The_default_table_maps_exactly_the_fifteen_lower_case_letters_and_leaves_47_classes()
     {
         var table = MergeSimilarClassesOptions.EmnistTable;
         Assert.That(table.Keys, Is.EquivalentTo(All62));
@@ -61,7 +61,7 @@ public sealed class MergeSimilarClassesTests
     }
 
     [Test]
-    public void DefaultMergeTransformsEveryEmnistLabelAndReturnsMLNetsValueMapping()
+    public void The_default_merge_transforms_every_EMNIST_label_and_returns_mlnets_value_mapping()
     {
         var data = Labels(All62);
         var transformer = mlContext.Transforms.MergeSimilarClasses().Fit(data);
@@ -72,7 +72,7 @@ public sealed class MergeSimilarClassesTests
     }
 
     [Test]
-    public void SeparateOutputColumnKeepsTheInput()
+    public void A_separate_output_column_keeps_the_input()
     {
         var data = Labels("o", "O", "a", "7");
         var transformed = mlContext.Transforms.MergeSimilarClasses("Merged", "Label").Fit(data).Transform(data);
@@ -82,7 +82,7 @@ public sealed class MergeSimilarClassesTests
     }
 
     [Test]
-    public void MergesAPipelineOfPixelsAndLabelsLikeTheLoadersGive()
+    public void Merges_a_pipeline_of_pixels_and_labels_like_the_loaders_give()
     {
         var data = SyntheticGlyphs.Load(mlContext, perClass: 3, seed: 2, classes: ["a", "o", "x"]);
         var pipeline = mlContext.Transforms.MergeSimilarClasses();
@@ -96,7 +96,7 @@ public sealed class MergeSimilarClassesTests
     // ---------------------------------------------------------------- custom tables
 
     [Test]
-    public void CustomTableMergesAsGiven()
+    public void A_custom_table_merges_as_given()
     {
         var table = MergeSimilarClassesOptions.CreateTable(SyntheticGlyphs.Classes, new Dictionary<string, string> { ["/"] = "|", ["-"] = "|" });
         Assert.That(table, Is.EquivalentTo(new Dictionary<string, string> { ["-"] = "|", ["|"] = "|", ["/"] = "|", ["O"] = "O" }));
@@ -108,7 +108,7 @@ public sealed class MergeSimilarClassesTests
     }
 
     [Test]
-    public void InvalidCustomTableListsEveryProblemInOneMessage()
+    public void An_invalid_custom_table_lists_every_problem_in_one_message()
     {
         var table = new Dictionary<string, string> { ["a"] = "b", ["b"] = "c", ["c"] = "c", [""] = "x", ["y"] = "" };
         var e = Assert.Throws<ArgumentException>(() =>
@@ -127,7 +127,7 @@ public sealed class MergeSimilarClassesTests
     // ---------------------------------------------------------------- errors
 
     [Test]
-    public void UnknownLabelIsAClearErrorNamingItAndTheFix()
+    public void An_unknown_label_is_a_clear_error_naming_it_and_the_fix()
     {
         var data = Labels("a", "ä", "7", "ä", "?");
         var e = Assert.Throws<ArgumentException>(() => mlContext.Transforms.MergeSimilarClasses().Fit(data));
@@ -137,14 +137,14 @@ public sealed class MergeSimilarClassesTests
     }
 
     [Test]
-    public void UnknownLabelAtInferenceBecomesEmptyAsDocumented()
+    public void An_unknown_label_at_inference_becomes_empty_as_documented()
     {
         var transformer = mlContext.Transforms.MergeSimilarClasses().Fit(Labels("a", "o"));
         Assert.That(Column(transformer.Transform(Labels("o", "ä")), "Label"), Is.EqualTo(new[] { "O", "" }));
     }
 
     [Test]
-    public void MissingColumnIsReportedInMLNetsWords()
+    public void A_missing_column_is_reported_in_mlnets_words()
     {
         var data = Labels("a");
         var estimator = mlContext.Transforms.MergeSimilarClasses(inputColumnName: "Character");
@@ -155,7 +155,7 @@ public sealed class MergeSimilarClassesTests
     }
 
     [Test]
-    public void NonStringColumnIsASchemaMismatchInMLNetsWords()
+    public void A_non_string_column_is_a_schema_mismatch_in_mlnets_words()
     {
         var data = SyntheticGlyphs.Load(mlContext, perClass: 1, seed: 1);
         var estimator = mlContext.Transforms.MergeSimilarClasses(inputColumnName: "Pixels");
@@ -173,7 +173,7 @@ public sealed class MergeSimilarClassesTests
     // ---------------------------------------------------------------- save and load
 
     [Test]
-    public void SavedMergeLoadsAsMLNetTransformsAndMapsTheSame()
+    public void A_saved_merge_loads_as_mlnet_transforms_and_maps_the_same()
     {
         var data = Labels(All62);
         var transformer = mlContext.Transforms.MergeSimilarClasses("Merged", "Label").Fit(data);
@@ -194,40 +194,5 @@ public sealed class MergeSimilarClassesTests
         var actual = other.Data.CreateEnumerable<TwoColumns>(loaded.Transform(fresh), reuseRowObject: false).ToArray();
         Assert.That(actual.Select(r => (r.Label, r.Merged)), Is.EqualTo(expected.Select(r => (r.Label, r.Merged))));
         Assert.That(actual.Count(r => r.Label != r.Merged), Is.EqualTo(15));
-    }
-
-    // ---------------------------------------------------------------- real data (../shared/data)
-
-    private static string RealData(string folder)
-    {
-        string? shared = TestEnvironment.SharedData;
-        string path = Path.GetFullPath(Path.Combine(TestEnvironment.RepositoryRoot, "..", "shared", "data", folder));
-        if (shared is null || !Directory.Exists(path))
-            Assert.Ignore($"Real EMNIST data not found: {path} (put ../shared/data beside the repository to run this test).");
-        return path;
-    }
-
-    [Test]
-    public void EmnistByClassMergedGivesTheByMergeLabelSetWithSummedCounts()
-    {
-        var byClass = mlContext.Data.LoadFromEmnist(RealData("emnist-byclass-test"), "test");
-        var byMerge = mlContext.Data.LoadFromEmnist(RealData("emnist-bymerge-dev"), "dev");
-
-        var sourceCounts = byClass.GetColumn<string>("Label").GroupBy(l => l).ToDictionary(g => g.Key, g => g.Count());
-        Assert.That(sourceCounts.Keys, Is.EquivalentTo(All62), "ByClass test holds the 62 classes");
-
-        var merged = mlContext.Transforms.MergeSimilarClasses().Fit(byClass).Transform(byClass);
-        var mergedCounts = merged.GetColumn<string>("Label").GroupBy(l => l).ToDictionary(g => g.Key, g => g.Count());
-        var byMergeLabels = byMerge.GetColumn<string>("Label").Distinct().ToArray();
-
-        Assert.That(byMergeLabels, Has.Length.EqualTo(47));
-        Assert.That(mergedCounts.Keys, Is.EquivalentTo(byMergeLabels), "merged ByClass labels = ByMerge labels");
-        Assert.That(mergedCounts.Values.Sum(), Is.EqualTo(116_323));
-        foreach (var (label, count) in mergedCounts)
-        {
-            int expected = sourceCounts[label] + (label.Length == 1 && char.IsUpper(label[0])
-                && "cijklmopsuvwxyz".Contains(char.ToLowerInvariant(label[0])) ? sourceCounts[label.ToLowerInvariant()] : 0);
-            Assert.That(count, Is.EqualTo(expected), $"class {label}");
-        }
     }
 }

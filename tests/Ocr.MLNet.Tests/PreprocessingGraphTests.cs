@@ -58,6 +58,7 @@ public sealed class PreprocessingGraphTests
     public void The_graph_gives_the_converters_pixels_for_every_polarity_colour_and_transparency()
     {
         var glyphs = Glyphs();
+        using var bitmaps = DisposeAll.Of(glyphs);
         using var session = new InferenceSession(CharacterPreprocessingGraph.Build());
         float[] actual = RunGraph(session, glyphs.Select(ArgbPlanes).ToList());
 

@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using SkiaSharp;
 
 namespace Ocr.MLNet.Tests;
 
@@ -63,4 +64,22 @@ internal static class SyntheticGlyphs
 
     public static IDataView Load(MLContext mlContext, int perClass, int seed, string[]? classes = null) =>
         mlContext.Data.LoadFromEnumerable(Make(perClass, seed, classes));
+
+    /// <summary>Writes 1×32×32 pixels (ink bright on dark) as a grey PNG and returns the path.</summary>
+    public static string WritePng(string path, float[] pixels)
+    {
+        using var bitmap = new SKBitmap(32, 32, SKColorType.Rgba8888, SKAlphaType.Opaque);
+        for (int r = 0; r < 32; r++)
+        {
+            for (int c = 0; c < 32; c++)
+            {
+                byte v = (byte)Math.Round(pixels[(r * 32) + c] * 255f);
+                bitmap.SetPixel(c, r, new SKColor(v, v, v));
+            }
+        }
+
+        using var data = bitmap.Encode(SKEncodedImageFormat.Png, 100);
+        File.WriteAllBytes(path, data.ToArray());
+        return path;
+    }
 }

@@ -3,13 +3,15 @@ using Microsoft.ML;
 using SkiaSharp;
 using Ocr.MLNet.Training;
 
-namespace Ocr.MLNet.Tests;
+namespace Ocr.MLNet.IntegrationTests;
 
 /// <summary>
 /// A model trained here, saved as a zip, is used by a separate process that has ML.NET but neither
 /// TorchSharp nor Ocr.MLNet (samples/PredictPerImage), per image from a path and from an in-memory MLImage.
 /// </summary>
 [TestFixture]
+[Category("Integration")]
+[Category("Sample")]
 public sealed class PerImagePredictionTests : TemporaryDirectoryTest
 {
     protected override string Prefix => "ocr-mlnet-per-image";
@@ -21,7 +23,7 @@ public sealed class PerImagePredictionTests : TemporaryDirectoryTest
         // The pipeline a user writes: image files in, LoadImages → PrepareCharacterImages → CharacterCnn, keyed labels.
         var rows = SyntheticGlyphs.Make(perClass: 60, seed: 21);
         var training = mlContext.Data.LoadFromEnumerable(rows.Select((row, i) =>
-            new LabelledPath { Label = row.Label, ImagePath = WritePng(Path.Combine(WorkDirectory, $"train{i}.png"), row.Pixels) }).ToList());
+            new LabelledPath { Label = row.Label, ImagePath = SyntheticGlyphs.WritePng(Path.Combine(WorkDirectory, $"train{i}.png"), row.Pixels) }).ToList());
         var keyed = mlContext.Transforms.Conversion.MapValueToKey("Label").Fit(training).Transform(training);
         var options = new CharacterCnnTrainer.Options { Epochs = 5, BatchSize = 16, BatchNormMomentum = 0.5, ValidationFraction = 0, Seed = 3, Device = TrainingDevice.Cpu };
         using var model = mlContext.Transforms.LoadImages("Image", imageFolder: null, "ImagePath")
@@ -32,7 +34,7 @@ public sealed class PerImagePredictionTests : TemporaryDirectoryTest
         mlContext.Model.Save(model, keyed.Schema, zip);
 
         var test = SyntheticGlyphs.Make(perClass: 3, seed: 77);
-        var files = test.Select((row, i) => WritePng(Path.Combine(WorkDirectory, $"glyph{i}.png"), row.Pixels)).ToList();
+        var files = test.Select((row, i) => SyntheticGlyphs.WritePng(Path.Combine(WorkDirectory, $"glyph{i}.png"), row.Pixels)).ToList();
         using var engine = mlContext.Model.CreatePredictionEngine<PathRow, GlyphPrediction>(model, new PredictionEngineOptions { OwnsTransformer = false });
         var expected = files.Select(f => engine.Predict(new PathRow { ImagePath = f })).ToList();
         var classNames = model.LastTransformer.ClassNames;
@@ -85,22 +87,5 @@ public sealed class PerImagePredictionTests : TemporaryDirectoryTest
     private sealed class PathRow
     {
         public string ImagePath { get; set; } = "";
-    }
-
-    internal static string WritePng(string path, float[] pixels)
-    {
-        using var bitmap = new SKBitmap(32, 32, SKColorType.Rgba8888, SKAlphaType.Opaque);
-        for (int r = 0; r < 32; r++)
-        {
-            for (int c = 0; c < 32; c++)
-            {
-                byte v = (byte)Math.Round(pixels[(r * 32) + c] * 255f);
-                bitmap.SetPixel(c, r, new SKColor(v, v, v));
-            }
-        }
-
-        using var data = bitmap.Encode(SKEncodedImageFormat.Png, 100);
-        File.WriteAllBytes(path, data.ToArray());
-        return path;
     }
 }
