@@ -2,7 +2,7 @@ using Ocr.MLNet;
 using static TorchSharp.torch;
 using Ocr.MLNet.Training;
 
-// The smallest use of the library: build the seed's CNN and classify a batch of random images.
+// The smallest use of the library: build the CharacterCnn network and classify a batch of random images.
 TorchBackend.EnsureLoaded();
 random.manual_seed(42);
 using var network = new CharacterCnnNetwork();

@@ -13,7 +13,7 @@ if (Console.IsOutputRedirected)
 
 var classesOption = new Option<int>("--classes")
 {
-    Description = "Number of output classes (the seed's summary uses 48; EMNIST's merged set has 47).",
+    Description = "Number of output classes (the published design's summary uses 48; EMNIST's merged set has 47).",
     DefaultValueFactory = _ => CharacterCnnNetwork.DefaultClassCount,
 };
 var summary = new Command("summary", "Print the CNN's layers, output shapes and parameter counts, like Keras' model.summary().")

@@ -7,7 +7,7 @@ namespace Ocr.MLNet;
 
 /// <summary>
 /// Offline augmentation on <c>mlContext.Data</c>: <c>mlContext.Data.AugmentImages(data, copiesPerImage, options)</c>
-/// turns a set of character images into a larger one (the seed's "larger set of images"). For a fresh perturbation
+/// turns a set of character images into a larger one. For a fresh perturbation
 /// every epoch instead, set <see cref="Training.CharacterCnnTrainer.Options.Augmentation"/>.
 /// </summary>
 public static class AugmentationCatalog

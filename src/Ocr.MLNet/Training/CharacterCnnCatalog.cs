@@ -7,7 +7,7 @@ namespace Ocr.MLNet;
 public static class CharacterCnnCatalog
 {
     /// <summary>
-    /// The seed's CNN for handwritten characters, trained with TorchSharp. Reads a key (or string) label column and a
+    /// The CharacterCnn network for handwritten characters (a published Keras design for NIST SD19), trained with TorchSharp. Reads a key (or string) label column and a
     /// 1×32×32 float pixel column; adds <c>Score</c>, <c>PredictedLabel</c> and <c>PredictedCharacter</c>.
     /// </summary>
     /// <example>
@@ -41,7 +41,7 @@ public static class CharacterCnnCatalog
             LearningRate = learningRate,
         });
 
-    /// <summary>The seed's CNN for handwritten characters, with every training option.</summary>
+    /// <summary>The CharacterCnn network for handwritten characters, with every training option.</summary>
     /// <example>
     /// <code>
     /// var trainer = mlContext.MulticlassClassification.Trainers.CharacterCnn(new CharacterCnnTrainer.Options

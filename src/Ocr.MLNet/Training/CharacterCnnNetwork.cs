@@ -6,12 +6,12 @@ using static TorchSharp.torch.nn;
 namespace Ocr.MLNet.Training;
 
 /// <summary>
-/// The seed's convolutional network for 32×32 grey-scale characters (DESIGN §3): seven convolution
+/// CharacterCnn, a published Keras convolutional network for NIST SD19's 32×32 grey-scale characters: seven convolution
 /// blocks (Conv → ReLU → BatchNorm, dropout after blocks 2 and 5), then Flatten → Dropout → Dense.
 /// <see cref="Module{T,TResult}.forward"/> returns logits; apply softmax for probabilities.
 /// </summary>
 /// <remarks>
-/// Matches Keras where the seed relies on its defaults: Glorot-uniform kernels with zero biases,
+/// Matches Keras where the published design relies on its defaults: Glorot-uniform kernels with zero biases,
 /// BatchNorm epsilon 1e-3 and momentum 0.99 (PyTorch momentum 0.01) unless configured, and "same" padding for the
 /// stride-2 5×5 convolutions padded as TensorFlow does (one row/column before, two after).
 /// </remarks>

@@ -7,7 +7,7 @@ using Ocr.MLNet.Serving;
 namespace Ocr.MLNet.Training;
 
 /// <summary>
-/// Trains the seed's CNN (<see cref="CharacterCnnNetwork"/>) with TorchSharp on a label column and a 1×32×32 pixel column,
+/// Trains the CharacterCnn network (<see cref="CharacterCnnNetwork"/>) with TorchSharp on a label column and a 1×32×32 pixel column,
 /// and returns a <see cref="CharacterCnnModel"/> built from ML.NET's own saveable transformers: the trained network as ONNX
 /// in ML.NET's OnnxTransformer, followed by ML.NET's key mapping.
 /// </summary>

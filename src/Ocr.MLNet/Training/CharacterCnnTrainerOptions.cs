@@ -28,7 +28,7 @@ public sealed partial class CharacterCnnTrainer
 
     /// <summary>
     /// Everything <see cref="CharacterCnnTrainer"/> can be told, with the defaults Keras' <c>fit</c> and
-    /// the seed use. Invalid values are all reported together when the trainer is created.
+    /// the published design use. Invalid values are all reported together when the trainer is created.
     /// </summary>
     public sealed class Options
     {

@@ -6,7 +6,7 @@ namespace Ocr.MLNet.Training;
 /// <summary>The optimizer that updates the network's weights.</summary>
 public enum OptimizerKind
 {
-    /// <summary>Adam (Kingma &amp; Ba), Keras' and the seed's choice.</summary>
+    /// <summary>Adam (Kingma &amp; Ba), the choice of Keras and of the published design.</summary>
     Adam,
 
     /// <summary>Stochastic gradient descent with (Nesterov-free) momentum.</summary>
