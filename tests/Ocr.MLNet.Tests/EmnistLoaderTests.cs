@@ -116,24 +116,6 @@ public sealed class EmnistLoaderTests
         return (images, labels, mapping);
     }
 
-    private static List<(string Label, float[] Pixels)> ReadAll(IDataView view, string label = "Label", string pixels = "Pixels")
-    {
-        var rows = new List<(string, float[])>();
-        using var cursor = view.GetRowCursor(view.Schema);
-        var labelGetter = cursor.GetGetter<ReadOnlyMemory<char>>(view.Schema[label]);
-        var pixelsGetter = cursor.GetGetter<VBuffer<float>>(view.Schema[pixels]);
-        ReadOnlyMemory<char> text = default;
-        VBuffer<float> vector = default;
-        while (cursor.MoveNext())
-        {
-            labelGetter(ref text);
-            pixelsGetter(ref vector);
-            rows.Add((text.ToString(), vector.DenseValues().ToArray()));
-        }
-
-        return rows;
-    }
-
     // ---------------------------------------------------------------- good input
 
     [TestCase(true, true)]
@@ -145,7 +127,7 @@ public sealed class EmnistLoaderTests
         var (images, labels, mapping) = WriteSplit(gzipImages, gzipLabels);
 
         var view = mlContext.Data.LoadFromEmnist(images, labels, mapping);
-        var rows = ReadAll(view);
+        var rows = DrawnGlyphs.ReadAll(view);
 
         Assert.That(rows.Select(r => r.Label), Is.EqualTo(new[] { "A", "0", "a" }));
         for (int i = 0; i < rows.Count; i++)
@@ -181,7 +163,7 @@ public sealed class EmnistLoaderTests
         string mapping = Path.Combine(directory, "m.txt");
         File.WriteAllText(mapping, Mapping);
 
-        var rows = ReadAll(mlContext.Data.LoadFromEmnist(images, labels, mapping));
+        var rows = DrawnGlyphs.ReadAll(mlContext.Data.LoadFromEmnist(images, labels, mapping));
 
         Assert.That(rows.Select(r => r.Label), Is.EqualTo(new[] { "A", "0", "a" }));
         Assert.That(rows[2].Pixels, Is.EqualTo(ExpectedPixels(2)));
@@ -237,7 +219,7 @@ public sealed class EmnistLoaderTests
         var options = new EmnistLoaderOptions { LabelColumnName = "Character", PixelsColumnName = "Features", MaxRows = 2 };
 
         var view = mlContext.Data.LoadFromEmnist(images, labels, mapping, options);
-        var rows = ReadAll(view, "Character", "Features");
+        var rows = DrawnGlyphs.ReadAll(view, "Character", "Features");
 
         Assert.That(view.Schema.Select(c => c.Name), Is.EqualTo(new[] { "Character", "Features" }));
         Assert.That(rows.Select(r => r.Label), Is.EqualTo(new[] { "A", "0" }));
@@ -290,7 +272,7 @@ public sealed class EmnistLoaderTests
         Assert.Throws<ArgumentException>(() => dataset.CopyPixels([0, 1], new float[1024]));
 
         var view = dataset.AsDataView();
-        Assert.That(ReadAll(view).Select(r => r.Label), Is.EqualTo(new[] { "A", "0", "a" }));
+        Assert.That(DrawnGlyphs.ReadAll(view).Select(r => r.Label), Is.EqualTo(new[] { "A", "0", "a" }));
     }
 
     [Test]
@@ -299,8 +281,8 @@ public sealed class EmnistLoaderTests
         var (images, labels, mapping) = WriteSplit();
         var view = mlContext.Data.LoadFromEmnist(images, labels, mapping);
 
-        var first = ReadAll(view);
-        var second = ReadAll(view);
+        var first = DrawnGlyphs.ReadAll(view);
+        var second = DrawnGlyphs.ReadAll(view);
         Assert.That(second.Select(r => r.Label), Is.EqualTo(first.Select(r => r.Label)));
         Assert.That(second.Select(r => r.Pixels), Is.EqualTo(first.Select(r => r.Pixels)));
 
@@ -316,7 +298,7 @@ public sealed class EmnistLoaderTests
 
         Assert.That(ids, Is.EquivalentTo(new ulong[] { 0, 1, 2 }));
         var shuffled = mlContext.Data.ShuffleRows(view, seed: 3);
-        Assert.That(ReadAll(shuffled).Select(r => r.Label), Is.EquivalentTo(new[] { "A", "0", "a" }));
+        Assert.That(DrawnGlyphs.ReadAll(shuffled).Select(r => r.Label), Is.EquivalentTo(new[] { "A", "0", "a" }));
     }
 
     [Test]
@@ -572,7 +554,7 @@ public sealed class EmnistLoaderTests
     {
         WriteSplit(prefix: "emnist-tiny", split: "dev");
 
-        var rows = ReadAll(mlContext.Data.LoadFromEmnist(directory, "dev"));
+        var rows = DrawnGlyphs.ReadAll(mlContext.Data.LoadFromEmnist(directory, "dev"));
 
         Assert.That(rows.Select(r => r.Label), Is.EqualTo(new[] { "A", "0", "a" }));
     }

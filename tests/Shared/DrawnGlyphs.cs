@@ -58,12 +58,12 @@ internal static class DrawnGlyphs
         File.WriteAllBytes(path, content);
     }
 
-    public static List<(string Label, float[] Pixels)> ReadAll(IDataView view)
+    public static List<(string Label, float[] Pixels)> ReadAll(IDataView view, string label = "Label", string pixels = "Pixels")
     {
         var rows = new List<(string, float[])>();
         using var cursor = view.GetRowCursor(view.Schema);
-        var labelGetter = cursor.GetGetter<ReadOnlyMemory<char>>(view.Schema["Label"]);
-        var pixelsGetter = cursor.GetGetter<VBuffer<float>>(view.Schema["Pixels"]);
+        var labelGetter = cursor.GetGetter<ReadOnlyMemory<char>>(view.Schema[label]);
+        var pixelsGetter = cursor.GetGetter<VBuffer<float>>(view.Schema[pixels]);
         ReadOnlyMemory<char> text = default;
         VBuffer<float> vector = default;
         while (cursor.MoveNext())
