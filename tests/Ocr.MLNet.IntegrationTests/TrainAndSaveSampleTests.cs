@@ -77,8 +77,9 @@ public sealed class TrainAndSaveSampleTests : TemporaryDirectoryTest
             var prediction = engine.Predict(new ImageFile { ImagePath = png });
             Assert.That(prediction.Score, Has.Length.EqualTo(47));
             Assert.That(prediction.Score.Sum(), Is.EqualTo(1f).Within(1e-3));
-            Assert.That(prediction.PredictedLabel, Is.EqualTo(classes[Array.IndexOf(prediction.Score, prediction.Score.Max())]),
-                "the predicted label is the class of the highest score");
+            int best = Array.IndexOf(prediction.Score, prediction.Score.Max());
+            Assert.That(prediction.PredictedCharacter, Is.EqualTo(classes[best]), "the predicted character is the class of the highest score");
+            Assert.That(prediction.PredictedLabel, Is.EqualTo((uint)best + 1), "the PredictedLabel key is 1 + the best score's slot");
         }
     }
 
@@ -98,6 +99,8 @@ public sealed class TrainAndSaveSampleTests : TemporaryDirectoryTest
     {
         public float[] Score { get; set; } = [];
 
-        public string PredictedLabel { get; set; } = "";
+        public uint PredictedLabel { get; set; }
+
+        public string PredictedCharacter { get; set; } = "";
     }
 }
