@@ -18,7 +18,9 @@ internal static class CliErrors
         }
         catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or InvalidOperationException or UnauthorizedAccessException)
         {
-            AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+            // The loaders suggest their option; the CLI's name for it is --skip-bad-files.
+            string message = e.Message.Replace("set SkipBadFiles = true", "pass --skip-bad-files", StringComparison.Ordinal);
+            AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {message}");
             return 1;
         }
     }

@@ -29,9 +29,10 @@ internal static class ContactSheetCommand
         var shear = new Option<double>("--shear") { Description = "Shear range in degrees (±).", DefaultValueFactory = _ => ImageAugmentationOptions.DefaultShearDegrees };
         var elasticAlpha = new Option<double>("--elastic-alpha") { Description = "Elastic distortion strength in pixels (0 = off; Simard et al. used 34).", DefaultValueFactory = _ => ImageAugmentationOptions.DefaultElasticAlpha };
         var elasticSigma = new Option<double>("--elastic-sigma") { Description = "Smoothing of the elastic displacement field in pixels.", DefaultValueFactory = _ => ImageAugmentationOptions.DefaultElasticSigma };
+        var skipBadFiles = DataSources.SkipBadFilesOption();
         var command = new Command("contact-sheet", "Write a PNG of images after preprocessing (first column) and their augmented copies, to look at both.")
         {
-            data, split, output, count, copies, scale, seed, rotation, shift, zoom, shear, elasticAlpha, elasticSigma,
+            data, split, output, count, copies, scale, seed, rotation, shift, zoom, shear, elasticAlpha, elasticSigma, skipBadFiles,
         };
         command.SetAction(result => CliErrors.Guard(() =>
         {
@@ -46,12 +47,24 @@ internal static class ContactSheetCommand
                 ElasticSigma = result.GetValue(elasticSigma),
             };
             return Write(result.GetValue(data)!, result.GetValue(split), result.GetValue(output)!, result.GetValue(count),
-                result.GetValue(copies), result.GetValue(scale), options);
+                result.GetValue(copies), result.GetValue(scale), options, result.GetValue(skipBadFiles));
         }));
         return command;
     }
 
-    private static int Write(DirectoryInfo dataDirectory, string? split, FileInfo output, int count, int copies, int scale, ImageAugmentationOptions options)
+    /// <summary>The augmentation options' names and the CLI's, for errors that name what the user typed.</summary>
+    private static readonly IReadOnlyDictionary<string, string> OptionNames = new Dictionary<string, string>
+    {
+        [nameof(ImageAugmentationOptions.Seed)] = "--seed",
+        [nameof(ImageAugmentationOptions.RotationDegrees)] = "--rotation",
+        [nameof(ImageAugmentationOptions.ShiftFraction)] = "--shift",
+        [nameof(ImageAugmentationOptions.ZoomRange)] = "--zoom",
+        [nameof(ImageAugmentationOptions.ShearDegrees)] = "--shear",
+        [nameof(ImageAugmentationOptions.ElasticAlpha)] = "--elastic-alpha",
+        [nameof(ImageAugmentationOptions.ElasticSigma)] = "--elastic-sigma",
+    };
+
+    private static int Write(DirectoryInfo dataDirectory, string? split, FileInfo output, int count, int copies, int scale, ImageAugmentationOptions options, bool skipBadFiles)
     {
         var problems = new List<string>();
         if (count < 1)
@@ -62,11 +75,15 @@ internal static class ContactSheetCommand
             problems.Add($"--scale must be in 1..16; got {scale}");
         if (problems.Count > 0)
             throw new ArgumentException(string.Join("; ", problems) + ".");
-        options.Validate();
+        CliOptionErrors.Validate(options.Validate, OptionNames);
+        return CliContext.Run(mlContext => Write(mlContext, dataDirectory, split, output, count, copies, scale, options, skipBadFiles));
+    }
 
-        var mlContext = new MLContext();
+    private static int Write(MLContext mlContext, DirectoryInfo dataDirectory, string? split, FileInfo output, int count, int copies, int scale,
+        ImageAugmentationOptions options, bool skipBadFiles)
+    {
         // A seeded sample across the whole set, so folder-ordered data (SD19) shows more than its first class.
-        var (all, _) = DataSources.Load(mlContext, dataDirectory.FullName, split, maxRows: null);
+        var (all, _) = DataSources.Load(mlContext, dataDirectory.FullName, split, maxRows: null, skipBadFiles);
         var images = mlContext.Data.TakeRows(mlContext.Data.ShuffleRows(all, seed: options.Seed), count);
         var augmented = mlContext.Data.AugmentImages(images, copies, options);
         var rows = mlContext.Data.CreateEnumerable<Row>(augmented, reuseRowObject: false).ToList();

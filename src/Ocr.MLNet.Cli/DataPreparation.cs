@@ -7,6 +7,24 @@ namespace Ocr.MLNet.Cli;
 /// <summary>The data steps the CLI applies before training or evaluating: row limit, class merging, balancing, offline augmentation.</summary>
 internal sealed record DataPreparation(int? MaxRows, bool Merge, string? Balance, int AugmentCopies = 0)
 {
+    /// <summary>Checks the options before any data is loaded.</summary>
+    /// <exception cref="ArgumentException">--balance or --augment-copies is invalid.</exception>
+    public void Validate()
+    {
+        var problems = new List<string>();
+        if (Balance is { } balance && !IsBalanceTarget(balance))
+            problems.Add($"--balance {balance}: use min, max, or a positive number of images per class");
+        if (AugmentCopies < 0)
+            problems.Add($"--augment-copies {AugmentCopies}: use 0 or more copies per image");
+        if (MaxRows is < 1)
+            problems.Add($"--max-rows {MaxRows}: must be at least 1");
+        if (problems.Count > 0)
+            throw new ArgumentException($"{string.Join("; ", problems)}. Correct these options and run the command again.");
+    }
+
+    private static bool IsBalanceTarget(string balance) =>
+        balance.ToLowerInvariant() is "min" or "max" || (int.TryParse(balance, NumberStyles.None, CultureInfo.InvariantCulture, out int count) && count > 0);
+
     public IDataView Apply(MLContext mlContext, IDataView data, int seed)
     {
         if (Merge)

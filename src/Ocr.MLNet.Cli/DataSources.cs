@@ -6,7 +6,13 @@ namespace Ocr.MLNet.Cli;
 /// <summary>Loads <c>--data DIR</c> as EMNIST IDX files, a NIST SD19 <c>by_class</c> tree, or an image folder tree (label = folder name).</summary>
 internal static class DataSources
 {
-    public static (IDataView Data, string Description) Load(MLContext mlContext, string directory, string? split, int? maxRows)
+    /// <summary>The option that skips unreadable image files and empty class folders, listing them, instead of stopping at the first.</summary>
+    public static System.CommandLine.Option<bool> SkipBadFilesOption() => new("--skip-bad-files")
+    {
+        Description = "Skip unreadable image files and empty class folders (listed on the console) instead of stopping at the first. NIST SD19 and image folders only.",
+    };
+
+    public static (IDataView Data, string Description) Load(MLContext mlContext, string directory, string? split, int? maxRows, bool skipBadFiles = false)
     {
         if (!Directory.Exists(directory))
             throw new DirectoryNotFoundException($"The data directory '{directory}' does not exist. Pass --data with an EMNIST folder, a NIST SD19 by_class folder or an image folder tree.");
@@ -14,6 +20,8 @@ internal static class DataSources
         var splits = EmnistDataset.FindSplits(directory);
         if (splits.Count > 0)
         {
+            if (skipBadFiles)
+                throw new ArgumentException($"--skip-bad-files applies to image files, and '{directory}' holds EMNIST IDX files; run without it.");
             split ??= splits.Count == 1
                 ? splits[0]
                 : throw new ArgumentException($"'{directory}' holds several EMNIST splits ({string.Join(", ", splits)}); choose one with --split.");
@@ -24,8 +32,8 @@ internal static class DataSources
             throw new ArgumentException($"--split {split} applies to EMNIST IDX files, and '{directory}' holds none.");
 
         if (CharacterImageDataset.ContainsNistSd19Partitions(directory))
-            return (mlContext.Data.LoadFromNistSd19(directory, new Sd19LoaderOptions { MaxRows = maxRows }), "NIST SD19 by_class");
+            return (mlContext.Data.LoadFromNistSd19(directory, new Sd19LoaderOptions { MaxRows = maxRows, SkipBadFiles = skipBadFiles }), "NIST SD19 by_class");
 
-        return (mlContext.Data.LoadFromImageFolder(directory, new ImageFolderLoaderOptions { MaxRows = maxRows }), "image folders");
+        return (mlContext.Data.LoadFromImageFolder(directory, new ImageFolderLoaderOptions { MaxRows = maxRows, SkipBadFiles = skipBadFiles }), "image folders");
     }
 }

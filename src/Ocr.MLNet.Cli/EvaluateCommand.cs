@@ -33,26 +33,32 @@ internal static class EvaluateCommand
         {
             Description = "Give the model the image files' paths, as an app does (decoding and preprocessing inside the saved model), instead of the loader's pixels. NIST SD19 and image folders only.",
         };
+        var skipBadFiles = DataSources.SkipBadFilesOption();
         var command = new Command("evaluate", "Print accuracy, macro precision/recall/F1 and per-class metrics of a model on EMNIST, NIST SD19 or image-folder data; --report writes a report with pictures.")
         {
-            model, data, split, maxRows, merge, byPath, report, history,
+            model, data, split, maxRows, merge, byPath, report, history, skipBadFiles,
         };
         command.SetAction(result => CliErrors.Guard(() =>
             Evaluate(result.GetValue(model)!, result.GetValue(data)!, result.GetValue(split), new DataPreparation(result.GetValue(maxRows), result.GetValue(merge), null),
-                result.GetValue(byPath), result.GetValue(report), result.GetValue(history))));
+                result.GetValue(byPath), result.GetValue(report), result.GetValue(history), result.GetValue(skipBadFiles))));
         return command;
     }
 
     private static int Evaluate(FileInfo modelFile, DirectoryInfo dataDirectory, string? split, DataPreparation preparation, bool byPath,
-        DirectoryInfo? reportDirectory, FileInfo? historyFile)
+        DirectoryInfo? reportDirectory, FileInfo? historyFile, bool skipBadFiles)
     {
         if (historyFile is not null && reportDirectory is null)
             throw new ArgumentException("--history is only read for --report; add --report DIR.");
+        preparation.Validate();
+        return CliContext.Run(mlContext => Evaluate(mlContext, modelFile, dataDirectory, split, preparation, byPath, reportDirectory, historyFile, skipBadFiles));
+    }
 
-        var mlContext = new MLContext();
+    private static int Evaluate(MLContext mlContext, FileInfo modelFile, DirectoryInfo dataDirectory, string? split, DataPreparation preparation, bool byPath,
+        DirectoryInfo? reportDirectory, FileInfo? historyFile, bool skipBadFiles)
+    {
         string modelPath = modelFile.FullName;
         using var model = (IDisposable)mlContext.Model.LoadCharacterModel(modelPath, byPath ? CharacterModelInput.ImagePath : CharacterModelInput.Pixels);
-        var (loadedData, description) = DataSources.Load(mlContext, dataDirectory.FullName, split, preparation.MaxRows);
+        var (loadedData, description) = DataSources.Load(mlContext, dataDirectory.FullName, split, preparation.MaxRows, skipBadFiles);
         var watch = System.Diagnostics.Stopwatch.StartNew();
         IDataView scored;
         if (byPath)

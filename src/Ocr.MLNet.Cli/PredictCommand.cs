@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Microsoft.ML.Data;
 using Spectre.Console;
 
 namespace Ocr.MLNet.Cli;
@@ -16,20 +17,36 @@ internal static class PredictCommand
         return command;
     }
 
-    private static int Predict(FileInfo modelFile, FileInfo[] images)
+    private static int Predict(FileInfo modelFile, FileInfo[] images) =>
+        CliContext.Run(mlContext => Predict(mlContext, modelFile, images));
+
+    /// <summary>One row per image: its label and top 3, "no ink" for a blank one, or why it could not be read; exit 1 if any could not.</summary>
+    private static int Predict(MLContext mlContext, FileInfo modelFile, FileInfo[] images)
     {
-        var mlContext = new MLContext();
-        var model = mlContext.Model.LoadCharacterModel(modelFile.FullName, CharacterModelInput.ImagePath);
+        using var model = (IDisposable)mlContext.Model.LoadCharacterModel(modelFile.FullName, CharacterModelInput.ImagePath);
+        var transformer = (ITransformer)model;
+        var inputSchema = mlContext.Data.LoadFromEnumerable(Array.Empty<ImageInput>()).Schema;
+        var outputSchema = transformer.GetOutputSchema(inputSchema);
+        // The prepared pixels tell a blank image from a character; a model saved without them is scored without the check.
+        bool hasPixels = outputSchema.GetColumnOrNull(CharacterFormat.PixelsColumnName) is { Type: VectorDataViewType };
+        var outputDefinition = SchemaDefinition.Create(typeof(Prediction), SchemaDefinition.Direction.Write);
+        if (!hasPixels)
+            outputDefinition.Remove(outputDefinition.Single(c => c.ColumnName == CharacterFormat.PixelsColumnName));
 
-        var missing = images.Where(i => !i.Exists).Select(i => i.FullName).ToList();
-        if (missing.Count > 0)
-            throw new FileNotFoundException($"Image file(s) not found: {string.Join(", ", missing)}.");
-
-        using var engine = mlContext.Model.CreatePredictionEngine<ImageInput, Prediction>(model);
+        using var engine = mlContext.Model.CreatePredictionEngine<ImageInput, Prediction>(transformer,
+            new PredictionEngineOptions { OwnsTransformer = false, OutputSchemaDefinition = outputDefinition });
         var classNames = CharacterScores.GetClassNames(engine.OutputSchema);
         var table = new Table().AddColumns("image", "label", "top 3");
+        int failed = 0;
         foreach (var image in images)
         {
+            if (!image.Exists)
+            {
+                failed++;
+                table.AddRow(Markup.Escape(image.Name), "[red]error[/]", Markup.Escape($"'{image.FullName}' does not exist."));
+                continue;
+            }
+
             Prediction prediction;
             try
             {
@@ -37,7 +54,16 @@ internal static class PredictCommand
             }
             catch (Exception e) when (e is InvalidOperationException or ArgumentException or IOException)
             {
-                throw new InvalidDataException($"Could not classify '{image.FullName}': {e.Message} Check that it is a readable PNG or JPEG image.", e);
+                failed++;
+                table.AddRow(Markup.Escape(image.Name), "[red]error[/]",
+                    Markup.Escape($"Could not classify '{image.FullName}': {e.Message} Check that it is a readable PNG or JPEG image."));
+                continue;
+            }
+
+            if (hasPixels && prediction.Pixels.All(p => p == 0))
+            {
+                table.AddRow(Markup.Escape(image.Name), "[yellow]no ink[/]", "the image is blank after preparation; nothing to classify");
+                continue;
             }
 
             var top = CharacterScores.TopK(prediction.Score, classNames, 3)
@@ -46,7 +72,10 @@ internal static class PredictCommand
         }
 
         AnsiConsole.Write(table);
-        return 0;
+        if (failed == 0)
+            return 0;
+        AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {failed} of {images.Length} images could not be classified (see the table above).");
+        return 1;
     }
 
     private sealed class ImageInput
@@ -59,5 +88,7 @@ internal static class PredictCommand
         public float[] Score { get; set; } = [];
 
         public string PredictedCharacter { get; set; } = "";
+
+        public float[] Pixels { get; set; } = [];
     }
 }

@@ -32,10 +32,11 @@ internal static class TrainCommand
         var balance = new Option<string?>("--balance") { Description = "Balance the classes before training: min, max, or a number of images per class." };
         var augment = new Option<bool>("--augment") { Description = "Online augmentation: a fresh random rotation, shift, zoom and shear of every training batch, every epoch." };
         var augmentCopies = new Option<int>("--augment-copies") { Description = "Offline augmentation: add N augmented copies of every image before training.", DefaultValueFactory = _ => 0 };
+        var skipBadFiles = DataSources.SkipBadFilesOption();
 
         var command = new Command("train", "Train the CNN on EMNIST, NIST SD19 or image-folder data and save a model zip that classifies image files of any size and ink polarity (the preprocessing is inside the model).")
         {
-            data, split, model, epochs, batch, learningRate, schedule, optimizer, validation, patience, seed, threads, device, checkpoints, logs, maxRows, merge, balance, augment, augmentCopies,
+            data, split, model, epochs, batch, learningRate, schedule, optimizer, validation, patience, seed, threads, device, checkpoints, logs, maxRows, merge, balance, augment, augmentCopies, skipBadFiles,
         };
         command.SetAction((result, cancellationToken) =>
         {
@@ -57,14 +58,38 @@ internal static class TrainCommand
                 Augmentation = result.GetValue(augment) ? new Preparation.ImageAugmentationOptions() : null,
             };
             var preparation = new DataPreparation(result.GetValue(maxRows), result.GetValue(merge), result.GetValue(balance), result.GetValue(augmentCopies));
-            return Task.FromResult(CliErrors.Guard(() => Train(result.GetValue(data)!, result.GetValue(split), result.GetValue(model)!, preparation, options)));
+            bool skip = result.GetValue(skipBadFiles);
+            return Task.FromResult(CliErrors.Guard(() => Train(result.GetValue(data)!, result.GetValue(split), result.GetValue(model)!, preparation, options, skip)));
         });
         return command;
     }
 
-    private static int Train(DirectoryInfo dataDirectory, string? split, FileInfo modelFile, DataPreparation preparation, CharacterCnnTrainer.Options options)
+    /// <summary>The library's option names and the CLI's, for errors that name what the user typed.</summary>
+    internal static readonly IReadOnlyDictionary<string, string> OptionNames = new Dictionary<string, string>
     {
-        var mlContext = new MLContext(seed: options.Seed);
+        [nameof(CharacterCnnTrainer.Options.Epochs)] = "--epochs",
+        [nameof(CharacterCnnTrainer.Options.BatchSize)] = "--batch-size",
+        [nameof(CharacterCnnTrainer.Options.LearningRate)] = "--learning-rate",
+        [nameof(CharacterCnnTrainer.Options.LearningRateSchedule)] = "--schedule",
+        [nameof(CharacterCnnTrainer.Options.Optimizer)] = "--optimizer",
+        [nameof(CharacterCnnTrainer.Options.ValidationFraction)] = "--validation-fraction",
+        [nameof(CharacterCnnTrainer.Options.EarlyStoppingPatience)] = "--patience",
+        [nameof(CharacterCnnTrainer.Options.Seed)] = "--seed",
+        [nameof(CharacterCnnTrainer.Options.NumberOfThreads)] = "--threads",
+        [nameof(CharacterCnnTrainer.Options.Device)] = "--device",
+    };
+
+    private static int Train(DirectoryInfo dataDirectory, string? split, FileInfo modelFile, DataPreparation preparation, CharacterCnnTrainer.Options options, bool skipBadFiles)
+    {
+        // Every option is checked before the data is loaded, with the names the user typed.
+        CliOptionErrors.Validate(options.Validate, OptionNames);
+        preparation.Validate();
+        return CliContext.Run(mlContext => Train(mlContext, dataDirectory, split, modelFile, preparation, options, skipBadFiles), options.Seed);
+    }
+
+    private static int Train(MLContext mlContext, DirectoryInfo dataDirectory, string? split, FileInfo modelFile, DataPreparation preparation,
+        CharacterCnnTrainer.Options options, bool skipBadFiles)
+    {
         // The trainer's own messages (data sizes, resuming, early stopping); epoch lines come from Progress below.
         mlContext.Log += (_, e) =>
         {
@@ -74,7 +99,7 @@ internal static class TrainCommand
                 AnsiConsole.WriteLine(e.RawMessage);
             }
         };
-        var (loaded, description) = DataSources.Load(mlContext, dataDirectory.FullName, split, preparation.MaxRows);
+        var (loaded, description) = DataSources.Load(mlContext, dataDirectory.FullName, split, preparation.MaxRows, skipBadFiles);
         AnsiConsole.MarkupLineInterpolated($"Training on [bold]{description}[/] in {dataDirectory.FullName}");
         var data = preparation.Apply(mlContext, loaded, options.Seed);
 
@@ -116,11 +141,11 @@ internal static class TrainCommand
             .Append(mlContext.Transforms.PrepareCharacterImages())
             .Fit(imagePaths)
             .Append(trained!);
-        modelFile.Directory?.Create();
-        mlContext.Model.Save(modelForFiles, imagePaths.Schema, modelFile.FullName);
+        // Atomic: a kill or a full disk while saving leaves the previous model (and history) as they were.
+        mlContext.Model.SaveCharacterModel(modelForFiles, imagePaths.Schema, modelFile.FullName);
         // The zip holds no history; keep it beside the model for 'evaluate --report'.
         string historyFile = TrainingHistory.PathBeside(modelFile.FullName);
-        trained!.History.Save(historyFile);
+        AtomicFile.Write(historyFile, trained!.History.Save);
         var last = trained.History.Epochs[^1];
         AnsiConsole.MarkupLineInterpolated($"Saved [bold]{modelFile.FullName}[/] ({trained.ClassNames.Count} classes, {trained.History.Epochs.Count} epochs, last val_accuracy {last.ValidationAccuracy?.ToString("F4", CultureInfo.InvariantCulture) ?? "n/a"}) and its training history {historyFile}.");
         return 0;

@@ -166,6 +166,63 @@ public sealed class CharacterModelLoadingTests
             Throws.InstanceOf<FileNotFoundException>().With.Message.Contain(missing).And.Message.Contain("ocr-mlnet train"));
     }
 
+    [Test]
+    public void A_zip_with_flipped_bits_is_refused_naming_the_file_and_the_damaged_entry()
+    {
+        string damaged = Path.Combine(directory, "flipped.zip");
+        byte[] bytes = File.ReadAllBytes(modelPath);
+        var (entryName, dataStart, dataLength) = LargestEntryData(bytes);
+        bytes[dataStart + (dataLength / 2)] ^= 0x10;
+        File.WriteAllBytes(damaged, bytes);
+
+        Assert.That(() => new MLContext().Model.LoadCharacterModel(damaged, out _),
+            Throws.InstanceOf<InvalidDataException>().With.Message.StartWith($"'{damaged}' is damaged: its entry '{entryName}'")
+                .And.Message.Contain("train and save the model again"));
+    }
+
+    [Test]
+    public void A_tampered_onnx_network_inside_the_model_names_the_file_and_the_inner_reason()
+    {
+        string tampered = Path.Combine(directory, "tampered.zip");
+        File.Copy(modelPath, tampered, overwrite: true);
+        using (var zip = System.IO.Compression.ZipFile.Open(tampered, System.IO.Compression.ZipArchiveMode.Update))
+        {
+            var onnx = zip.Entries.OrderByDescending(e => e.Length).First();
+            string name = onnx.FullName;
+            onnx.Delete();
+            using var writer = zip.CreateEntry(name).Open();
+            writer.Write(Enumerable.Range(0, 4096).Select(i => (byte)(i * 37)).ToArray());
+        }
+
+        var error = Assert.Throws<InvalidDataException>(() => new MLContext().Model.LoadCharacterModel(tampered, out _))!;
+        TestContext.Out.WriteLine(error.Message);
+        Assert.That(error.Message, Does.StartWith($"'{tampered}' is not a readable Ocr.MLNet model: "));
+        string reason = error.Message[$"'{tampered}' is not a readable Ocr.MLNet model: ".Length..];
+        Assert.That(reason, Does.Not.StartWith("Error during class instantiation"), "the inner reason comes first");
+    }
+
+    /// <summary>Walks the zip's local headers and returns where the largest entry's stored data lies.</summary>
+    private static (string Name, int Start, int Length) LargestEntryData(byte[] zip)
+    {
+        var best = (Name: "", Start: 0, Length: -1);
+        int offset = 0;
+        while (offset + 30 <= zip.Length && BitConverter.ToUInt32(zip, offset) == 0x04034b50)
+        {
+            int compressed = (int)BitConverter.ToUInt32(zip, offset + 18);
+            int nameLength = BitConverter.ToUInt16(zip, offset + 26);
+            int extraLength = BitConverter.ToUInt16(zip, offset + 28);
+            string name = System.Text.Encoding.UTF8.GetString(zip, offset + 30, nameLength);
+            int start = offset + 30 + nameLength + extraLength;
+            Assert.That(BitConverter.ToUInt16(zip, offset + 6) & 0x8, Is.Zero, "sizes in the local header (no data descriptor)");
+            if (compressed > best.Length)
+                best = (name, start, compressed);
+            offset = start + compressed;
+        }
+
+        Assert.That(best.Length, Is.GreaterThan(0), "no entry found");
+        return best;
+    }
+
     private static List<LabelledFile> WriteGlyphs(string prefix, int perClass, int seed) =>
         SyntheticGlyphs.Make(perClass, seed)
             .Select((row, i) => new LabelledFile { Label = row.Label, ImagePath = SyntheticGlyphs.WritePng(Path.Combine(directory, $"{prefix}{i}.png"), row.Pixels) })

@@ -2,9 +2,36 @@ using Ocr.MLNet.Serving;
 
 namespace Ocr.MLNet;
 
-/// <summary>Adds <c>LoadCharacterModel</c> to <c>mlContext.Model</c>: loads a saved character model with errors that name the file.</summary>
+/// <summary>
+/// Adds <c>LoadCharacterModel</c> and <c>SaveCharacterModel</c> to <c>mlContext.Model</c>: loads a saved character model with
+/// errors that name the file, and saves one so that a crash or a full disk never leaves a broken model behind.
+/// </summary>
 public static class CharacterModelCatalog
 {
+    /// <summary>
+    /// Saves <paramref name="model"/> as <c>mlContext.Model.Save</c> does, but atomically: the zip is written to a temporary
+    /// file beside <paramref name="path"/>, flushed to disk and renamed over it. A kill, a full disk or a model that fails to
+    /// save leaves the previous file at <paramref name="path"/> byte for byte as it was, and no temporary file.
+    /// </summary>
+    /// <param name="catalog">The model catalog, <c>mlContext.Model</c>.</param>
+    /// <param name="model">The trained model (any ML.NET transformer).</param>
+    /// <param name="inputSchema">The schema of the data the model reads, saved with it.</param>
+    /// <param name="path">The model zip to create or replace; its folder is created when missing.</param>
+    /// <exception cref="IOException">The model could not be written (the message names the file; the old one is unchanged).</exception>
+    /// <example>
+    /// <code>
+    /// var model = pipeline.Fit(data);
+    /// mlContext.Model.SaveCharacterModel(model, data.Schema, "ocr.zip"); // replaces ocr.zip only once the new one is complete
+    /// </code>
+    /// </example>
+    public static void SaveCharacterModel(this ModelOperationsCatalog catalog, ITransformer model, DataViewSchema inputSchema, string path)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        AtomicFile.Write(path, temporary => catalog.Save(model, inputSchema, temporary));
+    }
+
     /// <summary>
     /// Loads a character model saved with <c>mlContext.Model.Save</c>, as <c>mlContext.Model.Load</c> does, and checks that it
     /// is one: its output has a <c>Score</c> column whose slot names are the class names.

@@ -1,3 +1,5 @@
+using System.IO.Compression;
+using System.Reflection;
 using Microsoft.ML.Transforms.Image;
 
 namespace Ocr.MLNet.Serving;
@@ -12,14 +14,16 @@ internal static class CharacterModelLoader
         if (!File.Exists(path))
             throw new FileNotFoundException($"The model file '{path}' does not exist. Train one with 'ocr-mlnet train' or save one with mlContext.Model.Save.", path);
 
+        VerifyChecksums(path);
         ITransformer model;
         try
         {
             model = catalog.Load(path, out inputSchema);
         }
-        catch (Exception e) when (e is InvalidDataException or FormatException or InvalidOperationException or IOException or ArgumentException or EndOfStreamException)
+        catch (Exception e) when (e is not (OutOfMemoryException or OperationCanceledException))
         {
-            throw NotAModel(path, e.Message, e);
+            // ML.NET wraps the real reason (e.g. ONNX Runtime's) in "Error during class instantiation"; name the inner one.
+            throw NotAModel(path, Reason(e), e);
         }
 
         try
@@ -89,6 +93,70 @@ internal static class CharacterModelLoader
 
     private static IEnumerable<ITransformer> Flatten(ITransformer transformer) =>
         transformer is TransformerChain<ITransformer> chain ? chain.SelectMany(Flatten) : [transformer];
+
+    /// <summary>
+    /// Reads every entry of the zip to its end, so that .NET checks its CRC-32: a file with flipped bits fails here, naming
+    /// the entry, instead of loading and scoring differently.
+    /// </summary>
+    internal static void VerifyChecksums(string path)
+    {
+        ZipArchive zip;
+        try
+        {
+            zip = ZipFile.OpenRead(path);
+        }
+        catch (InvalidDataException e)
+        {
+            throw NotAModel(path, e.Message, e);
+        }
+
+        using (zip)
+        {
+            foreach (var entry in zip.Entries)
+            {
+                string? problem;
+                Exception? inner = null;
+                try
+                {
+                    // .NET does not check the CRC on every path (a flipped bit in deflated data decodes silently), so compute it.
+                    using var stream = entry.Open();
+                    uint crc = Crc32.Compute(stream);
+                    problem = crc == entry.Crc32 ? null : $"CRC-32 {crc:x8}, saved {entry.Crc32:x8}";
+                }
+                catch (InvalidDataException e)
+                {
+                    problem = e.Message.TrimEnd('.');
+                    inner = e;
+                }
+
+                if (problem is not null)
+                {
+                    throw new InvalidDataException(
+                        $"'{path}' is damaged: its entry '{entry.FullName}' does not match the checksum saved with it ({problem}). "
+                        + "The file changed after it was saved (a bad copy or disk); copy it again from the original, or train and save the model again.", inner);
+                }
+            }
+        }
+    }
+
+    /// <summary>The messages of an exception chain, outermost first, without reflection wrappers and repeats.</summary>
+    internal static string Reason(Exception e)
+    {
+        var messages = new List<string>();
+        for (Exception? current = e; current is not null; current = current.InnerException)
+        {
+            if (current is TargetInvocationException || string.IsNullOrWhiteSpace(current.Message))
+                continue;
+            string message = current.Message.Trim().TrimEnd('.');
+            if (!messages.Contains(message))
+                messages.Add(message);
+        }
+
+        if (messages.Count <= 1)
+            return messages.FirstOrDefault() ?? e.GetType().Name;
+        // The innermost message is the cause; the outer ones say where ML.NET was.
+        return $"{messages[^1]} (while ML.NET reported: {string.Join(" → ", messages.Take(messages.Count - 1))})";
+    }
 
     private static InvalidDataException NotAModel(string path, string reason, Exception? inner) =>
         new($"'{path}' is not a readable Ocr.MLNet model: {reason}. Check that the file was copied completely, or train and save the model again.", inner);

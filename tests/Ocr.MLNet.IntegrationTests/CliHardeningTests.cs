@@ -1,0 +1,174 @@
+using System.IO.Compression;
+
+namespace Ocr.MLNet.IntegrationTests;
+
+/// <summary>
+/// The CLI as a separate process, on a small image-folder set drawn here: no temporary files left behind, per-file
+/// predict results, option errors with the CLI's names, --skip-bad-files and model load errors that say why.
+/// </summary>
+[TestFixture]
+[Category("Integration")]
+[Category("Cli")]
+public sealed class CliHardeningTests
+{
+    private static readonly string[] Folders = ["dash", "pipe", "slash", "ring"];
+    private string directory = "";
+    private string data = "";
+    private string model = "";
+    private (int ExitCode, string Output) trainRun;
+    private string[] trainTemporaryFiles = [];
+    private string[] besideModel = [];
+
+    private static string Cli => Path.Combine(TestEnvironment.OutputOf("src/Ocr.MLNet.Cli"), "ocr-mlnet.dll");
+
+    [OneTimeSetUp]
+    public void TrainWithTheCli()
+    {
+        directory = TestEnvironment.CreateTemporaryDirectory("ocr-mlnet-cli-hardening");
+        data = Path.Combine(directory, "data");
+        var rows = SyntheticGlyphs.Make(perClass: 12, seed: 3);
+        for (int i = 0; i < rows.Count; i++)
+        {
+            string folder = Path.Combine(data, Folders[Array.IndexOf(SyntheticGlyphs.Classes, rows[i].Label)]);
+            Directory.CreateDirectory(folder);
+            SyntheticGlyphs.WritePng(Path.Combine(folder, $"{i}.png"), rows[i].Pixels);
+        }
+
+        model = Path.Combine(directory, "model.zip");
+        string temp = EmptyFolder("train-tmp");
+        trainRun = RunCli($"train --data \"{data}\" --model \"{model}\" --epochs 1 --batch-size 16 --validation-fraction 0 --device cpu", temp);
+        trainTemporaryFiles = Leftovers(temp);
+        besideModel = Directory.GetFiles(directory).Select(f => Path.GetFileName(f)).ToArray();
+    }
+
+    [OneTimeTearDown]
+    public void Delete() => Directory.Delete(directory, recursive: true);
+
+    [Test]
+    public void Train_saves_the_model_and_its_history_and_leaves_nothing_in_the_temporary_folder_or_beside_the_model()
+    {
+        Assert.That(trainRun.ExitCode, Is.Zero, trainRun.Output);
+        Assert.That(trainTemporaryFiles, Is.Empty, trainRun.Output);
+        Assert.That(besideModel, Is.EquivalentTo(new[] { "model.zip", "model.history.json" }));
+    }
+
+    [Test]
+    public void Predict_leaves_the_temporary_folder_empty_when_it_passes_and_when_the_model_is_bad()
+    {
+        Assert.That(trainRun.ExitCode, Is.Zero, trainRun.Output);
+        string image = Directory.GetFiles(Path.Combine(data, "ring"))[0];
+
+        string passing = EmptyFolder("predict-pass-tmp");
+        var run = RunCli($"predict --model \"{model}\" \"{image}\"", passing);
+        Assert.That(run.ExitCode, Is.Zero, run.Output);
+        Assert.That(Leftovers(passing), Is.Empty, "a passing predict leaves nothing behind");
+
+        string failing = EmptyFolder("predict-fail-tmp");
+        run = RunCli($"predict --model \"{TamperedModel()}\" \"{image}\"", failing);
+        Assert.That(run.ExitCode, Is.EqualTo(1), run.Output);
+        Assert.That(Leftovers(failing), Is.Empty, "a predict whose model fails to load leaves nothing behind");
+    }
+
+    [Test]
+    public void Predict_prints_a_row_per_file_the_error_for_a_bad_one_no_ink_for_a_blank_one_and_exits_non_zero()
+    {
+        Assert.That(trainRun.ExitCode, Is.Zero, trainRun.Output);
+        string good = Directory.GetFiles(Path.Combine(data, "ring"))[0];
+        string broken = Path.Combine(directory, "broken.png");
+        File.WriteAllText(broken, "not an image");
+        string blank = SyntheticGlyphs.WritePng(Path.Combine(directory, "blank.png"), new float[32 * 32]);
+        string missing = Path.Combine(directory, "missing.png");
+
+        var run = RunCli($"predict --model \"{model}\" \"{good}\" \"{broken}\" \"{blank}\" \"{missing}\"", EmptyFolder("predict-rows-tmp"));
+        TestContext.Out.WriteLine(run.Output);
+        Assert.That(run.ExitCode, Is.EqualTo(1), run.Output);
+        string[] lines = run.Output.Split('\n');
+        Assert.That(lines.Single(l => l.Contains(Path.GetFileName(good), StringComparison.Ordinal)), Does.Match(@"(dash|pipe|slash|ring) \d\.\d{3}"), "the good file is classified");
+        Assert.That(lines.Single(l => l.Contains("broken.png", StringComparison.Ordinal)), Does.Contain("error"));
+        Assert.That(run.Output, Does.Contain($"Could not classify '{broken}'"));
+        Assert.That(lines.Single(l => l.Contains("blank.png", StringComparison.Ordinal)), Does.Contain("no ink"));
+        Assert.That(lines.First(l => l.Contains("missing.png", StringComparison.Ordinal)), Does.Contain("error"));
+        Assert.That(run.Output, Does.Contain("2 of 4 images could not be classified"));
+    }
+
+    [Test]
+    public void Predict_with_a_tampered_network_names_the_file_and_the_inner_reason()
+    {
+        string tampered = TamperedModel();
+        var run = RunCli($"predict --model \"{tampered}\" x.png", EmptyFolder("tampered-tmp"));
+        Assert.That(run.ExitCode, Is.EqualTo(1), run.Output);
+        string flat = string.Join(" ", run.Output.Split('\n', StringSplitOptions.TrimEntries));
+        Assert.That(flat, Does.Contain($"'{tampered}' is not a readable Ocr.MLNet model:"));
+        Assert.That(flat, Does.Not.Contain("model: Error during class instantiation"), "the inner reason comes first");
+    }
+
+    [Test]
+    public void Train_reports_invalid_options_with_the_CLI_names_before_loading_any_data()
+    {
+        string nowhere = Path.Combine(directory, "no-such-data");
+        var run = RunCli($"train --data \"{nowhere}\" --model \"{Path.Combine(directory, "x.zip")}\" --batch-size 0 --epochs 0 --augment-copies -1", EmptyFolder("options-tmp"));
+        string flat = string.Join(" ", run.Output.Split('\n', StringSplitOptions.TrimEntries));
+        Assert.That(run.ExitCode, Is.EqualTo(1), run.Output);
+        Assert.That(flat, Does.Contain("--batch-size 0: must be at least 1"));
+        Assert.That(flat, Does.Contain("--epochs 0: must be at least 1"));
+        Assert.That(flat, Does.Not.Contain("BatchSize"));
+        Assert.That(flat, Does.Not.Contain("does not exist"), "options are checked before the data directory");
+    }
+
+    [Test]
+    public void Contact_sheet_stops_at_a_bad_image_suggesting_skip_bad_files_and_skips_it_with_the_option()
+    {
+        string dataWithBadFile = Path.Combine(directory, "with-bad-file");
+        foreach (string file in Directory.GetFiles(data, "*.png", SearchOption.AllDirectories))
+        {
+            string target = Path.Combine(dataWithBadFile, Path.GetRelativePath(data, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+
+        File.WriteAllText(Path.Combine(dataWithBadFile, "ring", "bad.png"), "not an image");
+        string sheet = Path.Combine(directory, "sheet.png");
+
+        var run = RunCli($"contact-sheet --data \"{dataWithBadFile}\" --out \"{sheet}\" --count 2 --copies 1", EmptyFolder("sheet-tmp"));
+        string flat = string.Join(" ", run.Output.Split('\n', StringSplitOptions.TrimEntries));
+        Assert.That(run.ExitCode, Is.EqualTo(1), run.Output);
+        Assert.That(flat, Does.Contain("bad.png").And.Contain("--skip-bad-files"));
+
+        run = RunCli($"contact-sheet --data \"{dataWithBadFile}\" --out \"{sheet}\" --count 2 --copies 1 --skip-bad-files", EmptyFolder("sheet-skip-tmp"));
+        Assert.That(run.ExitCode, Is.Zero, run.Output);
+        Assert.That(File.Exists(sheet), Is.True);
+    }
+
+    /// <summary>A copy of the model whose ONNX network is replaced by junk (a valid zip, so only the network is wrong).</summary>
+    private string TamperedModel()
+    {
+        string tampered = Path.Combine(directory, $"tampered-{Guid.NewGuid():N}.zip");
+        File.Copy(model, tampered);
+        using var zip = ZipFile.Open(tampered, ZipArchiveMode.Update);
+        var onnx = zip.Entries.OrderByDescending(e => e.Length).First();
+        string name = onnx.FullName;
+        onnx.Delete();
+        using var writer = zip.CreateEntry(name).Open();
+        writer.Write(Enumerable.Range(0, 4096).Select(i => (byte)(i * 37)).ToArray());
+        return tampered;
+    }
+
+    /// <summary>
+    /// What a run left in its temporary folder, except ONNX Runtime's telemetry session file: a 51-byte <c>.ses</c> that the
+    /// native runtime writes on start-up under one fixed name, reused by every later run (it does not accumulate).
+    /// </summary>
+    private static string[] Leftovers(string folder) =>
+        Directory.GetFileSystemEntries(folder, "*", SearchOption.AllDirectories).Where(p => Path.GetFileName(p) != ".ses").ToArray();
+
+    private string EmptyFolder(string name)
+    {
+        string path = Path.Combine(directory, "tmp", $"{name}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(path);
+        return path;
+    }
+
+    /// <summary>Runs the CLI with <c>TMPDIR</c> pointing at <paramref name="temporaryFolder"/> (the runtime's diagnostics socket turned off, as it lives there too).</summary>
+    private (int ExitCode, string Output) RunCli(string arguments, string temporaryFolder) =>
+        TestEnvironment.Run("dotnet", $"\"{Cli}\" {arguments}", directory, TimeSpan.FromMinutes(3),
+            new Dictionary<string, string> { ["TMPDIR"] = temporaryFolder, ["DOTNET_EnableDiagnostics"] = "0" });
+}
