@@ -427,7 +427,7 @@ public sealed class Sd19LoaderTests : TemporaryDirectoryTest
     {
         WriteTree();
         // A second name for a partition folder, for a class folder, and for one file.
-        Directory.CreateSymbolicLink(Path.Combine(Root, "by_class", "61", "train_61_again"), Path.Combine(Root, "by_class", "61", "train_61"));
+        Directory.CreateSymbolicLink(Path.Combine(Root, "by_class", "61", "hsf_5"), Path.Combine(Root, "by_class", "61", "hsf_0"));
         Directory.CreateSymbolicLink(Path.Combine(Root, "zz_copy"), Path.Combine(Root, "by_class"));
         File.CreateSymbolicLink(Path.Combine(Root, "A_u", "train_41", "train_41_00009.png"), Path.Combine(Root, "A_u", "train_41", "train_41_00000.png"));
 
