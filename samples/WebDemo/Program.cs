@@ -50,30 +50,40 @@ app.MapPost("/api/recognize", async (HttpRequest request, Recognizer r, Cancella
     }
     catch (BadUploadException e)
     {
-        return Results.BadRequest(new ErrorReply(e.Message));
+        return Results.Json(new ErrorReply(e.Message), statusCode: e.StatusCode);
     }
 
-    MLImage image;
+    // The header alone says the size: a few hundred bytes of PNG can declare 60000×60000 pixels (13 GiB decoded).
+    if (UploadReader.CheckImageHeader(bytes) is string headerProblem)
+        return Results.BadRequest(new ErrorReply(headerProblem));
+
+    // At most a few decodes and predictions at once, so memory stays bounded whatever the number of requests.
+    if (!await r.DecodeSlots.WaitAsync(Recognizer.DecodeSlotWait, cancellation))
+    {
+        return Results.Json(new ErrorReply($"The server is busy ({Recognizer.DecodeSlotCount} images are being recognized); try again shortly."),
+            statusCode: StatusCodes.Status503ServiceUnavailable);
+    }
+
     try
     {
-        using var stream = new MemoryStream(bytes, writable: false);
-        image = MLImage.CreateFromStream(stream);
-    }
-    catch (Exception e) when (e is ArgumentException or InvalidOperationException or NotSupportedException)
-    {
-        return Results.BadRequest(new ErrorReply(
-            $"The upload ({bytes.Length:N0} bytes) is not an image that can be decoded; send a PNG or JPEG image."));
-    }
-
-    using (image)
-    {
-        if (image.Width > Recognizer.MaxSide || image.Height > Recognizer.MaxSide)
+        MLImage image;
+        try
+        {
+            using var stream = new MemoryStream(bytes, writable: false);
+            image = MLImage.CreateFromStream(stream);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or NotSupportedException)
         {
             return Results.BadRequest(new ErrorReply(
-                $"The image is {image.Width}×{image.Height} pixels; the largest accepted side is {Recognizer.MaxSide} pixels."));
+                $"The upload ({bytes.Length:N0} bytes) is not an image that can be decoded; send a PNG or JPEG image."));
         }
 
-        return Results.Ok(r.Recognize(image));
+        using (image)
+            return Results.Ok(r.Recognize(image));
+    }
+    finally
+    {
+        r.DecodeSlots.Release();
     }
 });
 

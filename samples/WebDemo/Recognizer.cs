@@ -22,7 +22,17 @@ internal sealed class Recognizer
 {
     public const int MaxUploadBytes = 2 * 1024 * 1024;
     public const int MaxSide = 4096;
+
+    /// <summary>The most pixels an upload may declare (width × height, read from its header before decoding): 2048 × 2048, 16 MiB decoded.</summary>
+    public const long MaxPixels = 2048L * 2048;
+
     public const int TopCount = 5;
+
+    /// <summary>How many uploads are decoded and recognized at once; the others wait up to <see cref="DecodeSlotWait"/>, then get 503.</summary>
+    public static readonly int DecodeSlotCount = Math.Clamp(Environment.ProcessorCount, 2, 4);
+
+    /// <summary>How long a request waits for a decode slot before it is answered 503.</summary>
+    public static readonly TimeSpan DecodeSlotWait = TimeSpan.FromSeconds(30);
 
     private readonly ObjectPool<PredictionEngine<ImageInput, Prediction>> _engines;
 
@@ -34,6 +44,9 @@ internal sealed class Recognizer
     }
 
     public string ModelName { get; }
+
+    /// <summary>Bounds the decodes and predictions in flight (and so the memory they take) to <see cref="DecodeSlotCount"/>.</summary>
+    public SemaphoreSlim DecodeSlots { get; } = new(DecodeSlotCount, DecodeSlotCount);
 
     /// <summary>The classes in the order of the model's <c>Score</c> vector.</summary>
     public IReadOnlyList<string> ClassNames { get; }

@@ -183,7 +183,7 @@ public sealed partial class WebDemoTests
     }
 
     [Test]
-    public async Task An_empty_or_oversized_upload_is_answered_400_with_a_clear_message()
+    public async Task An_empty_upload_is_answered_400_and_an_oversized_one_413_with_a_clear_message()
     {
         using var client = new HttpClient { BaseAddress = _baseAddress };
         using var empty = new ByteArrayContent([]);
@@ -193,7 +193,7 @@ public sealed partial class WebDemoTests
 
         using var large = new ByteArrayContent(new byte[3 * 1024 * 1024]);
         using var largeResponse = await client.PostAsync("api/recognize", large);
-        Assert.That(largeResponse.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(largeResponse.StatusCode, Is.EqualTo(HttpStatusCode.RequestEntityTooLarge));
         Assert.That(ErrorOf(await largeResponse.Content.ReadAsStringAsync()), Does.Contain("larger than the 2,048 KiB limit"));
     }
 
@@ -212,6 +212,111 @@ public sealed partial class WebDemoTests
         Assert.That(top, Has.Count.EqualTo(5));
         Assert.That(json.RootElement.GetProperty("label").GetString(), Is.EqualTo("|"), body);
         Assert.That(top[0].GetProperty("label").GetString(), Is.EqualTo("|"), body);
+    }
+
+    [Test]
+    public async Task A_small_png_declaring_a_huge_size_is_answered_400_before_decoding()
+    {
+        using var client = new HttpClient { BaseAddress = _baseAddress };
+        long before = ServerWorkingSet();
+        foreach (var (width, height) in new[] { (60000, 60000), (20000, 20000), (5000, 100) })
+        {
+            byte[] bomb = PngBomb.Make(width, height);
+            using var content = new ByteArrayContent(bomb);
+            content.Headers.ContentType = new MediaTypeHeaderValue("image/png");
+            using var response = await client.PostAsync("api/recognize", content);
+            string body = await response.Content.ReadAsStringAsync();
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), $"{width}×{height}: {body}\n{ServerOutput}");
+            Assert.That(ErrorOf(body), Does.Contain($"declares {width}×{height} pixels").And.Contain("refused before decoding"));
+        }
+
+        Assert.That(_server!.HasExited, Is.False, "the server survives the bombs");
+        Assert.That(ServerWorkingSet() - before, Is.LessThan(256L << 20), "nothing of the declared size was allocated");
+    }
+
+    /// <summary>
+    /// 200 requests, 8 at a time, on 127.0.0.1: 160 good PNGs, 20 oversized bodies (413) and 20 bombs (400); every good one
+    /// gets the right answer and the server's working set (sampled, and its peak resident size since start) stays under 512 MiB.
+    /// Kept well under a minute.
+    /// </summary>
+    [Test]
+    public async Task Under_200_concurrent_requests_with_oversized_ones_answers_stay_correct_and_memory_bounded()
+    {
+        const long MemoryBound = 512L << 20;   // one 20000×20000 decode alone would take 1.5 GiB
+        byte[] bar = await File.ReadAllBytesAsync(SyntheticGlyphs.WritePng(Path.Combine(_directory, "load-bar.png"), SyntheticGlyphs.Draw("|", new Random(5))));
+        byte[] tooMany = new byte[3 * 1024 * 1024];
+        byte[] bomb = PngBomb.Make(60000, 60000);
+        using var client = new HttpClient { BaseAddress = _baseAddress, Timeout = TimeSpan.FromSeconds(50) };
+
+        long peak = ServerWorkingSet();
+        using var sampling = new CancellationTokenSource();
+        var sampler = Task.Run(async () =>
+        {
+            while (!sampling.IsCancellationRequested)
+            {
+                peak = Math.Max(peak, ServerWorkingSet());
+                await Task.Delay(20);
+            }
+        });
+
+        var clock = Stopwatch.StartNew();
+        var outcomes = new (int Kind, HttpStatusCode Status, string Body)[200];
+        await Parallel.ForEachAsync(Enumerable.Range(0, 200), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, cancellation) =>
+        {
+            int kind = i % 10 == 3 ? 1 : i % 10 == 7 ? 2 : 0;   // 0 good, 1 too many bytes, 2 too many pixels
+            using var content = new ByteArrayContent(kind switch { 1 => tooMany, 2 => bomb, _ => bar });
+            content.Headers.ContentType = new MediaTypeHeaderValue("image/png");
+            using var response = await client.PostAsync("api/recognize", content, cancellation);
+            outcomes[i] = (kind, response.StatusCode, await response.Content.ReadAsStringAsync(cancellation));
+        });
+        clock.Stop();
+        await sampling.CancelAsync();
+        await sampler;
+        peak = Math.Max(peak, Math.Max(ServerWorkingSet(), ServerPeakResident() ?? 0));
+        TestContext.Out.WriteLine($"200 requests in {clock.Elapsed.TotalSeconds:F1} s; server working set peak {peak >> 20} MiB (bound {MemoryBound >> 20} MiB)");
+
+        var good = outcomes.Where(o => o.Kind == 0).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(good, Has.Count.EqualTo(160));
+            Assert.That(good.Select(o => o.Status), Is.All.EqualTo(HttpStatusCode.OK), string.Join("\n", good.Where(o => o.Status != HttpStatusCode.OK).Select(o => o.Body).Distinct()));
+            Assert.That(good.Select(o => LabelOf(o.Body)), Is.All.EqualTo("|"), "every good upload is read as '|'");
+            Assert.That(outcomes.Where(o => o.Kind == 1).Select(o => o.Status), Is.All.EqualTo(HttpStatusCode.RequestEntityTooLarge));
+            Assert.That(outcomes.Where(o => o.Kind == 2).Select(o => o.Status), Is.All.EqualTo(HttpStatusCode.BadRequest));
+            Assert.That(outcomes.Where(o => o.Kind != 0).Select(o => ErrorOf(o.Body)), Is.All.Not.Empty, "oversized requests get a JSON error");
+            Assert.That(_server!.HasExited, Is.False, ServerOutput);
+            Assert.That(peak, Is.LessThan(MemoryBound), $"the server's working set peaked at {peak >> 20} MiB");
+            Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(60)));
+        });
+    }
+
+    private long ServerWorkingSet()
+    {
+        _server!.Refresh();
+        return _server.WorkingSet64;
+    }
+
+    /// <summary>The server's peak resident memory since it started (Linux VmHWM), or null where /proc has none.</summary>
+    private long? ServerPeakResident()
+    {
+        string status = $"/proc/{_server!.Id}/status";
+        if (!File.Exists(status))
+            return null;
+        string? line = File.ReadLines(status).FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        return line is null ? null : long.Parse(line["VmHWM:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024;
+    }
+
+    private static string LabelOf(string body)
+    {
+        try
+        {
+            using var json = JsonDocument.Parse(body);
+            return json.RootElement.TryGetProperty("label", out var label) ? label.GetString() ?? "" : body;
+        }
+        catch (JsonException)
+        {
+            return body;
+        }
     }
 
     private string ServerOutput

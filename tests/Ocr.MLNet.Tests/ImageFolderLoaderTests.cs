@@ -179,4 +179,65 @@ public sealed class ImageFolderLoaderTests : TemporaryDirectoryTest
         lenient.Report("image #3", "The in-memory image #3 is null. Fix it.", "is null");
         Assert.That(lenient.Skipped, Is.EqualTo(new[] { new SkippedImageFile("/data/x.png", "The file is bad."), new SkippedImageFile("image #3", "is null") }));
     }
+
+    [Test]
+    public void A_png_declaring_a_huge_size_is_refused_or_skipped_from_a_folder_and_from_memory()
+    {
+        WriteTree();
+        byte[] bomb = PngBomb.Make(60000, 60000);
+        string path = Path.Combine(Root, "A", "bomb.png");
+        DrawnGlyphs.Write(path, bomb);
+        long peakBefore = PeakWorkingSet();
+
+        var e = Assert.Throws<CharacterDataException>(() => mlContext.Data.LoadFromImageFolder(Root));
+        Assert.That(e!.Message, Does.Contain(path).And.Contain("60000×60000").And.Contain("MaxImagePixels"));
+        var view = mlContext.Data.LoadFromImageFolder(Root, new ImageFolderLoaderOptions { SkipBadFiles = true });
+        Assert.That(view.GetRowCount(), Is.EqualTo(2));
+        Assert.That(LoadedImages.GetSkippedFiles(view).Select(s => s.Path), Is.EqualTo(new[] { path }));
+
+        (string, byte[])[] images = [("A", DrawnGlyphs.BlackOnWhitePng("A")), ("B", bomb)];
+        var fromMemory = Assert.Throws<CharacterDataException>(() => mlContext.Data.LoadFromImages(images));
+        Assert.That(fromMemory!.Message, Does.Contain("image #1").And.Contain("60000×60000").And.Contain("MaxImagePixels"));
+        var skippedView = mlContext.Data.LoadFromImages(images, new ImageFolderLoaderOptions { SkipBadFiles = true });
+        Assert.That(skippedView.GetRowCount(), Is.EqualTo(1));
+        Assert.That(LoadedImages.GetSkippedFiles(skippedView).Single().Reason, Does.Contain("60000×60000"));
+
+        Assert.That(PeakWorkingSet() - peakBefore, Is.LessThan(256L << 20), "decoding 60000×60000 would take 13 GiB");
+    }
+
+    [Test]
+    public void A_symbolic_link_loop_is_an_error_naming_both_folders_or_is_skipped()
+    {
+        WriteTree();
+        string loop = Path.Combine(Root, "seven", "sub", "up");
+        Directory.CreateSymbolicLink(loop, Path.Combine(Root, "seven"));
+
+        var e = Assert.Throws<CharacterDataException>(() => mlContext.Data.LoadFromImageFolder(Root));
+        Assert.That(e!.Message, Does.Contain($"'{loop}'").And.Contain($"'{Path.Combine(Root, "seven")}'").And.Contain("loop").And.Contain("SkipBadFiles"));
+
+        var view = mlContext.Data.LoadFromImageFolder(Root, new ImageFolderLoaderOptions { SkipBadFiles = true });
+        Assert.That(view.GetRowCount(), Is.EqualTo(2));
+        Assert.That(LoadedImages.GetSkippedFiles(view).Select(s => s.Path), Is.EqualTo(new[] { loop }));
+    }
+
+    [Test]
+    public void A_file_reached_twice_through_links_is_listed_once()
+    {
+        WriteTree();
+        Directory.CreateSymbolicLink(Path.Combine(Root, "A", "again"), Path.Combine(Root, "A"));
+        Directory.CreateSymbolicLink(Path.Combine(Root, "seven", "more"), Path.Combine(Root, "seven", "sub"));
+        File.CreateSymbolicLink(Path.Combine(Root, "A", "z-link.png"), Path.Combine(Root, "A", "one.png"));
+
+        // A/again is a loop (A itself); seven/more is a second name of seven/sub; A/z-link.png of A/one.png.
+        var view = mlContext.Data.LoadFromImageFolder(Root, new ImageFolderLoaderOptions { SkipBadFiles = true });
+
+        var files = LoadedImages.GetImageFiles(view).Select(f => Path.GetRelativePath(Root, f.ImagePath)).ToList();
+        Assert.That(files, Is.EqualTo(new[] { Path.Combine("A", "one.png"), Path.Combine("seven", "more", "two.jpg") }));
+    }
+
+    private static long PeakWorkingSet()
+    {
+        using var process = System.Diagnostics.Process.GetCurrentProcess();
+        return process.PeakWorkingSet64;
+    }
 }

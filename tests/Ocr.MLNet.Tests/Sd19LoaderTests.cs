@@ -369,4 +369,79 @@ public sealed class Sd19LoaderTests : TemporaryDirectoryTest
         Assert.Throws<ArgumentException>(() => LoadedImages.GetSkippedFiles(mlContext.Data.Cache(view)));
         Assert.Throws<ArgumentNullException>(() => LoadedImages.GetSkippedFiles(null!));
     }
+
+    [TestCase(true)]
+    [TestCase(false)]
+    public void A_png_declaring_a_huge_size_is_refused_from_its_header_without_allocating_it(bool verifyImages)
+    {
+        WriteTree();
+        string bomb = Path.Combine(Root, "A_u", "train_41", "train_41_00009.png");
+        DrawnGlyphs.Write(bomb, PngBomb.Make(20000, 20000));
+        Assert.That(new FileInfo(bomb).Length, Is.LessThan(2000), "the bomb is a small file");
+        long peakBefore = PeakWorkingSet();
+
+        var e = Assert.Throws<CharacterDataException>(() => mlContext.Data.LoadFromNistSd19(Root, new Sd19LoaderOptions { VerifyImages = verifyImages }));
+        var view = mlContext.Data.LoadFromNistSd19(Root, new Sd19LoaderOptions { VerifyImages = verifyImages, SkipBadFiles = true });
+
+        long grown = PeakWorkingSet() - peakBefore;
+        Assert.That(e!.Message, Does.Contain(bomb).And.Contain("20000×20000").And.Contain("MaxImagePixels").And.Contain("SkipBadFiles"));
+        Assert.That(e.FilePath, Is.EqualTo(bomb));
+        var skipped = LoadedImages.GetSkippedFiles(view);
+        Assert.That(skipped.Select(s => s.Path), Is.EqualTo(new[] { bomb }));
+        Assert.That(skipped[0].Reason, Does.Contain("20000×20000").And.Contain("MaxImagePixels"));
+        Assert.That(view.GetRowCount(), Is.EqualTo(7));
+        Assert.That(grown, Is.LessThan(256L << 20), "decoding 20000×20000 would take 1.5 GiB; the header alone must refuse it");
+    }
+
+    [Test]
+    public void MaxImagePixels_is_the_cap_and_is_validated()
+    {
+        WriteTree();
+
+        var e = Assert.Throws<CharacterDataException>(() => mlContext.Data.LoadFromNistSd19(Root, new Sd19LoaderOptions { MaxImagePixels = 100 * 100 }));
+        Assert.That(e!.Message, Does.Contain("128×128").And.Contain("10,000").And.Contain("MaxImagePixels"));
+        Assert.That(mlContext.Data.LoadFromNistSd19(Root, new Sd19LoaderOptions { MaxImagePixels = 128 * 128 }).GetRowCount(), Is.EqualTo(7));
+        var invalid = Assert.Throws<ArgumentException>(() => mlContext.Data.LoadFromNistSd19(Root, new Sd19LoaderOptions { MaxImagePixels = 0 }));
+        Assert.That(invalid!.Message, Does.Contain("MaxImagePixels must be at least 1"));
+        Assert.That(new Sd19LoaderOptions().MaxImagePixels, Is.EqualTo(4096L * 4096));
+    }
+
+    [Test]
+    public void A_symbolic_link_loop_is_an_error_naming_both_folders_or_is_skipped_and_no_file_is_read_twice()
+    {
+        WriteTree();
+        string loop = Path.Combine(Root, "by_class", "61", "back");
+        Directory.CreateSymbolicLink(loop, Root);
+
+        var e = Assert.Throws<CharacterDataException>(() => mlContext.Data.LoadFromNistSd19(Root));
+        Assert.That(e!.Message, Does.Contain($"'{loop}'").And.Contain($"'{Root}'").And.Contain("loop").And.Contain("SkipBadFiles"));
+
+        var view = mlContext.Data.LoadFromNistSd19(Root, new Sd19LoaderOptions { SkipBadFiles = true });
+        Assert.That(view.GetRowCount(), Is.EqualTo(7), "each file once");
+        Assert.That(LoadedImages.GetSkippedFiles(view).Select(s => s.Path), Is.EqualTo(new[] { loop }));
+        Assert.That(Sd19Layout.ContainsPartitions(Root), Is.True, "the layout check ends on a loop too");
+    }
+
+    [Test]
+    public void Folders_and_files_reached_twice_through_links_are_listed_once()
+    {
+        WriteTree();
+        // A second name for a partition folder, for a class folder, and for one file.
+        Directory.CreateSymbolicLink(Path.Combine(Root, "by_class", "61", "hsf_5"), Path.Combine(Root, "by_class", "61", "hsf_0"));
+        Directory.CreateSymbolicLink(Path.Combine(Root, "zz_copy"), Path.Combine(Root, "by_class"));
+        File.CreateSymbolicLink(Path.Combine(Root, "A_u", "train_41", "train_41_00009.png"), Path.Combine(Root, "A_u", "train_41", "train_41_00000.png"));
+
+        var view = mlContext.Data.LoadFromNistSd19(Root);
+
+        var files = LoadedImages.GetImageFiles(view).Select(f => Path.GetRelativePath(Root, f.ImagePath)).ToList();
+        Assert.That(files, Is.Unique);
+        Assert.That(files, Has.Count.EqualTo(7), string.Join("\n", files));
+        Assert.That(LoadedImages.GetSkippedFiles(view), Is.Empty);
+    }
+
+    private static long PeakWorkingSet()
+    {
+        using var process = System.Diagnostics.Process.GetCurrentProcess();
+        return process.PeakWorkingSet64;
+    }
 }

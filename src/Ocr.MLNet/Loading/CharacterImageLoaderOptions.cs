@@ -34,10 +34,24 @@ public abstract class CharacterImageLoaderOptions
     /// <summary>Load at most this many rows (in file order); <see langword="null"/> (the default) loads all.</summary>
     public int? MaxRows { get; set; }
 
+    /// <summary>The default of <see cref="MaxImagePixels"/>: 4096 × 4096 = 16,777,216 pixels (64 MiB decoded).</summary>
+    public const long DefaultMaxImagePixels = 4096L * 4096;
+
+    /// <summary>
+    /// The largest image accepted, in pixels (width × height). The size is read from each image's header before it
+    /// is decoded, so a small file that declares a huge image (a decompression bomb: a few hundred bytes of PNG can
+    /// declare 60000×60000 pixels, 13 GiB decoded) is a bad file, thrown or with <see cref="SkipBadFiles"/> skipped,
+    /// instead of exhausting memory. Default <see cref="DefaultMaxImagePixels"/> (4096 × 4096); character images
+    /// are far smaller. Raise it for genuinely large scans.
+    /// </summary>
+    public long MaxImagePixels { get; set; } = DefaultMaxImagePixels;
+
     /// <summary>Checks every option and throws one <see cref="ArgumentException"/> that lists every invalid value.</summary>
     internal void Validate()
     {
         var problems = EmnistLoaderOptions.CommonProblems(LabelColumnName, PixelsColumnName, MaxRows);
+        if (MaxImagePixels < 1)
+            problems.Add($"{nameof(MaxImagePixels)} must be at least 1 (default {DefaultMaxImagePixels:N0} = 4096×4096), got {MaxImagePixels}");
         AddProblems(problems);
         problems.ThrowIfAny(GetType().Name);
     }

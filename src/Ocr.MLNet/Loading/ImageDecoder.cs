@@ -4,7 +4,9 @@ namespace Ocr.MLNet.Loading;
 
 /// <summary>
 /// Decodes image files and encoded bytes with SkiaSharp to 32-bit colour (the platform's RGBA or BGRA order), and
-/// says in words what is wrong when it cannot, so that the loaders' errors name the problem.
+/// says in words what is wrong when it cannot, so that the loaders' errors name the problem. The size an image's
+/// header declares is checked against a pixel cap before any pixel memory is allocated, so a small file that
+/// declares a huge image (a decompression bomb) is refused rather than decoded.
 /// </summary>
 internal static class ImageDecoder
 {
@@ -12,7 +14,11 @@ internal static class ImageDecoder
     /// Decodes an image file; null with the problem in words when it cannot be read or decoded.
     /// With <paramref name="full"/> false only the header is read (and an empty bitmap is returned).
     /// </summary>
-    public static SKBitmap? Decode(string path, bool full, out string? problem)
+    /// <param name="path">The image file.</param>
+    /// <param name="full">Decode the pixels; false reads only the header.</param>
+    /// <param name="maxPixels">The largest width × height accepted; a larger declared size is a problem, found before decoding.</param>
+    /// <param name="problem">What is wrong, in words, when null is returned.</param>
+    public static SKBitmap? Decode(string path, bool full, long maxPixels, out string? problem)
     {
         byte[] bytes;
         try
@@ -25,11 +31,11 @@ internal static class ImageDecoder
             return null;
         }
 
-        return DecodeBytes(bytes, full, out problem);
+        return DecodeBytes(bytes, full, maxPixels, out problem);
     }
 
-    /// <summary>Decodes encoded image bytes; null with the problem in words when they cannot be decoded.</summary>
-    public static SKBitmap? DecodeBytes(byte[] bytes, bool full, out string? problem)
+    /// <summary>Decodes encoded image bytes; null with the problem in words when they cannot be decoded or declare more than <paramref name="maxPixels"/> pixels.</summary>
+    public static SKBitmap? DecodeBytes(byte[] bytes, bool full, long maxPixels, out string? problem)
     {
         problem = null;
         if (bytes.Length == 0)
@@ -57,6 +63,13 @@ internal static class ImageDecoder
             return null;
         }
 
+        // Before any pixel memory: SKBitmap(info) alone allocates width × height × 4 bytes.
+        if (TooManyPixelsProblem(info.Width, info.Height, maxPixels) is string tooLarge)
+        {
+            problem = tooLarge;
+            return null;
+        }
+
         var bitmap = new SKBitmap(info);
         if (!full)
             return bitmap;
@@ -69,5 +82,19 @@ internal static class ImageDecoder
         }
 
         return bitmap;
+    }
+
+    /// <summary>
+    /// Why an image of <paramref name="width"/> × <paramref name="height"/> pixels is refused, or null when it is
+    /// within <paramref name="maxPixels"/>: says the size and the option that raises the cap.
+    /// </summary>
+    public static string? TooManyPixelsProblem(int width, int height, long maxPixels)
+    {
+        long pixels = (long)width * height;
+        if (pixels <= maxPixels)
+            return null;
+        return $"declares {width}×{height} pixels ({pixels:N0}), more than the {maxPixels:N0} that {nameof(CharacterImageLoaderOptions.MaxImagePixels)} allows "
+            + $"(decoding it would take {pixels * 4 / (1024 * 1024):N0} MiB); it is refused before decoding. "
+            + $"If the image is genuine, raise {nameof(CharacterImageLoaderOptions)}.{nameof(CharacterImageLoaderOptions.MaxImagePixels)}";
     }
 }

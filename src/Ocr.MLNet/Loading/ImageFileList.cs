@@ -64,11 +64,6 @@ internal sealed class ImageFileList
         return new ImageFileList(folders, folderLabels, folderPolarities, kept, packed.ToString(), starts);
     }
 
-    /// <summary>The files of <paramref name="folder"/> (and with <paramref name="recursive"/> of its subfolders), full paths in ordinal order.</summary>
-    public static List<string> FilesIn(string folder, bool recursive) =>
-        (recursive ? Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories) : Directory.EnumerateFiles(folder))
-            .Order(StringComparer.Ordinal).ToList();
-
     /// <summary>The full path of <paramref name="directory"/>, or a <see cref="DirectoryNotFoundException"/> naming the <paramref name="kind"/> of folder and the fix.</summary>
     public static string CheckDirectory(string directory, string kind, string fix)
     {

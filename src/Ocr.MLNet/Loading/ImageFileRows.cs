@@ -10,10 +10,12 @@ namespace Ocr.MLNet.Loading;
 internal sealed class ImageFileRows : ILoadedRows
 {
     private readonly ImageFileList files;
+    private readonly long maxPixels;
 
-    private ImageFileRows(ImageFileList files, IReadOnlyList<SkippedImageFile> skippedFiles)
+    private ImageFileRows(ImageFileList files, long maxPixels, IReadOnlyList<SkippedImageFile> skippedFiles)
     {
         this.files = files;
+        this.maxPixels = maxPixels;
         SkippedFiles = skippedFiles;
     }
 
@@ -29,11 +31,12 @@ internal sealed class ImageFileRows : ILoadedRows
     /// <param name="listed">The files the layout found.</param>
     /// <param name="root">The folder that was loaded, for the error when nothing is left.</param>
     /// <param name="verifyImages">Decode every file once now; false reads only the headers.</param>
+    /// <param name="maxPixels">The largest width × height accepted, checked from each header before decoding (also when a cursor reads a row).</param>
     /// <param name="bad">Where bad files are thrown or listed; it also holds the folders the layout skipped.</param>
     /// <exception cref="CharacterDataException">A bad file (and bad files are not skipped), or no usable image at all.</exception>
-    public static ImageFileRows Create(ImageFileList listed, string root, bool verifyImages, BadFiles bad)
+    public static ImageFileRows Create(ImageFileList listed, string root, bool verifyImages, long maxPixels, BadFiles bad)
     {
-        var files = ImageFileCheck.KeepGood(listed, verifyImages, bad);
+        var files = ImageFileCheck.KeepGood(listed, verifyImages, maxPixels, bad);
         if (files.Count == 0)
         {
             var skipped = bad.Skipped;
@@ -43,7 +46,7 @@ internal sealed class ImageFileRows : ILoadedRows
                 + ". Check the folder and its layout.", root, null);
         }
 
-        return new ImageFileRows(files, bad.Skipped);
+        return new ImageFileRows(files, maxPixels, bad.Skipped);
     }
 
     /// <summary>The file rows behind a view that <c>LoadFromNistSd19</c> or <c>LoadFromImageFolder</c> returned; null for any other view.</summary>
@@ -73,7 +76,7 @@ internal sealed class ImageFileRows : ILoadedRows
     {
         CheckRow(row);
         string path = files.GetPath(row);
-        using var bitmap = ImageDecoder.Decode(path, full: true, out string? problem)
+        using var bitmap = ImageDecoder.Decode(path, full: true, maxPixels, out string? problem)
             ?? throw new CharacterDataException(
                 $"The image file '{path}' {problem}. It was listed when the data was loaded. Replace or delete it and load the data again "
                 + "(VerifyImages = true, the default, finds such files when loading; SkipBadFiles = true then skips them).", path, null);

@@ -21,13 +21,14 @@ internal static class ImageFolderLoader
         string root = ImageFileList.CheckDirectory(directory, "image",
             "Pass a folder that holds one folder per class (the folder name is the label) with the images inside.");
         var bad = new BadFiles(options.SkipBadFiles);
-        foreach (string file in ImageFileList.FilesIn(root, recursive: false))
+        var walk = new FolderWalk(root, bad);
+        foreach (string file in walk.Files(root))
         {
             bad.Bad(file, $"The file '{file}' lies directly in the image folder '{root}', where only class folders belong, so it has no label.",
                 "Move it into the folder of its class or out of the tree, or set SkipBadFiles = true to skip it.");
         }
 
-        var classFolders = Directory.EnumerateDirectories(root).Order(StringComparer.Ordinal).ToList();
+        var classFolders = walk.Subfolders(root);
         if (classFolders.Count == 0)
         {
             throw new CharacterDataException(
@@ -39,7 +40,7 @@ internal static class ImageFolderLoader
         foreach (string classFolder in classFolders)
         {
             string label = LabelOf(classFolder);
-            var paths = ImageFileList.FilesIn(classFolder, recursive: true);
+            var paths = walk.FilesBelow(classFolder);
             if (paths.Count == 0)
             {
                 bad.EmptyClassFolder(classFolder, label);
@@ -54,6 +55,6 @@ internal static class ImageFolderLoader
             }
         }
 
-        return ImageFileRows.Create(files.Build(), root, options.VerifyImages, bad);
+        return ImageFileRows.Create(walk.DropDuplicates(files.Build()), root, options.VerifyImages, options.MaxImagePixels, bad);
     }
 }

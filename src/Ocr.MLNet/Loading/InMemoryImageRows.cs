@@ -31,7 +31,14 @@ internal sealed class InMemoryImageRows : ILoadedRows
     public static InMemoryImageRows Create(IEnumerable<(string Label, byte[] EncodedImage)> images, ImageFolderLoaderOptions? options)
     {
         ArgumentNullException.ThrowIfNull(images);
-        return Create(images.Select(i => (i.Label, (Func<SKBitmap?>)(() => i.EncodedImage is null ? null : ImageDecoder.DecodeBytes(i.EncodedImage, full: true, out _)), true)), options);
+        long maxPixels = options?.MaxImagePixels ?? CharacterImageLoaderOptions.DefaultMaxImagePixels;
+        return Create(images.Select(i => (i.Label, (Func<(SKBitmap?, string?)>)(() =>
+        {
+            if (i.EncodedImage is null)
+                return (null, "is null");
+            var bitmap = ImageDecoder.DecodeBytes(i.EncodedImage, full: true, maxPixels, out string? problem);
+            return (bitmap, problem);
+        }), true)), options);
     }
 
     /// <summary>Converts labelled decoded images (the bitmaps are read, not kept or disposed).</summary>
@@ -39,7 +46,7 @@ internal sealed class InMemoryImageRows : ILoadedRows
     public static InMemoryImageRows Create(IEnumerable<(string Label, SKBitmap Image)> images, ImageFolderLoaderOptions? options)
     {
         ArgumentNullException.ThrowIfNull(images);
-        return Create(images.Select(i => (i.Label, (Func<SKBitmap?>)(() => i.Image), false)), options);
+        return Create(images.Select(i => (i.Label, (Func<(SKBitmap?, string?)>)(() => (i.Image, i.Image is null ? "is null" : null)), false)), options);
     }
 
     /// <inheritdoc />
@@ -57,7 +64,7 @@ internal sealed class InMemoryImageRows : ILoadedRows
     }
 
     /// <summary>Converts each image, decoding it first when <c>Owned</c> (then it is disposed after).</summary>
-    private static InMemoryImageRows Create(IEnumerable<(string Label, Func<SKBitmap?> Image, bool Owned)> images, ImageFolderLoaderOptions? options)
+    private static InMemoryImageRows Create(IEnumerable<(string Label, Func<(SKBitmap? Bitmap, string? Problem)> Image, bool Owned)> images, ImageFolderLoaderOptions? options)
     {
         options ??= new ImageFolderLoaderOptions();
         options.Validate();
@@ -76,10 +83,12 @@ internal sealed class InMemoryImageRows : ILoadedRows
             {
                 if (string.IsNullOrWhiteSpace(label))
                     problem = "has an empty label";
-                else if ((bitmap = getImage()) is null)
-                    problem = owned ? "is not an image SkiaSharp can decode (PNG, JPEG, BMP, GIF, WebP) or its data is damaged" : "is null";
+                else if ((bitmap = ReadImage(getImage, out string? imageProblem)) is null)
+                    problem = imageProblem ?? "is null";
                 else if (bitmap.Width < 1 || bitmap.Height < 1)
                     problem = $"has no pixels ({bitmap.Width}×{bitmap.Height})";
+                else if (ImageDecoder.TooManyPixelsProblem(bitmap.Width, bitmap.Height, options.MaxImagePixels) is string tooLarge)
+                    problem = tooLarge;
                 else
                 {
                     pixels.Add(CharacterImageConverter.ToEmnistPixels(bitmap, options.InkPolarity));
@@ -101,6 +110,13 @@ internal sealed class InMemoryImageRows : ILoadedRows
         }
 
         return new InMemoryImageRows([.. labels], [.. pixels], bad.Skipped);
+    }
+
+    private static SKBitmap? ReadImage(Func<(SKBitmap? Bitmap, string? Problem)> getImage, out string? problem)
+    {
+        var (bitmap, found) = getImage();
+        problem = found;
+        return bitmap;
     }
 
     private void CheckRow(int row)

@@ -87,10 +87,14 @@ internal static class Sd19Layout
 
     /// <summary>
     /// Every folder under <paramref name="root"/> (itself included), depth first in ordinal order, without entering
-    /// partition folders (their files are the images; their subfolders are not SD19's).
+    /// partition folders (their files are the images; their subfolders are not SD19's). Symbolic links are followed,
+    /// but no folder is entered twice and a link back to a folder above is reported (see <see cref="FolderWalk"/>).
     /// </summary>
-    public static IEnumerable<string> WalkFolders(string root)
+    /// <param name="root">The full path of an existing folder.</param>
+    /// <param name="walk">The walk that tracks the real paths; null walks with one that skips loops silently.</param>
+    public static IEnumerable<string> WalkFolders(string root, FolderWalk? walk = null)
     {
+        walk ??= new FolderWalk(root, new BadFiles(skip: true));
         var stack = new Stack<string>();
         stack.Push(root);
         while (stack.Count > 0)
@@ -99,8 +103,9 @@ internal static class Sd19Layout
             yield return folder;
             if (IsPartitionFolder(folder))
                 continue;
-            foreach (string child in Directory.EnumerateDirectories(folder).Order(StringComparer.Ordinal).Reverse())
-                stack.Push(child);
+            var children = walk.Subfolders(folder);
+            for (int i = children.Count - 1; i >= 0; i--)
+                stack.Push(children[i]);
         }
     }
 

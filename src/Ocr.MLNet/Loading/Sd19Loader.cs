@@ -23,7 +23,8 @@ internal static class Sd19Loader
         var found = new SortedSet<string>(StringComparer.Ordinal);
         var bad = new BadFiles(options.SkipBadFiles);
         var files = new ImageFileList.Builder(options.MaxRows);
-        foreach (string folder in Sd19Layout.WalkFolders(root))
+        var walk = new FolderWalk(root, bad);
+        foreach (string folder in Sd19Layout.WalkFolders(root, walk))
         {
             if (!Sd19Layout.TryReadPartitionFolder(folder, out string partition, out string code))
                 continue;
@@ -36,7 +37,7 @@ internal static class Sd19Loader
                 continue;
             }
 
-            AddFolder(files, bad, folder, partition, code, label);
+            AddFolder(files, bad, walk, folder, partition, code, label);
         }
 
         if (found.Count == 0)
@@ -54,12 +55,12 @@ internal static class Sd19Loader
                 + $"{string.Join(", ", found)}. Set Partitions to some of those, or to null for all.", root, null);
         }
 
-        return ImageFileRows.Create(files.Build(), root, options.VerifyImages, bad);
+        return ImageFileRows.Create(walk.DropDuplicates(files.Build()), root, options.VerifyImages, options.MaxImagePixels, bad);
     }
 
-    private static void AddFolder(ImageFileList.Builder files, BadFiles bad, string folder, string partition, string code, string label)
+    private static void AddFolder(ImageFileList.Builder files, BadFiles bad, FolderWalk walk, string folder, string partition, string code, string label)
     {
-        var paths = ImageFileList.FilesIn(folder, recursive: false);
+        var paths = walk.Files(folder);
         if (paths.Count == 0)
         {
             bad.EmptyClassFolder(folder, label);
