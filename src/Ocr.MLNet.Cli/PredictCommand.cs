@@ -50,7 +50,15 @@ internal static class PredictCommand
             Prediction prediction;
             try
             {
+                // The saved model's LoadImages decodes whatever it is given: refuse a declared size that would not fit first.
+                ImageHeader.Check(image.FullName);
                 prediction = engine.Predict(new ImageInput { ImagePath = image.FullName });
+            }
+            catch (CharacterDataException e)
+            {
+                failed++;
+                table.AddRow(Markup.Escape(image.Name), "[red]error[/]", Markup.Escape(e.Message));
+                continue;
             }
             catch (Exception e) when (e is InvalidOperationException or ArgumentException or IOException)
             {
