@@ -42,11 +42,17 @@ internal sealed class TrainingLoop
         int batches = (train.Count + options.BatchSize - 1) / options.BatchSize;
         var state = new TrainingState(network, optimizer, classNames, batches, options.LearningRate);
 
-        if (options.CheckpointDirectory is { } checkpointDirectory && TrainingCheckpoint.TryLoad(checkpointDirectory) is { } loaded)
+        if (options.CheckpointDirectory is not null)
         {
-            loaded.Checkpoint.EnsureSameRun(TrainingCheckpoint.ForRun(classNames, options), checkpointDirectory);
+            // Only a checkpointed run needs the data hashes: they keep a resume from mixing validation images into training.
+            state.DataFingerprint = RunFingerprint.OfData(train, validation);
+        }
+
+        if (options.CheckpointDirectory is { } directory && TrainingCheckpoint.TryLoad(directory) is { } loaded)
+        {
+            loaded.Checkpoint.EnsureSameRun(TrainingCheckpoint.ForRun(classNames, options, state.DataFingerprint), directory, options.Epochs);
             loaded.Checkpoint.RestoreInto(state, loaded.Folder, device, options.BatchNormMomentum);
-            Info($"Resuming from the checkpoint of epoch {state.Epoch} in '{checkpointDirectory}'.");
+            Info($"Resuming from the checkpoint of epoch {state.Epoch} in '{directory}'.");
         }
 
         using var x = tensor(train.Pixels, [train.Count, 1, CharacterCnnNetwork.InputSize, CharacterCnnNetwork.InputSize]).to(device);
@@ -163,6 +169,10 @@ internal sealed class TrainingLoop
                 optimizer.zero_grad();
                 var logits = network.forward(images);
                 var loss = nn.functional.cross_entropy(logits, labels);
+                // Checked before the step, so diverged weights never reach the network, the model or a checkpoint.
+                double lossValue = loss.item<float>();
+                if (!double.IsFinite(lossValue))
+                    throw new TrainingDivergedException(epoch, batch + 1, batches, lossValue, optimizer.ParamGroups.First().LearningRate);
                 loss.backward();
                 optimizer.step();
                 running.Add(loss, logits, labels, length, Math.Min((long)(batch + 1) * batchSize, count));
