@@ -44,8 +44,8 @@ internal static class RunFingerprint
         Add(nameof(options.Augmentation), options.Augmentation is null ? "off" : "on");
         if (options.Augmentation is { } augmentation)
         {
-            // Every setting but Seed, which online augmentation does not use (the run's per-epoch seed drives it).
-            foreach (var property in typeof(ImageAugmentationOptions).GetProperties().Where(p => p.CanRead && p.Name != nameof(ImageAugmentationOptions.Seed)))
+            // Every setting (not derived properties) but Seed, which online augmentation does not use (the run's per-epoch seed drives it).
+            foreach (var property in typeof(ImageAugmentationOptions).GetProperties().Where(p => p.CanRead && p.CanWrite && p.Name != nameof(ImageAugmentationOptions.Seed)))
                 Add($"{nameof(options.Augmentation)}.{property.Name}", property.GetValue(augmentation));
         }
 
@@ -69,10 +69,13 @@ internal static class RunFingerprint
             Describe("ValidationData", validation);
         return entries;
 
+        // 64 bits tell data sets apart and keep the difference message readable.
+        static string Short(byte[] hash) => Convert.ToHexStringLower(hash, 0, 8);
+
         void Describe(string role, LabeledImages images)
         {
             entries[$"{role}.Rows"] = images.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            entries[$"{role}.LabelsSha256"] = Convert.ToHexStringLower(SHA256.HashData(MemoryMarshal.AsBytes(images.Labels.AsSpan())));
+            entries[$"{role}.LabelsSha256"] = Short(SHA256.HashData(MemoryMarshal.AsBytes(images.Labels.AsSpan())));
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             int rows = Math.Min(images.Count, PixelSampleRows);
             for (int i = 0; i < rows; i++)
@@ -81,7 +84,7 @@ internal static class RunFingerprint
                 hash.AppendData(MemoryMarshal.AsBytes(images.Pixels.AsSpan((int)(row * LabeledImages.PixelsPerImage), LabeledImages.PixelsPerImage)));
             }
 
-            entries[$"{role}.PixelSampleSha256"] = Convert.ToHexStringLower(hash.GetHashAndReset());
+            entries[$"{role}.PixelSampleSha256"] = Short(hash.GetHashAndReset());
         }
     }
 }
