@@ -296,6 +296,25 @@ public sealed class CharacterCnnTrainerTests : TemporaryDirectoryTest
     }
 
     [Test]
+    public void Weights_left_non_finite_by_an_epochs_last_step_stop_training_before_the_checkpoint()
+    {
+        var mlContext = new MLContext();
+        string checkpoints = Path.Combine(WorkDirectory, "checkpoints");
+        var options = SmallRun(2);
+        options.Optimizer = OptimizerKind.Sgd;
+        options.LearningRate = 1e38; // gradient × rate overflows float32: the one step of the epoch leaves infinities in the weights
+        options.BatchSize = 1000;    // one batch per epoch, so its loss was finite and only the weights show the divergence
+        options.CheckpointDirectory = checkpoints;
+
+        var error = Assert.Throws<TrainingDivergedException>(() =>
+            mlContext.MulticlassClassification.Trainers.CharacterCnn(options).Fit(SyntheticGlyphs.Load(mlContext, 20, 1)))!;
+
+        TestContext.Out.WriteLine(error.Message);
+        Assert.That(error.Message, Does.StartWith("Training diverged: after batch 1 of 1 of epoch 1 the network's parameter '").And.Contain("Lower the learning rate"));
+        Assert.That(File.Exists(Path.Combine(checkpoints, "checkpoint", "state.json")), Is.False);
+    }
+
+    [Test]
     public void A_run_that_diverges_keeps_the_last_good_checkpoint()
     {
         var mlContext = new MLContext();

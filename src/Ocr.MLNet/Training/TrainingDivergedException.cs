@@ -16,14 +16,28 @@ public sealed class TrainingDivergedException : InvalidOperationException
     /// <param name="loss">The non-finite loss.</param>
     /// <param name="learningRate">The learning rate of the epoch.</param>
     public TrainingDivergedException(int epoch, int batch, int batches, double loss, double learningRate)
-        : base(string.Create(CultureInfo.InvariantCulture,
-            $"Training diverged: the loss of epoch {epoch}, batch {batch} of {batches} is {loss}. The network was not updated with it and no checkpoint of it was written. "
-            + $"Lower the learning rate (now {learningRate}; e.g. ten times lower) and train again; a checkpoint directory still holds the last finished epoch."))
+        : this(string.Create(CultureInfo.InvariantCulture,
+            $"Training diverged: the loss of epoch {epoch}, batch {batch} of {batches} is {loss}. The network was not updated with it and no checkpoint of it was written. ")
+            + Advice(learningRate), epoch, batch, loss)
+    {
+    }
+
+    private TrainingDivergedException(string message, int epoch, int batch, double loss)
+        : base(message)
     {
         Epoch = epoch;
         Batch = batch;
         Loss = loss;
     }
+
+    /// <summary>The exception for weights that became NaN or infinite in the last step of an epoch, whose losses were all finite.</summary>
+    internal static TrainingDivergedException ForWeights(int epoch, int batches, string parameter, double learningRate) => new(
+        string.Create(CultureInfo.InvariantCulture,
+            $"Training diverged: after batch {batches} of {batches} of epoch {epoch} the network's parameter '{parameter}' holds NaN or infinity. No checkpoint of it was written. ")
+            + Advice(learningRate), epoch, batches, double.NaN);
+
+    private static string Advice(double learningRate) => string.Create(CultureInfo.InvariantCulture,
+        $"Lower the learning rate (now {learningRate}; e.g. ten times lower) and train again; a checkpoint directory still holds the last finished epoch.");
 
     /// <summary>The epoch (from 1) of the batch whose loss was not finite.</summary>
     public int Epoch { get; }
@@ -31,6 +45,6 @@ public sealed class TrainingDivergedException : InvalidOperationException
     /// <summary>The batch (from 1) within <see cref="Epoch"/> whose loss was not finite.</summary>
     public int Batch { get; }
 
-    /// <summary>The non-finite loss (NaN or infinity).</summary>
+    /// <summary>The non-finite loss (NaN or infinity); NaN when the loss was finite but the step left non-finite weights.</summary>
     public double Loss { get; }
 }

@@ -81,6 +81,7 @@ internal sealed class TrainingLoop
             network.train();
             Notify(callbacks, c => c.OnEpochBegin(state, epoch));
             var (trainLoss, trainAccuracy) = TrainEpoch(state, callbacks, x, y, epoch, device);
+            EnsureFiniteWeights(network, epoch, state.BatchesPerEpoch, learningRate);
             double trainSeconds = clock.Elapsed.TotalSeconds;
             Notify(callbacks, c => c.OnTrainingBatchesEnd(state, epoch));
 
@@ -184,6 +185,21 @@ internal sealed class TrainingLoop
         }
 
         return (running.Loss, running.Accuracy);
+    }
+
+    /// <summary>
+    /// The batches' losses were checked before each step; the epoch's last step can still leave NaN or infinity in the
+    /// weights, which must not reach validation, the checkpoint or the model.
+    /// </summary>
+    private static void EnsureFiniteWeights(CharacterCnnNetwork network, int epoch, int batches, double learningRate)
+    {
+        using var noGrad = no_grad();
+        foreach (var (name, parameter) in network.named_parameters())
+        {
+            using var finite = parameter.isfinite().all();
+            if (!finite.item<bool>())
+                throw TrainingDivergedException.ForWeights(epoch, batches, name, learningRate);
+        }
     }
 
     /// <summary>Mean loss and accuracy in evaluation mode (no dropout, BatchNorm running statistics).</summary>
