@@ -88,4 +88,8 @@ var root = new RootCommand("ocr-mlnet: handwritten-character recognition with ML
     PredictCommand.Create(),
     ContactSheetCommand.Create(),
 };
-return root.Parse(args).Invoke();
+var parsed = root.Parse(args);
+// train handles SIGINT and SIGTERM itself (TrainCommand.CancelOnSignals): it finishes the batch and exits 130. System.CommandLine's
+// own handler would end the process 2 seconds after the signal, before the "Cancelled." path runs.
+bool handlesSignals = parsed.CommandResult.Command.Name == "train";
+return parsed.Invoke(handlesSignals ? new InvocationConfiguration { ProcessTerminationTimeout = null } : null);

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Spectre.Console;
 using Ocr.MLNet.Preparation;
 using Ocr.MLNet.Training;
@@ -40,6 +41,8 @@ internal static class TrainCommand
         };
         command.SetAction((result, cancellationToken) =>
         {
+            using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            using var signals = CancelOnSignals(cancellation);
             var options = new CharacterCnnTrainer.Options
             {
                 Epochs = result.GetValue(epochs),
@@ -54,7 +57,7 @@ internal static class TrainCommand
                 Device = result.GetValue(device),
                 CheckpointDirectory = result.GetValue(checkpoints)?.FullName,
                 LogDirectory = result.GetValue(logs)?.FullName,
-                CancellationToken = cancellationToken,
+                CancellationToken = cancellation.Token,
                 Augmentation = result.GetValue(augment) ? new Preparation.ImageAugmentationOptions() : null,
             };
             var preparation = new DataPreparation(result.GetValue(maxRows), result.GetValue(merge), result.GetValue(balance), result.GetValue(augmentCopies));
@@ -78,6 +81,40 @@ internal static class TrainCommand
         [nameof(CharacterCnnTrainer.Options.NumberOfThreads)] = "--threads",
         [nameof(CharacterCnnTrainer.Options.Device)] = "--device",
     };
+
+    /// <summary>
+    /// Turns the first Ctrl-C (SIGINT) or SIGTERM into a cancellation of the trainer, which finishes its batch, keeps the
+    /// last epoch's checkpoint and throws, so the "Cancelled." line and exit code 130 come from <see cref="CliErrors"/>.
+    /// A second Ctrl-C ends the process at once, as usual.
+    /// </summary>
+    private static IDisposable CancelOnSignals(CancellationTokenSource cancellation)
+    {
+        void Cancel() => cancellation.Cancel();
+        ConsoleCancelEventHandler onCancelKey = (_, e) =>
+        {
+            if (cancellation.IsCancellationRequested)
+                return; // the second Ctrl-C: let the runtime end the process
+            e.Cancel = true;
+            Cancel();
+        };
+        Console.CancelKeyPress += onCancelKey;
+        var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+        {
+            context.Cancel = true; // keep the process alive until training has stopped
+            Cancel();
+        });
+        return new Unregister(() =>
+        {
+            Console.CancelKeyPress -= onCancelKey;
+            sigterm.Dispose();
+        });
+    }
+
+    private sealed class Unregister(Action unregister) : IDisposable
+    {
+        public void Dispose() => unregister();
+    }
+
 
     private static int Train(DirectoryInfo dataDirectory, string? split, FileInfo modelFile, DataPreparation preparation, CharacterCnnTrainer.Options options, bool skipBadFiles)
     {

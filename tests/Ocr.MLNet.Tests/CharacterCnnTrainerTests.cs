@@ -275,6 +275,119 @@ public sealed class CharacterCnnTrainerTests : TemporaryDirectoryTest
     }
 
     [Test]
+    public void A_huge_learning_rate_stops_with_an_error_naming_the_epoch_and_batch_and_writes_no_checkpoint()
+    {
+        var mlContext = new MLContext();
+        string checkpoints = Path.Combine(WorkDirectory, "checkpoints");
+        var options = SmallRun(2);
+        options.LearningRate = 1e30;
+        options.CheckpointDirectory = checkpoints;
+
+        var error = Assert.Throws<TrainingDivergedException>(() =>
+            mlContext.MulticlassClassification.Trainers.CharacterCnn(options).Fit(SyntheticGlyphs.Load(mlContext, 20, 1)))!;
+
+        TestContext.Out.WriteLine(error.Message);
+        Assert.That(error, Is.InstanceOf<InvalidOperationException>(), "the CLI reports it as one error line");
+        Assert.That(error.Epoch, Is.EqualTo(1));
+        Assert.That(error.Message, Does.StartWith($"Training diverged: the loss of epoch 1, batch {error.Batch} of 4 is ")
+            .And.Contain("Lower the learning rate (now 1E+30"));
+        Assert.That(double.IsFinite(error.Loss), Is.False);
+        Assert.That(File.Exists(Path.Combine(checkpoints, "checkpoint", "state.json")), Is.False, "no checkpoint of a diverged epoch");
+    }
+
+    [Test]
+    public void Weights_left_non_finite_by_an_epochs_last_step_stop_training_before_the_checkpoint()
+    {
+        var mlContext = new MLContext();
+        string checkpoints = Path.Combine(WorkDirectory, "checkpoints");
+        var options = SmallRun(2);
+        options.Optimizer = OptimizerKind.Sgd;
+        options.LearningRate = 1e38; // gradient × rate overflows float32: the one step of the epoch leaves infinities in the weights
+        options.BatchSize = 1000;    // one batch per epoch, so its loss was finite and only the weights show the divergence
+        options.CheckpointDirectory = checkpoints;
+
+        var error = Assert.Throws<TrainingDivergedException>(() =>
+            mlContext.MulticlassClassification.Trainers.CharacterCnn(options).Fit(SyntheticGlyphs.Load(mlContext, 20, 1)))!;
+
+        TestContext.Out.WriteLine(error.Message);
+        Assert.That(error.Message, Does.StartWith("Training diverged: after batch 1 of 1 of epoch 1 the network's parameter '").And.Contain("Lower the learning rate"));
+        Assert.That(File.Exists(Path.Combine(checkpoints, "checkpoint", "state.json")), Is.False);
+    }
+
+    [Test]
+    public void A_run_that_diverges_keeps_the_last_good_checkpoint()
+    {
+        var mlContext = new MLContext();
+        var data = SyntheticGlyphs.Load(mlContext, 20, 1);
+        string checkpoints = Path.Combine(WorkDirectory, "checkpoints");
+        var good = SmallRun(1);
+        good.CheckpointDirectory = checkpoints;
+        mlContext.MulticlassClassification.Trainers.CharacterCnn(good).Fit(data).Dispose();
+        // The same run's checkpoint, continued at a rate that diverges: record that rate as the run's so the resume is accepted.
+        string state = Path.Combine(checkpoints, "checkpoint", "state.json");
+        File.WriteAllText(state, File.ReadAllText(state).Replace("\"LearningRate\": \"0.001\"", "\"LearningRate\": \"1E+30\"", StringComparison.Ordinal));
+        string stateBefore = File.ReadAllText(state);
+        byte[] weightsBefore = File.ReadAllBytes(Path.Combine(checkpoints, "checkpoint", "weights.bin"));
+        var diverging = SmallRun(2);
+        diverging.LearningRate = 1e30;
+        diverging.CheckpointDirectory = checkpoints;
+
+        var error = Assert.Throws<TrainingDivergedException>(() => mlContext.MulticlassClassification.Trainers.CharacterCnn(diverging).Fit(data))!;
+
+        Assert.That(error.Epoch, Is.EqualTo(2));
+        Assert.That(File.ReadAllText(state), Is.EqualTo(stateBefore), "the epoch-1 checkpoint stays");
+        Assert.That(File.ReadAllBytes(Path.Combine(checkpoints, "checkpoint", "weights.bin")), Is.EqualTo(weightsBefore));
+    }
+
+    [Test]
+    public void A_resume_with_other_options_or_other_data_is_refused_naming_each_difference()
+    {
+        var mlContext = new MLContext();
+        var data = SyntheticGlyphs.Load(mlContext, 10, 1);
+        string checkpoints = Path.Combine(WorkDirectory, "checkpoints");
+        var first = SmallRun(1);
+        first.CheckpointDirectory = checkpoints;
+        mlContext.MulticlassClassification.Trainers.CharacterCnn(first).Fit(data).Dispose();
+
+        var other = SmallRun(2);
+        other.CheckpointDirectory = checkpoints;
+        other.LearningRate = 0.01;
+        other.BatchSize = 8;
+        other.ValidationFraction = 0.5;
+        var error = Assert.Throws<InvalidOperationException>(() => mlContext.MulticlassClassification.Trainers.CharacterCnn(other).Fit(data))!;
+        TestContext.Out.WriteLine(error.Message);
+        Assert.That(error.Message, Does.StartWith($"The checkpoint in '{checkpoints}' belongs to a different run: ")
+            .And.Contain("LearningRate: checkpoint 0.001, now 0.01").And.Contain("BatchSize: checkpoint 16, now 8")
+            .And.Contain("ValidationFraction: checkpoint 0.25, now 0.5").And.Contain("ValidationData.Rows: checkpoint 10, now 20")
+            .And.EndWith("Use another CheckpointDirectory, or delete this one to start afresh."));
+
+        var sameOptions = SmallRun(2);
+        sameOptions.CheckpointDirectory = checkpoints;
+        Assert.That(() => mlContext.MulticlassClassification.Trainers.CharacterCnn(sameOptions).Fit(SyntheticGlyphs.Load(mlContext, 10, 2)),
+            Throws.InvalidOperationException.With.Message.Contain("TrainingData.PixelSampleSha256: checkpoint "), "other images of the same classes and count");
+
+        var fewerEpochs = SmallRun(1);
+        fewerEpochs.CheckpointDirectory = checkpoints;
+        Assert.That(() => mlContext.MulticlassClassification.Trainers.CharacterCnn(fewerEpochs).Fit(data), Throws.Nothing, "Epochs equal to the checkpoint's");
+    }
+
+    [Test]
+    public void Epochs_below_the_checkpoints_epoch_are_refused()
+    {
+        var mlContext = new MLContext();
+        var data = SyntheticGlyphs.Load(mlContext, 10, 1);
+        string checkpoints = Path.Combine(WorkDirectory, "checkpoints");
+        var first = SmallRun(2);
+        first.CheckpointDirectory = checkpoints;
+        mlContext.MulticlassClassification.Trainers.CharacterCnn(first).Fit(data).Dispose();
+
+        var fewer = SmallRun(1);
+        fewer.CheckpointDirectory = checkpoints;
+        Assert.That(() => mlContext.MulticlassClassification.Trainers.CharacterCnn(fewer).Fit(data), Throws.InvalidOperationException.With.Message.Contain(
+            "belongs to a different run: Epochs: checkpoint at epoch 2, now Epochs = 1 (set Epochs to 2 or more to continue it)."));
+    }
+
+    [Test]
     public void The_trained_model_lives_in_the_users_context_its_network_copy_in_the_users_temp_folder()
     {
         string temp = Path.Combine(WorkDirectory, "user-temp");

@@ -199,6 +199,23 @@ public sealed class OnnxExportTests
     }
 
     [Test]
+    public void A_network_with_non_finite_weights_is_refused_naming_the_first_bad_parameter()
+    {
+        random.manual_seed(52);
+        using var network = new CharacterCnnNetwork(classCount: 3);
+        var parameters = network.named_parameters().ToList();
+        using (no_grad())
+        {
+            parameters[2].parameter.fill_(float.NaN);
+            parameters[^1].parameter.fill_(float.PositiveInfinity);
+        }
+
+        var ex = Assert.Throws<ArgumentException>(() => CharacterCnnOnnxExporter.Export(network, ["a", "b", "c"]));
+        Assert.That(ex!.ParamName, Is.EqualTo("network"));
+        Assert.That(ex.Message, Does.Contain($"its parameter '{parameters[2].name}' holds non-finite values").And.Contain("lower learning rate"));
+    }
+
+    [Test]
     public void A_class_count_mismatch_is_reported_with_both_counts()
     {
         random.manual_seed(51);

@@ -282,9 +282,16 @@ public sealed class TrainingCallbackTests : TemporaryDirectoryTest
         Assert.That(state.Plateau.EpochsWithoutImprovement, Is.EqualTo(1));
         Assert.That(state.BestWeights, Is.Null);
 
+        // Written back with every field unchanged, plus the fingerprint and file hashes that make the next resume checked.
         string again = Path.Combine(WorkDirectory, "again");
         TrainingCheckpoint.Save(again, state, options);
-        Assert.That(StateJson(again), Is.EqualTo(ExistingFormat));
+        var written = System.Text.Json.Nodes.JsonNode.Parse(StateJson(again))!.AsObject();
+        var existing = System.Text.Json.Nodes.JsonNode.Parse(ExistingFormat)!.AsObject();
+        Assert.That(written.Select(p => p.Key), Is.EqualTo(existing.Select(p => p.Key).Concat(["Run", "Files"])));
+        foreach (var (name, value) in existing)
+            Assert.That(written[name]!.ToJsonString(), Is.EqualTo(value!.ToJsonString()), name);
+        Assert.That(written["Run"]!["Seed"]!.GetValue<string>(), Is.EqualTo("11"));
+        Assert.That(written["Files"]!.AsObject().Select(p => p.Key), Is.EqualTo(new[] { "optimizer.bin", "weights.bin" }));
     }
 
     [Test]
@@ -294,8 +301,85 @@ public sealed class TrainingCallbackTests : TemporaryDirectoryTest
         var wanted = TrainingCheckpoint.ForRun(["a", "c"], new CharacterCnnTrainer.Options { DropoutRate = 0.5, Seed = 2, Optimizer = OptimizerKind.Sgd });
 
         Assert.That(() => found.EnsureSameRun(wanted, "dir"), Throws.InvalidOperationException.With.Message.EqualTo(
-            "The checkpoint in 'dir' belongs to a different run: its classes are [a b], this data's are [a c]; its dropout rate is 0.25, the options say 0.5; "
-            + "its optimizer is Adam, the options say Sgd; its seed is 1, the options say 2. Use another CheckpointDirectory, or delete this one to start afresh."));
+            "The checkpoint in 'dir' belongs to a different run: ClassNames: checkpoint [a b], now [a c]; DropoutRate: checkpoint 0.25, now 0.5; "
+            + "Optimizer: checkpoint Adam, now Sgd; Seed: checkpoint 1, now 2. Use another CheckpointDirectory, or delete this one to start afresh."));
+    }
+
+    [Test]
+    public void A_checkpoint_with_a_fingerprint_names_every_option_and_data_difference_and_a_lower_epoch_count()
+    {
+        var data = new Dictionary<string, string> { ["TrainingData.Rows"] = "90", ["TrainingData.LabelsSha256"] = "aa" };
+        var found = TrainingCheckpoint.ForRun(["a", "b"], new CharacterCnnTrainer.Options(), data);
+        found.Epoch = 3;
+        var wanted = TrainingCheckpoint.ForRun(["a", "b"], new CharacterCnnTrainer.Options
+        {
+            LearningRate = 0.01, BatchSize = 32, ValidationFraction = 0.2, BatchNormMomentum = 0.9, LearningRateSchedule = LearningRateSchedule.CosineAnnealing,
+            Augmentation = new Preparation.ImageAugmentationOptions(),
+        }, new Dictionary<string, string> { ["TrainingData.Rows"] = "80", ["TrainingData.LabelsSha256"] = "aa" });
+
+        var error = Assert.Throws<InvalidOperationException>(() => found.EnsureSameRun(wanted, "dir", epochs: 2))!;
+
+        Assert.That(error.Message, Does.StartWith("The checkpoint in 'dir' belongs to a different run: "));
+        Assert.That(error.Message, Does.Contain("LearningRate: checkpoint 0.001, now 0.01; ")
+            .And.Contain("BatchSize: checkpoint 128, now 32; ")
+            .And.Contain("ValidationFraction: checkpoint 0.1, now 0.2; ")
+            .And.Contain("BatchNormMomentum: checkpoint 0.99, now 0.9; ")
+            .And.Contain("LearningRateSchedule: checkpoint Constant, now CosineAnnealing; ")
+            .And.Contain("Augmentation: checkpoint off, now on; ")
+            .And.Contain("Augmentation.RotationDegrees: checkpoint (none), now ")
+            .And.Contain("TrainingData.Rows: checkpoint 90, now 80; ")
+            .And.Contain("Epochs: checkpoint at epoch 3, now Epochs = 2 (set Epochs to 3 or more to continue it)"));
+        Assert.That(error.Message, Does.Not.Contain("LabelsSha256").And.Not.Contain("Seed"), "equal entries are not listed");
+        Assert.That(error.Message, Does.EndWith("Use another CheckpointDirectory, or delete this one to start afresh."));
+        Assert.That(() => found.EnsureSameRun(found, "dir", epochs: 3), Throws.Nothing, "the same run may resume, and Epochs may equal the checkpoint's");
+    }
+
+    [Test]
+    public void A_changed_or_truncated_checkpoint_file_is_refused_naming_the_file()
+    {
+        var options = new CharacterCnnTrainer.Options();
+        var state = NewState();
+        string directory = Path.Combine(WorkDirectory, "checkpoints");
+        TrainingCheckpoint.Save(directory, state, options);
+        string weights = Path.Combine(directory, "checkpoint", TrainingCheckpoint.WeightsFile);
+        string optimizer = Path.Combine(directory, "checkpoint", TrainingCheckpoint.OptimizerFile);
+        Assert.That(StateJson(directory), Does.Contain("\"weights.bin\": \"").And.Contain("\"optimizer.bin\": \""));
+        byte[] original = File.ReadAllBytes(weights);
+
+        var noise = new byte[original.Length];
+        new Random(1).NextBytes(noise);
+        File.WriteAllBytes(weights, noise);
+        Assert.That(() => TrainingCheckpoint.TryLoad(directory), Throws.InstanceOf<InvalidDataException>().With.Message.Contain($"The checkpoint file '{weights}' does not match the SHA-256")
+            .And.Message.Contain($"Delete the checkpoint directory '{directory}'"));
+
+        File.WriteAllBytes(weights, original);
+        byte[] moments = File.ReadAllBytes(optimizer);
+        File.WriteAllBytes(optimizer, moments[..(moments.Length / 2)]);
+        Assert.That(() => TrainingCheckpoint.TryLoad(directory), Throws.InstanceOf<InvalidDataException>().With.Message.Contain($"'{optimizer}'").And.Message.Contain("truncated?"));
+
+        File.WriteAllBytes(optimizer, moments);
+        Assert.That(TrainingCheckpoint.TryLoad(directory), Is.Not.Null, "the intact files load again");
+    }
+
+    [Test]
+    public void A_truncated_file_of_a_checkpoint_without_hashes_is_refused_naming_the_file()
+    {
+        var writer = NewState(dropoutRate: 0.4);
+        string directory = Path.Combine(WorkDirectory, "checkpoints");
+        string folder = Path.Combine(directory, "checkpoint");
+        Directory.CreateDirectory(folder);
+        string weights = Path.Combine(folder, TrainingCheckpoint.WeightsFile);
+        writer.Network.save(weights);
+        writer.Optimizer.save_state_dict(Path.Combine(folder, TrainingCheckpoint.OptimizerFile));
+        File.WriteAllText(Path.Combine(folder, "state.json"), ExistingFormat);
+        byte[] bytes = File.ReadAllBytes(weights);
+        File.WriteAllBytes(weights, bytes[..(bytes.Length / 2)]);
+
+        var state = NewState(dropoutRate: 0.4);
+        var loaded = TrainingCheckpoint.TryLoad(directory)!.Value;
+        Assert.That(() => loaded.Checkpoint.RestoreInto(state, loaded.Folder, CPU, CharacterCnnNetwork.DefaultBatchNormMomentum),
+            Throws.InstanceOf<InvalidDataException>().With.Message.StartWith($"The checkpoint file '{weights}' cannot be read (")
+                .And.Message.Contain($"Delete the checkpoint directory '{directory}'"));
     }
 
     // state.json as the loop has always written it (format 1): a resumed run must read it and write it back alike.

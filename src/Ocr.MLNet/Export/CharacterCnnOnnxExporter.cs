@@ -76,7 +76,8 @@ public static class CharacterCnnOnnxExporter
     /// <exception cref="ArgumentNullException"><paramref name="network"/> or <paramref name="classNames"/> is null.</exception>
     /// <exception cref="ArgumentException">
     /// <paramref name="classNames"/> does not have one unique, non-empty name per class (the message lists every
-    /// problem), or <paramref name="inputColumnName"/> is empty or already names an output, layer or weight of the graph.
+    /// problem), <paramref name="inputColumnName"/> is empty or already names an output, layer or weight of the graph,
+    /// or a parameter of <paramref name="network"/> holds NaN or infinity (the message names the first).
     /// </exception>
     public static byte[] Export(CharacterCnnNetwork network, IReadOnlyList<string> classNames,
         string inputColumnName = DefaultInputColumnName)
@@ -119,6 +120,25 @@ public static class CharacterCnnOnnxExporter
 
         if (problems.Count > 0)
             throw new ArgumentException($"Cannot export the network to ONNX: {string.Join("; ", problems)}.", paramName);
+        EnsureFiniteWeights(network);
+    }
+
+    /// <summary>A diverged network (NaN or infinite weights) would score every image as nonsense: refuse it, naming the first bad tensor.</summary>
+    private static void EnsureFiniteWeights(CharacterCnnNetwork network)
+    {
+        using var noGrad = no_grad();
+        foreach (var (name, tensor) in network.state_dict())
+        {
+            if (!tensor.is_floating_point())
+                continue;
+            using var finite = tensor.isfinite().all();
+            if (!finite.item<bool>())
+            {
+                throw new ArgumentException(
+                    $"Cannot export the network to ONNX: its parameter '{name}' holds non-finite values (NaN or infinity), so training diverged. "
+                    + "Train again with a lower learning rate.", nameof(network));
+            }
+        }
     }
 
     private static ModelProto BuildModel(CharacterCnnNetwork network, IReadOnlyList<string> classNames, string inputColumnName)

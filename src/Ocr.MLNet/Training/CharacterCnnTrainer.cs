@@ -41,6 +41,8 @@ public sealed partial class CharacterCnnTrainer : IEstimator<CharacterCnnModel>
     /// <exception cref="ArgumentOutOfRangeException">A column is missing or has the wrong type (ML.NET's schema-error wording).</exception>
     /// <exception cref="InvalidDataException">The data is empty, has one class only, a missing label or a non-finite pixel.</exception>
     /// <exception cref="OperationCanceledException"><see cref="Options.CancellationToken"/> was cancelled; the last checkpoint stays readable.</exception>
+    /// <exception cref="TrainingDivergedException">A batch's loss was NaN or infinite (lower the learning rate); the last checkpoint stays as it was.</exception>
+    /// <exception cref="InvalidOperationException">The checkpoint directory holds another run's checkpoint (the message lists every difference), or one past <see cref="Options.Epochs"/>.</exception>
     public CharacterCnnModel Fit(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);

@@ -137,8 +137,10 @@ public sealed partial class CharacterCnnTrainer
         public int? NumberOfThreads { get; set; }
 
         /// <summary>
-        /// Directory for a checkpoint written after every epoch. When it already holds a checkpoint of a
-        /// run with the same classes, training resumes after that checkpoint's epoch.
+        /// Directory for a checkpoint written after every epoch. When it already holds a checkpoint of the same run
+        /// (the same options, <see cref="Epochs"/> aside, which may grow, and the same data, by row counts and hashes),
+        /// training resumes after that checkpoint's epoch; a checkpoint of another run, one past <see cref="Epochs"/>, or
+        /// one whose files fail their SHA-256 check is refused with a message that says what differs.
         /// </summary>
         public string? CheckpointDirectory { get; set; }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using TorchSharp;
@@ -56,26 +57,40 @@ internal sealed class TrainingCheckpoint
 
     public bool HasBestWeights { get; set; }
 
+    /// <summary>
+    /// The run's fingerprint (<see cref="RunFingerprint"/>): the options that shape it and its data. Null in checkpoints
+    /// written before it existed; those are checked on classes, dropout rate, optimizer and seed only, as before.
+    /// </summary>
+    public SortedDictionary<string, string>? Run { get; set; }
+
+    /// <summary>SHA-256 (lower-case hex) of each weight file, by file name; null in checkpoints written before it existed.</summary>
+    public SortedDictionary<string, string>? Files { get; set; }
+
     private static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = true,
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
-    /// <summary>A checkpoint that names the run of <paramref name="classNames"/> and <paramref name="options"/>, at epoch 0.</summary>
-    public static TrainingCheckpoint ForRun(IReadOnlyList<string> classNames, CharacterCnnTrainer.Options options) => new()
+    /// <summary>A checkpoint that names the run of <paramref name="classNames"/>, <paramref name="options"/> and <paramref name="data"/>, at epoch 0.</summary>
+    /// <param name="classNames">The classes, in the network's output order.</param>
+    /// <param name="options">The run's options.</param>
+    /// <param name="data">The data's fingerprint (<see cref="RunFingerprint.OfData"/>), or null when unknown.</param>
+    public static TrainingCheckpoint ForRun(IReadOnlyList<string> classNames, CharacterCnnTrainer.Options options,
+        IReadOnlyDictionary<string, string>? data = null) => new()
     {
         ClassNames = classNames.ToArray(),
         DropoutRate = options.DropoutRate,
         Seed = options.Seed,
         Optimizer = options.Optimizer.ToString(),
         LearningRate = options.LearningRate,
+        Run = RunFingerprint.Of(options, data),
     };
 
     /// <summary>The checkpoint of <paramref name="state"/> (weights excluded: <see cref="Save(string, TrainingState, CharacterCnnTrainer.Options)"/> writes them).</summary>
     public static TrainingCheckpoint FromState(TrainingState state, CharacterCnnTrainer.Options options)
     {
-        var checkpoint = ForRun(state.ClassNames, options);
+        var checkpoint = ForRun(state.ClassNames, options, state.DataFingerprint);
         checkpoint.Epoch = state.Epoch;
         checkpoint.History = [.. state.History];
         checkpoint.LearningRate = state.LearningRate;
@@ -114,15 +129,16 @@ internal sealed class TrainingCheckpoint
     /// <param name="folder">The folder <see cref="TryLoad"/> found the checkpoint in.</param>
     /// <param name="device">The training device.</param>
     /// <param name="batchNormMomentum">The options' BatchNorm momentum, for the network that reads the best weights.</param>
+    /// <exception cref="InvalidDataException">A weight file cannot be read (the message names it).</exception>
     public void RestoreInto(TrainingState state, string folder, Device device, double batchNormMomentum)
     {
-        state.Network.load(Path.Combine(folder, WeightsFile));
+        ReadFile(folder, WeightsFile, path => state.Network.load(path));
         state.Network.to(device);
-        state.Optimizer.load_state_dict(Path.Combine(folder, OptimizerFile));
+        ReadFile(folder, OptimizerFile, path => state.Optimizer.load_state_dict(path));
         if (HasBestWeights)
         {
             using var best = new CharacterCnnNetwork(state.ClassNames.Length, DropoutRate, batchNormMomentum);
-            best.load(Path.Combine(folder, BestWeightsFile));
+            ReadFile(folder, BestWeightsFile, path => best.load(path));
             state.KeepBestWeights(best);
         }
 
@@ -142,24 +158,91 @@ internal sealed class TrainingCheckpoint
         state.ResumedAfterEpoch = Epoch;
     }
 
-    /// <summary>Throws when this checkpoint belongs to another run than <paramref name="wanted"/> (<see cref="ForRun"/>).</summary>
-    /// <exception cref="InvalidOperationException">Classes, dropout rate, optimizer or seed differ.</exception>
-    public void EnsureSameRun(TrainingCheckpoint wanted, string directory)
+    /// <summary>
+    /// Throws when this checkpoint belongs to another run than <paramref name="wanted"/> (<see cref="ForRun"/>), or when
+    /// <paramref name="epochs"/> is below its epoch. The message lists every difference as
+    /// <c>Name: checkpoint value, now value</c>.
+    /// </summary>
+    /// <param name="wanted">The run about to train.</param>
+    /// <param name="directory">The checkpoint directory, for the message.</param>
+    /// <param name="epochs">The run's <see cref="CharacterCnnTrainer.Options.Epochs"/>, or null not to check it.</param>
+    /// <exception cref="InvalidOperationException">The classes, an entry of the fingerprint, or (for a checkpoint without
+    /// a fingerprint) the dropout rate, optimizer or seed differ, or the checkpoint is past <paramref name="epochs"/>.</exception>
+    public void EnsureSameRun(TrainingCheckpoint wanted, string directory, int? epochs = null)
     {
         var problems = new List<string>();
-        if (!ClassNames.SequenceEqual(wanted.ClassNames, StringComparer.Ordinal))
-            problems.Add($"its classes are [{string.Join(" ", ClassNames)}], this data's are [{string.Join(" ", wanted.ClassNames)}]");
-        if (DropoutRate != wanted.DropoutRate)
-            problems.Add($"its dropout rate is {DropoutRate.ToString(CultureInfo.InvariantCulture)}, the options say {wanted.DropoutRate.ToString(CultureInfo.InvariantCulture)}");
-        if (Optimizer != wanted.Optimizer)
-            problems.Add($"its optimizer is {Optimizer}, the options say {wanted.Optimizer}");
-        if (Seed != wanted.Seed)
-            problems.Add($"its seed is {Seed}, the options say {wanted.Seed}");
+        void Differ(string name, string found, string now)
+        {
+            if (!string.Equals(found, now, StringComparison.Ordinal))
+                problems.Add($"{name}: checkpoint {found}, now {now}");
+        }
+
+        Differ(nameof(ClassNames), $"[{string.Join(" ", ClassNames)}]", $"[{string.Join(" ", wanted.ClassNames)}]");
+        if (Run is null || wanted.Run is null)
+        {
+            // A checkpoint from before fingerprints: only what it records can be compared.
+            Differ(nameof(DropoutRate), DropoutRate.ToString(CultureInfo.InvariantCulture), wanted.DropoutRate.ToString(CultureInfo.InvariantCulture));
+            Differ(nameof(Optimizer), Optimizer, wanted.Optimizer);
+            Differ(nameof(Seed), Seed.ToString(CultureInfo.InvariantCulture), wanted.Seed.ToString(CultureInfo.InvariantCulture));
+        }
+        else
+        {
+            foreach (string name in Run.Keys.Union(wanted.Run.Keys).Order(StringComparer.Ordinal))
+                Differ(name, Run.GetValueOrDefault(name, "(none)"), wanted.Run.GetValueOrDefault(name, "(none)"));
+        }
+
+        if (epochs is int wantedEpochs && wantedEpochs < Epoch)
+            problems.Add($"Epochs: checkpoint at epoch {Epoch.ToString(CultureInfo.InvariantCulture)}, now Epochs = {wantedEpochs.ToString(CultureInfo.InvariantCulture)} (set Epochs to {Epoch.ToString(CultureInfo.InvariantCulture)} or more to continue it)");
         if (problems.Count > 0)
         {
             throw new InvalidOperationException(
                 $"The checkpoint in '{directory}' belongs to a different run: {string.Join("; ", problems)}. Use another CheckpointDirectory, or delete this one to start afresh.");
         }
+    }
+
+    /// <summary>Runs <paramref name="read"/> on a weight file, turning a damaged file's error into one that names it and says what to do.</summary>
+    private static void ReadFile(string folder, string name, Action<string> read)
+    {
+        string path = Path.Combine(folder, name);
+        try
+        {
+            read(path);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new InvalidDataException(
+                $"The checkpoint file '{path}' cannot be read ({e.Message}). Delete the checkpoint directory '{Path.GetDirectoryName(folder)}' to start training afresh.", e);
+        }
+    }
+
+    /// <summary>Throws when a weight file is missing or its SHA-256 differs from the one <paramref name="state"/> recorded.</summary>
+    private void VerifyFiles(string folder, string state, string directory)
+    {
+        if (Files is null)
+            return; // written before hashes existed
+        var names = new List<string> { WeightsFile, OptimizerFile };
+        if (HasBestWeights)
+            names.Add(BestWeightsFile);
+        foreach (string name in names)
+        {
+            string path = Path.Combine(folder, name);
+            if (!Files.TryGetValue(name, out string? recorded))
+                throw new InvalidDataException($"The checkpoint state '{state}' records no SHA-256 for '{path}'. Delete the checkpoint directory '{directory}' to start afresh.");
+            if (!File.Exists(path))
+                throw new InvalidDataException($"The checkpoint file '{path}' is missing. Delete the checkpoint directory '{directory}' to start afresh.");
+            if (!string.Equals(Sha256Of(path), recorded, StringComparison.OrdinalIgnoreCase))
+            {
+                throw new InvalidDataException(
+                    $"The checkpoint file '{path}' does not match the SHA-256 recorded in '{state}': it was changed or damaged (truncated?) after it was written. "
+                    + $"Delete the checkpoint directory '{directory}' to start afresh, or put back an intact copy of the file.");
+            }
+        }
+    }
+
+    private static string Sha256Of(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
     }
 
     /// <summary>Writes the state and lets <paramref name="writeTensors"/> save the weight files into the same folder, then swaps it in.</summary>
@@ -172,6 +255,14 @@ internal sealed class TrainingCheckpoint
         Directory.CreateDirectory(temporary);
 
         writeTensors(temporary);
+        Files = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (string name in new[] { WeightsFile, OptimizerFile, BestWeightsFile })
+        {
+            string path = Path.Combine(temporary, name);
+            if (File.Exists(path))
+                Files[name] = Sha256Of(path);
+        }
+
         File.WriteAllText(Path.Combine(temporary, StateFile), JsonSerializer.Serialize(this, Json));
 
         string current = Path.Combine(directory, CurrentFolder);
@@ -185,7 +276,11 @@ internal sealed class TrainingCheckpoint
             Directory.Delete(previous, recursive: true);
     }
 
-    /// <summary>Loads the newest complete checkpoint in <paramref name="directory"/>, or returns null when there is none.</summary>
+    /// <summary>
+    /// Loads the newest complete checkpoint in <paramref name="directory"/>, or returns null when there is none; the
+    /// weight files' SHA-256 are checked against the recorded ones.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The state is unreadable, or a weight file is missing or damaged (the message names it).</exception>
     /// <returns>The checkpoint and the folder that holds its weight files.</returns>
     public static (TrainingCheckpoint Checkpoint, string Folder)? TryLoad(string directory)
     {
@@ -214,6 +309,7 @@ internal sealed class TrainingCheckpoint
 
             if (!File.Exists(Path.Combine(path, WeightsFile)) || !File.Exists(Path.Combine(path, OptimizerFile)))
                 throw new InvalidDataException($"The checkpoint '{path}' lacks its weight files. Delete the checkpoint directory '{directory}' to start afresh.");
+            checkpoint.VerifyFiles(path, state, directory);
             return (checkpoint, path);
         }
 

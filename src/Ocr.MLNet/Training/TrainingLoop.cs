@@ -42,11 +42,17 @@ internal sealed class TrainingLoop
         int batches = (train.Count + options.BatchSize - 1) / options.BatchSize;
         var state = new TrainingState(network, optimizer, classNames, batches, options.LearningRate);
 
-        if (options.CheckpointDirectory is { } checkpointDirectory && TrainingCheckpoint.TryLoad(checkpointDirectory) is { } loaded)
+        if (options.CheckpointDirectory is not null)
         {
-            loaded.Checkpoint.EnsureSameRun(TrainingCheckpoint.ForRun(classNames, options), checkpointDirectory);
+            // Only a checkpointed run needs the data hashes: they keep a resume from mixing validation images into training.
+            state.DataFingerprint = RunFingerprint.OfData(train, validation);
+        }
+
+        if (options.CheckpointDirectory is { } directory && TrainingCheckpoint.TryLoad(directory) is { } loaded)
+        {
+            loaded.Checkpoint.EnsureSameRun(TrainingCheckpoint.ForRun(classNames, options, state.DataFingerprint), directory, options.Epochs);
             loaded.Checkpoint.RestoreInto(state, loaded.Folder, device, options.BatchNormMomentum);
-            Info($"Resuming from the checkpoint of epoch {state.Epoch} in '{checkpointDirectory}'.");
+            Info($"Resuming from the checkpoint of epoch {state.Epoch} in '{directory}'.");
         }
 
         using var x = tensor(train.Pixels, [train.Count, 1, CharacterCnnNetwork.InputSize, CharacterCnnNetwork.InputSize]).to(device);
@@ -75,6 +81,7 @@ internal sealed class TrainingLoop
             network.train();
             Notify(callbacks, c => c.OnEpochBegin(state, epoch));
             var (trainLoss, trainAccuracy) = TrainEpoch(state, callbacks, x, y, epoch, device);
+            EnsureFiniteWeights(network, epoch, state.BatchesPerEpoch, learningRate);
             double trainSeconds = clock.Elapsed.TotalSeconds;
             Notify(callbacks, c => c.OnTrainingBatchesEnd(state, epoch));
 
@@ -163,6 +170,10 @@ internal sealed class TrainingLoop
                 optimizer.zero_grad();
                 var logits = network.forward(images);
                 var loss = nn.functional.cross_entropy(logits, labels);
+                // Checked before the step, so diverged weights never reach the network, the model or a checkpoint.
+                double lossValue = loss.item<float>();
+                if (!double.IsFinite(lossValue))
+                    throw new TrainingDivergedException(epoch, batch + 1, batches, lossValue, optimizer.ParamGroups.First().LearningRate);
                 loss.backward();
                 optimizer.step();
                 running.Add(loss, logits, labels, length, Math.Min((long)(batch + 1) * batchSize, count));
@@ -174,6 +185,21 @@ internal sealed class TrainingLoop
         }
 
         return (running.Loss, running.Accuracy);
+    }
+
+    /// <summary>
+    /// The batches' losses were checked before each step; the epoch's last step can still leave NaN or infinity in the
+    /// weights, which must not reach validation, the checkpoint or the model.
+    /// </summary>
+    private static void EnsureFiniteWeights(CharacterCnnNetwork network, int epoch, int batches, double learningRate)
+    {
+        using var noGrad = no_grad();
+        foreach (var (name, parameter) in network.named_parameters())
+        {
+            using var finite = parameter.isfinite().all();
+            if (!finite.item<bool>())
+                throw TrainingDivergedException.ForWeights(epoch, batches, name, learningRate);
+        }
     }
 
     /// <summary>Mean loss and accuracy in evaluation mode (no dropout, BatchNorm running statistics).</summary>

@@ -44,6 +44,9 @@ internal sealed class TrainingState
     /// <summary>Metrics of the finished epochs, resumed ones included.</summary>
     public List<EpochMetrics> History { get; } = [];
 
+    /// <summary>The data part of the run's fingerprint (<see cref="RunFingerprint.OfData"/>), which checkpoints record; null when unknown.</summary>
+    public IReadOnlyDictionary<string, string>? DataFingerprint { get; set; }
+
     /// <summary>The epoch of the checkpoint this run resumed from, or 0.</summary>
     public int ResumedAfterEpoch { get; set; }
 
