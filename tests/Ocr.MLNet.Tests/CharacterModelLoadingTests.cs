@@ -159,6 +159,35 @@ public sealed class CharacterModelLoadingTests
     }
 
     [Test]
+    public void A_model_whose_network_has_a_non_finite_weight_is_refused_at_load()
+    {
+        TorchSharp.torch.random.manual_seed(5);
+        using var network = new Training.CharacterCnnNetwork(classCount: 3);
+        var onnx = Onnx.ModelProto.Parser.ParseFrom(Export.CharacterCnnOnnxExporter.Export(network, ["a", "b", "c"]));
+        // A weight gone to NaN, as a diverged training leaves it (the exporter itself refuses such a network).
+        var weight = onnx.Graph.Initializer.First(i => i.DataType == (int)Onnx.TensorProto.Types.DataType.Float && (i.RawData.Length >= 4 || i.FloatData.Count > 0));
+        if (weight.FloatData.Count > 0)
+        {
+            weight.FloatData[0] = float.NaN;
+        }
+        else
+        {
+            byte[] raw = weight.RawData.ToByteArray();
+            BitConverter.TryWriteBytes(raw.AsSpan(0, 4), float.NaN);
+            weight.RawData = Google.Protobuf.ByteString.CopyFrom(raw);
+        }
+
+        var mlContext = new MLContext();
+        using var scorer = (IDisposable)ScoringChain.Build(mlContext, Google.Protobuf.MessageExtensions.ToByteArray(onnx));
+        var input = mlContext.Data.LoadFromEnumerable(Array.Empty<PixelRow>());
+        string nan = Path.Combine(directory, "nan.zip");
+        mlContext.Model.Save((ITransformer)scorer, input.Schema, nan);
+
+        Assert.That(() => mlContext.Model.LoadCharacterModel(nan, out _),
+            Throws.InstanceOf<InvalidDataException>().With.Message.StartWith($"'{nan}' is not a readable Ocr.MLNet model: its network gives non-finite scores"));
+    }
+
+    [Test]
     public void A_missing_file_names_the_path_and_the_fix()
     {
         string missing = Path.Combine(directory, "missing.zip");

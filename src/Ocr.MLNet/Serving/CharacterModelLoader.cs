@@ -36,20 +36,51 @@ internal static class CharacterModelLoader
             throw NotAModel(path, $"it is an ML.NET model but not a character model ({e.Message})", e);
         }
 
+        if (!ScoresAreFinite(model))
+        {
+            (model as IDisposable)?.Dispose();
+            throw NotAModel(path, "its network gives non-finite scores (NaN or infinity), so its weights are not finite: "
+                + "the training that made it diverged. Train it again with a lower learning rate", null);
+        }
+
         return model;
     }
 
-    public static ITransformer Load(ModelOperationsCatalog catalog, string path, CharacterModelInput input)
+    // A network whose weights went to NaN scores every image NaN; one blank image tells. Models without the pixel column pass.
+    private static bool ScoresAreFinite(ITransformer model)
     {
-        var model = Load(catalog, path, out var savedSchema);
-        var schema = InputSchema(input);
-        var transformers = Flatten(model).ToArray();
+        var pixels = FindTail(Flatten(model).ToArray(), InputSchema(CharacterModelInput.Pixels));
+        if (pixels is null)
+            return true;
+        var blank = new MLContext().Data.LoadFromEnumerable([new BlankPixels()]);
+        var scores = pixels.Transform(blank).GetColumn<float[]>(CharacterFormat.ScoreColumnName).Single();
+        return scores.All(float.IsFinite);
+    }
+
+    private static TransformerChain<ITransformer>? FindTail(ITransformer[] transformers, DataViewSchema schema)
+    {
         for (int start = 0; start < transformers.Length; start++)
         {
             var tail = new TransformerChain<ITransformer>(transformers[start..]);
             if (Reads(tail, schema))
                 return tail;
         }
+
+        return null;
+    }
+
+    private sealed class BlankPixels
+    {
+        [VectorType(CharacterFormat.PixelCount)]
+        public float[] Pixels { get; set; } = new float[CharacterFormat.PixelCount];
+    }
+
+    public static ITransformer Load(ModelOperationsCatalog catalog, string path, CharacterModelInput input)
+    {
+        var model = Load(catalog, path, out var savedSchema);
+        var schema = InputSchema(input);
+        if (FindTail(Flatten(model).ToArray(), schema) is { } tail)
+            return tail;
 
         (model as IDisposable)?.Dispose();
         string saved = string.Join(", ", savedSchema.Select(c => $"{c.Name} ({c.Type})"));
