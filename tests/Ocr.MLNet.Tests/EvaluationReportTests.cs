@@ -100,6 +100,19 @@ public sealed class EvaluationReportTests : TemporaryDirectoryTest
     }
 
     [Test]
+    public void Evaluate_on_no_rows_is_an_error_not_an_accuracy_of_zero()
+    {
+        var mlContext = new MLContext(seed: 1);
+        var schema = SchemaDefinition.Create(typeof(ScoredRow));
+        schema[nameof(ScoredRow.Score)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 2);
+        schema[nameof(ScoredRow.Score)].AddAnnotation("SlotNames",
+            new VBuffer<ReadOnlyMemory<char>>(2, ["A".AsMemory(), "B".AsMemory()]), new VectorDataViewType(TextDataViewType.Instance, 2));
+        var empty = mlContext.Data.LoadFromEnumerable(Array.Empty<ScoredRow>(), schema);
+        Assert.That(() => ClassificationReport.Evaluate(mlContext, empty),
+            Throws.InstanceOf<InvalidDataException>().With.Message.StartWith("The scored data has no rows"));
+    }
+
+    [Test]
     public void Evaluate_names_a_wrong_score_column()
     {
         var mlContext = new MLContext(seed: 1);

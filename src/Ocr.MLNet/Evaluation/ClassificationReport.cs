@@ -211,6 +211,8 @@ public sealed class ClassificationReport
             }
         }
 
+        if (total == 0)
+            throw new InvalidDataException("The scored data has no rows: there is nothing to evaluate. Score data that has images.");
         if (total == unknown)
             throw new InvalidDataException($"None of the {unknown} labels is a class of the model ({string.Join(" ", classNames)}). Evaluate on data with the model's classes.");
 
