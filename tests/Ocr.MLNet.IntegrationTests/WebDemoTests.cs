@@ -195,6 +195,12 @@ public sealed partial class WebDemoTests
         using var largeResponse = await client.PostAsync("api/recognize", large);
         Assert.That(largeResponse.StatusCode, Is.EqualTo(HttpStatusCode.RequestEntityTooLarge));
         Assert.That(ErrorOf(await largeResponse.Content.ReadAsStringAsync()), Does.Contain("larger than the 2,048 KiB limit"));
+
+        // 50 MB sent chunked (no Content-Length): refused once the limit is read past, with the JSON error, not an empty
+        // body. The server answers and closes while the client still sends, so a plain socket reads the reply.
+        string reply = await PostChunkedAsync(_baseAddress, "/api/recognize", 50);
+        Assert.That(reply, Does.StartWith("HTTP/1.1 413"), reply);
+        Assert.That(reply, Does.Contain("larger than the 2,048 KiB limit"), reply);
     }
 
     [Test]
@@ -326,6 +332,46 @@ public sealed partial class WebDemoTests
             lock (_serverOutput)
                 return _serverOutput.ToString();
         }
+    }
+
+    private static async Task<string> PostChunkedAsync(Uri server, string path, int megabytes)
+    {
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(server.Host, server.Port);
+        var stream = tcp.GetStream();
+        byte[] head = System.Text.Encoding.ASCII.GetBytes(
+            $"POST {path} HTTP/1.1\r\nHost: {server.Authority}\r\nContent-Type: image/png\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
+        await stream.WriteAsync(head);
+        byte[] chunk = new byte[1024 * 1024];
+        byte[] size = System.Text.Encoding.ASCII.GetBytes($"{chunk.Length:X}\r\n");
+        byte[] end = "\r\n"u8.ToArray();
+        try
+        {
+            for (int i = 0; i < megabytes; i++)
+            {
+                await stream.WriteAsync(size);
+                await stream.WriteAsync(chunk);
+                await stream.WriteAsync(end);
+            }
+
+            await stream.WriteAsync("0\r\n\r\n"u8.ToArray());
+        }
+        catch (IOException)
+        {
+            // The server stopped reading: its reply is already on the way.
+        }
+
+        var reply = new MemoryStream();
+        try
+        {
+            await stream.CopyToAsync(reply);
+        }
+        catch (IOException)
+        {
+            // A reset after the reply; what arrived is kept.
+        }
+
+        return System.Text.Encoding.UTF8.GetString(reply.ToArray());
     }
 
     private static string ErrorOf(string body)
