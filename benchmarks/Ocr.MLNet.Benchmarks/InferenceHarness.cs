@@ -42,7 +42,7 @@ internal static class InferenceHarness
         var variants = new (string Name, Action Run)[]
         {
             ("bare ORT network, 1×1×32×32 (OrtValue API)", () => ort.Network(pixels, 1)),
-            ("PredictionEngine, pixels (PixelScorer)", () => pePixels.Predict(pixelInput)),
+            ("PredictionEngine, pixels (LoadCharacterModel Pixels)", () => pePixels.Predict(pixelInput)),
             ("PredictionEngine, ApplyOnnxModel only (Score)", () => peOnnxOnly.Predict(pixelInput)),
             ("bare ORT network, 1×1×32×32, 1 intra-op thread", () => ortOneThread.Network(pixels, 1)),
             ("bare ORT network, 1×1×32×32, NamedOnnxValue API", () => ort.NetworkNamedOnnxValue(pixels, 1)),
@@ -52,14 +52,14 @@ internal static class InferenceHarness
                 OrtBaseline.ExtractArgb(fresh, argb);
                 ort.PreprocessAndScore(argb, 1);
             }),
-            ("PredictionEngine, in-memory MLImage (ForImages)", () => peImage.Predict(new ImageInput { Image = MLImage.CreateFromPixels(OrtBaseline.Side, OrtBaseline.Side, format, rawPixels) })),
+            ("PredictionEngine, in-memory MLImage (LoadCharacterModel Image)", () => peImage.Predict(new ImageInput { Image = MLImage.CreateFromPixels(OrtBaseline.Side, OrtBaseline.Side, format, rawPixels) })),
             ("bare ORT: decode PNG + ARGB planes + preprocessing graph + network", () =>
             {
                 using var decoded = MLImage.CreateFromFile(png);
                 OrtBaseline.ExtractArgb(decoded, argb);
                 ort.PreprocessAndScore(argb, 1);
             }),
-            ("PredictionEngine, image path (ForImageFiles)", () => pePath.Predict(pathInput)),
+            ("PredictionEngine, image path (the saved chain)", () => pePath.Predict(pathInput)),
         };
 
         // Both sides compute the same scores from the same input.
@@ -132,7 +132,7 @@ internal static class InferenceHarness
                     ort.Network(pixelBatch, batch);
                 }
             }),
-            ("Transform, pixels (PixelScorer)", () => ReadAll(setup.PixelScorer.Transform(pixelData), "Score", "PredictedCharacter")),
+            ("Transform, pixels (LoadCharacterModel Pixels)", () => ReadAll(setup.PixelScorer.Transform(pixelData), "Score", "PredictedCharacter")),
             ("bare ORT: decode + planes + preprocessing + network, batch 1", () =>
             {
                 foreach (string p in paths)
@@ -155,7 +155,7 @@ internal static class InferenceHarness
                     ort.PreprocessAndScore(argbBatch, batch);
                 }
             }),
-            ("Transform, image paths (ForImageFiles)", () => ReadAll(setup.PathModel.Transform(pathData), "Score", "PredictedCharacter")),
+            ("Transform, image paths (the saved chain)", () => ReadAll(setup.PathModel.Transform(pathData), "Score", "PredictedCharacter")),
             ("bare ORT network, batch 1, NamedOnnxValue API", () =>
             {
                 for (int i = 0; i < rows; i++)
