@@ -30,11 +30,11 @@ internal sealed class OrtBaseline : IDisposable
             new SessionOptions { IntraOpNumThreads = intraOpThreads });
     }
 
-    /// <summary>As <see cref="Network"/>, through the <see cref="NamedOnnxValue"/> API (tensors copied out, all outputs).</summary>
+    /// <summary>As <see cref="Network"/>, through the <see cref="NamedOnnxValue"/> API (tensors copied out, the outputs ML.NET asks for).</summary>
     public float NetworkNamedOnnxValue(float[] pixels, int count)
     {
         var input = NamedOnnxValue.CreateFromTensor(CharacterCnnOnnxExporter.DefaultInputColumnName, new DenseTensor<float>(pixels, [count, 1, 32, 32]));
-        using var results = network.Run([input]);
+        using var results = network.Run([input], OutputNames);
         float best = 0;
         foreach (var result in results)
         {
