@@ -17,7 +17,7 @@ string? modelPath = builder.Configuration["Model"];
 if (string.IsNullOrWhiteSpace(modelPath))
 {
     Console.Error.WriteLine("usage: WebDemo --model MODEL.zip [--urls http://127.0.0.1:5000]");
-    Console.Error.WriteLine("The model is a zip saved by 'ocr-mlnet train' (or CharacterImagePipeline.ForImageFiles / ForImages).");
+    Console.Error.WriteLine("The model is a zip saved by 'ocr-mlnet train', or any saved pipeline that ends in CharacterCnn.");
     return 2;
 }
 
@@ -95,6 +95,8 @@ app.Lifetime.ApplicationStarted.Register(() =>
         Console.WriteLine($"WebDemo listening on {address}");
 });
 
+// A graceful stop (Ctrl-C, SIGTERM) disposes the model, so ML.NET's temporary copies of its networks are deleted.
+app.Lifetime.ApplicationStopped.Register(recognizer.Dispose);
 app.Run();
 return 0;
 

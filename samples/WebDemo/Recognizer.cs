@@ -18,7 +18,7 @@ internal sealed record Recognition(string Label, IReadOnlyList<ClassProbability>
 /// A loaded model zip and a pool of ML.NET prediction engines over it (a PredictionEngine is not thread-safe;
 /// the pool lends one per request). Images come in memory, in the model's <c>Image</c> column.
 /// </summary>
-internal sealed class Recognizer
+internal sealed class Recognizer : IDisposable
 {
     public const int MaxUploadBytes = 2 * 1024 * 1024;
     public const int MaxSide = 4096;
@@ -35,12 +35,17 @@ internal sealed class Recognizer
     public static readonly TimeSpan DecodeSlotWait = TimeSpan.FromSeconds(30);
 
     private readonly ObjectPool<PredictionEngine<ImageInput, Prediction>> _engines;
+    private readonly ITransformer _model;
+    private readonly string _temporaryFolder;
 
-    private Recognizer(string modelName, IReadOnlyList<string> classNames, ObjectPool<PredictionEngine<ImageInput, Prediction>> engines)
+    private Recognizer(string modelName, IReadOnlyList<string> classNames, ObjectPool<PredictionEngine<ImageInput, Prediction>> engines,
+        ITransformer model, string temporaryFolder)
     {
         ModelName = modelName;
         ClassNames = classNames;
         _engines = engines;
+        _model = model;
+        _temporaryFolder = temporaryFolder;
     }
 
     public string ModelName { get; }
@@ -58,17 +63,44 @@ internal sealed class Recognizer
         if (!File.Exists(path))
             throw new FileNotFoundException($"The model file '{path}' does not exist. Train one with 'ocr-mlnet train'.", path);
 
-        var mlContext = new MLContext();
-        // The part of the saved chain that reads in-memory images (a zip saved for image files starts with LoadImages).
-        ITransformer fromImage = mlContext.Model.LoadCharacterModel(path, CharacterModelInput.Image);
-        var inputSchema = mlContext.Data.LoadFromEnumerable(Array.Empty<ImageInput>()).Schema;
-        var classNames = CharacterScores.GetClassNames(fromImage.GetOutputSchema(inputSchema));
+        // ML.NET keeps copies of the model's ONNX graphs in TempFilePath while the model lives: a private folder, deleted on Dispose.
+        string temporaryFolder = Directory.CreateTempSubdirectory("webdemo-").FullName;
+        var mlContext = new MLContext { TempFilePath = temporaryFolder };
+        ITransformer? fromImage = null;
+        try
+        {
+            // The part of the saved chain that reads in-memory images (a zip saved for image files starts with LoadImages).
+            fromImage = mlContext.Model.LoadCharacterModel(path, CharacterModelInput.Image);
+            var inputSchema = mlContext.Data.LoadFromEnumerable(Array.Empty<ImageInput>()).Schema;
+            var classNames = CharacterScores.GetClassNames(fromImage.GetOutputSchema(inputSchema));
 
-        var pool = new DefaultObjectPool<PredictionEngine<ImageInput, Prediction>>(
-            new EnginePolicy(mlContext, fromImage), Math.Max(2, Environment.ProcessorCount * 2));
-        var recognizer = new Recognizer(Path.GetFileName(path), classNames, pool);
-        recognizer.CheckOnBlankImage(path);
-        return recognizer;
+            var pool = new DefaultObjectPool<PredictionEngine<ImageInput, Prediction>>(
+                new EnginePolicy(mlContext, fromImage), Math.Max(2, Environment.ProcessorCount * 2));
+            var recognizer = new Recognizer(Path.GetFileName(path), classNames, pool, fromImage, temporaryFolder);
+            recognizer.CheckOnBlankImage(path);
+            return recognizer;
+        }
+        catch
+        {
+            (fromImage as IDisposable)?.Dispose();
+            Directory.Delete(temporaryFolder, recursive: true);
+            throw;
+        }
+    }
+
+    /// <summary>Disposes the model (which deletes ML.NET's copies of its ONNX graphs) and the private temporary folder.</summary>
+    public void Dispose()
+    {
+        (_model as IDisposable)?.Dispose();
+        DecodeSlots.Dispose();
+        try
+        {
+            Directory.Delete(_temporaryFolder, recursive: true);
+        }
+        catch (IOException e)
+        {
+            Console.Error.WriteLine($"warning: could not delete '{_temporaryFolder}' ({e.Message}).");
+        }
     }
 
     public Recognition Recognize(MLImage image)
@@ -117,8 +149,9 @@ internal sealed class Recognizer
 
     private sealed class EnginePolicy(MLContext mlContext, ITransformer model) : PooledObjectPolicy<PredictionEngine<ImageInput, Prediction>>
     {
+        // The recognizer owns the model and disposes it once, not each engine.
         public override PredictionEngine<ImageInput, Prediction> Create() =>
-            mlContext.Model.CreatePredictionEngine<ImageInput, Prediction>(model);
+            mlContext.Model.CreatePredictionEngine<ImageInput, Prediction>(model, new PredictionEngineOptions { OwnsTransformer = false });
 
         public override bool Return(PredictionEngine<ImageInput, Prediction> engine) => true;
     }

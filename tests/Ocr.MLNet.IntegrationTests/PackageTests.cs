@@ -166,7 +166,7 @@ public sealed class PackageTests
                 Seed = 1,
                 BatchNormMomentum = 0.5, // ten batches: let the moving statistics that inference uses keep up
             }));
-        var model = pipeline.Fit(data);
+        using var model = pipeline.Fit(data); // disposing deletes ML.NET's temporary copies of the ONNX graphs
         Console.WriteLine(model.LastTransformer.History.Epochs[^1]);
         Console.WriteLine($"classes {string.Join(" ", model.LastTransformer.ClassNames)}");
         Console.WriteLine($"evaluated accuracy {mlContext.MulticlassClassification.Evaluate(model.Transform(data)).MicroAccuracy:F3}");

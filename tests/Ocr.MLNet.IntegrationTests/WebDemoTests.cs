@@ -30,6 +30,7 @@ public sealed partial class WebDemoTests
 
     private string _directory = "";
     private Process? _server;
+    private string _serverTemp = "";
     private readonly StringBuilder _serverOutput = new();
     private Uri _baseAddress = null!;
 
@@ -58,6 +59,9 @@ public sealed partial class WebDemoTests
         };
         start.Environment["DOTNET_NOLOGO"] = "1";
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        // The server's own temporary folder, to check that a graceful stop leaves nothing in it.
+        _serverTemp = Directory.CreateDirectory(Path.Combine(_directory, "server-tmp")).FullName;
+        start.Environment["TMPDIR"] = _serverTemp;
         var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
         _server = Process.Start(start) ?? throw new InvalidOperationException("Could not start the WebDemo.");
         _server.OutputDataReceived += (_, e) =>
@@ -92,15 +96,33 @@ public sealed partial class WebDemoTests
     [OneTimeTearDown]
     public void StopTheWebDemo()
     {
+        bool graceful = false;
         if (_server is { HasExited: false })
         {
-            _server.Kill(entireProcessTree: true);
-            _server.WaitForExit(10_000);
+            // SIGTERM: ASP.NET stops gracefully and the WebDemo disposes its model; kill only if that hangs.
+            using (var term = Process.Start("kill", $"-TERM {_server.Id}"))
+                term.WaitForExit();
+            graceful = _server.WaitForExit(20_000);
+            if (!graceful)
+            {
+                _server.Kill(entireProcessTree: true);
+                _server.WaitForExit(10_000);
+            }
         }
 
         _server?.Dispose();
-        if (Directory.Exists(_directory))
-            Directory.Delete(_directory, recursive: true);
+        try
+        {
+            Assert.That(graceful, Is.True, $"the WebDemo did not stop within 20 s of SIGTERM\n{ServerOutput}");
+            // ONNX Runtime's native telemetry writes one fixed-name session file (.ses); everything else must be gone.
+            var left = Directory.EnumerateFileSystemEntries(_serverTemp).Where(p => Path.GetFileName(p) != ".ses").ToList();
+            Assert.That(left, Is.Empty, "the stopped WebDemo left files in its temporary folder (ML.NET's copies of the ONNX graphs)");
+        }
+        finally
+        {
+            if (Directory.Exists(_directory))
+                Directory.Delete(_directory, recursive: true);
+        }
     }
 
     [Test]

@@ -9,10 +9,11 @@ internal static class ImagePixels
     public static float[][] PixelsByPath(MLContext mlContext, IEnumerable<string> paths)
     {
         var input = mlContext.Data.LoadFromEnumerable(paths.Select(p => new PathRow { ImagePath = p }).ToList());
-        var output = mlContext.Transforms.LoadImages("Image", imageFolder: null, "ImagePath")
+        // Disposing the chain deletes ML.NET's temporary copy of the preparation graph.
+        using var preparation = mlContext.Transforms.LoadImages("Image", imageFolder: null, "ImagePath")
             .Append(mlContext.Transforms.PrepareCharacterImages())
-            .Fit(input).Transform(input);
-        return [.. output.GetColumn<float[]>(CharacterFormat.PixelsColumnName)];
+            .Fit(input);
+        return [.. preparation.Transform(input).GetColumn<float[]>(CharacterFormat.PixelsColumnName)];
     }
 
     public static double MaxDifference(float[] a, float[] b) => a.Zip(b, (x, y) => Math.Abs(x - y)).Max();
