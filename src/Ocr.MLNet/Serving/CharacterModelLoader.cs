@@ -126,7 +126,7 @@ internal static class CharacterModelLoader
         transformer is TransformerChain<ITransformer> chain ? chain.SelectMany(Flatten) : [transformer];
 
     /// <summary>
-    /// Reads every entry of the zip to its end, so that .NET checks its CRC-32: a file with flipped bits fails here, naming
+    /// Computes every entry's CRC-32 and compares it with the one the zip saved: a file with flipped bits fails here, naming
     /// the entry, instead of loading and scoring differently.
     /// </summary>
     internal static void VerifyChecksums(string path)
@@ -151,7 +151,9 @@ internal static class CharacterModelLoader
                 {
                     // .NET does not check the CRC on every path (a flipped bit in deflated data decodes silently), so compute it.
                     using var stream = entry.Open();
-                    uint crc = Crc32.Compute(stream);
+                    var hash = new System.IO.Hashing.Crc32();
+                    hash.Append(stream);
+                    uint crc = hash.GetCurrentHashAsUInt32();
                     problem = crc == entry.Crc32 ? null : $"CRC-32 {crc:x8}, saved {entry.Crc32:x8}";
                 }
                 catch (InvalidDataException e)
