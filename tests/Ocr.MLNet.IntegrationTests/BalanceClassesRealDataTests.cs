@@ -19,9 +19,7 @@ public sealed class BalanceClassesRealDataTests
     [Test]
     public void Emnist_ByMerge_balances_to_its_smallest_class()
     {
-        string path = Path.GetFullPath(Path.Combine(TestEnvironment.RepositoryRoot, "..", "shared", "data", "emnist-bymerge-dev"));
-        if (TestEnvironment.SharedData is null || !Directory.Exists(path))
-            Assert.Ignore($"Real EMNIST data not found: {path} (put ../shared/data beside the repository to run this test).");
+        string path = TestEnvironment.RealData("emnist-bymerge-dev");
 
         var data = mlContext.Data.LoadFromEmnist(path, "dev");
         var result = mlContext.Data.BalanceClasses(data, seed: 7);

@@ -17,17 +17,10 @@ public sealed class EmnistLoaderRealDataTests
     [SetUp]
     public void CreateContext() => mlContext = new MLContext(seed: 1);
 
-    private static string RealData(string folder)
-    {
-        string path = Path.GetFullPath(Path.Combine(TestEnvironment.RepositoryRoot, "..", "shared", "data", folder));
-        if (!Directory.Exists(path))
-            Assert.Ignore($"Real EMNIST data not found: {path} (put ../shared/data beside the repository to run this test).");
-        return path;
-    }
 
     private static void AssertProvenanceStates(string folder, params string[] facts)
     {
-        string text = File.ReadAllText(Path.Combine(RealData(folder), "PROVENANCE.md"));
+        string text = File.ReadAllText(Path.Combine(TestEnvironment.RealData(folder), "PROVENANCE.md"));
         foreach (var fact in facts)
             Assert.That(text, Does.Contain(fact), $"{folder}/PROVENANCE.md");
     }
@@ -35,7 +28,7 @@ public sealed class EmnistLoaderRealDataTests
     [Test]
     public void Real_bymerge_dev_has_106923_rows_and_47_labels()
     {
-        string folder = RealData("emnist-bymerge-dev");
+        string folder = TestEnvironment.RealData("emnist-bymerge-dev");
         AssertProvenanceStates("emnist-bymerge-dev", "106,923", "**47 classes**", "215 to 6,200 images per class");
 
         var view = mlContext.Data.LoadFromEmnist(folder, "dev");
@@ -63,7 +56,7 @@ public sealed class EmnistLoaderRealDataTests
     [Test]
     public void Real_byclass_test_has_116323_rows_and_62_labels_and_its_load_time_is_printed()
     {
-        string folder = RealData("emnist-byclass-test");
+        string folder = TestEnvironment.RealData("emnist-byclass-test");
         AssertProvenanceStates("emnist-byclass-test", "**116,323**", "**62 classes**", "317 to 6,330 per class");
         string imagesFile = Path.Combine(folder, "emnist-byclass-test-images-idx3-ubyte.gz");
 
@@ -134,7 +127,7 @@ public sealed class EmnistLoaderRealDataTests
     [Test]
     public void Real_ones_come_out_upright_taller_than_wide()
     {
-        string folder = RealData("emnist-mnist-test");
+        string folder = TestEnvironment.RealData("emnist-mnist-test");
         AssertProvenanceStates("emnist-mnist-test", "**10,000**", "**10 classes**");
         var dataset = EmnistDataset.Load(folder, "test");
         Assert.That(dataset.Count, Is.EqualTo(10_000));
@@ -168,7 +161,7 @@ public sealed class EmnistLoaderRealDataTests
     [Test]
     public void Real_partial_balanced_and_truncated_letters_load_by_split_name()
     {
-        string balanced = RealData("emnist-balanced-partial");
+        string balanced = TestEnvironment.RealData("emnist-balanced-partial");
         var test = EmnistDataset.Load(balanced, "test-18496-18799");
         var train = EmnistDataset.Load(balanced, "train-103680-112799");
         Assert.Multiple(() =>
@@ -183,7 +176,7 @@ public sealed class EmnistLoaderRealDataTests
         var e = Assert.Throws<FileNotFoundException>(() => EmnistDataset.Load(balanced, "test"));
         Assert.That(e!.Message, Does.Contain("emnist-balanced-test-18496-18799-images-idx3-ubyte.gz"));
 
-        string letters = RealData("emnist-letters-test-truncated");
+        string letters = TestEnvironment.RealData("emnist-letters-test-truncated");
         var subset = EmnistDataset.Load(letters, "test-first14800");
         var counts = subset.CountRowsPerClass();
         Assert.Multiple(() =>

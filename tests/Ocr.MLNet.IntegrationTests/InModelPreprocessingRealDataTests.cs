@@ -13,9 +13,7 @@ public sealed class InModelPreprocessingRealDataTests
     [Test]
     public void Real_SD19_PNGs_by_path_give_exactly_the_SD19_loaders_pixels()
     {
-        string folder = Path.GetFullPath(Path.Combine(TestEnvironment.RepositoryRoot, "..", "shared", "data", "nist-sd19-by_class-vowels"));
-        if (!Directory.Exists(folder))
-            Assert.Ignore($"The real SD19 vowels are not on this machine (looked for '{folder}'); skipped.");
+        string folder = TestEnvironment.RealData("nist-sd19-by_class-vowels");
 
         var mlContext = new MLContext(seed: 1);
         var view = mlContext.Data.LoadFromNistSd19(folder, new Sd19LoaderOptions { VerifyImages = false });

@@ -21,18 +21,11 @@ public sealed class LoaderFuzzTests : TemporaryDirectoryTest
 
     protected override string Prefix => "ocr-mlnet-fuzz";
 
-    private static string RealData(string folder)
-    {
-        string path = Path.GetFullPath(Path.Combine(TestEnvironment.RepositoryRoot, "..", "shared", "data", folder));
-        if (!Directory.Exists(path))
-            Assert.Ignore($"Real data not found: {path} (put ../shared/data beside the repository to run this test).");
-        return path;
-    }
 
     [Test]
     public void Mutated_SD19_PNGs_load_or_fail_with_a_CharacterDataException_naming_the_image()
     {
-        string vowels = RealData("nist-sd19-by_class-vowels");
+        string vowels = TestEnvironment.RealData("nist-sd19-by_class-vowels");
         var originals = Directory.EnumerateFiles(vowels, "*.png", SearchOption.AllDirectories).Order(StringComparer.Ordinal).Take(5).Select(File.ReadAllBytes).ToList();
         var mlContext = new MLContext(seed: 1);
         var outcomes = Fuzz(originals, seed: 11, count: 150, bytes => mlContext.Data.LoadFromImages([("A", bytes)]).Preview(),
@@ -43,7 +36,7 @@ public sealed class LoaderFuzzTests : TemporaryDirectoryTest
     [Test]
     public void Mutated_EMNIST_label_and_image_files_load_or_fail_with_an_EmnistDataException_naming_the_file()
     {
-        string mnist = RealData("emnist-mnist-test");
+        string mnist = TestEnvironment.RealData("emnist-mnist-test");
         string images = Path.Combine(mnist, "emnist-mnist-test-images-idx3-ubyte.gz");
         string labels = Path.Combine(mnist, "emnist-mnist-test-labels-idx1-ubyte.gz");
         string mapping = Path.Combine(mnist, "emnist-mnist-mapping.txt");

@@ -19,20 +19,12 @@ public sealed class MergeSimilarClassesRealDataTests
     [SetUp]
     public void CreateContext() => mlContext = new MLContext(seed: 1);
 
-    private static string RealData(string folder)
-    {
-        string? shared = TestEnvironment.SharedData;
-        string path = Path.GetFullPath(Path.Combine(TestEnvironment.RepositoryRoot, "..", "shared", "data", folder));
-        if (shared is null || !Directory.Exists(path))
-            Assert.Ignore($"Real EMNIST data not found: {path} (put ../shared/data beside the repository to run this test).");
-        return path;
-    }
 
     [Test]
     public void Emnist_ByClass_merged_gives_the_ByMerge_label_set_with_summed_counts()
     {
-        var byClass = mlContext.Data.LoadFromEmnist(RealData("emnist-byclass-test"), "test");
-        var byMerge = mlContext.Data.LoadFromEmnist(RealData("emnist-bymerge-dev"), "dev");
+        var byClass = mlContext.Data.LoadFromEmnist(TestEnvironment.RealData("emnist-byclass-test"), "test");
+        var byMerge = mlContext.Data.LoadFromEmnist(TestEnvironment.RealData("emnist-bymerge-dev"), "dev");
 
         var sourceCounts = byClass.GetColumn<string>("Label").GroupBy(l => l).ToDictionary(g => g.Key, g => g.Count());
         Assert.That(sourceCounts.Keys, Is.EquivalentTo(All62), "ByClass test holds the 62 classes");

@@ -15,11 +15,7 @@ public sealed class Sd19LoaderRealDataTests
     [Test]
     public void Real_SD19_vowels_load_1000_per_class_with_the_right_labels()
     {
-        string? shared = TestEnvironment.SharedData;
-        string folder = shared is null ? Path.GetFullPath(Path.Combine(TestEnvironment.RepositoryRoot, "..", "shared", "data", "nist-sd19-by_class-vowels"))
-            : Path.Combine(shared, "nist-sd19-by_class-vowels");
-        if (!Directory.Exists(folder))
-            Assert.Ignore($"The real SD19 vowels are not on this machine (looked for '{folder}'); skipped.");
+        string folder = TestEnvironment.RealData("nist-sd19-by_class-vowels");
 
         var watch = Stopwatch.StartNew();
         var view = mlContext.Data.LoadFromNistSd19(folder);

@@ -28,6 +28,15 @@ internal static class TestEnvironment
         }
     }
 
+    /// <summary>A folder of the real data in <c>../shared/data</c>; the test is ignored, saying where it looked, when it is not there.</summary>
+    public static string RealData(string folder)
+    {
+        string path = Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared", "data", folder));
+        if (!Directory.Exists(path))
+            Assert.Ignore($"Real data not found: {path} (put ../shared/data beside the repository to run this test).");
+        return path;
+    }
+
     public static string TorchSharpVersion => typeof(TorchSharp.torch).Assembly.GetName().Version is { } v
         ? $"{v.Major}.{v.Minor}.{v.Build}"
         : throw new InvalidOperationException("TorchSharp has no assembly version.");
