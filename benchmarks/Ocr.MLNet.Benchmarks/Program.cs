@@ -5,6 +5,8 @@ using Ocr.MLNet.Benchmarks;
 return args.Length == 0 ? RunBenchmarkDotNet(args) : args[0] switch
 {
     "training" => TrainingThroughput.Run(args[1..]),
+    "layouts" => TrainingThroughput.Layouts(args[1..]),
+    "recipe" => RecipeAblation.Run(args[1..]),
     "latency" => InferenceHarness.Latency(args[1..]),
     "transform" => InferenceHarness.Transform(args[1..]),
     "loading" => LoadingHarness.Run(args[1..]),

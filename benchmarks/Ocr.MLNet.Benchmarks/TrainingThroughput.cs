@@ -59,6 +59,34 @@ internal static class TrainingThroughput
         return 0;
     }
 
+    /// <summary>The bare loop in float32, channels-last, bfloat16 and both, alternating rounds.</summary>
+    public static int Layouts(string[] args)
+    {
+        int images = ArgOr(args, "--images", 6_400);
+        int rounds = ArgOr(args, "--rounds", 2);
+        TorchBackend.EnsureLoaded();
+        var rows = MakeRows(images);
+        var classNames = rows.Select(r => r.Label).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        var pixels = rows.SelectMany(r => r.Pixels).ToArray();
+        var labels = rows.Select(r => (long)Array.BinarySearch(classNames, r.Label, StringComparer.Ordinal)).ToArray();
+        var variants = new (string Name, ScalarType Type, bool ChannelsLast)[]
+        {
+            ("fp32 NCHW", ScalarType.Float32, false), ("fp32 channels-last", ScalarType.Float32, true),
+            ("bf16 NCHW", ScalarType.BFloat16, false), ("bf16 channels-last", ScalarType.BFloat16, true),
+        };
+        var rates = variants.Select(_ => new List<double>()).ToArray();
+        for (int round = 0; round < rounds; round++)
+        {
+            for (int v = 0; v < variants.Length; v++)
+                rates[v].Add(BareLoop(pixels, labels, classNames.Length, 1, 128, variants[v].Type, variants[v].ChannelsLast));
+            Console.WriteLine($"round {round + 1}: " + string.Join(", ", variants.Select((v, i) => $"{v.Name} {rates[i][^1]:F0} img/s")));
+        }
+
+        for (int v = 0; v < variants.Length; v++)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {variants[v].Name} | {rates[v].Average():F0} | {rates[v].Average() / rates[0].Average():F2} |"));
+        return 0;
+    }
+
     private static (double Epochs, double Fit) TrainerRun(MLContext mlContext, IDataView data, int images, int epochs, int batchSize, bool recalibrate)
     {
         var options = new CharacterCnnTrainer.Options
@@ -76,10 +104,11 @@ internal static class TrainingThroughput
     }
 
     /// <summary>The plainest TorchSharp loop: one tensor of all images, a random permutation per epoch, Adam.</summary>
-    internal static double BareLoop(float[] pixels, long[] labels, int classes, int epochs, int batchSize)
+    internal static double BareLoop(float[] pixels, long[] labels, int classes, int epochs, int batchSize,
+        ScalarType computeType = ScalarType.Float32, bool channelsLast = false)
     {
         random.manual_seed(1);
-        using var network = new CharacterCnnNetwork(classes);
+        using var network = new CharacterCnnNetwork(classes) { ComputeType = computeType, ChannelsLast = channelsLast };
         using var optimizer = optim.Adam(network.parameters(), 1e-3);
         long count = labels.Length;
         using var x = tensor(pixels, [count, 1, 32, 32]);

@@ -25,14 +25,24 @@ internal sealed record DataPreparation(int? MaxRows, bool Merge, string? Balance
     private static bool IsBalanceTarget(string balance) =>
         balance.ToLowerInvariant() is "min" or "max" || (int.TryParse(balance, NumberStyles.None, CultureInfo.InvariantCulture, out int count) && count > 0);
 
-    public IDataView Apply(MLContext mlContext, IDataView data, int seed)
-    {
-        if (Merge)
-        {
-            data = mlContext.Transforms.MergeSimilarClasses().Fit(data).Transform(data);
-            AnsiConsole.WriteLine("Merged EMNIST's look-alike classes (62 → 47).");
-        }
+    /// <summary>Both steps: <see cref="MergeClasses"/>, then <see cref="Resample"/>.</summary>
+    public IDataView Apply(MLContext mlContext, IDataView data, int seed) => Resample(mlContext, MergeClasses(mlContext, data), seed);
 
+    /// <summary>Merges the look-alike classes when --merge is given.</summary>
+    public IDataView MergeClasses(MLContext mlContext, IDataView data)
+    {
+        if (!Merge)
+            return data;
+        AnsiConsole.WriteLine("Merged EMNIST's look-alike classes (62 → 47).");
+        return mlContext.Transforms.MergeSimilarClasses().Fit(data).Transform(data);
+    }
+
+    /// <summary>
+    /// Balances (--balance) and adds offline augmented copies (--augment-copies): steps that repeat rows, so a held-out
+    /// test part must be split off before them.
+    /// </summary>
+    public IDataView Resample(MLContext mlContext, IDataView data, int seed)
+    {
         if (Balance is { } balance)
         {
             var options = balance.ToLowerInvariant() switch

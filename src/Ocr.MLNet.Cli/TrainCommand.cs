@@ -19,7 +19,7 @@ internal static class TrainCommand
         var epochs = new Option<int>("--epochs") { Description = "Passes over the training data.", DefaultValueFactory = _ => CharacterCnnTrainer.DefaultEpochs };
         var batch = new Option<int>("--batch-size") { Description = "Images per batch.", DefaultValueFactory = _ => CharacterCnnTrainer.DefaultBatchSize };
         var learningRate = new Option<double>("--learning-rate") { Description = "Initial learning rate.", DefaultValueFactory = _ => CharacterCnnTrainer.DefaultLearningRate };
-        var schedule = new Option<LearningRateSchedule>("--schedule") { Description = "Learning-rate schedule.", DefaultValueFactory = _ => LearningRateSchedule.Constant };
+        var schedule = new Option<LearningRateSchedule>("--schedule") { Description = "Learning-rate schedule (after the warm-up).", DefaultValueFactory = _ => LearningRateSchedule.CosineAnnealing };
         var optimizer = new Option<OptimizerKind>("--optimizer") { Description = "Adam or Sgd.", DefaultValueFactory = _ => OptimizerKind.Adam };
         var validation = new Option<double>("--validation-fraction") { Description = "Fraction held out for validation.", DefaultValueFactory = _ => CharacterCnnTrainer.DefaultValidationFraction };
         var patience = new Option<int?>("--patience") { Description = "Early stopping: epochs without val_loss improvement before stopping (off when omitted)." };
@@ -31,13 +31,25 @@ internal static class TrainCommand
         var maxRows = new Option<int?>("--max-rows") { Description = "Use only the first N images (quick runs)." };
         var merge = new Option<bool>("--merge") { Description = "Merge EMNIST's look-alike classes (c i j k l m o p s u v w x y z join their upper case: 62 → 47) before training." };
         var balance = new Option<string?>("--balance") { Description = "Balance the classes before training: min, max, or a number of images per class." };
-        var augment = new Option<bool>("--augment") { Description = "Online augmentation: a fresh random rotation, shift, zoom and shear of every training batch, every epoch." };
+        var augment = new Option<bool>("--augment") { Description = "Online augmentation: a fresh random rotation, shift, zoom and shear of every training batch, every epoch (on by default; --augment false turns it off).", DefaultValueFactory = _ => true };
+        var holdout = new Option<int>("--holdout-per-class")
+        {
+            Description = "Hold out this many images of every class (seeded by --seed) to validate on, never trained on; 'evaluate --holdout-per-class' scores exactly them. 0 validates on a random --validation-fraction instead.",
+            DefaultValueFactory = _ => DefaultHoldoutPerClass,
+        };
+        var precision = new Option<TrainingPrecision>("--precision") { Description = "Auto (bfloat16 mixed precision where the CPU or GPU has it natively), Float32 or BFloat16.", DefaultValueFactory = _ => TrainingPrecision.Auto };
+        var labelSmoothing = new Option<double>("--label-smoothing") { Description = "Label smoothing of the loss, in [0, 1).", DefaultValueFactory = _ => 0.1 };
+        var warmup = new Option<double>("--warmup-epochs") { Description = "Epochs of linear learning-rate warm-up.", DefaultValueFactory = _ => 1 };
+        var balancedSampling = new Option<bool>("--balanced-sampling") { Description = "Draw every epoch equally from each class, afresh (on by default; --balanced-sampling false shuffles all rows).", DefaultValueFactory = _ => true };
+        var ema = new Option<bool>("--ema") { Description = "Make an exponential moving average of the weights the model (on by default; --ema false keeps the last weights).", DefaultValueFactory = _ => true };
+        var weightDecay = new Option<double>("--weight-decay") { Description = "Weight decay of the optimizer.", DefaultValueFactory = _ => 0 };
         var augmentCopies = new Option<int>("--augment-copies") { Description = "Offline augmentation: add N augmented copies of every image before training.", DefaultValueFactory = _ => 0 };
         var skipBadFiles = DataSources.SkipBadFilesOption();
 
         var command = new Command("train", "Train the CNN on EMNIST, NIST SD19 or image-folder data and save a model zip that classifies image files of any size and ink polarity (the preprocessing is inside the model).")
         {
             data, split, model, epochs, batch, learningRate, schedule, optimizer, validation, patience, seed, threads, device, checkpoints, logs, maxRows, merge, balance, augment, augmentCopies, skipBadFiles,
+            holdout, precision, labelSmoothing, warmup, balancedSampling, ema, weightDecay,
         };
         command.SetAction((result, cancellationToken) =>
         {
@@ -59,10 +71,17 @@ internal static class TrainCommand
                 LogDirectory = result.GetValue(logs)?.FullName,
                 CancellationToken = cancellation.Token,
                 Augmentation = result.GetValue(augment) ? new Preparation.ImageAugmentationOptions() : null,
+                Precision = result.GetValue(precision),
+                LabelSmoothing = result.GetValue(labelSmoothing),
+                LearningRateWarmupEpochs = result.GetValue(warmup),
+                ClassBalancedSampling = result.GetValue(balancedSampling),
+                UseExponentialMovingAverage = result.GetValue(ema),
+                WeightDecay = result.GetValue(weightDecay),
             };
+            int holdoutPerClass = result.GetValue(holdout);
             var preparation = new DataPreparation(result.GetValue(maxRows), result.GetValue(merge), result.GetValue(balance), result.GetValue(augmentCopies));
             bool skip = result.GetValue(skipBadFiles);
-            return Task.FromResult(CliErrors.Guard(() => Train(result.GetValue(data)!, result.GetValue(split), result.GetValue(model)!, preparation, options, skip)));
+            return Task.FromResult(CliErrors.Guard(() => Train(result.GetValue(data)!, result.GetValue(split), result.GetValue(model)!, preparation, options, holdoutPerClass, skip)));
         });
         return command;
     }
@@ -80,7 +99,14 @@ internal static class TrainCommand
         [nameof(CharacterCnnTrainer.Options.Seed)] = "--seed",
         [nameof(CharacterCnnTrainer.Options.NumberOfThreads)] = "--threads",
         [nameof(CharacterCnnTrainer.Options.Device)] = "--device",
+        [nameof(CharacterCnnTrainer.Options.Precision)] = "--precision",
+        [nameof(CharacterCnnTrainer.Options.LabelSmoothing)] = "--label-smoothing",
+        [nameof(CharacterCnnTrainer.Options.LearningRateWarmupEpochs)] = "--warmup-epochs",
+        [nameof(CharacterCnnTrainer.Options.WeightDecay)] = "--weight-decay",
     };
+
+    /// <summary>Images per class that <c>train</c> holds out for validation unless told otherwise (and <c>evaluate --holdout-per-class</c> selects).</summary>
+    public const int DefaultHoldoutPerClass = 100;
 
     /// <summary>
     /// Turns the first Ctrl-C (SIGINT) or SIGTERM into a cancellation of the trainer, which finishes its batch, keeps the
@@ -116,16 +142,19 @@ internal static class TrainCommand
     }
 
 
-    private static int Train(DirectoryInfo dataDirectory, string? split, FileInfo modelFile, DataPreparation preparation, CharacterCnnTrainer.Options options, bool skipBadFiles)
+    private static int Train(DirectoryInfo dataDirectory, string? split, FileInfo modelFile, DataPreparation preparation, CharacterCnnTrainer.Options options,
+        int holdoutPerClass, bool skipBadFiles)
     {
         // Every option is checked before the data is loaded, with the names the user typed.
         CliOptionErrors.Validate(options.Validate, OptionNames);
         preparation.Validate();
-        return CliContext.Run(mlContext => Train(mlContext, dataDirectory, split, modelFile, preparation, options, skipBadFiles), options.Seed);
+        if (holdoutPerClass < 0)
+            throw new ArgumentException($"--holdout-per-class {holdoutPerClass}: use 0 (validate on --validation-fraction) or a positive number of images per class.");
+        return CliContext.Run(mlContext => Train(mlContext, dataDirectory, split, modelFile, preparation, options, holdoutPerClass, skipBadFiles), options.Seed);
     }
 
     private static int Train(MLContext mlContext, DirectoryInfo dataDirectory, string? split, FileInfo modelFile, DataPreparation preparation,
-        CharacterCnnTrainer.Options options, bool skipBadFiles)
+        CharacterCnnTrainer.Options options, int holdoutPerClass, bool skipBadFiles)
     {
         // The trainer's own messages (data sizes, resuming, early stopping); epoch lines come from Progress below.
         mlContext.Log += (_, e) =>
@@ -138,7 +167,18 @@ internal static class TrainCommand
         };
         var (loaded, description) = DataSources.Load(mlContext, dataDirectory.FullName, split, preparation.MaxRows, skipBadFiles);
         AnsiConsole.MarkupLineInterpolated($"Training on [bold]{description}[/] in {dataDirectory.FullName}");
-        var data = preparation.Apply(mlContext, loaded, options.Seed);
+        var data = preparation.MergeClasses(mlContext, loaded);
+        if (holdoutPerClass > 0)
+        {
+            // Split before balancing or copying, so no held-out image reaches training as a copy.
+            var holdout = mlContext.Data.BalancedTrainTestSplit(data, holdoutPerClass, options.Seed);
+            options.ValidationData = holdout.TestSet;
+            data = holdout.TrainSet;
+            AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"Held out {holdout.TestSet.GetRowCount()} images ({holdoutPerClass} per class, seed {options.Seed}) to validate on; 'evaluate --holdout-per-class {holdoutPerClass} --seed {options.Seed}' scores them."));
+        }
+
+        data = preparation.Resample(mlContext, data, options.Seed);
 
         CharacterCnnModel? trained = null;
         AnsiConsole.Progress()

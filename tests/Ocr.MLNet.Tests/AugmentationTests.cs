@@ -238,10 +238,12 @@ public sealed class AugmentationTests : TemporaryDirectoryTest
         using var unaugmented = mlContext.MulticlassClassification.Trainers.CharacterCnn(plain).Fit(data);
         Assert.That(unaugmented.OnnxModel.ToArray(), Is.Not.EqualTo(first.OnnxModel.ToArray()), "the option changes the training batches");
 
+        // Interrupted after epoch 1 of the same 2-epoch run (the cosine schedule depends on the run's length).
         string checkpoints = Path.Combine(WorkDirectory, "checkpoints");
-        var firstPart = AugmentedRun(1);
+        var firstPart = AugmentedRun(2);
         firstPart.CheckpointDirectory = checkpoints;
-        mlContext.MulticlassClassification.Trainers.CharacterCnn(firstPart).Fit(data).Dispose();
+        using var interrupt = CharacterCnnTrainerTests.InterruptAfterFirstEpoch(firstPart);
+        Assert.That(() => mlContext.MulticlassClassification.Trainers.CharacterCnn(firstPart).Fit(data), Throws.InstanceOf<OperationCanceledException>());
         var rest = AugmentedRun(2);
         rest.CheckpointDirectory = checkpoints;
         using var resumed = mlContext.MulticlassClassification.Trainers.CharacterCnn(rest).Fit(data);

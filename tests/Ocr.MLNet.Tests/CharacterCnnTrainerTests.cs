@@ -21,6 +21,19 @@ public sealed class CharacterCnnTrainerTests : TemporaryDirectoryTest
         BatchSize = 16,
     };
 
+    /// <summary>Makes <paramref name="options"/>' run stop (OperationCanceledException) once its first epoch and checkpoint are done.</summary>
+    internal static CancellationTokenSource InterruptAfterFirstEpoch(CharacterCnnTrainer.Options options)
+    {
+        var interrupt = new CancellationTokenSource();
+        options.CancellationToken = interrupt.Token;
+        options.Progress = new SynchronousProgress<TrainingProgress>(p =>
+        {
+            if (p.Phase == TrainingPhase.EpochCompleted)
+                interrupt.Cancel(); // the checkpoint of this epoch is still written; the next epoch does not start
+        });
+        return interrupt;
+    }
+
     [Test]
     public void Training_learns_well_above_chance_and_the_model_predicts_string_labels()
     {
@@ -96,9 +109,10 @@ public sealed class CharacterCnnTrainerTests : TemporaryDirectoryTest
         using var straight = mlContext.MulticlassClassification.Trainers.CharacterCnn(SmallRun(3)).Fit(data);
 
         string checkpoints = Path.Combine(WorkDirectory, "checkpoints");
-        var firstPart = SmallRun(1);
+        var firstPart = SmallRun(3);
         firstPart.CheckpointDirectory = checkpoints;
-        mlContext.MulticlassClassification.Trainers.CharacterCnn(firstPart).Fit(data).Dispose();
+        using var interrupt = InterruptAfterFirstEpoch(firstPart);
+        Assert.That(() => mlContext.MulticlassClassification.Trainers.CharacterCnn(firstPart).Fit(data), Throws.InstanceOf<OperationCanceledException>());
         var rest = SmallRun(3);
         rest.CheckpointDirectory = checkpoints;
         using var resumed = mlContext.MulticlassClassification.Trainers.CharacterCnn(rest).Fit(data);
@@ -281,6 +295,8 @@ public sealed class CharacterCnnTrainerTests : TemporaryDirectoryTest
         string checkpoints = Path.Combine(WorkDirectory, "checkpoints");
         var options = SmallRun(2);
         options.LearningRate = 1e30;
+        options.LearningRateWarmupEpochs = 0; // the message names the rate in use; without warm-up and decay it is the one set
+        options.LearningRateSchedule = LearningRateSchedule.Constant;
         options.CheckpointDirectory = checkpoints;
 
         var error = Assert.Throws<TrainingDivergedException>(() =>

@@ -45,25 +45,42 @@ public sealed class TrainingCallbackTests : TemporaryDirectoryTest
     }
 
     [Test]
-    public void Cosine_annealing_runs_from_the_initial_rate_to_the_minimum_over_all_epochs()
+    public void Cosine_annealing_runs_batch_by_batch_from_the_initial_rate_towards_the_minimum_over_all_epochs()
     {
-        var schedule = new CosineAnnealingSchedule(1, 0.1, epochs: 5);
-        double halfway = 0.1 + (0.9 * 0.5 * (1 + Math.Cos(Math.PI / 4)));
-        Assert.That(Rates(schedule, 5), Is.EqualTo(new[] { 1, halfway, 0.55, 0.1 + (0.9 * 0.5 * (1 + Math.Cos(3 * Math.PI / 4))), 0.1 }).Within(1e-12));
+        var schedule = new CosineAnnealingSchedule(1, 0.1, epochs: 4);
+        // Epoch starts at t = 0, 1/4, 2/4, 3/4 of the run.
+        double At(double t) => 0.1 + (0.9 * 0.5 * (1 + Math.Cos(Math.PI * t)));
+        Assert.That(Rates(schedule, 4), Is.EqualTo(new[] { 1, At(0.25), 0.55, At(0.75) }).Within(1e-12));
+        Assert.That(schedule.LearningRateFor(2, 0.5, 1), Is.EqualTo(At(1.5 / 4)).Within(1e-12), "within an epoch the rate keeps falling");
     }
 
     [Test]
-    public void Cosine_annealing_over_one_epoch_keeps_the_initial_rate()
+    public void Cosine_annealing_trains_every_batch_of_the_last_epoch_above_the_minimum()
     {
-        var schedule = new CosineAnnealingSchedule(0.01, 0, epochs: 1);
-        Assert.That(schedule.LearningRateFor(1, 0.5), Is.EqualTo(0.01));
+        var schedule = new CosineAnnealingSchedule(0.01, 0, epochs: 3);
+        const int batches = 100;
+        double lastBatch = schedule.LearningRateFor(3, (batches - 1) / (double)batches, 0.01);
+        Assert.That(lastBatch, Is.GreaterThan(0), "the last epoch used to run at exactly the minimum");
+        Assert.That(lastBatch, Is.LessThan(1e-5));
+        var single = new CosineAnnealingSchedule(0.01, 0, epochs: 1);
+        Assert.That(single.LearningRateFor(1, 0, 0.01), Is.EqualTo(0.01));
+    }
+
+    [Test]
+    public void Warm_up_ramps_linearly_over_its_batches_then_leaves_the_rate_alone()
+    {
+        Assert.That(LearningRateSchedules.WarmupFactor(0, 100), Is.EqualTo(0.01).Within(1e-15));
+        Assert.That(LearningRateSchedules.WarmupFactor(49, 100), Is.EqualTo(0.5).Within(1e-15));
+        Assert.That(LearningRateSchedules.WarmupFactor(99, 100), Is.EqualTo(1));
+        Assert.That(LearningRateSchedules.WarmupFactor(5_000, 100), Is.EqualTo(1));
+        Assert.That(LearningRateSchedules.WarmupFactor(0, 0), Is.EqualTo(1), "no warm-up");
     }
 
     [Test]
     public void Plateau_schedule_carries_the_current_rate_over()
     {
         var schedule = new ReduceOnPlateauSchedule();
-        Assert.That(schedule.LearningRateFor(7, 0.003), Is.EqualTo(0.003));
+        Assert.That(schedule.LearningRateFor(7, 0.5, 0.003), Is.EqualTo(0.003));
     }
 
     [TestCase(LearningRateSchedule.Constant, typeof(ConstantSchedule))]
@@ -313,8 +330,8 @@ public sealed class TrainingCallbackTests : TemporaryDirectoryTest
         found.Epoch = 3;
         var wanted = TrainingCheckpoint.ForRun(["a", "b"], new CharacterCnnTrainer.Options
         {
-            LearningRate = 0.01, BatchSize = 32, ValidationFraction = 0.2, BatchNormMomentum = 0.9, LearningRateSchedule = LearningRateSchedule.CosineAnnealing,
-            Augmentation = new Preparation.ImageAugmentationOptions(),
+            LearningRate = 0.01, BatchSize = 32, ValidationFraction = 0.2, BatchNormMomentum = 0.9, LearningRateSchedule = LearningRateSchedule.Constant,
+            Augmentation = null, LabelSmoothing = 0,
         }, new Dictionary<string, string> { ["TrainingData.Rows"] = "80", ["TrainingData.LabelsSha256"] = "aa" });
 
         var error = Assert.Throws<InvalidOperationException>(() => found.EnsureSameRun(wanted, "dir", epochs: 2))!;
@@ -324,9 +341,10 @@ public sealed class TrainingCallbackTests : TemporaryDirectoryTest
             .And.Contain("BatchSize: checkpoint 128, now 32; ")
             .And.Contain("ValidationFraction: checkpoint 0.1, now 0.2; ")
             .And.Contain("BatchNormMomentum: checkpoint 0.99, now 0.9; ")
-            .And.Contain("LearningRateSchedule: checkpoint Constant, now CosineAnnealing; ")
-            .And.Contain("Augmentation: checkpoint off, now on; ")
-            .And.Contain("Augmentation.RotationDegrees: checkpoint (none), now ")
+            .And.Contain("LearningRateSchedule: checkpoint CosineAnnealing, now Constant; ")
+            .And.Contain("LabelSmoothing: checkpoint 0.1, now 0; ")
+            .And.Contain("Augmentation: checkpoint on, now off; ")
+            .And.Contain("Augmentation.RotationDegrees: checkpoint 10, now (none)")
             .And.Contain("TrainingData.Rows: checkpoint 90, now 80; ")
             .And.Contain("Epochs: checkpoint at epoch 3, now Epochs = 2 (set Epochs to 3 or more to continue it)"));
         Assert.That(error.Message, Does.Not.Contain("LabelsSha256").And.Not.Contain("Seed"), "equal entries are not listed");
@@ -446,7 +464,7 @@ public sealed class TrainingCallbackTests : TemporaryDirectoryTest
     }
 
     private static double[] Rates(ILearningRateSchedule schedule, int epochs, double current = 1) =>
-        Enumerable.Range(1, epochs).Select(epoch => schedule.LearningRateFor(epoch, current)).ToArray();
+        Enumerable.Range(1, epochs).Select(epoch => schedule.LearningRateFor(epoch, 0, current)).ToArray();
 
     private static EpochMetrics Metrics(int epoch, double? validationLoss, double? validationAccuracy, double trainingLoss = 1) =>
         new(epoch, trainingLoss, 0.5, validationLoss, validationAccuracy, 1e-3, TimeSpan.FromSeconds(epoch), 100);
@@ -475,7 +493,7 @@ public sealed class TrainingCallbackTests : TemporaryDirectoryTest
         var rates = new List<double>();
         for (int epoch = 1; epoch <= values.Length; epoch++)
         {
-            double rate = schedule.LearningRateFor(epoch, state.LearningRate);
+            double rate = schedule.LearningRateFor(epoch, 0, state.LearningRate);
             rates.Add(rate);
             var metrics = onTrainingLoss ? Metrics(epoch, null, null, trainingLoss: values[epoch - 1]) : Metrics(epoch, values[epoch - 1], 0.5);
             state.History.Add(metrics);

@@ -62,4 +62,37 @@ public static class BalanceClassesCatalog
         ArgumentNullException.ThrowIfNull(catalog);
         return ClassBalancer.Balance(data, options);
     }
+
+    /// <summary>
+    /// Splits <paramref name="data"/> into a balanced test set — <paramref name="testImagesPerClass"/> seeded random rows of
+    /// every class (at most half of a class's rows) — and a training set of all other rows. The same data and seed give the
+    /// same split, so a model can be trained on one part and evaluated later on exactly the other.
+    /// </summary>
+    /// <param name="catalog">The data catalog, <c>mlContext.Data</c>.</param>
+    /// <param name="data">The rows, with a string label column.</param>
+    /// <param name="testImagesPerClass">Rows of each class in the test set (default 100).</param>
+    /// <param name="seed">Seed of the row selection. Default 1.</param>
+    /// <param name="labelColumnName">The string label column that defines the classes. Default "Label".</param>
+    /// <returns>Both parts, as views of the input in its row order.</returns>
+    /// <exception cref="ArgumentException">The count is below 1, or the data is empty or has an empty label.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The label column is missing or not a string column.</exception>
+    /// <example>
+    /// <code>
+    /// var split = mlContext.Data.BalancedTrainTestSplit(data, testImagesPerClass: 100, seed: 1);
+    /// var model = pipeline.Fit(split.TrainSet);
+    /// var metrics = mlContext.MulticlassClassification.Evaluate(model.Transform(split.TestSet));
+    /// </code>
+    /// </example>
+    public static BalancedTrainTestData BalancedTrainTestSplit(this DataOperationsCatalog catalog, IDataView data,
+        int testImagesPerClass = 100, int seed = 1, string labelColumnName = BalanceClassesOptions.DefaultLabelColumnName)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return ClassBalancer.HoldOut(data, testImagesPerClass, seed, labelColumnName);
+    }
 }
+
+/// <summary>The two parts of <see cref="BalanceClassesCatalog.BalancedTrainTestSplit"/>.</summary>
+/// <param name="TrainSet">Every row not in <paramref name="TestSet"/>.</param>
+/// <param name="TestSet">The same number of rows from every class (fewer for a class with less than twice as many).</param>
+/// <param name="TestImagesPerClass">The rows per class asked for.</param>
+public sealed record BalancedTrainTestData(IDataView TrainSet, IDataView TestSet, int TestImagesPerClass);

@@ -16,22 +16,7 @@ internal static class ClassBalancer
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        string name = options.LabelColumnName;
-        if (data.Schema.GetColumnOrNull(name) is not { } column)
-        {
-            throw new ArgumentOutOfRangeException(nameof(data),
-                $"Could not find label column '{name}'. Name the string column that holds the class with labelColumnName "
-                + $"(BalanceClassesOptions.{nameof(BalanceClassesOptions.LabelColumnName)}).");
-        }
-
-        if (column.Type is not TextDataViewType)
-        {
-            throw new ArgumentOutOfRangeException(nameof(data),
-                $"Schema mismatch for label column '{name}': expected String, got {column.Type}. BalanceClasses reads the label as text; "
-                + "convert a key column back with mlContext.Transforms.Conversion.MapKeyToValue first.");
-        }
-
-        var rowsByClass = ReadClasses(data, column);
+        var rowsByClass = ReadClasses(data, options.LabelColumnName);
         if (rowsByClass.Count == 0)
             throw new ArgumentException($"BalanceClasses was given no rows: the data is empty. Load the data before balancing it.", nameof(data));
 
@@ -77,6 +62,54 @@ internal static class ClassBalancer
 
         Array.Sort(selected);
         return new BalancedData(new RowSelectionDataView(data, selected), perClass, before, after);
+    }
+
+    /// <summary>Holds out <paramref name="perClass"/> seeded random rows of every class (at most half of each).</summary>
+    public static BalancedTrainTestData HoldOut(IDataView data, int perClass, int seed, string labelColumnName)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        if (perClass < 1)
+            throw new ArgumentException($"testImagesPerClass is {perClass}; hold out at least 1 row per class.", nameof(perClass));
+        var rowsByClass = ReadClasses(data, labelColumnName);
+        if (rowsByClass.Count == 0)
+            throw new ArgumentException("BalancedTrainTestSplit was given no rows: the data is empty. Load the data before splitting it.", nameof(data));
+        var random = new Random(seed);
+        var test = new List<int>();
+        var train = new List<int>();
+        foreach (var (_, rows) in rowsByClass) // ordinal order: the draws do not depend on the order classes appear in
+        {
+            var order = rows.ToArray();
+            random.Shuffle(order);
+            int held = Math.Min(perClass, order.Length / 2);
+            test.AddRange(order.AsSpan(0, held));
+            train.AddRange(order.AsSpan(held));
+        }
+
+        var testRows = test.ToArray();
+        var trainRows = train.ToArray();
+        Array.Sort(testRows);
+        Array.Sort(trainRows);
+        return new BalancedTrainTestData(new RowSelectionDataView(data, trainRows), new RowSelectionDataView(data, testRows), perClass);
+    }
+
+    /// <summary>The rows of every class of the string label column <paramref name="name"/>, classes in ordinal order.</summary>
+    private static SortedDictionary<string, List<int>> ReadClasses(IDataView data, string name)
+    {
+        if (data.Schema.GetColumnOrNull(name) is not { } column)
+        {
+            throw new ArgumentOutOfRangeException(nameof(data),
+                $"Could not find label column '{name}'. Name the string column that holds the class with labelColumnName "
+                + $"(BalanceClassesOptions.{nameof(BalanceClassesOptions.LabelColumnName)}).");
+        }
+
+        if (column.Type is not TextDataViewType)
+        {
+            throw new ArgumentOutOfRangeException(nameof(data),
+                $"Schema mismatch for label column '{name}': expected String, got {column.Type}. BalanceClasses reads the label as text; "
+                + "convert a key column back with mlContext.Transforms.Conversion.MapKeyToValue first.");
+        }
+
+        return ReadClasses(data, column);
     }
 
     private static SortedDictionary<string, List<int>> ReadClasses(IDataView data, DataViewSchema.Column column)

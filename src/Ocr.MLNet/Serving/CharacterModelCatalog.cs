@@ -69,4 +69,34 @@ public static class CharacterModelCatalog
     /// </example>
     public static ITransformer LoadCharacterModel(this ModelOperationsCatalog catalog, string path, CharacterModelInput input) =>
         CharacterModelLoader.Load(catalog, path, input);
+
+    /// <summary>
+    /// Loads the character model that ships inside Ocr.MLNet (<see cref="PretrainedCharacterModel"/>): the whole chain, which
+    /// reads image file paths (column <c>ImagePath</c>), as <c>ocr-mlnet train</c> saves it.
+    /// </summary>
+    /// <param name="catalog">The model catalog, <c>mlContext.Model</c>.</param>
+    /// <param name="inputSchema">The input schema saved with the model.</param>
+    /// <returns>The model; dispose it to delete ML.NET's temporary copies of its networks.</returns>
+    /// <example>
+    /// <code>
+    /// ITransformer model = mlContext.Model.LoadPretrainedCharacterModel(out DataViewSchema inputSchema);
+    /// IReadOnlyList&lt;string&gt; classes = CharacterScores.GetClassNames(model.GetOutputSchema(inputSchema)); // 0-9, A-Z, a b d e f g h n q r t
+    /// </code>
+    /// </example>
+    public static ITransformer LoadPretrainedCharacterModel(this ModelOperationsCatalog catalog, out DataViewSchema inputSchema) =>
+        CharacterModelLoader.LoadPretrained(catalog, out inputSchema);
+
+    /// <summary>Loads the part of the pretrained model (<see cref="PretrainedCharacterModel"/>) that reads <paramref name="input"/>.</summary>
+    /// <param name="catalog">The model catalog, <c>mlContext.Model</c>.</param>
+    /// <param name="input">Image paths (default), decoded images, or prepared 1×32×32 pixels.</param>
+    /// <returns>The transformer that reads a schema with only that column.</returns>
+    /// <example>
+    /// <code>
+    /// ITransformer model = mlContext.Model.LoadPretrainedCharacterModel(CharacterModelInput.ImagePath);
+    /// var engine = mlContext.Model.CreatePredictionEngine&lt;ImageFile, Prediction&gt;(model); // ImageFile { string ImagePath }
+    /// Console.WriteLine(engine.Predict(new ImageFile { ImagePath = "samples/images/sd19/a.png" }).PredictedCharacter);
+    /// </code>
+    /// </example>
+    public static ITransformer LoadPretrainedCharacterModel(this ModelOperationsCatalog catalog, CharacterModelInput input = CharacterModelInput.ImagePath) =>
+        CharacterModelLoader.LoadPretrained(catalog, input);
 }

@@ -15,10 +15,33 @@ internal static class CharacterModelLoader
             throw new FileNotFoundException($"The model file '{path}' does not exist. Train one with 'ocr-mlnet train' or save one with mlContext.Model.Save.", path);
 
         VerifyChecksums(path);
+        return LoadChecked(catalog, path, (ModelOperationsCatalog c, out DataViewSchema schema) => c.Load(path, out schema), out inputSchema);
+    }
+
+    /// <summary>The pretrained model shipped inside the library (<see cref="PretrainedCharacterModel"/>).</summary>
+    public static ITransformer LoadPretrained(ModelOperationsCatalog catalog, out DataViewSchema inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return LoadChecked(catalog, PretrainedCharacterModel.Name, (ModelOperationsCatalog c, out DataViewSchema schema) =>
+        {
+            using var stream = PretrainedCharacterModel.OpenRead();
+            return c.Load(stream, out schema);
+        }, out inputSchema);
+    }
+
+    /// <summary>The tail of the pretrained model that reads <paramref name="input"/>.</summary>
+    public static ITransformer LoadPretrained(ModelOperationsCatalog catalog, CharacterModelInput input) =>
+        Tail(LoadPretrained(catalog, out var savedSchema), savedSchema, PretrainedCharacterModel.Name, input);
+
+    private delegate ITransformer ModelReader(ModelOperationsCatalog catalog, out DataViewSchema inputSchema);
+
+    /// <summary>Reads a model with <paramref name="read"/> and checks it is a working character model; <paramref name="path"/> names it in errors.</summary>
+    private static ITransformer LoadChecked(ModelOperationsCatalog catalog, string path, ModelReader read, out DataViewSchema inputSchema)
+    {
         ITransformer model;
         try
         {
-            model = catalog.Load(path, out inputSchema);
+            model = read(catalog, out inputSchema);
         }
         catch (Exception e) when (e is not (OutOfMemoryException or OperationCanceledException))
         {
@@ -75,9 +98,11 @@ internal static class CharacterModelLoader
         public float[] Pixels { get; set; } = new float[CharacterFormat.PixelCount];
     }
 
-    public static ITransformer Load(ModelOperationsCatalog catalog, string path, CharacterModelInput input)
+    public static ITransformer Load(ModelOperationsCatalog catalog, string path, CharacterModelInput input) =>
+        Tail(Load(catalog, path, out var savedSchema), savedSchema, path, input);
+
+    private static ITransformer Tail(ITransformer model, DataViewSchema savedSchema, string path, CharacterModelInput input)
     {
-        var model = Load(catalog, path, out var savedSchema);
         var schema = InputSchema(input);
         if (FindTail(Flatten(model).ToArray(), schema) is { } tail)
             return tail;

@@ -92,15 +92,68 @@ public sealed class CharacterCnnNetwork : Module<Tensor, Tensor>
     /// <summary>Keras-style BatchNormalization momentum.</summary>
     public double BatchNormMomentum { get; }
 
-    /// <summary>Maps a batch <c>N×1×32×32</c> of pixels to <c>N×ClassCount</c> logits.</summary>
+    /// <summary>
+    /// The type the convolutions and the dense layer compute in: <see cref="ScalarType.Float32"/> (the default) or
+    /// <see cref="ScalarType.BFloat16"/> for mixed precision. Weights stay float32 (the optimizer updates them; checkpoints
+    /// and the ONNX export read them) and are cast for each pass; BatchNorm keeps float32 statistics and parameters, and the
+    /// logits come back as float32, so softmax and the loss run in float32 — what PyTorch's autocast does.
+    /// </summary>
+    public ScalarType ComputeType
+    {
+        get => computeType;
+        set
+        {
+            if (value is not (ScalarType.Float32 or ScalarType.BFloat16))
+                throw new ArgumentOutOfRangeException(nameof(value), value, "The network computes in Float32 or BFloat16.");
+            computeType = value;
+        }
+    }
+
+    /// <summary>
+    /// Runs the convolutions on channels-last (NHWC-strided) activations and weights, the layout oneDNN computes in, so
+    /// libtorch does not reorder every tensor before and after each convolution. The results are the same up to rounding.
+    /// </summary>
+    public bool ChannelsLast { get; set; }
+
+    private ScalarType computeType = ScalarType.Float32;
+
+    /// <summary>Maps a batch <c>N×1×32×32</c> of pixels to <c>N×ClassCount</c> float32 logits.</summary>
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var x = features.forward(input);
+        var x = ForwardFeatures(input);
         x = flatten.forward(x);
         x = head_dropout.forward(x);
-        return dense.forward(x).MoveToOuterDisposeScope();
+        x = computeType == ScalarType.Float32
+            ? dense.forward(x)
+            : nn.functional.linear(x, dense.weight!.to(computeType), dense.bias!.to(computeType)).to(ScalarType.Float32);
+        return x.MoveToOuterDisposeScope();
     }
+
+    /// <summary>The seven convolution blocks, in <see cref="ComputeType"/> and <see cref="ChannelsLast"/> layout.</summary>
+    private Tensor ForwardFeatures(Tensor input)
+    {
+        if (computeType == ScalarType.Float32 && !ChannelsLast)
+            return features.forward(input);
+
+        var x = Layout(input.to(computeType));
+        int blockIndex = 0;
+        foreach (var (_, block) in features.named_children())
+        {
+            var spec = Blocks[blockIndex++];
+            foreach (var (_, layer) in block.named_children())
+            {
+                x = layer is Conv2d conv
+                    ? nn.functional.conv2d(x, Layout(conv.weight!.to(computeType)), conv.bias!.to(computeType), strides: [spec.Stride, spec.Stride])
+                    : ((Module<Tensor, Tensor>)layer).forward(x);
+            }
+        }
+
+        return x;
+    }
+
+    /// <summary>The same values with NHWC strides (TorchSharp has no memory_format; this permute round trip is its equivalent).</summary>
+    private Tensor Layout(Tensor x) => ChannelsLast ? x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2) : x;
 
     /// <summary>
     /// Replaces every BatchNorm layer's moving mean and variance by their exact averages over <paramref name="images"/>:
@@ -134,7 +187,7 @@ public sealed class CharacterCnnNetwork : Module<Tensor, Tensor>
                 long length = Math.Min(batchSize, count - start);
                 if (length < 2 && start > 0)
                     break; // a one-image batch has no variance; the earlier batches already cover the data
-                features.forward(images.narrow(0, start, length));
+                ForwardFeatures(images.narrow(0, start, length));
             }
         }
         finally

@@ -41,6 +41,12 @@ internal static class RunFingerprint
         Add(nameof(options.EarlyStoppingMinDelta), options.EarlyStoppingMinDelta);
         Add(nameof(options.RestoreBestWeights), options.RestoreBestWeights);
         Add(nameof(options.Seed), options.Seed);
+        Add(nameof(options.LearningRateWarmupEpochs), options.LearningRateWarmupEpochs);
+        Add(nameof(options.LabelSmoothing), options.LabelSmoothing);
+        Add(nameof(options.ClassBalancedSampling), options.ClassBalancedSampling);
+        Add(nameof(options.ImagesPerClassPerEpoch), options.ImagesPerClassPerEpoch);
+        Add(nameof(options.UseExponentialMovingAverage), options.UseExponentialMovingAverage);
+        Add(nameof(options.ExponentialMovingAverageDecay), options.ExponentialMovingAverageDecay);
         Add(nameof(options.Augmentation), options.Augmentation is null ? "off" : "on");
         if (options.Augmentation is { } augmentation)
         {

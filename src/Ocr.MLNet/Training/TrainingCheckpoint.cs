@@ -25,6 +25,7 @@ internal sealed class TrainingCheckpoint
     public const string WeightsFile = "weights.bin";
     public const string OptimizerFile = "optimizer.bin";
     public const string BestWeightsFile = "best-weights.bin";
+    public const string AveragedWeightsFile = "averaged-weights.bin";
 
     public int Format { get; set; } = CurrentFormat;
 
@@ -112,6 +113,7 @@ internal sealed class TrainingCheckpoint
         {
             state.Network.save(Path.Combine(folder, WeightsFile));
             state.Optimizer.save_state_dict(Path.Combine(folder, OptimizerFile));
+            state.Averaging?.Averaged.save(Path.Combine(folder, AveragedWeightsFile));
             if (state.BestWeights is { } bestWeights)
             {
                 using var best = new CharacterCnnNetwork(checkpoint.ClassNames.Length, checkpoint.DropoutRate);
@@ -135,6 +137,12 @@ internal sealed class TrainingCheckpoint
         ReadFile(folder, WeightsFile, path => state.Network.load(path));
         state.Network.to(device);
         ReadFile(folder, OptimizerFile, path => state.Optimizer.load_state_dict(path));
+        if (state.Averaging is { } averaging)
+        {
+            ReadFile(folder, AveragedWeightsFile, path => averaging.Averaged.load(path));
+            averaging.Averaged.to(device);
+        }
+
         if (HasBestWeights)
         {
             using var best = new CharacterCnnNetwork(state.ClassNames.Length, DropoutRate, batchNormMomentum);
@@ -223,6 +231,8 @@ internal sealed class TrainingCheckpoint
         var names = new List<string> { WeightsFile, OptimizerFile };
         if (HasBestWeights)
             names.Add(BestWeightsFile);
+        if (Files.ContainsKey(AveragedWeightsFile))
+            names.Add(AveragedWeightsFile);
         foreach (string name in names)
         {
             string path = Path.Combine(folder, name);
@@ -256,7 +266,7 @@ internal sealed class TrainingCheckpoint
 
         writeTensors(temporary);
         Files = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        foreach (string name in new[] { WeightsFile, OptimizerFile, BestWeightsFile })
+        foreach (string name in new[] { WeightsFile, OptimizerFile, BestWeightsFile, AveragedWeightsFile })
         {
             string path = Path.Combine(temporary, name);
             if (File.Exists(path))

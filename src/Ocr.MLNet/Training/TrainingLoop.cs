@@ -36,11 +36,20 @@ internal sealed class TrainingLoop
 
         var classNames = train.ClassNames.ToArray();
         random.manual_seed(options.Seed);
-        var network = new CharacterCnnNetwork(classNames.Length, options.DropoutRate, options.BatchNormMomentum);
+        var network = new CharacterCnnNetwork(classNames.Length, options.DropoutRate, options.BatchNormMomentum)
+        {
+            ComputeType = PrecisionSupport.Resolve(options.Precision, device),
+            ChannelsLast = options.ChannelsLast,
+        };
         network.to(device);
+        Info($"Training in {(network.ComputeType == ScalarType.BFloat16 ? "bfloat16 mixed precision" : "float32")}"
+            + $"{(network.ChannelsLast ? ", channels-last" : "")} on {device.type}.");
+        var averaging = options.UseExponentialMovingAverage ? new WeightAveraging(network, options.ExponentialMovingAverageDecay, device) : null;
         using var optimizer = CreateOptimizer(network);
-        int batches = (train.Count + options.BatchSize - 1) / options.BatchSize;
-        var state = new TrainingState(network, optimizer, classNames, batches, options.LearningRate);
+        var sampler = options.ClassBalancedSampling ? new ClassBalancedSampler(train.Labels, classNames.Length, options.ImagesPerClassPerEpoch) : null;
+        int rowsPerEpoch = sampler?.RowsPerEpoch ?? train.Count;
+        int batches = (rowsPerEpoch + options.BatchSize - 1) / options.BatchSize;
+        var state = new TrainingState(network, optimizer, classNames, batches, options.LearningRate) { Averaging = averaging };
 
         if (options.CheckpointDirectory is not null)
         {
@@ -72,15 +81,13 @@ internal sealed class TrainingLoop
         for (int epoch = state.Epoch + 1; epoch <= options.Epochs && !state.StopTraining; epoch++)
         {
             options.CancellationToken.ThrowIfCancellationRequested();
-            double learningRate = schedule.LearningRateFor(epoch, state.LearningRate);
-            SetLearningRate(optimizer, learningRate);
             var clock = Stopwatch.StartNew();
 
             // Seeding per epoch makes shuffling and dropout of epoch k independent of how the run got there, so a resumed run matches an uninterrupted one.
             random.manual_seed(EpochSeed(options.Seed, epoch));
             network.train();
             Notify(callbacks, c => c.OnEpochBegin(state, epoch));
-            var (trainLoss, trainAccuracy) = TrainEpoch(state, callbacks, x, y, epoch, device);
+            var (trainLoss, trainAccuracy, learningRate, baseRate) = TrainEpoch(state, callbacks, schedule, sampler, x, y, epoch, device);
             EnsureFiniteWeights(network, epoch, state.BatchesPerEpoch, learningRate);
             double trainSeconds = clock.Elapsed.TotalSeconds;
             Notify(callbacks, c => c.OnTrainingBatchesEnd(state, epoch));
@@ -89,22 +96,27 @@ internal sealed class TrainingLoop
             if (xValidation is not null && yValidation is not null)
             {
                 Notify(callbacks, c => c.OnValidationBegin(state, epoch, (trainLoss, trainAccuracy)));
-                (validationLoss, validationAccuracy) = Evaluate(network, xValidation, yValidation);
+                (validationLoss, validationAccuracy) = Evaluate(state.ModelNetwork, xValidation, yValidation);
             }
 
             var metrics = new EpochMetrics(epoch, trainLoss, trainAccuracy, validationLoss, validationAccuracy, learningRate,
-                clock.Elapsed, train.Count / Math.Max(trainSeconds, 1e-9));
+                clock.Elapsed, rowsPerEpoch / Math.Max(trainSeconds, 1e-9));
             state.History.Add(metrics);
             state.Epoch = epoch;
-            state.LearningRate = learningRate;
+            state.LearningRate = baseRate;
             Notify(callbacks, c => c.OnEpochEnd(state, metrics));
         }
 
         Notify(callbacks, c => c.OnTrainEnd(state));
         state.DisposeBestWeights();
-        network.to(CPU);
-        network.eval();
-        return (network, state.ToHistory(earlyStopping is { RestoresBestWeights: true } ? state.EarlyStopping.BestEpoch : null));
+        var model = state.ModelNetwork;
+        if (!ReferenceEquals(model, network))
+            network.Dispose();
+        model.to(CPU);
+        model.eval();
+        model.ComputeType = ScalarType.Float32;
+        model.ChannelsLast = false;
+        return (model, state.ToHistory(earlyStopping is { RestoresBestWeights: true } ? state.EarlyStopping.BestEpoch : null));
     }
 
     /// <summary>A seed for epoch <paramref name="epoch"/> derived from the run's seed.</summary>
@@ -141,16 +153,22 @@ internal sealed class TrainingLoop
             hook(callback);
     }
 
-    private (double Loss, double Accuracy) TrainEpoch(TrainingState state, List<ITrainingCallback> callbacks, Tensor x, Tensor y,
-        int epoch, Device device)
+    /// <summary>
+    /// One epoch of optimizer steps, the rate set batch by batch; returns the epoch's loss and accuracy, the rate of its last
+    /// batch and the schedule's rate before warm-up (what the plateau schedule carries to the next epoch).
+    /// </summary>
+    private (double Loss, double Accuracy, double LearningRate, double BaseRate) TrainEpoch(TrainingState state,
+        List<ITrainingCallback> callbacks, ILearningRateSchedule schedule, ClassBalancedSampler? sampler, Tensor x, Tensor y, int epoch, Device device)
     {
         var network = state.Network;
         var optimizer = state.Optimizer;
         int batches = state.BatchesPerEpoch;
-        long count = x.shape[0];
         int batchSize = options.BatchSize;
-        using var order = randperm(count, device: device);
+        using var order = sampler is null ? randperm(x.shape[0], device: device) : tensor(sampler.Draw(EpochSeed(options.Seed, epoch)), device: device);
+        long count = order.shape[0];
         using var running = new RunningMetrics(device);
+        double warmupBatches = options.LearningRateWarmupEpochs * batches;
+        double learningRate = 0, baseRate = 0;
 
         for (int batch = 0; batch < batches; batch++)
         {
@@ -161,6 +179,9 @@ internal sealed class TrainingLoop
             {
                 long start = (long)batch * batchSize;
                 long length = Math.Min(batchSize, count - start);
+                baseRate = schedule.LearningRateFor(epoch, batch / (double)batches, state.LearningRate);
+                learningRate = baseRate * LearningRateSchedules.WarmupFactor(state.Step, warmupBatches);
+                SetLearningRate(optimizer, learningRate);
                 var rows = order.narrow(0, start, length);
                 var images = x.index_select(0, rows);
                 if (augmenter is not null)
@@ -169,13 +190,14 @@ internal sealed class TrainingLoop
 
                 optimizer.zero_grad();
                 var logits = network.forward(images);
-                var loss = nn.functional.cross_entropy(logits, labels);
+                var loss = nn.functional.cross_entropy(logits, labels, label_smoothing: options.LabelSmoothing);
                 // Checked before the step, so diverged weights never reach the network, the model or a checkpoint.
                 double lossValue = loss.item<float>();
                 if (!double.IsFinite(lossValue))
                     throw new TrainingDivergedException(epoch, batch + 1, batches, lossValue, optimizer.ParamGroups.First().LearningRate);
                 loss.backward();
                 optimizer.step();
+                state.Averaging?.Update(state.Step + 1);
                 running.Add(loss, logits, labels, length, Math.Min((long)(batch + 1) * batchSize, count));
             }
 
@@ -184,7 +206,7 @@ internal sealed class TrainingLoop
             Notify(callbacks, c => c.OnBatchEnd(state, done));
         }
 
-        return (running.Loss, running.Accuracy);
+        return (running.Loss, running.Accuracy, learningRate, baseRate);
     }
 
     /// <summary>
@@ -227,6 +249,7 @@ internal sealed class TrainingLoop
     private OptimizerHelper CreateOptimizer(CharacterCnnNetwork network) => options.Optimizer switch
     {
         OptimizerKind.Sgd => optim.SGD(network.parameters(), options.LearningRate, momentum: options.Momentum, weight_decay: options.WeightDecay),
+        OptimizerKind.AdamW => optim.AdamW(network.parameters(), options.LearningRate, weight_decay: options.WeightDecay),
         _ => optim.Adam(network.parameters(), options.LearningRate, weight_decay: options.WeightDecay),
     };
 

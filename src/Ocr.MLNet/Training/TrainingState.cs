@@ -23,6 +23,12 @@ internal sealed class TrainingState
     /// <summary>The network being trained, on the training device.</summary>
     public CharacterCnnNetwork Network { get; }
 
+    /// <summary>The moving average of <see cref="Network"/>'s weights, when the run keeps one; owned by the loop.</summary>
+    public WeightAveraging? Averaging { get; init; }
+
+    /// <summary>The network that becomes the model: the averaged one when the run keeps an average, else <see cref="Network"/>.</summary>
+    public CharacterCnnNetwork ModelNetwork => Averaging?.Averaged ?? Network;
+
     /// <summary>The optimizer that updates <see cref="Network"/>.</summary>
     public OptimizerHelper Optimizer { get; }
 
@@ -68,8 +74,8 @@ internal sealed class TrainingState
     /// <summary>A copy of the weights of the best epoch so far, when early stopping keeps one; owned by this state.</summary>
     public Dictionary<string, Tensor>? BestWeights { get; private set; }
 
-    /// <summary>Replaces <see cref="BestWeights"/> by a copy of the network's current weights.</summary>
-    public void KeepBestWeights() => KeepBestWeights(Network);
+    /// <summary>Replaces <see cref="BestWeights"/> by a copy of the model network's current weights.</summary>
+    public void KeepBestWeights() => KeepBestWeights(ModelNetwork);
 
     /// <summary>Replaces <see cref="BestWeights"/> by a copy of <paramref name="network"/>'s weights (a checkpoint's best network).</summary>
     public void KeepBestWeights(CharacterCnnNetwork network)

@@ -11,9 +11,34 @@ public enum OptimizerKind
 
     /// <summary>Stochastic gradient descent with (Nesterov-free) momentum.</summary>
     Sgd,
+
+    /// <summary>AdamW (Loshchilov &amp; Hutter): Adam with weight decay applied to the weights directly, not through the gradient.</summary>
+    AdamW,
 }
 
-/// <summary>How the learning rate changes from epoch to epoch.</summary>
+/// <summary>The number type the network computes in while it trains.</summary>
+public enum TrainingPrecision
+{
+    /// <summary>
+    /// <see cref="BFloat16"/> where the hardware computes it natively (an x64 CPU with AVX512_BF16 or AMX-BF16, a CUDA GPU
+    /// of compute capability 8.0 or later), else <see cref="Float32"/>.
+    /// </summary>
+    Auto,
+
+    /// <summary>Everything in float32.</summary>
+    Float32,
+
+    /// <summary>
+    /// Mixed precision: convolutions and the dense layer in bfloat16; float32 master weights, optimizer state, BatchNorm
+    /// statistics, softmax and loss. Checkpoints and the exported ONNX model stay float32.
+    /// </summary>
+    BFloat16,
+}
+
+/// <summary>
+/// How the learning rate changes from epoch to epoch (and, for <see cref="CosineAnnealing"/>, batch to batch). Every schedule
+/// starts with <see cref="CharacterCnnTrainer.Options.LearningRateWarmupEpochs"/> of linear warm-up.
+/// </summary>
 public enum LearningRateSchedule
 {
     /// <summary>The same rate every epoch.</summary>
@@ -25,7 +50,10 @@ public enum LearningRateSchedule
     /// <summary>Multiply by <see cref="CharacterCnnTrainer.Options.LearningRateDecay"/> every epoch.</summary>
     ExponentialDecay,
 
-    /// <summary>Cosine annealing from the initial rate to <see cref="CharacterCnnTrainer.Options.MinimumLearningRate"/> over all epochs.</summary>
+    /// <summary>
+    /// Cosine annealing, batch by batch, from the initial rate to <see cref="CharacterCnnTrainer.Options.MinimumLearningRate"/>
+    /// at the end of the last batch (every batch, the last epoch's included, trains at a rate above the minimum).
+    /// </summary>
     CosineAnnealing,
 
     /// <summary>Keras' ReduceLROnPlateau: multiply by <see cref="CharacterCnnTrainer.Options.LearningRateDecay"/> when the monitored metric has not improved for <see cref="CharacterCnnTrainer.Options.LearningRatePlateauPatience"/> epochs.</summary>
@@ -67,7 +95,7 @@ public enum TrainingDevice
 /// <param name="TrainingAccuracy">Sparse categorical accuracy over the epoch's training batches.</param>
 /// <param name="ValidationLoss">Mean cross-entropy on the validation data, or null without validation data.</param>
 /// <param name="ValidationAccuracy">Sparse categorical accuracy on the validation data, or null without validation data.</param>
-/// <param name="LearningRate">The learning rate used during the epoch.</param>
+/// <param name="LearningRate">The learning rate of the epoch's last batch (the schedules change it batch by batch).</param>
 /// <param name="Duration">Wall time of the epoch, validation included.</param>
 /// <param name="TrainingImagesPerSecond">Training images processed per second (validation excluded).</param>
 public sealed record EpochMetrics(

@@ -40,7 +40,7 @@ internal sealed class EarlyStopping(TrainingMetric monitor, int patience, double
     {
         if (restoreBestWeights && state.BestWeights is { } best && state.EarlyStopping.BestEpoch != state.Epoch)
         {
-            state.Network.load_state_dict(best);
+            state.ModelNetwork.load_state_dict(best);
             info?.Invoke($"Restored the weights of epoch {state.EarlyStopping.BestEpoch}, the best {monitor}.");
         }
     }
