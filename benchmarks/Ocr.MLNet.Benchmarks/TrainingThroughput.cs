@@ -15,11 +15,12 @@ internal static class TrainingThroughput
 {
     public static int Run(string[] args)
     {
-        int images = ArgOr(args, "--images", 12_800);
-        int epochs = ArgOr(args, "--epochs", 2);
+        int images = ArgOr(args, "--images", 6_400);
+        int epochs = ArgOr(args, "--epochs", 1);
         int rounds = ArgOr(args, "--rounds", 2);
         int batchSize = ArgOr(args, "--batch", 128);
         TorchBackend.EnsureLoaded();
+        Console.WriteLine(Harness.MachineLine());
 
         var rows = MakeRows(images);
         var mlContext = new MLContext(seed: 1);
@@ -27,36 +28,76 @@ internal static class TrainingThroughput
         var classNames = rows.Select(r => r.Label).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
         var pixels = rows.SelectMany(r => r.Pixels).ToArray();
         var labels = rows.Select(r => (long)Array.BinarySearch(classNames, r.Label, StringComparer.Ordinal)).ToArray();
+        using var peer = PyTorchPeer.TryCreate(pixels, labels, classNames.Length, epochs, batchSize);
 
-        Console.WriteLine($"{images} images, {classNames.Length} classes, batch {batchSize}, {epochs} epochs per measurement, {rounds} rounds, {get_num_threads()} threads");
-        var bare = new List<double>();
-        var trainerLoop = new List<double>();
-        var trainerFit = new List<double>();
-        var trainerDefault = new List<double>();
-        for (int round = 0; round < rounds; round++)
+        // Training epochs only (ML.NET's reading of the data and the ONNX export are the same for every variant).
+        var measurements = new List<(string Name, Func<double> Run)>
         {
-            bare.Add(BareLoop(pixels, labels, classNames.Length, epochs, batchSize));
-
-            // The bare loop has no BatchNorm recalibration, so the like-for-like trainer run turns it off; a second
-            // run with the defaults shows what the recalibration after every epoch costs on top.
-            var (loopRate, fitRate) = TrainerRun(mlContext, data, images, epochs, batchSize, recalibrate: false);
-            trainerLoop.Add(loopRate);
-            trainerFit.Add(fitRate);
-            trainerDefault.Add(TrainerRun(mlContext, data, images, epochs, batchSize, recalibrate: true).Fit);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"round {round + 1}: bare {bare[^1]:F0} images/s, trainer epochs {trainerLoop[^1]:F0} images/s, trainer whole Fit {trainerFit[^1]:F0} images/s, "
-                + $"whole Fit with BatchNorm recalibration {trainerDefault[^1]:F0} images/s"));
+            ("trainer, float32 NCHW, the previous default recipe (the baseline)", () => TrainerRun(mlContext, data, epochs, batchSize, Previous(TrainingPrecision.Float32, channelsLast: false))),
+            ("trainer, float32 channels-last, previous recipe", () => TrainerRun(mlContext, data, epochs, batchSize, Previous(TrainingPrecision.Float32, channelsLast: true))),
+            ("trainer, bfloat16 NCHW, previous recipe", () => TrainerRun(mlContext, data, epochs, batchSize, Previous(TrainingPrecision.BFloat16, channelsLast: false))),
+            ("trainer, bfloat16 channels-last, previous recipe", () => TrainerRun(mlContext, data, epochs, batchSize, Previous(TrainingPrecision.BFloat16, channelsLast: true))),
+            ("trainer, all defaults (bfloat16 channels-last, augmentation, balanced sampling, EMA, ...)", () => TrainerRun(mlContext, data, epochs, batchSize, new CharacterCnnTrainer.Options())),
+            ("bare TorchSharp loop, float32 NCHW", () => BareLoop(pixels, labels, classNames.Length, epochs, batchSize)),
+        };
+        if (peer is not null)
+        {
+            measurements.Add(("PyTorch eager, float32 NCHW", () => peer.Run(channelsLast: false)));
+            measurements.Add(("PyTorch eager, float32 channels-last", () => peer.Run(channelsLast: true)));
+        }
+        else
+        {
+            Console.WriteLine($"PyTorch peer skipped: {PyTorchPeer.WhyMissing}");
         }
 
-        double bareMean = bare.Average();
+        Console.WriteLine($"{images} images, {classNames.Length} classes, batch {batchSize}, {epochs} epochs per measurement, {rounds} rounds, {get_num_threads()} threads");
+        var samples = measurements.Select(_ => new List<double>()).ToList();
+        for (int round = 0; round < rounds; round++)
+        {
+            for (int i = 0; i < measurements.Count; i++)
+            {
+                samples[i].Add(measurements[i].Run());
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"round {round + 1}: {measurements[i].Name}: {samples[i][^1]:F0} images/s (load {Harness.Load()})"));
+            }
+        }
+
         Console.WriteLine();
-        Console.WriteLine("| measurement | images/s (mean) | ratio to bare loop |");
-        Console.WriteLine("|---|---:|---:|");
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| bare TorchSharp loop | {bareMean:F0} | 1.00 |"));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| trainer, training epochs | {trainerLoop.Average():F0} | {trainerLoop.Average() / bareMean:F3} |"));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| trainer, whole Fit (read IDataView, train, export ONNX) | {trainerFit.Average():F0} | {trainerFit.Average() / bareMean:F3} |"));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| trainer, whole Fit with the default BatchNorm recalibration | {trainerDefault.Average():F0} | {trainerDefault.Average() / bareMean:F3} |"));
+        Console.WriteLine("| measurement | images/s (mean) | ratio to the previous fp32 trainer | ratio to PyTorch eager fp32 |");
+        Console.WriteLine("|---|---:|---:|---:|");
+        double baseline = samples[0].Average();
+        int pyTorchIndex = measurements.FindIndex(m => m.Name == "PyTorch eager, float32 NCHW");
+        for (int i = 0; i < measurements.Count; i++)
+        {
+            double mean = samples[i].Average();
+            string vsPyTorch = pyTorchIndex < 0 ? "–" : (mean / samples[pyTorchIndex].Average()).ToString("F2", CultureInfo.InvariantCulture);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {measurements[i].Name} | {mean:F0} | {mean / baseline:F2} | {vsPyTorch} |"));
+        }
+
         return 0;
+    }
+
+    /// <summary>The trainer's defaults before the current recipe, at the given precision and layout.</summary>
+    private static CharacterCnnTrainer.Options Previous(TrainingPrecision precision, bool channelsLast) => new()
+    {
+        Precision = precision,
+        ChannelsLast = channelsLast,
+        LearningRateSchedule = LearningRateSchedule.Constant,
+        LearningRateWarmupEpochs = 0,
+        ClassBalancedSampling = false,
+        Augmentation = null,
+        LabelSmoothing = 0,
+        UseExponentialMovingAverage = false,
+    };
+
+    /// <summary>Training images per second over the run's epochs (reading the data and exporting excluded).</summary>
+    private static double TrainerRun(MLContext mlContext, IDataView data, int epochs, int batchSize, CharacterCnnTrainer.Options options)
+    {
+        options.Epochs = epochs;
+        options.BatchSize = batchSize;
+        options.ValidationFraction = 0;
+        options.Device = TrainingDevice.Cpu;
+        using var model = mlContext.MulticlassClassification.Trainers.CharacterCnn(options).Fit(data);
+        return model.History.Epochs.Average(e => e.TrainingImagesPerSecond);
     }
 
     /// <summary>The bare loop in float32, channels-last, bfloat16 and both, alternating rounds.</summary>
@@ -74,6 +115,8 @@ internal static class TrainingThroughput
             ("fp32 NCHW", ScalarType.Float32, false), ("fp32 channels-last", ScalarType.Float32, true),
             ("bf16 NCHW", ScalarType.BFloat16, false), ("bf16 channels-last", ScalarType.BFloat16, true),
         };
+        if (Harness.StringArg(args, "--variant") is { } only)
+            variants = variants.Where(v => v.Name == only).ToArray(); // one variant per process, e.g. for ONEDNN_VERBOSE=1
         var rates = variants.Select(_ => new List<double>()).ToArray();
         for (int round = 0; round < rounds; round++)
         {
@@ -83,24 +126,8 @@ internal static class TrainingThroughput
         }
 
         for (int v = 0; v < variants.Length; v++)
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {variants[v].Name} | {rates[v].Average():F0} | {rates[v].Average() / rates[0].Average():F2} |"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {variants[v].Name} | {rates[v].Average():F0} | {rates[v].Average() / rates[0].Average():F2} (to {variants[0].Name}) |"));
         return 0;
-    }
-
-    private static (double Epochs, double Fit) TrainerRun(MLContext mlContext, IDataView data, int images, int epochs, int batchSize, bool recalibrate)
-    {
-        var options = new CharacterCnnTrainer.Options
-        {
-            Epochs = epochs,
-            BatchSize = batchSize,
-            ValidationFraction = 0,
-            Device = TrainingDevice.Cpu,
-            RecalibrateBatchNorm = recalibrate,
-        };
-        var clock = Stopwatch.StartNew();
-        using var model = mlContext.MulticlassClassification.Trainers.CharacterCnn(options).Fit(data);
-        clock.Stop();
-        return (images * (double)epochs / model.History.Epochs.Sum(e => e.Duration.TotalSeconds), images * (double)epochs / clock.Elapsed.TotalSeconds);
     }
 
     /// <summary>The plainest TorchSharp loop: one tensor of all images, a random permutation per epoch, Adam.</summary>

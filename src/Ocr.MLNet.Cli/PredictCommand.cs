@@ -10,20 +10,20 @@ internal static class PredictCommand
 {
     public static Command Create()
     {
-        var model = new Option<FileInfo>("--model") { Description = "The model zip (from ocr-mlnet train).", Required = true };
+        var model = CliModels.ModelOption();
         var images = new Argument<FileInfo[]>("IMAGE") { Description = "Image files (PNG or JPEG).", Arity = ArgumentArity.OneOrMore };
         var command = new Command("predict", "Classify image files: label and top-3 scores per image.") { model, images };
-        command.SetAction(result => CliErrors.Guard(() => Predict(result.GetValue(model)!, result.GetValue(images)!)));
+        command.SetAction(result => CliErrors.Guard(() => Predict(result.GetValue(model), result.GetValue(images)!)));
         return command;
     }
 
-    private static int Predict(FileInfo modelFile, FileInfo[] images) =>
+    private static int Predict(FileInfo? modelFile, FileInfo[] images) =>
         CliContext.Run(mlContext => Predict(mlContext, modelFile, images));
 
     /// <summary>One row per image: its label and top 3, "no ink" for a blank one, or why it could not be read; exit 1 if any could not.</summary>
-    private static int Predict(MLContext mlContext, FileInfo modelFile, FileInfo[] images)
+    private static int Predict(MLContext mlContext, FileInfo? modelFile, FileInfo[] images)
     {
-        using var model = (IDisposable)mlContext.Model.LoadCharacterModel(modelFile.FullName, CharacterModelInput.ImagePath);
+        using var model = (IDisposable)CliModels.Load(mlContext, modelFile, CharacterModelInput.ImagePath);
         var transformer = (ITransformer)model;
         var inputSchema = mlContext.Data.LoadFromEnumerable(Array.Empty<ImageInput>()).Schema;
         var outputSchema = transformer.GetOutputSchema(inputSchema);

@@ -1,0 +1,25 @@
+using System.CommandLine;
+using Spectre.Console;
+
+namespace Ocr.MLNet.Cli;
+
+/// <summary>The <c>--model</c> option of the commands that use a model, and the pretrained model when it is omitted.</summary>
+internal static class CliModels
+{
+    public static Option<FileInfo?> ModelOption() => new("--model")
+    {
+        Description = $"The model zip (from ocr-mlnet train); default: the pretrained model inside Ocr.MLNet ({PretrainedCharacterModel.Name}).",
+    };
+
+    /// <summary>The part of <paramref name="model"/>, or of the pretrained model when it is null, that reads <paramref name="input"/>.</summary>
+    public static ITransformer Load(MLContext mlContext, FileInfo? model, CharacterModelInput input)
+    {
+        if (model is not null)
+            return mlContext.Model.LoadCharacterModel(model.FullName, input);
+        AnsiConsole.MarkupLineInterpolated($"[grey]Using the pretrained model {PretrainedCharacterModel.Name} (pass --model to use another).[/]");
+        return mlContext.Model.LoadPretrainedCharacterModel(input);
+    }
+
+    /// <summary>The model's name for messages: the file, or the pretrained model.</summary>
+    public static string Describe(FileInfo? model) => model?.FullName ?? $"the pretrained model {PretrainedCharacterModel.Name}";
+}
