@@ -57,7 +57,7 @@ public sealed class CharacterRecognizer : IDisposable
     public IReadOnlyList<string> ClassNames { get; }
 
     /// <summary>Whether the model carries the image preprocessing (it was saved with <c>PrepareCharacterImages</c> in front),
-    /// so that <see cref="ScoreImages"/> and <see cref="ScoreImageFiles"/> work; a model of the network alone scores pixels only.</summary>
+    /// so that <see cref="ScoreImages"/> and <see cref="ScoreImageFiles(IReadOnlyList{string})"/> work; a model of the network alone scores pixels only.</summary>
     public bool CanScoreImages => preprocessing is not null;
 
     /// <summary>Loads the saved character model at <paramref name="modelPath"/>.</summary>
@@ -246,7 +246,7 @@ public sealed class CharacterRecognizer : IDisposable
     public float[] ScoreImages(IReadOnlyList<MLImage> images)
     {
         ArgumentNullException.ThrowIfNull(images);
-        return ScoreDecoded(images.Count, i => images[i] ?? throw new ArgumentException($"images[{i}] is null; pass decoded images.", nameof(images)), dispose: false);
+        return ScoreDecoded(images.Count, i => images[i] ?? throw new ArgumentException($"images[{i}] is null; pass decoded images.", nameof(images)), dispose: false, default);
     }
 
     /// <summary>Decodes and scores image files (PNG, JPEG, BMP, ...), as the saved model scores image paths.</summary>
@@ -262,7 +262,29 @@ public sealed class CharacterRecognizer : IDisposable
     public float[] ScoreImageFiles(IReadOnlyList<string> paths)
     {
         ArgumentNullException.ThrowIfNull(paths);
-        return ScoreDecoded(paths.Count, i => Decode(paths[i], i), dispose: true);
+        return ScoreDecoded(paths.Count, i => Decode(paths[i], i), dispose: true, default);
+    }
+
+    /// <summary>As <see cref="ScoreImageFiles(IReadOnlyList{string})"/>, also writing the prepared pixels the network read into
+    /// <paramref name="preparedPixels"/> (to show images as the network saw them, e.g. in a report of mistakes).</summary>
+    /// <param name="paths">The image files.</param>
+    /// <param name="preparedPixels">Receives N × 1,024 floats: each image as 1×32×32 pixels.</param>
+    /// <returns>N × <see cref="ClassNames"/>.Count probabilities, row-major.</returns>
+    /// <exception cref="ArgumentException"><paramref name="preparedPixels"/> does not hold N × 1,024 floats.</exception>
+    /// <exception cref="CharacterDataException">A file does not exist, is not a decodable image, or declares too many pixels (the message names it).</exception>
+    /// <exception cref="InvalidOperationException">The model carries no preprocessing (<see cref="CanScoreImages"/> is false).</exception>
+    /// <example>
+    /// <code>
+    /// var pixels = new float[paths.Length * 1024];
+    /// float[] scores = recognizer.ScoreImageFiles(paths, pixels);
+    /// </code>
+    /// </example>
+    public float[] ScoreImageFiles(IReadOnlyList<string> paths, Span<float> preparedPixels)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
+        if (preparedPixels.Length != paths.Count * CharacterFormat.PixelCount)
+            throw new ArgumentException($"preparedPixels holds {preparedPixels.Length} floats; {paths.Count} images need {paths.Count * CharacterFormat.PixelCount}.", nameof(preparedPixels));
+        return ScoreDecoded(paths.Count, i => Decode(paths[i], i), dispose: true, preparedPixels);
     }
 
     /// <summary>The best class and the <paramref name="topK"/> best of every image (<see cref="ScoreImages"/>).</summary>
@@ -277,7 +299,7 @@ public sealed class CharacterRecognizer : IDisposable
     /// </example>
     public IReadOnlyList<CharacterPrediction> Predict(IReadOnlyList<MLImage> images, int topK = 3) => ToPredictions(ScoreImages(images), topK);
 
-    /// <summary>The best class and the <paramref name="topK"/> best of every image file (<see cref="ScoreImageFiles"/>).</summary>
+    /// <summary>The best class and the <paramref name="topK"/> best of every image file (<see cref="ScoreImageFiles(IReadOnlyList{string})"/>).</summary>
     /// <param name="paths">The image files.</param>
     /// <param name="topK">How many of the best classes each result lists. Default 3.</param>
     /// <returns>One prediction per file, in order.</returns>
@@ -335,7 +357,7 @@ public sealed class CharacterRecognizer : IDisposable
         runOptions.Dispose();
     }
 
-    private float[] ScoreDecoded(int count, Func<int, MLImage> image, bool dispose)
+    private float[] ScoreDecoded(int count, Func<int, MLImage> image, bool dispose, Span<float> preparedPixels)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         if (preprocessing is null)
@@ -370,6 +392,8 @@ public sealed class CharacterRecognizer : IDisposable
                 using var planes = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, buffer.AsMemory(0, n * imageFloats),
                     [n, CharacterPreprocessingGraph.InputChannels, imageSide, imageSide]);
                 using var prepared = preprocessing.Run(runOptions, preprocessingInputs, [planes], networkInputs);
+                if (!preparedPixels.IsEmpty)
+                    prepared[0].GetTensorDataAsSpan<float>().CopyTo(preparedPixels.Slice(start * CharacterFormat.PixelCount, n * CharacterFormat.PixelCount));
                 RunNetwork(prepared[0], scores.AsSpan(start * classes, n * classes));
             }
         }
