@@ -67,19 +67,26 @@ internal static class CharacterPreprocessingGraph
         string zero = Const("zero", 0f), one = Const("one", 1f), two = Const("two", 2f);
         string byteMax = Const("byte_max", 255f);
 
-        // Grey level in bytes, as CharacterImageConverter.RgbaToGrey: round(0.299 R + 0.587 G + 0.114 B), then composited
-        // over white by the alpha. All values are integers below 2^24, so float arithmetic is exact.
-        string bytes = Op("Round", "bytes", Op("Mul", "scaled", InputColumnName, byteMax));
-        // Elementwise products and a channel sum rather than a 1×1 Conv: ONNX Runtime wraps a Conv in layout reorders.
-        string luminanceWeights = g.FloatConstant("luminance_weights", [0f, 299f, 587f, 114f], 1, InputChannels, 1, 1);
-        string weightedChannels = Op("Mul", "luminance_terms", bytes, luminanceWeights);
-        string channelSum = g.Node("ReduceSum", "luminance_terms_sum", [weightedChannels, g.Int64Constant("channel_axes", [1])], Int("keepdims", 1));
-        string weighted = Op("Add", "luminance_sum", channelSum, Const("luminance_rounding", 500f));
-        string luminance = Op("Floor", "luminance", Op("Div", "luminance_div", weighted, Const("thousand", 1000f)));
-        string alpha = g.Node("Slice", "alpha", [bytes, g.Int64Constant("alpha_start", [0]), g.Int64Constant("alpha_end", [1]), g.Int64Constant("channel_axis", [1])]);
-        // (luminance·α + 255·(255 − α) + 127) / 255 = (α·(luminance − 255) + 65152) / 255, floored.
-        string composited = Op("Add", "composited", Op("Mul", "alpha_weighted", alpha, Op("Sub", "luminance_minus_white", luminance, byteMax)), Const("white_sum", 65152f));
-        string grey = Op("Floor", "grey", Op("Div", "grey_div", composited, byteMax));
+        // Grey level in bytes, as CharacterImageConverter.RgbaToGrey: round(0.299 R + 0.587 G + 0.114 B) composited over white by
+        // the alpha. The input holds byte/255, so one matrix product over the channels gives both the luminance before rounding,
+        // (299 R + 587 G + 114 B + 500) / 1000 + 0.0005, and the alpha byte, each within 1e-4 of the exact value: floors with a
+        // half-step margin (the 0.0005 here, 0.5 below) then give the converter's integers exactly. This replaces rounding
+        // four full planes to bytes, the costliest part of the graph.
+        long plane = (long)side * side;
+        string channels = g.Node("Reshape", "channels", [InputColumnName, g.Int64Constant("channels_shape", [0, InputChannels, plane])]);
+        float byteScale = 255f;
+        string mix = g.FloatConstant("channel_mix",
+            [0f, 0.299f * byteScale, 0.587f * byteScale, 0.114f * byteScale, byteScale, 0f, 0f, 0f], 2, InputChannels);
+        string mixed = Op("MatMul", "mixed", mix, channels); // [N,2,S²]: luminance (unrounded), alpha byte (unrounded)
+        string Channel(string name, long index) => g.Node("Slice", name,
+            [mixed, g.Int64Constant($"{name}_start", [index]), g.Int64Constant($"{name}_end", [index + 1]), g.Int64Constant($"{name}_axis", [1])]);
+        string luminance = Op("Floor", "luminance", Op("Add", "luminance_rounding", Channel("luminance_unrounded", 0), Const("luminance_half", 0.5005f)));
+        string alpha = Channel("alpha", 1);
+        // (luminance·α + 255·(255 − α) + 127) / 255 = (α·(luminance − 255) + 65152) / 255, floored; + 0.5 absorbs α's error.
+        string composited = Op("Add", "composited", Op("Mul", "alpha_weighted", alpha, Op("Sub", "luminance_minus_white", luminance, byteMax)),
+            Const("white_sum", 65152.5f));
+        string grey = g.Node("Reshape", "grey", [Op("Floor", "grey_flat", Op("Div", "grey_div", composited, byteMax)),
+            g.Int64Constant("image_shape", [0, 1, side, side])]);
 
         // Ink bright on dark: inverted when the border is light on average (IsDarkOnLight), in bytes, then / 255.
         string inverted = Op("Sub", "inverted", byteMax, grey);
