@@ -123,16 +123,18 @@ internal static class EvaluateCommand
         }));
     }
 
-    /// <summary>Images scored per chunk, lazily: every cursor ML.NET opens on the view scores the rows again, as Transform would.</summary>
+    /// <summary>
+    /// Rows scored per chunk, lazily, as Transform scores them: a pass that reads only the labels scores nothing, and every
+    /// pass that reads the scores (or the pixels) scores each chunk once, on its first row.
+    /// </summary>
     private static IEnumerable<ScoredRow> Chunks<TRow>(IEnumerable<TRow> rows, Func<TRow[], (float[] Scores, float[][] Pixels)> score)
         where TRow : ILabelled
     {
         foreach (var chunk in rows.Chunk(ScoringChunk))
         {
-            var (scores, pixels) = score(chunk);
-            int classes = scores.Length / chunk.Length;
+            var scored = new Lazy<(float[] Scores, float[][] Pixels)>(() => score(chunk));
             for (int i = 0; i < chunk.Length; i++)
-                yield return new ScoredRow { Label = chunk[i].Label, Pixels = pixels[i], Score = scores[(i * classes)..((i + 1) * classes)] };
+                yield return new ScoredRow(chunk[i].Label, scored, i);
         }
     }
 
@@ -170,14 +172,22 @@ internal static class EvaluateCommand
         public float[] Pixels { get; set; } = [];
     }
 
-    private sealed class ScoredRow
+    private sealed class ScoredRow(string label, Lazy<(float[] Scores, float[][] Pixels)> chunk, int index)
     {
-        public string Label { get; set; } = "";
+        public string Label => label;
 
         [VectorType(CharacterFormat.PixelCount)]
-        public float[] Pixels { get; set; } = [];
+        public float[] Pixels => chunk.Value.Pixels[index];
 
-        public float[] Score { get; set; } = [];
+        public float[] Score
+        {
+            get
+            {
+                var scores = chunk.Value.Scores;
+                int classes = scores.Length / chunk.Value.Pixels.Length;
+                return scores[(index * classes)..((index + 1) * classes)];
+            }
+        }
     }
 
     private static void WriteReport(MLContext mlContext, IDataView scored, string modelPath, ClassificationReport metrics,
