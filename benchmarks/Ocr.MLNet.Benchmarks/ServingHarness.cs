@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Ocr.MLNet.Serving;
@@ -99,20 +98,7 @@ internal static class ServingHarness
             ("bare ORT network, batch 1", () => Batches(rows, 1, i => ort.Network(allPixels[(i * OrtBaseline.PixelCount)..((i + 1) * OrtBaseline.PixelCount)], 1))),
         };
 
-        foreach (var v in variants)
-            v.Run();
-        var rates = variants.Select(_ => new List<double>()).ToArray();
-        for (int round = 0; round < rounds; round++)
-        {
-            foreach (int i in RoundOrder(round, variants.Length))
-            {
-                var clock = Stopwatch.StartNew();
-                variants[i].Run();
-                rates[i].Add(rows / clock.Elapsed.TotalSeconds);
-            }
-
-            Console.WriteLine($"round {round + 1}: " + string.Join(", ", rates.Select(t => F(t[^1], "F0"))) + $" images/s; load {Load()}");
-        }
+        var rates = ThroughputRounds(variants, rows, rounds);
 
         PrintRatioTable("images/s", variants.Select(v => v.Name).ToList(), rates,
             (1, 0, "≥ 0.9"), (2, 0, ""), (4, 3, "≥ 0.9"), (6, 5, "≥ 0.9"), (7, 5, ""), (6, 7, ""), (8, 9, ""));
