@@ -166,20 +166,7 @@ internal static class InferenceHarness
             }),
         };
 
-        foreach (var v in variants)
-            v.Run();
-        var rates = variants.Select(_ => new List<double>()).ToArray();
-        for (int round = 0; round < rounds; round++)
-        {
-            foreach (int i in RoundOrder(round, variants.Length))
-            {
-                var clock = Stopwatch.StartNew();
-                variants[i].Run();
-                rates[i].Add(rows / clock.Elapsed.TotalSeconds);
-            }
-
-            Console.WriteLine($"round {round + 1}: " + string.Join(", ", rates.Select(t => F(t[^1], "F0"))) + $" images/s; load {Load()}");
-        }
+        var rates = ThroughputRounds(variants, rows, rounds);
 
         PrintRatioTable("images/s", variants.Select(v => v.Name).ToList(), rates,
             (2, 0, "≥ 0.8"), (2, 1, "≥ 0.8"), (5, 3, "≥ 0.8"), (5, 4, "≥ 0.8"), (2, 6, ""));
@@ -256,6 +243,27 @@ internal static class InferenceHarness
     }
 
     /// <summary>The variants' order in round <paramref name="round"/>: all of them, starting one further each round.</summary>
+    /// <summary>Runs every variant once (warm-up), then <paramref name="rounds"/> rounds in rotating order; images/s per variant per round.</summary>
+    public static List<double>[] ThroughputRounds((string Name, Action Run)[] variants, int rows, int rounds)
+    {
+        foreach (var v in variants)
+            v.Run();
+        var rates = variants.Select(_ => new List<double>()).ToArray();
+        for (int round = 0; round < rounds; round++)
+        {
+            foreach (int i in RoundOrder(round, variants.Length))
+            {
+                var clock = Stopwatch.StartNew();
+                variants[i].Run();
+                rates[i].Add(rows / clock.Elapsed.TotalSeconds);
+            }
+
+            Console.WriteLine($"round {round + 1}: " + string.Join(", ", rates.Select(t => F(t[^1], "F0"))) + $" images/s; load {Load()}");
+        }
+
+        return rates;
+    }
+
     public static IEnumerable<int> RoundOrder(int round, int count) => Enumerable.Range(0, count).Select(i => (i + round) % count);
 
     public static string TransformerName(ITransformer t)

@@ -85,21 +85,12 @@ internal sealed class OrtBaseline : IDisposable
     /// <summary>Preprocessing graph then network, on <paramref name="count"/> images' planes.</summary>
     public float PreprocessAndScore(float[] argb, int count) => Network(Preprocess(argb, count), count);
 
-    /// <summary>ExtractPixels' work: the A, R, G, B planes of a 128×128 image scaled by 1/255, into <paramref name="destination"/>.</summary>
+    /// <summary>ExtractPixels' work: the A, R, G, B planes of a 128×128 image scaled by 1/255, into <paramref name="destination"/> (the library's own extraction).</summary>
     public static void ExtractArgb(MLImage image, Span<float> destination)
     {
         if (image.Width != Side || image.Height != Side)
             throw new ArgumentException($"Expected a {Side}×{Side} image, got {image.Width}×{image.Height}.", nameof(image));
-        var pixels = image.Pixels;
-        bool bgra = image.PixelFormat == MLPixelFormat.Bgra32;
-        const float scale = 1f / 255f;
-        for (int i = 0, p = 0; i < PlaneSize; i++, p += 4)
-        {
-            destination[i] = pixels[p + 3] * scale;
-            destination[PlaneSize + i] = pixels[p + (bgra ? 2 : 0)] * scale;
-            destination[(2 * PlaneSize) + i] = pixels[p + 1] * scale;
-            destination[(3 * PlaneSize) + i] = pixels[p + (bgra ? 0 : 2)] * scale;
-        }
+        ArgbPlanes.Extract(image, Side, destination);
     }
 
     public void Dispose()

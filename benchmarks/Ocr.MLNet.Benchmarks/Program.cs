@@ -13,6 +13,7 @@ return args.Length == 0 ? RunBenchmarkDotNet(args) : args[0] switch
     "memory" => MemoryHarness.Run(args[1..]),
     "memory-child" => MemoryHarness.Child(args[1..]),
     "profile" => OnnxProfile.Run(args[1..]),
+    "serving" => ServingHarness.Run(args[1..]),
     _ => RunBenchmarkDotNet(args),
 };
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Microsoft.ML.Data;
 using Spectre.Console;
 using Ocr.MLNet.Loading;
 using Ocr.MLNet.Training;
@@ -57,18 +58,21 @@ internal static class EvaluateCommand
         DirectoryInfo? reportDirectory, FileInfo? historyFile, bool skipBadFiles)
     {
         string modelPath = modelFile.FullName;
-        using var model = (IDisposable)mlContext.Model.LoadCharacterModel(modelPath, byPath ? CharacterModelInput.ImagePath : CharacterModelInput.Pixels);
+        // Batched ONNX Runtime calls: ML.NET's Transform runs the network once per image.
+        using var recognizer = CharacterRecognizer.Load(modelPath);
         var (loadedData, description) = DataSources.Load(mlContext, dataDirectory.FullName, split, preparation.MaxRows, skipBadFiles);
         var watch = System.Diagnostics.Stopwatch.StartNew();
         IDataView scored;
         if (byPath)
         {
-            scored = ScoreByPath(mlContext, (ITransformer)model, loadedData, dataDirectory.FullName, preparation);
+            scored = ScoreByPath(mlContext, recognizer, loadedData, dataDirectory.FullName, preparation);
             description += ", by file path through the saved model";
         }
         else
         {
-            scored = ((ITransformer)model).Transform(preparation.Apply(mlContext, loadedData, seed: 0));
+            var prepared = mlContext.Data.CreateEnumerable<LabelledPixels>(preparation.Apply(mlContext, loadedData, seed: 0), reuseRowObject: false);
+            scored = ScoredView(mlContext, recognizer, Chunks(prepared, chunk =>
+                (recognizer.ScorePixels(chunk.SelectMany(row => row.Pixels).ToArray()), chunk.Select(row => row.Pixels).ToArray())));
         }
 
         AnsiConsole.MarkupLineInterpolated($"Evaluating on [bold]{description}[/] in {dataDirectory.FullName}");
@@ -96,8 +100,8 @@ internal static class EvaluateCommand
         return 0;
     }
 
-    /// <summary>The saved model's whole chain on the files behind an SD19 or image-folder view: one row per file, Label and ImagePath.</summary>
-    private static IDataView ScoreByPath(MLContext mlContext, ITransformer model, IDataView loadedData, string directory, DataPreparation preparation)
+    /// <summary>The saved model's preprocessing and network on the files behind an SD19 or image-folder view: one row per file.</summary>
+    private static IDataView ScoreByPath(MLContext mlContext, CharacterRecognizer recognizer, IDataView loadedData, string directory, DataPreparation preparation)
     {
         IReadOnlyList<(string Label, string ImagePath)> files;
         try
@@ -111,14 +115,79 @@ internal static class EvaluateCommand
 
         var rows = files.Select(f => new PathRow { Label = f.Label, ImagePath = f.ImagePath }).ToList();
         var data = preparation.Apply(mlContext, mlContext.Data.LoadFromEnumerable(rows), seed: 0);
-        return model.Transform(data);
+        return ScoredView(mlContext, recognizer, Chunks(mlContext.Data.CreateEnumerable<PathRow>(data, reuseRowObject: false), chunk =>
+        {
+            var pixels = new float[chunk.Length * CharacterFormat.PixelCount];
+            float[] scores = recognizer.ScoreImageFiles(chunk.Select(row => row.ImagePath).ToArray(), pixels);
+            return (scores, pixels.Chunk(CharacterFormat.PixelCount).ToArray());
+        }));
     }
 
-    private sealed class PathRow
+    /// <summary>
+    /// Rows scored per chunk, lazily, as Transform scores them: a pass that reads only the labels scores nothing, and every
+    /// pass that reads the scores (or the pixels) scores each chunk once, on its first row.
+    /// </summary>
+    private static IEnumerable<ScoredRow> Chunks<TRow>(IEnumerable<TRow> rows, Func<TRow[], (float[] Scores, float[][] Pixels)> score)
+        where TRow : ILabelled
+    {
+        foreach (var chunk in rows.Chunk(ScoringChunk))
+        {
+            var scored = new Lazy<(float[] Scores, float[][] Pixels)>(() => score(chunk));
+            for (int i = 0; i < chunk.Length; i++)
+                yield return new ScoredRow(chunk[i].Label, scored, i);
+        }
+    }
+
+    /// <summary>Label, Pixels and Score (with the class names as slot names), as the model's Transform gives them to the report.</summary>
+    private static IDataView ScoredView(MLContext mlContext, CharacterRecognizer recognizer, IEnumerable<ScoredRow> rows)
+    {
+        int classes = recognizer.ClassNames.Count;
+        var definition = SchemaDefinition.Create(typeof(ScoredRow));
+        definition[nameof(ScoredRow.Score)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, classes);
+        definition[nameof(ScoredRow.Score)].AddAnnotation("SlotNames",
+            new VBuffer<ReadOnlyMemory<char>>(classes, recognizer.ClassNames.Select(name => name.AsMemory()).ToArray()),
+            new VectorDataViewType(TextDataViewType.Instance, classes));
+        return mlContext.Data.LoadFromEnumerable(rows, definition);
+    }
+
+    /// <summary>Images per scoring call: a few of the recognizer's batches, so memory stays small on large test sets.</summary>
+    private const int ScoringChunk = 16 * CharacterRecognizerOptions.DefaultBatchSize;
+
+    private interface ILabelled
+    {
+        string Label { get; }
+    }
+
+    private sealed class PathRow : ILabelled
     {
         public string Label { get; set; } = "";
 
         public string ImagePath { get; set; } = "";
+    }
+
+    private sealed class LabelledPixels : ILabelled
+    {
+        public string Label { get; set; } = "";
+
+        public float[] Pixels { get; set; } = [];
+    }
+
+    private sealed class ScoredRow(string label, Lazy<(float[] Scores, float[][] Pixels)> chunk, int index)
+    {
+        public string Label => label;
+
+        [VectorType(CharacterFormat.PixelCount)]
+        public float[] Pixels => chunk.Value.Pixels[index];
+
+        public float[] Score
+        {
+            get
+            {
+                var scores = chunk.Value.Scores;
+                int classes = scores.Length / chunk.Value.Pixels.Length;
+                return scores[(index * classes)..((index + 1) * classes)];
+            }
+        }
     }
 
     private static void WriteReport(MLContext mlContext, IDataView scored, string modelPath, ClassificationReport metrics,

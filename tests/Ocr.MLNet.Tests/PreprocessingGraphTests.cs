@@ -85,4 +85,54 @@ public sealed class PreprocessingGraphTests
         float[] expected = CharacterImageConverter.ToEmnistPixels(glyph, polarity);
         Assert.That(expected.Zip(actual, (a, b) => Math.Abs(a - b)).Max(), Is.LessThanOrEqualTo(1e-5));
     }
+
+    [TestCase(InkPolarity.Detect)]
+    [TestCase(InkPolarity.DarkOnLight)]
+    [TestCase(InkPolarity.LightOnDark)]
+    public void The_graph_gives_the_previous_graphs_pixels_on_glyphs_and_on_random_bytes(InkPolarity polarity)
+    {
+        var glyphs = Glyphs();
+        using var bitmaps = DisposeAll.Of(glyphs);
+        var images = glyphs.Select(ArgbPlanes).ToList();
+        // Random bytes in every channel, alpha included: every grey level, luminance rounding and compositing case.
+        var random = new Random(7);
+        for (int n = 0; n < 4; n++)
+        {
+            var bytes = new byte[4 * Side * Side];
+            random.NextBytes(bytes);
+            images.Add(bytes.Select(b => b * (1f / 255f)).ToArray());
+        }
+
+        AssertSameAsPrevious(images, polarity, "drawn glyphs and random bytes");
+    }
+
+    [Test]
+    public void The_graph_gives_the_previous_graphs_pixels_on_real_SD19_PNGs()
+    {
+        string folder = TestEnvironment.RealData("nist-sd19-by_class-vowels");
+        var files = Directory.EnumerateFiles(folder, "*.png", SearchOption.AllDirectories).Order(StringComparer.Ordinal).Where((_, i) => i % 100 == 0).Take(100).ToList();
+        var images = new List<float[]>();
+        foreach (string file in files)
+        {
+            using var image = Microsoft.ML.Data.MLImage.CreateFromFile(file);
+            var planes = new float[4 * Side * Side];
+            Ocr.MLNet.Preparation.ArgbPlanes.Extract(image, Side, planes);
+            images.Add(planes);
+        }
+
+        AssertSameAsPrevious(images, InkPolarity.Detect, $"{files.Count} SD19 PNGs");
+    }
+
+    private static void AssertSameAsPrevious(List<float[]> images, InkPolarity polarity, string what)
+    {
+        using var previous = new InferenceSession(PreviousPreprocessingGraph.Build(Side, polarity));
+        using var current = new InferenceSession(CharacterPreprocessingGraph.Build(Side, polarity: polarity));
+        float[] expected = RunGraph(previous, images);
+        float[] actual = RunGraph(current, images);
+        double maxDiff = expected.Zip(actual, (a, b) => Math.Abs(a - b)).Max();
+        TestContext.Out.WriteLine($"{what}, {polarity}: max |previous − current| = {maxDiff:E2}, ink sum {expected.Sum():F1}");
+        Assert.That(actual, Has.Length.EqualTo(expected.Length));
+        Assert.That(expected.Sum(), Is.GreaterThan(images.Count), "the images have ink, so the comparison covers the crop and scaling");
+        Assert.That(maxDiff, Is.LessThanOrEqualTo(1e-5), what);
+    }
 }

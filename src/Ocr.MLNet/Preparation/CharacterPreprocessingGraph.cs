@@ -67,27 +67,30 @@ internal static class CharacterPreprocessingGraph
         string zero = Const("zero", 0f), one = Const("one", 1f), two = Const("two", 2f);
         string byteMax = Const("byte_max", 255f);
 
-        // Grey level in bytes, as CharacterImageConverter.RgbaToGrey: round(0.299 R + 0.587 G + 0.114 B), then composited
-        // over white by the alpha. All values are integers below 2^24, so float arithmetic is exact.
-        string bytes = Op("Round", "bytes", Op("Mul", "scaled", InputColumnName, byteMax));
-        // Elementwise products and a channel sum rather than a 1×1 Conv: ONNX Runtime wraps a Conv in layout reorders.
-        string luminanceWeights = g.FloatConstant("luminance_weights", [0f, 299f, 587f, 114f], 1, InputChannels, 1, 1);
-        string weightedChannels = Op("Mul", "luminance_terms", bytes, luminanceWeights);
-        string channelSum = g.Node("ReduceSum", "luminance_terms_sum", [weightedChannels, g.Int64Constant("channel_axes", [1])], Int("keepdims", 1));
-        string weighted = Op("Add", "luminance_sum", channelSum, Const("luminance_rounding", 500f));
-        string luminance = Op("Floor", "luminance", Op("Div", "luminance_div", weighted, Const("thousand", 1000f)));
-        string alpha = g.Node("Slice", "alpha", [bytes, g.Int64Constant("alpha_start", [0]), g.Int64Constant("alpha_end", [1]), g.Int64Constant("channel_axis", [1])]);
-        // (luminance·α + 255·(255 − α) + 127) / 255 = (α·(luminance − 255) + 65152) / 255, floored.
-        string composited = Op("Add", "composited", Op("Mul", "alpha_weighted", alpha, Op("Sub", "luminance_minus_white", luminance, byteMax)), Const("white_sum", 65152f));
-        string grey = Op("Floor", "grey", Op("Div", "grey_div", composited, byteMax));
+        // Grey level in bytes, as CharacterImageConverter.RgbaToGrey: round(0.299 R + 0.587 G + 0.114 B), composited over white
+        // by the alpha. The input holds byte/255, so a matrix product over the channels gives the luminance before rounding,
+        // (299 R + 587 G + 114 B + 500) / 1000 + 0.0005, within 1e-4; its floor is the converter's integer, as the half-step
+        // margin (0.0005) is five times the error. The same margin argument makes the compositing exact without rounding the
+        // alpha to a byte: floor((α·(L − 255) + 65152) / 255) = floor(A·(L − 255) + 255.5) with A = α/255, the input plane.
+        // This replaces rounding four full planes to bytes and summing them, the costliest part of the graph.
+        long plane = (long)side * side;
+        string channels = g.Node("Reshape", "channels", [InputColumnName, g.Int64Constant("channels_shape", [0, InputChannels, plane])]);
+        string mix = g.FloatConstant("luminance_weights", [0f, 0.299f * 255f, 0.587f * 255f, 0.114f * 255f], 1, InputChannels);
+        string luminance = Op("Floor", "luminance",
+            Op("Add", "luminance_rounding", Op("MatMul", "luminance_unrounded", mix, channels), Const("luminance_half", 0.5005f))); // [N,1,S²]
+        string alpha = g.Node("Slice", "alpha", [channels, g.Int64Constant("alpha_start", [0]), g.Int64Constant("alpha_end", [1]), g.Int64Constant("channel_axis", [1])]);
+        string composited = Op("Add", "composited", Op("Mul", "alpha_weighted", alpha, Op("Sub", "luminance_minus_white", luminance, byteMax)),
+            Const("white_half", 255.5f));
+        string grey = g.Node("Reshape", "grey", [Op("Floor", "grey_flat", composited), g.Int64Constant("image_shape", [0, 1, side, side])]);
 
-        // Ink bright on dark: inverted when the border is light on average (IsDarkOnLight), in bytes, then / 255.
-        string inverted = Op("Sub", "inverted", byteMax, grey);
+        // Ink bright on dark, in bytes, then / 255: inverted (255 − grey) when the border is light on average (IsDarkOnLight).
+        // |grey − 255·d| with d = 1 or 0 per image inverts or keeps it in one broadcast pass, exactly (integers).
         string inkBytes = polarity switch
         {
-            InkPolarity.DarkOnLight => inverted,
+            InkPolarity.DarkOnLight => Op("Sub", "inverted", byteMax, grey),
             InkPolarity.LightOnDark => grey,
-            _ => Op("Where", "ink_bytes", DarkOnLight(g, grey, side, byteMax), inverted, grey),
+            _ => Op("Abs", "ink_bytes", Op("Sub", "ink_bytes_signed", grey, Op("Mul", "inversion",
+                g.Node("Cast", "dark_on_light_float", [DarkOnLight(g, grey, side)], Int("to", (long)TensorProto.Types.DataType.Float)), byteMax))),
         };
         string ink = Op("Div", "ink", inkBytes, byteMax);
 
@@ -97,11 +100,14 @@ internal static class CharacterPreprocessingGraph
         string across = Op("MatMul", "blur_across", ink, g.FloatConstant("blur_across_matrix", BandMatrix(kernel, side, transpose: true), side, side));
         string blurred = Op("MatMul", "blurred", g.FloatConstant("blur_down_matrix", BandMatrix(kernel, side, transpose: false), side, side), across);
 
-        // Ink box: the first and last row and column with a blurred value above the threshold.
-        string isInk = g.Node("Cast", "is_ink", [Op("Greater", "above_threshold", blurred, Const("ink_threshold", CharacterImageConverter.InkThreshold))],
+        // Ink box: the first and last row and column with a blurred value above the threshold, i.e. whose maximum is above it
+        // (the comparison on the row and column maxima only, not on every pixel).
+        string threshold = Const("ink_threshold", CharacterImageConverter.InkThreshold);
+        string InkLines(string name, long axis) => g.Node("Cast", name,
+            [Op("Greater", $"{name}_above", g.Node("ReduceMax", $"{name}_max", [blurred], Ints("axes", [axis]), Int("keepdims", 1)), threshold)],
             Int("to", (long)TensorProto.Types.DataType.Float));
-        string inkRows = g.Node("ReduceMax", "ink_rows", [isInk], Ints("axes", [3]), Int("keepdims", 1));       // [N,1,S,1]
-        string inkColumns = g.Node("ReduceMax", "ink_columns", [isInk], Ints("axes", [2]), Int("keepdims", 1)); // [N,1,1,S]
+        string inkRows = InkLines("ink_rows", 3);    // [N,1,S,1]
+        string inkColumns = InkLines("ink_columns", 2); // [N,1,1,S]
         string hasInk = g.Node("ReduceMax", "has_ink", [inkRows], Ints("axes", [2]), Int("keepdims", 1));      // [N,1,1,1]
         string Edge(string name, string lines, long axis, bool last) => g.Node("Cast", name,
             [g.Node("ArgMax", $"{name}_index", [lines], Int("axis", axis), Int("keepdims", 1), Int("select_last_index", last ? 1 : 0))],
@@ -175,14 +181,15 @@ internal static class CharacterPreprocessingGraph
     }
 
     /// <summary>True per image when the mean of its border bytes is above 127.5 (as <c>IsDarkOnLight</c>): [N,1,1,1] bool.</summary>
-    private static string DarkOnLight(OnnxGraphBuilder g, string grey, int side, string byteMax)
+    private static string DarkOnLight(OnnxGraphBuilder g, string grey, int side)
     {
-        string imageAxes = g.Int64Constant("image_axes", [1, 2, 3]);
-        string total = g.Node("ReduceSum", "grey_total", [grey, imageAxes], Int("keepdims", 1));
-        string interior = g.Node("Slice", "grey_interior", [grey, g.Int64Constant("interior_start", [1, 1]),
-            g.Int64Constant("interior_end", [side - 1, side - 1]), g.Int64Constant("spatial_axes", [2, 3])]);
-        string interiorTotal = g.Node("ReduceSum", "grey_interior_total", [interior, imageAxes], Int("keepdims", 1));
-        string border = g.Node("Sub", "grey_border_total", [total, interiorTotal]);
+        // The border's sum from its four edges (whole top and bottom rows, the left and right columns between them): integers, exact.
+        string Edge(string name, long[] starts, long[] ends) => g.Node("ReduceSum", $"{name}_total",
+            [g.Node("Slice", name, [grey, g.Int64Constant($"{name}_start", starts), g.Int64Constant($"{name}_end", ends), g.Int64Constant($"{name}_axes", [2, 3])]),
+                g.Int64Constant($"{name}_sum_axes", [2, 3])], Int("keepdims", 1));
+        string top = Edge("border_top", [0, 0], [1, side]), bottom = Edge("border_bottom", [side - 1, 0], [side, side]);
+        string left = Edge("border_left", [1, 0], [side - 1, 1]), right = Edge("border_right", [1, side - 1], [side - 1, side]);
+        string border = g.Node("Add", "border_total", [g.Node("Add", "border_rows", [top, bottom]), g.Node("Add", "border_columns", [left, right])]);
         long borderCount = (4L * side) - 4;
         return g.Node("Greater", "dark_on_light", [border, g.FloatConstant("border_half_white", [borderCount * 127.5f])]);
     }
