@@ -18,6 +18,8 @@ internal sealed record DataPreparation(int? MaxRows, bool Merge, string? Balance
             problems.Add($"--augment-copies {AugmentCopies}: use 0 or more copies per image");
         if (MaxRows is < 1)
             problems.Add($"--max-rows {MaxRows}: must be at least 1");
+        if (HoldoutPerClass < 0)
+            problems.Add($"--holdout-per-class {HoldoutPerClass}: use a positive number of images per class");
         if (problems.Count > 0)
             throw new ArgumentException($"{string.Join("; ", problems)}. Correct these options and run the command again.");
     }
@@ -25,8 +27,20 @@ internal sealed record DataPreparation(int? MaxRows, bool Merge, string? Balance
     private static bool IsBalanceTarget(string balance) =>
         balance.ToLowerInvariant() is "min" or "max" || (int.TryParse(balance, NumberStyles.None, CultureInfo.InvariantCulture, out int count) && count > 0);
 
-    /// <summary>Both steps: <see cref="MergeClasses"/>, then <see cref="Resample"/>.</summary>
-    public IDataView Apply(MLContext mlContext, IDataView data, int seed) => Resample(mlContext, MergeClasses(mlContext, data), seed);
+    /// <summary>For evaluate: score only the balanced held-out split of this many images per class (0: all rows).</summary>
+    public int HoldoutPerClass { get; init; }
+
+    /// <summary>The seed of that split.</summary>
+    public int Seed { get; init; } = 1;
+
+    /// <summary><see cref="MergeClasses"/>, the held-out split when asked for, then <see cref="Resample"/>.</summary>
+    public IDataView Apply(MLContext mlContext, IDataView data, int seed)
+    {
+        data = MergeClasses(mlContext, data);
+        if (HoldoutPerClass > 0)
+            data = mlContext.Data.BalancedTrainTestSplit(data, HoldoutPerClass, Seed).TestSet;
+        return Resample(mlContext, data, seed);
+    }
 
     /// <summary>Merges the look-alike classes when --merge is given.</summary>
     public IDataView MergeClasses(MLContext mlContext, IDataView data)

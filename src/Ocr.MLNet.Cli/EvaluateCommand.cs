@@ -17,7 +17,7 @@ internal static class EvaluateCommand
 {
     public static Command Create()
     {
-        var model = new Option<FileInfo>("--model") { Description = "The model zip.", Required = true };
+        var model = CliModels.ModelOption();
         var data = new Option<DirectoryInfo>("--data") { Description = "EMNIST IDX files, a NIST SD19 by_class tree, or an image folder tree.", Required = true };
         var split = new Option<string?>("--split") { Description = "Split part of the file names; found automatically when the directory holds one." };
         var maxRows = new Option<int?>("--max-rows") { Description = "Use only the first N images." };
@@ -34,32 +34,40 @@ internal static class EvaluateCommand
         {
             Description = "Give the model the image files' paths, as an app does (decoding and preprocessing inside the saved model), instead of the loader's pixels. NIST SD19 and image folders only.",
         };
+        var holdout = new Option<int>("--holdout-per-class")
+        {
+            Description = "Score only the balanced held-out split that 'train --holdout-per-class N --seed S' validated on (never trained on): N images per class.",
+        };
+        var seed = new Option<int>("--seed") { Description = "The seed of that split (train's --seed).", DefaultValueFactory = _ => CharacterCnnTrainer.DefaultSeed };
+        var tta = new Option<bool>("--tta") { Description = "Test-time augmentation: average the scores of each image and four copies shifted by one pixel (5× the network's cost)." };
         var skipBadFiles = DataSources.SkipBadFilesOption();
         var command = new Command("evaluate", "Print accuracy, macro precision/recall/F1 and per-class metrics of a model on EMNIST, NIST SD19 or image-folder data; --report writes a report with pictures.")
         {
-            model, data, split, maxRows, merge, byPath, report, history, skipBadFiles,
+            model, data, split, maxRows, merge, byPath, report, history, skipBadFiles, holdout, seed, tta,
         };
         command.SetAction(result => CliErrors.Guard(() =>
-            Evaluate(result.GetValue(model)!, result.GetValue(data)!, result.GetValue(split), new DataPreparation(result.GetValue(maxRows), result.GetValue(merge), null),
-                result.GetValue(byPath), result.GetValue(report), result.GetValue(history), result.GetValue(skipBadFiles))));
+            Evaluate(result.GetValue(model), result.GetValue(data)!, result.GetValue(split),
+                new DataPreparation(result.GetValue(maxRows), result.GetValue(merge), null) { HoldoutPerClass = result.GetValue(holdout), Seed = result.GetValue(seed) },
+                result.GetValue(byPath), result.GetValue(report), result.GetValue(history), result.GetValue(skipBadFiles), result.GetValue(tta))));
         return command;
     }
 
-    private static int Evaluate(FileInfo modelFile, DirectoryInfo dataDirectory, string? split, DataPreparation preparation, bool byPath,
-        DirectoryInfo? reportDirectory, FileInfo? historyFile, bool skipBadFiles)
+    private static int Evaluate(FileInfo? modelFile, DirectoryInfo dataDirectory, string? split, DataPreparation preparation, bool byPath,
+        DirectoryInfo? reportDirectory, FileInfo? historyFile, bool skipBadFiles, bool testTimeAugmentation)
     {
         if (historyFile is not null && reportDirectory is null)
             throw new ArgumentException("--history is only read for --report; add --report DIR.");
         preparation.Validate();
-        return CliContext.Run(mlContext => Evaluate(mlContext, modelFile, dataDirectory, split, preparation, byPath, reportDirectory, historyFile, skipBadFiles));
+        return CliContext.Run(mlContext => Evaluate(mlContext, modelFile, dataDirectory, split, preparation, byPath, reportDirectory, historyFile, skipBadFiles, testTimeAugmentation));
     }
 
-    private static int Evaluate(MLContext mlContext, FileInfo modelFile, DirectoryInfo dataDirectory, string? split, DataPreparation preparation, bool byPath,
-        DirectoryInfo? reportDirectory, FileInfo? historyFile, bool skipBadFiles)
+    private static int Evaluate(MLContext mlContext, FileInfo? modelFile, DirectoryInfo dataDirectory, string? split, DataPreparation preparation, bool byPath,
+        DirectoryInfo? reportDirectory, FileInfo? historyFile, bool skipBadFiles, bool testTimeAugmentation)
     {
-        string modelPath = modelFile.FullName;
+        string modelPath = CliModels.Describe(modelFile);
         // Batched ONNX Runtime calls: ML.NET's Transform runs the network once per image.
-        using var recognizer = CharacterRecognizer.Load(modelPath);
+        var options = new CharacterRecognizerOptions { TestTimeAugmentation = testTimeAugmentation };
+        using var recognizer = modelFile is null ? LoadPretrained(options) : CharacterRecognizer.Load(modelFile.FullName, options);
         var (loadedData, description) = DataSources.Load(mlContext, dataDirectory.FullName, split, preparation.MaxRows, skipBadFiles);
         var watch = System.Diagnostics.Stopwatch.StartNew();
         IDataView scored;
@@ -75,7 +83,11 @@ internal static class EvaluateCommand
                 (recognizer.ScorePixels(chunk.SelectMany(row => row.Pixels).ToArray()), chunk.Select(row => row.Pixels).ToArray())));
         }
 
-        AnsiConsole.MarkupLineInterpolated($"Evaluating on [bold]{description}[/] in {dataDirectory.FullName}");
+        if (preparation.HoldoutPerClass > 0)
+            description += string.Create(CultureInfo.InvariantCulture, $", the balanced held-out split ({preparation.HoldoutPerClass} per class, seed {preparation.Seed})");
+        if (testTimeAugmentation)
+            description += ", with test-time augmentation (5 shifts)";
+        AnsiConsole.MarkupLineInterpolated($"Evaluating {modelPath} on [bold]{description}[/] in {dataDirectory.FullName}");
 
         var metrics = ClassificationReport.Evaluate(mlContext, scored);
 
@@ -98,6 +110,13 @@ internal static class EvaluateCommand
         if (reportDirectory is not null)
             WriteReport(mlContext, scored, modelPath, metrics, reportDirectory, historyFile, $"{description} in {dataDirectory.FullName}");
         return 0;
+    }
+
+    private static CharacterRecognizer LoadPretrained(CharacterRecognizerOptions options)
+    {
+        AnsiConsole.MarkupLineInterpolated($"[grey]Using the pretrained model {PretrainedCharacterModel.Name} (pass --model to use another).[/]");
+        using var stream = PretrainedCharacterModel.OpenRead();
+        return CharacterRecognizer.Load(stream, options);
     }
 
     /// <summary>The saved model's preprocessing and network on the files behind an SD19 or image-folder view: one row per file.</summary>

@@ -87,6 +87,7 @@ var root = new RootCommand("ocr-mlnet: handwritten-character recognition with ML
     EvaluateCommand.Create(),
     PredictCommand.Create(),
     ContactSheetCommand.Create(),
+    UpgradeCommand.Create(),
 };
 var parsed = root.Parse(args);
 // train handles SIGINT and SIGTERM itself (TrainCommand.CancelOnSignals): it finishes the batch and exits 130. System.CommandLine's

@@ -77,7 +77,7 @@ public sealed class PackageTests
             Assert.That(ElfVersionNeedPatcher.Inspect(Path.Combine(built, "runtimes", "linux-x64", "native", "libLibTorchSharp.so")).Outcome,
                 Is.EqualTo(VersionNeedPatchOutcome.AlreadyPatched));
 
-            var run = TestEnvironment.Run("dotnet", $"\"{Path.Combine(built, "SmokeApp.dll")}\" \"{Path.Combine(work, "run-built")}\"", app, StepTimeout);
+            var run = TestEnvironment.Run("dotnet", $"\"{Path.Combine(built, "SmokeApp.dll")}\" \"{Path.Combine(work, "run-built")}\" \"{RealUpperCaseA}\"", app, StepTimeout);
             AssertRoundTrip(run);
 
             string published = Path.Combine(work, "published");
@@ -85,7 +85,7 @@ public sealed class PackageTests
             Assert.That(publish.ExitCode, Is.Zero, publish.Output);
             Assert.That(ElfVersionNeedPatcher.Inspect(Path.Combine(published, "runtimes", "linux-x64", "native", "libLibTorchSharp.so")).Outcome,
                 Is.EqualTo(VersionNeedPatchOutcome.AlreadyPatched));
-            var runPublished = TestEnvironment.Run("dotnet", $"\"{Path.Combine(published, "SmokeApp.dll")}\" \"{Path.Combine(work, "run-published")}\"", app, StepTimeout);
+            var runPublished = TestEnvironment.Run("dotnet", $"\"{Path.Combine(published, "SmokeApp.dll")}\" \"{Path.Combine(work, "run-published")}\" \"{RealUpperCaseA}\"", app, StepTimeout);
             AssertRoundTrip(runPublished);
         }
         finally
@@ -95,6 +95,9 @@ public sealed class PackageTests
     }
 
     private static readonly string[] SmokeClasses = ["O", "I", "L", "X"];
+
+    /// <summary>A real NIST SD19 upper-case A from the repository's samples (see samples/images/PROVENANCE.md).</summary>
+    private static string RealUpperCaseA => Path.Combine(TestEnvironment.RepositoryRoot, "samples", "images", "sd19", "train_41_00999.png");
 
     /// <summary>
     /// The throw-away app: a TorchSharp forward pass, then train → save → load → predict through the public API on
@@ -182,6 +185,15 @@ public sealed class PackageTests
         Output result = engine.Predict(new Input { ImagePath = probe });
         Console.WriteLine($"predicted {result.PredictedCharacter} ({result.Score.Length} scores, max {result.Score.Max():F3})");
 
+        // The pretrained model inside the package: one call, no training, on a real NIST SD19 character.
+        if (args.Length > 1)
+        {
+            ITransformer pretrained = user.Model.LoadPretrainedCharacterModel(CharacterModelInput.ImagePath);
+            using var reader = user.Model.CreatePredictionEngine<Input, Output>(pretrained);
+            Output read = reader.Predict(new Input { ImagePath = args[1] });
+            Console.WriteLine($"pretrained predicted {read.PredictedCharacter} ({read.Score.Length} classes, p {read.Score.Max():F3})");
+        }
+
         sealed class LabelledFile { public string Label { get; set; } = ""; public string ImagePath { get; set; } = ""; }
         sealed class Input { public string ImagePath { get; set; } = ""; }
         sealed class Output { public float[] Score { get; set; } = []; public string PredictedCharacter { get; set; } = ""; }
@@ -199,6 +211,7 @@ public sealed class PackageTests
         Assert.That(predicted.Success, Is.True, run.Output);
         Assert.That(predicted.Groups[1].Value, Is.EqualTo("O"), "the probe is a drawn 'O'\n" + run.Output);
         Assert.That(predicted.Groups[2].Value, Is.EqualTo(SmokeClasses.Length.ToString(System.Globalization.CultureInfo.InvariantCulture)), run.Output);
+        Assert.That(run.Output, Does.Match(@"pretrained predicted A \(47 classes, p [01]\.\d{3}\)"), "the packed pretrained model reads a real SD19 'A'\n" + run.Output);
     }
 
     /// <summary>What nuget.org and a user's debugger need: README, XML docs, licence, repository, and a symbols package with a SourceLink PDB.</summary>

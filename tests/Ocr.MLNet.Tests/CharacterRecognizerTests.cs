@@ -62,6 +62,42 @@ public sealed class CharacterRecognizerTests
     public void Delete() => Directory.Delete(directory, recursive: true);
 
     [Test]
+    public void Test_time_augmentation_averages_the_scores_of_the_image_and_its_four_one_pixel_shifts()
+    {
+        var pixels = SyntheticGlyphs.Make(perClass: 2, seed: 9).SelectMany(r => r.Pixels).ToArray();
+        int count = pixels.Length / CharacterFormat.PixelCount;
+        using var plain = CharacterRecognizer.Load(pixelModelPath);
+        using var augmented = CharacterRecognizer.Load(pixelModelPath, new CharacterRecognizerOptions { TestTimeAugmentation = true, BatchSize = 3 });
+
+        var expected = new double[count * classNames.Length];
+        foreach (var (dx, dy) in new[] { (0, 0), (1, 0), (-1, 0), (0, 1), (0, -1) })
+        {
+            // Shifted by hand: pixel (x, y) of the copy is pixel (x - dx, y - dy) of the image, 0 outside.
+            var shifted = new float[pixels.Length];
+            for (int image = 0; image < count; image++)
+            {
+                for (int y = 0; y < 32; y++)
+                {
+                    for (int x = 0; x < 32; x++)
+                    {
+                        int sx = x - dx, sy = y - dy;
+                        if (sx is >= 0 and < 32 && sy is >= 0 and < 32)
+                            shifted[(image * 1024) + (y * 32) + x] = pixels[(image * 1024) + (sy * 32) + sx];
+                    }
+                }
+            }
+
+            var scores = plain.ScorePixels(shifted);
+            for (int i = 0; i < scores.Length; i++)
+                expected[i] += scores[i] / 5.0;
+        }
+
+        var actual = augmented.ScorePixels(pixels);
+        Assert.That(actual, Is.EqualTo(expected.Select(v => (float)v).ToArray()).Within(1e-5));
+        Assert.That(actual, Is.Not.EqualTo(plain.ScorePixels(pixels)).Within(1e-7), "the shifts change the scores");
+    }
+
+    [Test]
     public void Image_files_score_as_the_saved_models_PredictionEngine_scores_their_paths()
     {
         var expected = EngineScores(CharacterModelInput.ImagePath, imagePaths.Select(p => new PathRow { ImagePath = p }));

@@ -44,7 +44,11 @@ public sealed class CharacterRecognizer : IDisposable
 
     private readonly int imageSide;
     private readonly int batchSize;
+    private bool testTimeAugmentation;
     private bool disposed;
+
+    /// <summary>The one-pixel shifts (x, y) whose scores <see cref="CharacterRecognizerOptions.TestTimeAugmentation"/> averages with the image's own.</summary>
+    private static readonly (int X, int Y)[] TestTimeShifts = [(0, 0), (1, 0), (-1, 0), (0, 1), (0, -1)];
 
     private CharacterRecognizer(InferenceSession network, string networkInput, string[] classNames, InferenceSession? preprocessing, int imageSide, int batchSize)
     {
@@ -133,7 +137,10 @@ public sealed class CharacterRecognizer : IDisposable
             throw CharacterModelLoader.NotAModel(name, $"ONNX Runtime cannot open its graphs ({e.Message.TrimEnd('.')})", e);
         }
 
-        var recognizer = new CharacterRecognizer(networkSession, networkInput, classNames, preprocessingSession, side, options.BatchSize);
+        var recognizer = new CharacterRecognizer(networkSession, networkInput, classNames, preprocessingSession, side, options.BatchSize)
+        {
+            testTimeAugmentation = options.TestTimeAugmentation,
+        };
         // A network whose weights went to NaN scores every image NaN; one blank image tells, as LoadCharacterModel checks.
         if (!recognizer.ScorePixels(new float[CharacterFormat.PixelCount]).All(float.IsFinite))
         {
@@ -223,9 +230,7 @@ public sealed class CharacterRecognizer : IDisposable
                 int n = Math.Min(batchSize, count - start);
                 int length = n * CharacterFormat.PixelCount;
                 pixels.Slice(start * CharacterFormat.PixelCount, length).CopyTo(buffer);
-                using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, buffer.AsMemory(0, length),
-                    [n, 1, CharacterFormat.ImageSide, CharacterFormat.ImageSide]);
-                RunNetwork(input, scores.AsSpan(start * classes, n * classes));
+                RunNetwork(buffer.AsMemory(0, length), n, scores.AsSpan(start * classes, n * classes));
             }
         }
         finally
@@ -407,9 +412,7 @@ public sealed class CharacterRecognizer : IDisposable
 
                 if (!preparedPixels.IsEmpty)
                     pixels.AsSpan(0, n * CharacterFormat.PixelCount).CopyTo(preparedPixels.Slice(start * CharacterFormat.PixelCount, n * CharacterFormat.PixelCount));
-                using var batch = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, pixels.AsMemory(0, n * CharacterFormat.PixelCount),
-                    [n, 1, CharacterFormat.ImageSide, CharacterFormat.ImageSide]);
-                RunNetwork(batch, scores.AsSpan(start * classes, n * classes));
+                RunNetwork(pixels.AsMemory(0, n * CharacterFormat.PixelCount), n, scores.AsSpan(start * classes, n * classes));
             }
         }
         finally
@@ -421,10 +424,63 @@ public sealed class CharacterRecognizer : IDisposable
         return scores;
     }
 
-    private void RunNetwork(OrtValue input, Span<float> scores)
+    /// <summary>The network on <paramref name="count"/> prepared images; with test-time augmentation, on them and their shifted copies in one call.</summary>
+    private void RunNetwork(Memory<float> pixels, int count, Span<float> scores)
     {
+        if (!testTimeAugmentation)
+        {
+            Run(pixels, count, scores);
+            return;
+        }
+
+        int copies = TestTimeShifts.Length;
+        int length = count * CharacterFormat.PixelCount;
+        int classes = ClassNames.Count;
+        float[] shifted = ArrayPool<float>.Shared.Rent(copies * length);
+        float[] all = ArrayPool<float>.Shared.Rent(copies * count * classes);
+        try
+        {
+            for (int k = 0; k < copies; k++)
+                Shift(pixels.Span, shifted.AsSpan(k * length, length), TestTimeShifts[k].X, TestTimeShifts[k].Y);
+            Run(shifted.AsMemory(0, copies * length), copies * count, all.AsSpan(0, copies * count * classes));
+            scores.Clear();
+            for (int k = 0; k < copies; k++)
+            {
+                var copy = all.AsSpan(k * count * classes, count * classes);
+                for (int i = 0; i < scores.Length; i++)
+                    scores[i] += copy[i] / copies;
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(shifted);
+            ArrayPool<float>.Shared.Return(all);
+        }
+    }
+
+    private void Run(Memory<float> pixels, int count, Span<float> scores)
+    {
+        using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, pixels,
+            [count, 1, CharacterFormat.ImageSide, CharacterFormat.ImageSide]);
         using var results = network.Run(runOptions, networkInputs, [input], ScoreOutput);
         results[0].GetTensorDataAsSpan<float>().CopyTo(scores);
+    }
+
+    /// <summary>Copies 32×32 images moved by (<paramref name="dx"/>, <paramref name="dy"/>) pixels, filling with 0 (background).</summary>
+    internal static void Shift(ReadOnlySpan<float> source, Span<float> target, int dx, int dy)
+    {
+        const int side = CharacterFormat.ImageSide;
+        target.Clear();
+        for (int image = 0; image < source.Length / CharacterFormat.PixelCount; image++)
+        {
+            var from = source.Slice(image * CharacterFormat.PixelCount, CharacterFormat.PixelCount);
+            var to = target.Slice(image * CharacterFormat.PixelCount, CharacterFormat.PixelCount);
+            for (int y = Math.Max(0, dy); y < side + Math.Min(0, dy); y++)
+            {
+                int x0 = Math.Max(0, dx), width = side - Math.Abs(dx);
+                from.Slice(((y - dy) * side) + x0 - dx, width).CopyTo(to.Slice((y * side) + x0, width));
+            }
+        }
     }
 
     private static MLImage Decode(string? path, int index)

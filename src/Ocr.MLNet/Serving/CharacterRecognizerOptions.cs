@@ -10,6 +10,13 @@ public sealed class CharacterRecognizerOptions
     /// batch holds 256 KiB of planes per image before preprocessing. Default 256.</summary>
     public int BatchSize { get; set; } = DefaultBatchSize;
 
+    /// <summary>
+    /// Test-time augmentation: score every image and four copies of it shifted by one pixel (left, right, up, down) and
+    /// average the five probability vectors (default false). It costs five network runs per image and usually corrects a
+    /// few look-alike decisions near the boundary.
+    /// </summary>
+    public bool TestTimeAugmentation { get; set; }
+
     /// <summary>ONNX Runtime's intra-op threads; 0 (the default) lets ONNX Runtime choose, one per core.</summary>
     public int IntraOpThreads { get; set; }
 
