@@ -17,6 +17,8 @@ namespace Ocr.MLNet;
 /// <item><description><c>IHostEnvironmentInternal.TempFilePath</c>: where that environment puts temporary files.</description></item>
 /// <item><description><c>new ModelOperationsCatalog(IHostEnvironment)</c>: loads a saved chain into that environment, as
 /// <c>mlContext.Model.Load</c> does.</description></item>
+/// <item><description><c>MLImage.CloneWithResizing(int, int, ImageResizeMode)</c>: the resizing <c>ResizeImages</c> runs, so code that
+/// prepares images outside a chain resizes them to the same pixels.</description></item>
 /// </list>
 /// </remarks>
 internal static class MLNetInterop
@@ -36,6 +38,30 @@ internal static class MLNetInterop
     private static readonly ConstructorInfo ModelCatalogConstructor =
         typeof(ModelOperationsCatalog).GetConstructor(BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public, [typeof(IHostEnvironment)])
         ?? throw Missing("ModelOperationsCatalog(IHostEnvironment)");
+
+    private static readonly MethodInfo ImageCloneWithResizing =
+        typeof(MLImage).GetMethod("CloneWithResizing", BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public)
+        ?? throw Missing("MLImage.CloneWithResizing(int, int, ImageResizeMode)");
+
+    // ResizeImages' IsoPad is ImageResizeMode.Pad (value 0) in ML.NET 5.
+    private static readonly object ResizeModePad = Enum.Parse(ImageCloneWithResizing.GetParameters()[2].ParameterType, "Pad");
+
+    /// <summary>
+    /// A copy of <paramref name="image"/> resized to <paramref name="width"/>×<paramref name="height"/> keeping its aspect
+    /// ratio and padding, exactly as <c>ResizeImages(..., ResizingKind.IsoPad)</c> resizes it.
+    /// </summary>
+    public static MLImage ResizeIsoPad(MLImage image, int width, int height)
+    {
+        try
+        {
+            return (MLImage)ImageCloneWithResizing.Invoke(image, [width, height, ResizeModePad])!;
+        }
+        catch (TargetInvocationException e) when (e.InnerException is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException);
+            throw;
+        }
+    }
 
     /// <summary>ML.NET's own conversion of a schema to the shape estimators exchange.</summary>
     public static SchemaShape ToShape(DataViewSchema schema) => (SchemaShape)SchemaShapeCreate.Invoke(null, [schema])!;

@@ -39,12 +39,15 @@ internal static class CharacterModelLoader
         if (!ScoresAreFinite(model))
         {
             (model as IDisposable)?.Dispose();
-            throw NotAModel(path, "its network gives non-finite scores (NaN or infinity), so its weights are not finite: "
-                + "the training that made it diverged. Train it again with a lower learning rate", null);
+            throw NotAModel(path, NonFiniteScores, null);
         }
 
         return model;
     }
+
+    /// <summary>Why a model whose network scores a blank image NaN or infinite is refused.</summary>
+    internal const string NonFiniteScores = "its network gives non-finite scores (NaN or infinity), so its weights are not finite: "
+        + "the training that made it diverged. Train it again with a lower learning rate";
 
     // A network whose weights went to NaN scores every image NaN; one blank image tells. Models without the pixel column pass.
     private static bool ScoresAreFinite(ITransformer model)
@@ -142,35 +145,64 @@ internal static class CharacterModelLoader
         }
 
         using (zip)
-        {
-            foreach (var entry in zip.Entries)
-            {
-                string? problem;
-                Exception? inner = null;
-                try
-                {
-                    // .NET does not check the CRC on every path (a flipped bit in deflated data decodes silently), so compute it.
-                    using var stream = entry.Open();
-                    var hash = new System.IO.Hashing.Crc32();
-                    hash.Append(stream);
-                    uint crc = hash.GetCurrentHashAsUInt32();
-                    problem = crc == entry.Crc32 ? null : $"CRC-32 {crc:x8}, saved {entry.Crc32:x8}";
-                }
-                catch (InvalidDataException e)
-                {
-                    problem = e.Message.TrimEnd('.');
-                    inner = e;
-                }
+            VerifyChecksums(zip, path);
+    }
 
-                if (problem is not null)
-                {
-                    throw new InvalidDataException(
-                        $"'{path}' is damaged: its entry '{entry.FullName}' does not match the checksum saved with it ({problem}). "
-                        + "The file changed after it was saved (a bad copy or disk); copy it again from the original, or train and save the model again.", inner);
-                }
+    /// <summary>As <see cref="VerifyChecksums(string)"/> on an open zip; <paramref name="name"/> names it in the errors.</summary>
+    internal static void VerifyChecksums(ZipArchive zip, string name)
+    {
+        foreach (var entry in zip.Entries)
+        {
+            string? problem;
+            Exception? inner = null;
+            try
+            {
+                // .NET does not check the CRC on every path (a flipped bit in deflated data decodes silently), so compute it.
+                using var stream = entry.Open();
+                var hash = new System.IO.Hashing.Crc32();
+                hash.Append(stream);
+                uint crc = hash.GetCurrentHashAsUInt32();
+                problem = crc == entry.Crc32 ? null : $"CRC-32 {crc:x8}, saved {entry.Crc32:x8}";
+            }
+            catch (InvalidDataException e)
+            {
+                problem = e.Message.TrimEnd('.');
+                inner = e;
+            }
+
+            if (problem is not null)
+            {
+                throw new InvalidDataException(
+                    $"'{name}' is damaged: its entry '{entry.FullName}' does not match the checksum saved with it ({problem}). "
+                    + "The file changed after it was saved (a bad copy or disk); copy it again from the original, or train and save the model again.", inner);
             }
         }
     }
+
+    /// <summary>
+    /// The ONNX models inside a saved ML.NET model: every <c>OnnxModel</c> entry that ML.NET's <c>ApplyOnnxModel</c> writes
+    /// (a 32-bit length, then the model's bytes), in the zip's order.
+    /// </summary>
+    /// <exception cref="InvalidDataException">An entry does not have that layout (the message names <paramref name="name"/>).</exception>
+    internal static List<byte[]> OnnxModels(ZipArchive zip, string name)
+    {
+        var models = new List<byte[]>();
+        foreach (var entry in zip.Entries.Where(e => e.Name == OnnxModelEntryName))
+        {
+            using var stream = entry.Open();
+            using var buffer = new MemoryStream();
+            stream.CopyTo(buffer);
+            byte[] bytes = buffer.ToArray();
+            if (bytes.Length < sizeof(int) || BitConverter.ToInt32(bytes, 0) != bytes.Length - sizeof(int))
+                throw NotAModel(name, $"its entry '{entry.FullName}' is not an ONNX model as ML.NET saves one (a length, then the bytes)", null);
+            models.Add(bytes[sizeof(int)..]);
+        }
+
+        return models;
+    }
+
+    /// <summary>The zip entry in which ML.NET's OnnxTransformer saves its model.</summary>
+    private const string OnnxModelEntryName = "OnnxModel";
 
     /// <summary>The messages of an exception chain, outermost first, without reflection wrappers and repeats.</summary>
     internal static string Reason(Exception e)
@@ -191,6 +223,6 @@ internal static class CharacterModelLoader
         return $"{messages[^1]} (while ML.NET reported: {string.Join(" → ", messages.Take(messages.Count - 1))})";
     }
 
-    private static InvalidDataException NotAModel(string path, string reason, Exception? inner) =>
+    internal static InvalidDataException NotAModel(string path, string reason, Exception? inner) =>
         new($"'{path}' is not a readable Ocr.MLNet model: {reason}. Check that the file was copied completely, or train and save the model again.", inner);
 }

@@ -68,7 +68,7 @@ internal static class ScoringChain
     }
 
     /// <summary>Reads the input name and class names of a model written by <see cref="CharacterCnnOnnxExporter"/>.</summary>
-    private static (string InputColumnName, string[] ClassNames) ReadSignature(byte[] onnxModel)
+    internal static (string InputColumnName, string[] ClassNames) ReadSignature(byte[] onnxModel)
     {
         const string Expected = "pass the bytes returned by CharacterCnnOnnxExporter.Export";
         ModelProto model;
