@@ -165,6 +165,10 @@ internal static class FieldSegmenter
         boxes.RemoveAll(b => b.Area < minArea);
         if (boxes.Count == 0)
             return FieldSegmentation.Blank(w, h, scale);
+        // A character is not tiny beside its field: marks this small on their own are dust, not writing.
+        boxes.RemoveAll(b => b.Height < 0.12 * h && b.Width < 0.12 * h);
+        if (boxes.Count == 0)
+            return FieldSegmentation.Blank(w, h, scale);
         double characterHeight = EstimateCharacterHeight(boxes, h);
         DropPrintedLabel(boxes, characterHeight, w);
         boxes.RemoveAll(b => b.Area < 0.012 * characterHeight * characterHeight && b.Height < 0.3 * characterHeight);

@@ -39,8 +39,8 @@ internal static class FormBoxFinder
             var box = new FieldBox(stats.At<int>(i, 0), stats.At<int>(i, 1), stats.At<int>(i, 2), stats.At<int>(i, 3));
             if (box.Width < 2 * length || box.Height < length)
                 continue;
-            if (Inside(box, horizontal, vertical) is { } inner)
-                boxes.Add((box, inner));
+            if (Inside(box, horizontal, vertical) is { } found)
+                boxes.Add(found);
         }
 
         if (boxes.Count == 0)
@@ -51,50 +51,73 @@ internal static class FormBoxFinder
     }
 
     /// <summary>
-    /// The inside of a closed rectangle of lines: its top and bottom rows are covered by a horizontal line and its
-    /// left and right columns by a vertical one (most of their length). Null when the lines do not close a box.
+    /// The border and the inside of a closed rectangle of lines within a component's bounds: the outermost rows mostly
+    /// covered by horizontal line and the outermost columns between them mostly covered by vertical line (a few rows or
+    /// columns taken together, as a scanned page is a little skewed; ink that crosses the border does not move it).
+    /// Null when the lines do not close a box.
     /// </summary>
-    private static FieldBox? Inside(FieldBox box, Mat horizontal, Mat vertical)
+    private static (FieldBox Box, FieldBox Inner)? Inside(FieldBox bounds, Mat horizontal, Mat vertical)
     {
-        using var h = horizontal[new Rect(box.X, box.Y, box.Width, box.Height)].Clone();
-        using var v = vertical[new Rect(box.X, box.Y, box.Width, box.Height)].Clone();
+        using var h = horizontal[new Rect(bounds.X, bounds.Y, bounds.Width, bounds.Height)].Clone();
+        using var v = vertical[new Rect(bounds.X, bounds.Y, bounds.Width, bounds.Height)].Clone();
         h.GetArray(out byte[] hData);
         v.GetArray(out byte[] vData);
-        int w = box.Width, ht = box.Height;
-        int band = Math.Max(3, Math.Min(w, ht) / 8);
+        int w = bounds.Width, ht = bounds.Height;
+        const int Skew = 2;
 
-        double RowCover(int y)
+        double RowCover(int y, int reach)
         {
             int covered = 0;
             for (int x = 0; x < w; x++)
-                covered += hData[(y * w) + x] != 0 ? 1 : 0;
+            {
+                bool any = false;
+                for (int r = Math.Max(0, y - reach); r <= Math.Min(ht - 1, y + reach) && !any; r++)
+                    any = hData[(r * w) + x] != 0;
+                covered += any ? 1 : 0;
+            }
+
             return (double)covered / w;
         }
 
-        double ColumnCover(int x)
+        double ColumnCover(int x, int reach, int from, int to)
         {
             int covered = 0;
-            for (int y = 0; y < ht; y++)
-                covered += vData[(y * w) + x] != 0 ? 1 : 0;
-            return (double)covered / ht;
+            for (int y = from; y <= to; y++)
+            {
+                bool any = false;
+                for (int c = Math.Max(0, x - reach); c <= Math.Min(w - 1, x + reach) && !any; c++)
+                    any = vData[(y * w) + c] != 0;
+                covered += any ? 1 : 0;
+            }
+
+            return (double)covered / (to - from + 1);
         }
 
-        // The innermost line row/column of each side, within a band from the edge.
-        int top = -1, bottom = -1, left = -1, right = -1;
-        for (int y = 0; y < band; y++)
-            top = RowCover(y) >= 0.7 ? y : top;
-        for (int y = ht - 1; y >= ht - band; y--)
-            bottom = RowCover(y) >= 0.7 ? y : bottom;
-        for (int x = 0; x < band; x++)
-            left = ColumnCover(x) >= 0.7 ? x : left;
-        for (int x = w - 1; x >= w - band; x--)
-            right = ColumnCover(x) >= 0.7 ? x : right;
-        if (top < 0 || bottom < 0 || left < 0 || right < 0)
+        int top = Enumerable.Range(0, ht).FirstOrDefault(y => RowCover(y, Skew) >= 0.6, -1);
+        int bottom = Enumerable.Range(0, ht).Reverse().FirstOrDefault(y => RowCover(y, Skew) >= 0.6, -1);
+        if (top < 0 || bottom - top < Math.Min(16, ht / 2))
             return null;
-        int margin = 2;
-        int innerX = box.X + left + margin, innerY = box.Y + top + margin;
-        int innerW = right - left - (2 * margin), innerH = bottom - top - (2 * margin);
-        return innerW < 4 || innerH < 4 ? null : new FieldBox(innerX, innerY, innerW, innerH);
+        int left = Enumerable.Range(0, w).FirstOrDefault(x => ColumnCover(x, Skew, top, bottom) >= 0.6, -1);
+        int right = Enumerable.Range(0, w).Reverse().FirstOrDefault(x => ColumnCover(x, Skew, top, bottom) >= 0.6, -1);
+        if (left < 0 || right - left < Math.Min(16, w / 2))
+            return null;
+
+        // The inside begins past the line's thickness (rows or columns that still hold some line).
+        int band = Math.Max(3, Math.Min(right - left, bottom - top) / 8);
+        int innerTop = top, innerBottom = bottom, innerLeft = left, innerRight = right;
+        while (innerTop < top + band && RowCover(innerTop + 1, 0) >= 0.05)
+            innerTop++;
+        while (innerBottom > bottom - band && RowCover(innerBottom - 1, 0) >= 0.05)
+            innerBottom--;
+        while (innerLeft < left + band && ColumnCover(innerLeft + 1, 0, top, bottom) >= 0.05)
+            innerLeft++;
+        while (innerRight > right - band && ColumnCover(innerRight - 1, 0, top, bottom) >= 0.05)
+            innerRight--;
+        const int Margin = 2;
+        var box = new FieldBox(bounds.X + left, bounds.Y + top, right - left + 1, bottom - top + 1);
+        var inner = new FieldBox(bounds.X + innerLeft + Margin, bounds.Y + innerTop + Margin,
+            innerRight - innerLeft - (2 * Margin) - 1, innerBottom - innerTop - (2 * Margin) - 1);
+        return inner.Width < 4 || inner.Height < 4 ? null : (box, inner);
     }
 
     /// <summary>Rows top to bottom (a box joins a row when its middle lies within the row's first box), left to right in a row.</summary>

@@ -28,21 +28,45 @@ public sealed class HandwrittenFieldReader : IDisposable
     /// <summary>The most pieces one character may be made of.</summary>
     private const int MaxPiecesPerCharacter = 4;
 
-    /// <summary>Log-score added per character: without it the decoder would prefer fewer, merged characters.</summary>
-    private const double CharacterBonus = 0.4;
+    /// <summary>Log-score taken per cut made inside a connected stroke: a cut must buy a clearly better reading.</summary>
+    private const double CutCost = 1.0;
 
-    private readonly IPixelScorer scorer;
+    /// <summary>Characters wider than this many character heights pay <see cref="WidePenalty"/> times the square of the excess.</summary>
+    private const double WidePenaltyFrom = 0.8;
+
+    /// <summary>The weight of the wide-character penalty (touching characters read as one are wide).</summary>
+    private const double WidePenalty = 6;
+
+    private readonly CharacterRecognizer recognizer;
+    private readonly bool ownsRecognizer;
     private readonly ConcurrentDictionary<FieldKind, ClassMask> masks = new();
     private readonly ClassMask? custom;
     private bool disposed;
 
-    private HandwrittenFieldReader(IPixelScorer scorer, FieldReaderOptions? options)
+    /// <summary>Creates a reader that scores characters with <paramref name="recognizer"/> (not disposed with the reader).</summary>
+    /// <param name="recognizer">A loaded character model.</param>
+    /// <param name="options">What fields hold and the limits; null for the defaults.</param>
+    /// <exception cref="ArgumentException">The options are invalid (every problem listed), or a custom character has no class in the model.</exception>
+    /// <example>
+    /// <code>
+    /// using var recognizer = CharacterRecognizer.Load("ocr.zip");
+    /// using var reader = new HandwrittenFieldReader(recognizer, new FieldReaderOptions { Kind = FieldKind.Digits });
+    /// </code>
+    /// </example>
+    public HandwrittenFieldReader(CharacterRecognizer recognizer, FieldReaderOptions? options = null)
+        : this(recognizer, options, ownsRecognizer: false)
     {
+    }
+
+    private HandwrittenFieldReader(CharacterRecognizer recognizer, FieldReaderOptions? options, bool ownsRecognizer)
+    {
+        ArgumentNullException.ThrowIfNull(recognizer);
         options ??= new FieldReaderOptions();
         options.Validate();
         Options = options;
-        this.scorer = scorer;
-        ClassNames = scorer.ClassNames;
+        this.recognizer = recognizer;
+        this.ownsRecognizer = ownsRecognizer;
+        ClassNames = recognizer.ClassNames;
         custom = options.AllowedCharacters is { } allowed ? ClassMask.For(ClassNames, allowed) : null;
     }
 
@@ -66,16 +90,36 @@ public sealed class HandwrittenFieldReader : IDisposable
     /// </example>
     public static HandwrittenFieldReader Load(string modelPath, FieldReaderOptions? options = null)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(modelPath);
         options?.Validate();
-        var scorer = new ModelPixelScorer(modelPath);
+        return Own(CharacterRecognizer.Load(modelPath), options);
+    }
+
+    /// <summary>Creates a reader from a saved character model's bytes (for example an embedded resource); the stream is read, not kept.</summary>
+    /// <param name="modelZip">The model zip.</param>
+    /// <param name="options">What fields hold and the limits; null for the defaults.</param>
+    /// <returns>A reader that owns the loaded model; dispose it.</returns>
+    /// <exception cref="InvalidDataException">The bytes are not a character model.</exception>
+    /// <example>
+    /// <code>
+    /// using var stream = File.OpenRead("ocr.zip");
+    /// using var reader = HandwrittenFieldReader.Load(stream);
+    /// </code>
+    /// </example>
+    public static HandwrittenFieldReader Load(Stream modelZip, FieldReaderOptions? options = null)
+    {
+        options?.Validate();
+        return Own(CharacterRecognizer.Load(modelZip), options);
+    }
+
+    private static HandwrittenFieldReader Own(CharacterRecognizer recognizer, FieldReaderOptions? options)
+    {
         try
         {
-            return new HandwrittenFieldReader(scorer, options);
+            return new HandwrittenFieldReader(recognizer, options, ownsRecognizer: true);
         }
         catch
         {
-            scorer.Dispose();
+            recognizer.Dispose();
             throw;
         }
     }
@@ -190,13 +234,14 @@ public sealed class HandwrittenFieldReader : IDisposable
         return result;
     }
 
-    /// <summary>Releases the model.</summary>
+    /// <summary>Releases the model when the reader loaded it.</summary>
     public void Dispose()
     {
         if (disposed)
             return;
         disposed = true;
-        scorer.Dispose();
+        if (ownsRecognizer)
+            recognizer.Dispose();
     }
 
     /// <summary>Decodes an image file to grey, refusing one that declares more than <paramref name="maxPixels"/> before decoding it.</summary>
@@ -223,7 +268,10 @@ public sealed class HandwrittenFieldReader : IDisposable
         var k = kind ?? Options.Kind;
         if (!Enum.IsDefined(k))
             throw new ArgumentOutOfRangeException(nameof(kind), k, "Use Alphanumeric, Digits, Upper, Lower or Letters.");
-        return masks.GetOrAdd(k, key => ClassMask.For(ClassNames, key));
+        var mask = masks.GetOrAdd(k, key => ClassMask.For(ClassNames, key));
+        if (!mask.Allowed.Contains(true))
+            throw new ArgumentException($"The model has no class a {k} field may hold; its classes are {string.Join(" ", ClassNames)}. Read the field with a kind the model covers, or with a model that has these classes.", nameof(kind));
+        return mask;
     }
 
     private FieldReading Decode(FieldSegmentation segmentation, ClassMask mask, int offsetX, int offsetY)
@@ -262,7 +310,7 @@ public sealed class HandwrittenFieldReader : IDisposable
         var pixels = new float[candidates.Count * size];
         for (int c = 0; c < candidates.Count; c++)
             segmentation.Prepare(candidates[c].First, candidates[c].Last, candidates[c].Bounds, pixels.AsSpan(c * size, size));
-        float[] scores = scorer.ScorePixels(pixels);
+        float[] scores = recognizer.ScorePixels(pixels);
         int classes = ClassNames.Count;
 
         // Dynamic programming over cut points: best[k] is the best score of pieces [0, k).
@@ -280,6 +328,8 @@ public sealed class HandwrittenFieldReader : IDisposable
                 if (double.IsNegativeInfinity(best[candidate.First]))
                     continue;
                 double value = best[candidate.First] + CandidateScore(scores.AsSpan(index * classes, classes), mask, candidate, height);
+                if (candidate.First > 0)
+                    value -= BoundaryCost(pieces[candidate.First - 1], pieces[candidate.First], height);
                 if (value > best[k])
                 {
                     best[k] = value;
@@ -305,12 +355,15 @@ public sealed class HandwrittenFieldReader : IDisposable
         var text = new System.Text.StringBuilder();
         double scale = segmentation.Scale;
         float confidence = 1f;
+        // A space is a gap clearly wider than the field's usual gap between characters (some people print letters far apart).
+        var gaps = chosen.Skip(1).Select((index, i) => candidates[index].Bounds.Left - candidates[chosen[i]].Bounds.Right).Order().ToArray();
+        double spaceGap = Math.Max(0.8 * height, gaps.Length > 0 ? 2.5 * Math.Max(0, gaps[gaps.Length / 2]) : 0);
         int previousRight = int.MinValue;
         foreach (int index in chosen)
         {
             var candidate = candidates[index];
             var alternatives = Alternatives(scores.AsSpan(index * classes, classes), mask);
-            if (previousRight != int.MinValue && candidate.Bounds.Left - previousRight > 0.6 * height)
+            if (previousRight != int.MinValue && candidate.Bounds.Left - previousRight > spaceGap)
                 text.Append(' ');
             previousRight = candidate.Bounds.Right;
             var box = new FieldBox(
@@ -326,9 +379,16 @@ public sealed class HandwrittenFieldReader : IDisposable
     }
 
     /// <summary>
+    /// The prior cost of a character boundary between two pieces: a cut through a connected stroke costs
+    /// <see cref="CutCost"/>, a boundary between marks that nearly touch half of it, a clear gap nothing.
+    /// </summary>
+    private static double BoundaryCost(InkPiece left, InkPiece right, double height) =>
+        left.Group == right.Group ? CutCost : right.Left - left.Right < 0.15 * height ? CutCost / 2 : 0;
+
+    /// <summary>
     /// How much the decoder likes a candidate: the log of the network's probability for the best allowed class (not
-    /// renormalised, so a crop the network takes for a forbidden class or for junk scores low), a penalty for characters
-    /// wider than a wide letter, and a per-character bonus.
+    /// renormalised, so a crop the network takes for a forbidden class or for junk scores low) and a penalty for characters
+    /// wider than a character.
     /// </summary>
     private static double CandidateScore(ReadOnlySpan<float> scores, ClassMask mask, Candidate candidate, double height)
     {
@@ -340,8 +400,8 @@ public sealed class HandwrittenFieldReader : IDisposable
         }
 
         double ratio = (candidate.Bounds.Right - candidate.Bounds.Left) / height;
-        double widthPenalty = ratio > 1.1 ? 3 * (ratio - 1.1) * (ratio - 1.1) : 0;
-        return Math.Log(bestAllowed + 1e-6) - widthPenalty + CharacterBonus;
+        double widthPenalty = ratio > WidePenaltyFrom ? WidePenalty * (ratio - WidePenaltyFrom) * (ratio - WidePenaltyFrom) : 0;
+        return Math.Log(bestAllowed + 1e-6) - widthPenalty;
     }
 
     /// <summary>The best allowed classes, their probabilities renormalised over the allowed classes.</summary>
