@@ -88,7 +88,7 @@ public sealed class HandwrittenTextEstimator : IEstimator<HandwrittenTextTransfo
     /// <returns>The output's shape.</returns>
     /// <example>
     /// <code>
-    /// SchemaShape shape = estimator.GetOutputSchema(SchemaShape.Create(data.Schema));
+    /// SchemaShape shape = pipeline.GetOutputSchema(inputShape);
     /// </code>
     /// </example>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
@@ -131,6 +131,19 @@ public sealed class HandwrittenTextTransformer : ITransformer, IDisposable
 {
     private readonly ITransformer mapping;
     private readonly HandwrittenFieldReader reader;
+
+    static HandwrittenTextTransformer()
+    {
+        // ML.NET maps MLImage members to an image column only when told: an image of any size, as LoadImages gives.
+        try
+        {
+            DataViewTypeManager.Register(new ImageDataViewType(), typeof(MLImage));
+        }
+        catch (ArgumentException)
+        {
+            // Already registered (by another part of the app): the same mapping.
+        }
+    }
 
     internal HandwrittenTextTransformer(TransformsCatalog catalog, HandwrittenFieldReader reader, string inputColumnName, string outputColumnName, DataViewType imageType)
     {
