@@ -145,7 +145,7 @@ public sealed class FieldReadingRealDataTests
 
             double cer = (double)distance / length;
             TestContext.Out.WriteLine($"{name}: exact {exact}/{Fields}, CER {cer:P1}");
-            double floor = name == "touching" ? 0.4 : 0.6;
+            double floor = name == "touching" ? 0.25 : 0.6;
             Assert.That(exact, Is.GreaterThanOrEqualTo(floor * Fields), $"{name}: exact {exact}/{Fields}, CER {cer:P1}");
         }
     }
@@ -162,6 +162,40 @@ public sealed class FieldReadingRealDataTests
             Assert.That(box.X, Is.EqualTo(field.Characters[k].Left).Within(3), $"character {k} left");
             Assert.That(box.Right, Is.EqualTo(field.Characters[k].Right).Within(3), $"character {k} right");
         }
+    }
+
+    [Test]
+    public void The_hsf_page_comes_out_as_its_30_fields_and_the_digit_boxes_read_with_a_digit_model()
+    {
+        string folder = TestEnvironment.RealData("handwritten-fields/nist-hsf-page");
+        var texts = File.ReadAllLines(Path.Combine(folder, "reference.tsv")).Skip(1).Select(l => l.Split('\t')[1]).ToArray();
+        var digits = texts.Where(t => FieldEvaluation.KindOf(t) == FieldKind.Digits).ToArray();
+        var (result, fields) = FieldEvaluation.EvaluateForm(reader, Path.Combine(folder, "hsf.png"), digits);
+        // The page's three blank boxes and its text frame are not fields; the two alphabet boxes come after the digits.
+        Assert.That(fields, Has.Count.EqualTo(30));
+        int exact = result.Fields.Count(f => f.Exact);
+        TestContext.Out.WriteLine($"HSF digit boxes: {exact} of {digits.Length} exact, CER {result.CharacterErrorRate:P1}");
+        Assert.That(exact, Is.GreaterThanOrEqualTo(22), string.Join(", ", result.Fields.Where(f => !f.Exact).Select(f => $"{f.Truth}->{f.Read}")));
+    }
+
+    /// <summary>
+    /// The real dev folders need a character model with letters (the digit model trained here has none): the model at
+    /// <c>OCR_MLNET_FIELD_MODEL</c>. Floors below the targets (names CER 8 %, exact 65 %; amounts CER 15 %).
+    /// </summary>
+    [TestCase("names-dev", FieldKind.Upper, 0.12, 0.5)]
+    [TestCase("cheque-amounts-dev", FieldKind.Digits, 0.2, 0.0)]
+    public void The_real_dev_fields_read_above_their_floors(string name, FieldKind kind, double maxCer, double minExact)
+    {
+        string folder = TestEnvironment.RealData(Path.Combine("handwritten-fields", name));
+        string? model = Environment.GetEnvironmentVariable("OCR_MLNET_FIELD_MODEL");
+        if (string.IsNullOrEmpty(model) || !File.Exists(model))
+            Assert.Ignore("Set OCR_MLNET_FIELD_MODEL to a 47-class character model zip to score the real dev fields.");
+        using var letters = HandwrittenFieldReader.Load(model);
+        var result = FieldEvaluation.Evaluate(letters, FieldEvaluation.LoadLabels(folder), kind);
+        TestContext.Out.WriteLine($"{name}: CER {result.CharacterErrorRate:P2}, exact {result.ExactRate:P2}");
+        Assert.That(result.CharacterErrorRate, Is.LessThanOrEqualTo(maxCer));
+        Assert.That(result.ExactRate, Is.GreaterThanOrEqualTo(minExact));
+        Assert.That(result.Fields.Where(f => f.Error is not null), Is.Empty);
     }
 
     [Test]
