@@ -165,12 +165,14 @@ internal static class FieldSegmenter
         boxes.RemoveAll(b => b.Area < minArea);
         if (boxes.Count == 0)
             return FieldSegmentation.Blank(w, h, scale);
-        // A character is not tiny beside its field: marks this small on their own are dust, not writing.
+        double characterHeight = EstimateCharacterHeight(boxes, h);
+        DropPrintedLabel(boxes, characterHeight, w);
+        // A character is not tiny beside its field: marks this small on their own are dust, not writing (after the
+        // prompt's colon, whose dots are this small, has been found).
         boxes.RemoveAll(b => b.Height < 0.12 * h && b.Width < 0.12 * h);
         if (boxes.Count == 0)
             return FieldSegmentation.Blank(w, h, scale);
-        double characterHeight = EstimateCharacterHeight(boxes, h);
-        DropPrintedLabel(boxes, characterHeight, w);
+        characterHeight = EstimateCharacterHeight(boxes, h);
         boxes.RemoveAll(b => b.Area < 0.012 * characterHeight * characterHeight && b.Height < 0.3 * characterHeight);
         DropOutsideLine(boxes, characterHeight, h);
         if (boxes.Count == 0)
