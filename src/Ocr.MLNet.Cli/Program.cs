@@ -88,6 +88,8 @@ var root = new RootCommand("ocr-mlnet: handwritten-character recognition with ML
     PredictCommand.Create(),
     ContactSheetCommand.Create(),
     UpgradeCommand.Create(),
+    FieldCommands.CreateRead(),
+    FieldCommands.CreateEvaluate(),
 };
 var parsed = root.Parse(args);
 // train handles SIGINT and SIGTERM itself (TrainCommand.CancelOnSignals): it finishes the batch and exits 130. System.CommandLine's

@@ -1,0 +1,241 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Ocr.MLNet.Fields;
+using Spectre.Console;
+
+namespace Ocr.MLNet.Cli;
+
+/// <summary><c>ocr-mlnet read</c> (read handwritten fields or form pages) and <c>ocr-mlnet evaluate-fields</c> (score a labelled folder).</summary>
+internal static class FieldCommands
+{
+    private static readonly Dictionary<string, FieldKind> Kinds = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["digits"] = FieldKind.Digits,
+        ["upper"] = FieldKind.Upper,
+        ["lower"] = FieldKind.Lower,
+        ["letters"] = FieldKind.Letters,
+        ["alnum"] = FieldKind.Alphanumeric,
+    };
+
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+
+    public static Command CreateRead()
+    {
+        var images = new Argument<FileInfo[]>("IMAGE") { Description = "Images of fields (or form pages with --form).", Arity = ArgumentArity.OneOrMore };
+        var model = ModelOption();
+        var kind = KindOption();
+        var form = new Option<bool>("--form") { Description = "Each image is a form page: find its boxes and read each, in reading order." };
+        var json = new Option<bool>("--json") { Description = "Print JSON (text, confidence, and per character its box, label, confidence and alternatives)." };
+        var overlay = new Option<FileInfo?>("--overlay")
+        {
+            Description = "Write a PNG with the boxes and labels drawn on the image (with several images, one file each: OUT.<image name>.png).",
+        };
+        var command = new Command("read", "Read handwritten fields: text, confidence and per-character boxes.") { images, model, kind, form, json, overlay };
+        command.SetAction(result => CliErrors.Guard(() => Read(
+            result.GetValue(images)!, result.GetValue(model)!, ParseKind(result.GetValue(kind)), result.GetValue(form), result.GetValue(json), result.GetValue(overlay))));
+        return command;
+    }
+
+    public static Command CreateEvaluate()
+    {
+        var data = new Option<DirectoryInfo>("--data")
+        {
+            Description = "A folder with labels.tsv (image, text), or a form page with reference.tsv (field, text).",
+            Required = true,
+        };
+        var model = ModelOption();
+        var kind = KindOption();
+        var report = new Option<DirectoryInfo?>("--report") { Description = "Write report.md, fields.tsv and overlays of the worst fields here." };
+        var worst = new Option<int>("--worst") { Description = "How many of the worst fields get an overlay in the report.", DefaultValueFactory = _ => 20 };
+        var command = new Command("evaluate-fields", "Score the field reader on a labelled folder: character error rate and exact fields (upper-case letters and digits compared).")
+        {
+            data, model, kind, report, worst,
+        };
+        command.SetAction(result => CliErrors.Guard(() => Evaluate(
+            result.GetValue(data)!, result.GetValue(model)!, ParseKind(result.GetValue(kind)), result.GetValue(report), result.GetValue(worst))));
+        return command;
+    }
+
+    private static Option<FileInfo> ModelOption() => new("--model") { Description = "The character model zip (from ocr-mlnet train).", Required = true };
+
+    private static Option<string?> KindOption() => new("--kind") { Description = "What the fields hold: digits, upper, lower, letters or alnum (default)." };
+
+    private static FieldKind? ParseKind(string? kind)
+    {
+        if (kind is null)
+            return null;
+        if (Kinds.TryGetValue(kind, out var parsed))
+            return parsed;
+        throw new ArgumentException($"--kind {kind}: must be one of {string.Join(", ", Kinds.Keys)}. Correct it and run the command again.");
+    }
+
+    private static HandwrittenFieldReader LoadReader(FileInfo model)
+    {
+        if (!model.Exists)
+            throw new FileNotFoundException($"The model '{model.FullName}' does not exist. Pass a model zip written by ocr-mlnet train.", model.FullName);
+        return HandwrittenFieldReader.Load(model.FullName);
+    }
+
+    private static int Read(FileInfo[] images, FileInfo model, FieldKind? kind, bool form, bool json, FileInfo? overlay)
+    {
+        using var reader = LoadReader(model);
+        var results = new List<object>();
+        int failed = 0;
+        foreach (var image in images)
+        {
+            try
+            {
+                string? overlayPath = overlay is null ? null
+                    : images.Length == 1 ? overlay.FullName
+                    : Path.Combine(overlay.DirectoryName ?? ".", $"{Path.GetFileNameWithoutExtension(overlay.Name)}.{Path.GetFileNameWithoutExtension(image.Name)}.png");
+                if (form)
+                {
+                    var fields = reader.ReadForm(image.FullName, kind is { } k ? Enumerable.Repeat(k, 10_000).ToArray() : null);
+                    if (overlayPath is not null)
+                        FieldOverlay.Save(image.FullName, fields, overlayPath);
+                    results.Add(new { image = image.FullName, overlay = overlayPath, fields = fields.Select(f => new { box = Box(f.Box), kind = f.Kind.ToString(), reading = Reading(f.Reading) }) });
+                    if (!json)
+                        PrintForm(image, fields, overlayPath);
+                }
+                else
+                {
+                    var reading = reader.Read(image.FullName, kind);
+                    if (overlayPath is not null)
+                        FieldOverlay.Save(image.FullName, reading, overlayPath);
+                    results.Add(new { image = image.FullName, overlay = overlayPath, reading = Reading(reading) });
+                    if (!json)
+                        PrintField(image, reading, overlayPath);
+                }
+            }
+            catch (Exception e) when (e is CharacterDataException or ArgumentException or IOException)
+            {
+                failed++;
+                results.Add(new { image = image.FullName, error = e.Message });
+                if (!json)
+                    AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {image.Name}: {e.Message}");
+            }
+        }
+
+        if (json)
+            Console.WriteLine(JsonSerializer.Serialize(results, Json));
+        return failed == 0 ? 0 : 1;
+    }
+
+    private static void PrintField(FileInfo image, FieldReading reading, string? overlay)
+    {
+        string text = reading.IsBlank ? "(blank)" : reading.Text;
+        AnsiConsole.MarkupLineInterpolated($"[bold]{image.Name}[/]: {text}  (confidence {reading.Confidence.ToString("P1", CultureInfo.InvariantCulture)})");
+        var table = new Table().AddColumns("char", "confidence", "box (x,y,w,h)", "alternatives");
+        foreach (var c in reading.Characters)
+        {
+            table.AddRow(Markup.Escape(c.Label), c.Confidence.ToString("F3", CultureInfo.InvariantCulture), c.Box.ToString(),
+                Markup.Escape(string.Join("  ", c.Alternatives.Select(a => string.Create(CultureInfo.InvariantCulture, $"{a.ClassName} {a.Score:F3}")))));
+        }
+
+        if (reading.Characters.Count > 0)
+            AnsiConsole.Write(table);
+        if (overlay is not null)
+            AnsiConsole.MarkupLineInterpolated($"overlay: {overlay}");
+    }
+
+    private static void PrintForm(FileInfo image, IReadOnlyList<FormField> fields, string? overlay)
+    {
+        AnsiConsole.MarkupLineInterpolated($"[bold]{image.Name}[/]: {fields.Count} fields");
+        if (fields.Count == 0)
+            AnsiConsole.MarkupLine("[yellow]no boxes with ink found[/]: the page has no rectangles of long printed lines around handwriting.");
+        var table = new Table().AddColumns("#", "box (x,y,w,h)", "kind", "text", "confidence");
+        for (int i = 0; i < fields.Count; i++)
+        {
+            table.AddRow((i + 1).ToString(CultureInfo.InvariantCulture), fields[i].Box.ToString(), fields[i].Kind.ToString(),
+                Markup.Escape(fields[i].Reading.Text), fields[i].Reading.Confidence.ToString("P1", CultureInfo.InvariantCulture));
+        }
+
+        if (fields.Count > 0)
+            AnsiConsole.Write(table);
+        if (overlay is not null)
+            AnsiConsole.MarkupLineInterpolated($"overlay: {overlay}");
+    }
+
+    private static object Box(FieldBox b) => new { x = b.X, y = b.Y, width = b.Width, height = b.Height };
+
+    private static object Reading(FieldReading r) => new
+    {
+        text = r.Text,
+        confidence = r.Confidence,
+        characters = r.Characters.Select(c => new
+        {
+            box = Box(c.Box),
+            label = c.Label,
+            confidence = c.Confidence,
+            alternatives = c.Alternatives.Select(a => new { label = a.ClassName, score = a.Score }),
+        }),
+    };
+
+    private static int Evaluate(DirectoryInfo data, FileInfo model, FieldKind? kind, DirectoryInfo? report, int worst)
+    {
+        if (!data.Exists)
+            throw new DirectoryNotFoundException($"The folder '{data.FullName}' does not exist. Pass a folder with labels.tsv.");
+        if (worst < 0)
+            throw new ArgumentException($"--worst {worst}: must be at least 0. Correct it and run the command again.");
+        using var reader = LoadReader(model);
+        bool isForm = !File.Exists(Path.Combine(data.FullName, FieldEvaluation.LabelsFileName))
+            && File.Exists(Path.Combine(data.FullName, FormReference.FileName));
+        FieldEvaluationResult result;
+        IReadOnlyList<FormField>? formFields = null;
+        string? page = null;
+        if (isForm)
+            (result, formFields, page) = FormReference.Evaluate(reader, data.FullName, kind);
+        else
+            result = FieldEvaluation.Evaluate(reader, FieldEvaluation.LoadLabels(data.FullName), kind);
+
+        var table = new Table().AddColumns("what", "value");
+        table.AddRow("fields", result.Fields.Count.ToString(CultureInfo.InvariantCulture));
+        table.AddRow("character error rate", result.CharacterErrorRate.ToString("P2", CultureInfo.InvariantCulture));
+        table.AddRow("exact fields", $"{result.Fields.Count(f => f.Exact)} ({result.ExactRate.ToString("P2", CultureInfo.InvariantCulture)})");
+        table.AddRow("errors", result.Fields.Count(f => f.Error is not null).ToString(CultureInfo.InvariantCulture));
+        AnsiConsole.Write(table);
+
+        if (report is not null)
+            WriteReport(report, data, result, worst, page, formFields);
+        return 0;
+    }
+
+    private static void WriteReport(DirectoryInfo report, DirectoryInfo data, FieldEvaluationResult result, int worst, string? page, IReadOnlyList<FormField>? formFields)
+    {
+        Directory.CreateDirectory(report.FullName);
+        AtomicFile.Write(Path.Combine(report.FullName, "fields.tsv"), temporary => File.WriteAllText(temporary, FieldEvaluation.ToTsv(result)));
+        var md = new StringBuilder();
+        md.Append(CultureInfo.InvariantCulture, $"# Field reading: {data.Name}\n\n");
+        md.Append(CultureInfo.InvariantCulture, $"- fields: {result.Fields.Count}\n- character error rate: {result.CharacterErrorRate:P2}\n");
+        md.Append(CultureInfo.InvariantCulture, $"- exact fields: {result.Fields.Count(f => f.Exact)} ({result.ExactRate:P2})\n\n");
+        md.Append("Both texts are compared as upper-case letters and digits. The per-field table is `fields.tsv`.\n\n");
+        if (page is not null && formFields is not null)
+        {
+            FieldOverlay.Save(page, formFields, Path.Combine(report.FullName, "form.png"));
+            md.Append("![form](form.png)\n\n");
+        }
+
+        md.Append("## Worst fields\n\n| image | truth | read | edits | confidence | overlay |\n|---|---|---|---:|---:|---|\n");
+        var worstFields = result.Fields.Where(f => f.Distance > 0 || f.Error is not null)
+            .OrderByDescending(f => f.Truth.Length == 0 ? f.Distance : (double)f.Distance / f.Truth.Length).ThenByDescending(f => f.Distance).Take(worst).ToArray();
+        for (int i = 0; i < worstFields.Length; i++)
+        {
+            var f = worstFields[i];
+            string name = Path.GetFileName(f.Field.ImagePath);
+            string overlay = "";
+            if (f.Reading is not null && page is null)
+            {
+                overlay = $"worst/{i + 1:D2}-{Path.GetFileNameWithoutExtension(name)}.png";
+                FieldOverlay.Save(f.Field.ImagePath, f.Reading, Path.Combine(report.FullName, overlay));
+                overlay = $"![{name}]({overlay})";
+            }
+
+            md.Append(CultureInfo.InvariantCulture, $"| {name} | {f.Truth} | {f.Read} | {f.Distance} | {f.Reading?.Confidence ?? 0:P0} | {overlay}{f.Error} |\n");
+        }
+
+        AtomicFile.Write(Path.Combine(report.FullName, "report.md"), temporary => File.WriteAllText(temporary, md.ToString()));
+        AnsiConsole.MarkupLineInterpolated($"report: {Path.Combine(report.FullName, "report.md")}");
+    }
+}

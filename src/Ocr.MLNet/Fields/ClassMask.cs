@@ -1,0 +1,83 @@
+namespace Ocr.MLNet.Fields;
+
+/// <summary>
+/// Which of a model's classes a field may hold, and how each allowed class is written in that field: the kind's
+/// mask over the network's scores. A class the model merges with its other case (EMNIST's c, o, s, …) serves both.
+/// </summary>
+internal sealed class ClassMask
+{
+    private ClassMask(bool[] allowed, string[] labels)
+    {
+        Allowed = allowed;
+        Labels = labels;
+    }
+
+    /// <summary>Per class of the model: may the field hold it.</summary>
+    public bool[] Allowed { get; }
+
+    /// <summary>Per class: the text it stands for in this field (its case follows the kind).</summary>
+    public string[] Labels { get; }
+
+    public static ClassMask For(IReadOnlyList<string> classNames, FieldKind kind) => kind switch
+    {
+        FieldKind.Digits => Build(classNames, "0123456789"),
+        FieldKind.Upper => Build(classNames, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"),
+        FieldKind.Lower => Build(classNames, "abcdefghijklmnopqrstuvwxyz"),
+        FieldKind.Letters => Build(classNames, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"),
+        FieldKind.Alphanumeric => new ClassMask(classNames.Select(_ => true).ToArray(), classNames.ToArray()),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Use Alphanumeric, Digits, Upper, Lower or Letters."),
+    };
+
+    /// <summary>The mask for a custom set of characters; each must have a class (its own, or its merged other case).</summary>
+    /// <exception cref="ArgumentException">A character has no class in the model (the message lists them and the model's classes).</exception>
+    public static ClassMask For(IReadOnlyList<string> classNames, string allowedCharacters)
+    {
+        var mask = Build(classNames, allowedCharacters, out var missing);
+        if (missing.Count > 0)
+        {
+            throw new ArgumentException(
+                $"The allowed characters '{string.Join("", missing)}' have no class in the model, whose classes are {string.Join(" ", classNames)}. "
+                + "Allow only characters the model knows.", nameof(allowedCharacters));
+        }
+
+        return mask;
+    }
+
+    private static ClassMask Build(IReadOnlyList<string> classNames, string characters) => Build(classNames, characters, out _);
+
+    private static ClassMask Build(IReadOnlyList<string> classNames, string characters, out List<char> missing)
+    {
+        var allowed = new bool[classNames.Count];
+        var labels = classNames.ToArray();
+        var index = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < classNames.Count; i++)
+            index.TryAdd(classNames[i], i);
+        missing = [];
+        var wanted = characters.Where(c => !char.IsWhiteSpace(c)).Distinct().ToArray();
+        var ownClass = new bool[classNames.Count];
+        foreach (char c in wanted)
+        {
+            if (index.TryGetValue(c.ToString(), out int own))
+                allowed[own] = ownClass[own] = true;
+        }
+
+        // Merged class: the other case stands for a character the model has no class of its own for; a class wanted
+        // under its own name keeps that name (Letters reads C, not c).
+        foreach (char c in wanted.Where(c => !index.ContainsKey(c.ToString())))
+        {
+            string other = char.IsUpper(c) ? char.ToLowerInvariant(c).ToString() : char.ToUpperInvariant(c).ToString();
+            if (other != c.ToString() && index.TryGetValue(other, out int merged))
+            {
+                allowed[merged] = true;
+                if (!ownClass[merged])
+                    labels[merged] = c.ToString();
+            }
+            else
+            {
+                missing.Add(c);
+            }
+        }
+
+        return new ClassMask(allowed, labels);
+    }
+}

@@ -1,0 +1,263 @@
+using System.Globalization;
+using System.Text;
+using Ocr.MLNet.Loading;
+
+namespace Ocr.MLNet.Fields;
+
+/// <summary>One field of an evaluation set: an image and the text written in it.</summary>
+/// <param name="ImagePath">The image (full path).</param>
+/// <param name="Text">The truth as written.</param>
+public sealed record LabelledField(string ImagePath, string Text);
+
+/// <summary>How one field was read against its truth.</summary>
+/// <param name="Field">The field.</param>
+/// <param name="Reading">What the reader read (null when it failed).</param>
+/// <param name="Error">Why it could not be read, or null.</param>
+/// <param name="Truth">The truth, normalised (<see cref="FieldEvaluation.Normalize"/>).</param>
+/// <param name="Read">The text read, normalised.</param>
+/// <param name="Distance">The edit distance between the two.</param>
+public sealed record FieldScore(LabelledField Field, FieldReading? Reading, string? Error, string Truth, string Read, int Distance)
+{
+    /// <summary>True when the normalised texts are equal.</summary>
+    public bool Exact => Truth == Read;
+}
+
+/// <summary>Scores of a set of fields.</summary>
+/// <param name="Fields">Every field's score, in the set's order.</param>
+public sealed record FieldEvaluationResult(IReadOnlyList<FieldScore> Fields)
+{
+    /// <summary>Character error rate: summed edit distances over summed truth lengths (0 when the truth is all blank).</summary>
+    public double CharacterErrorRate
+    {
+        get
+        {
+            long truth = Fields.Sum(f => (long)f.Truth.Length);
+            return truth == 0 ? 0 : Fields.Sum(f => (double)f.Distance) / truth;
+        }
+    }
+
+    /// <summary>The share of fields read exactly (after normalising).</summary>
+    public double ExactRate => Fields.Count == 0 ? 0 : Fields.Count(f => f.Exact) / (double)Fields.Count;
+}
+
+/// <summary>
+/// Scores a reader on labelled fields as the handwritten-fields sets are scored: both texts normalised to upper-case
+/// letters and digits, character error rate (edit distance over truth length, summed over the set) and the share of
+/// fields read exactly.
+/// </summary>
+/// <example>
+/// <code>
+/// var fields = FieldEvaluation.LoadLabels("names-dev");
+/// var result = FieldEvaluation.Evaluate(reader, fields, FieldKind.Upper);
+/// Console.WriteLine($"CER {result.CharacterErrorRate:P1}, exact {result.ExactRate:P1}");
+/// </code>
+/// </example>
+public static class FieldEvaluation
+{
+    /// <summary>The labels file of a folder of fields: tab-separated, a header row with <c>image</c> and <c>text</c> columns.</summary>
+    public const string LabelsFileName = "labels.tsv";
+
+    /// <summary>Reads <c>labels.tsv</c> in <paramref name="folder"/>; image paths are relative to the folder.</summary>
+    /// <param name="folder">The folder.</param>
+    /// <returns>The fields in file order.</returns>
+    /// <exception cref="CharacterDataException">The file is missing, has no <c>image</c> or <c>text</c> column, or a row is short (the message names the line).</exception>
+    /// <example>
+    /// <code>
+    /// IReadOnlyList&lt;LabelledField&gt; fields = FieldEvaluation.LoadLabels("../shared/data/handwritten-fields/names-dev");
+    /// </code>
+    /// </example>
+    public static IReadOnlyList<LabelledField> LoadLabels(string folder)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(folder);
+        string path = Path.Combine(folder, LabelsFileName);
+        if (!File.Exists(path))
+            throw new CharacterDataException($"'{path}' does not exist: a folder of fields needs a {LabelsFileName} with 'image' and 'text' columns.", path, null);
+        var lines = File.ReadAllLines(path);
+        var header = lines.Length > 0 ? lines[0].Split('\t') : [];
+        int image = Array.IndexOf(header, "image"), text = Array.IndexOf(header, "text");
+        if (image < 0 || text < 0)
+            throw new CharacterDataException($"'{path}' has no 'image' and 'text' columns in its header (tab-separated); it has: {string.Join(", ", header)}.", path, null);
+        var fields = new List<LabelledField>();
+        for (int i = 1; i < lines.Length; i++)
+        {
+            if (lines[i].Length == 0)
+                continue;
+            var cells = lines[i].Split('\t');
+            if (cells.Length <= Math.Max(image, text))
+                throw new CharacterDataException($"'{path}' line {i + 1} has {cells.Length} cells; the header names {header.Length}.", path, null);
+            fields.Add(new LabelledField(Path.GetFullPath(Path.Combine(folder, cells[image])), cells[text]));
+        }
+
+        return fields;
+    }
+
+    /// <summary>Reads every field and scores it; a field that cannot be read counts as read empty, with its error kept.</summary>
+    /// <param name="reader">The reader.</param>
+    /// <param name="fields">The labelled fields.</param>
+    /// <param name="kind">What the fields hold; null for the reader's options.</param>
+    /// <returns>Each field's score and the totals.</returns>
+    /// <example>
+    /// <code>
+    /// var result = FieldEvaluation.Evaluate(reader, FieldEvaluation.LoadLabels("cheque-amounts-dev"), FieldKind.Digits);
+    /// </code>
+    /// </example>
+    public static FieldEvaluationResult Evaluate(HandwrittenFieldReader reader, IReadOnlyList<LabelledField> fields, FieldKind? kind = null)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        ArgumentNullException.ThrowIfNull(fields);
+        var scores = new FieldScore[fields.Count];
+        Parallel.For(0, fields.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Environment.ProcessorCount) }, i =>
+        {
+            FieldReading? reading = null;
+            string? error = null;
+            try
+            {
+                reading = reader.Read(fields[i].ImagePath, kind);
+            }
+            catch (Exception e) when (e is CharacterDataException or ArgumentException)
+            {
+                error = e.Message;
+            }
+
+            scores[i] = Score(fields[i], reading, error);
+        });
+        return new FieldEvaluationResult(scores);
+    }
+
+    /// <summary>
+    /// Reads a form page and scores its fields, in reading order, against the texts its boxes should hold (the i-th
+    /// field read against the i-th text; a field not found counts as read empty). Each field is read with the kind its
+    /// text implies (<see cref="KindOf"/>), as a form's template says what each box holds, unless <paramref name="kind"/> is given.
+    /// </summary>
+    /// <param name="reader">The reader.</param>
+    /// <param name="pagePath">The form page.</param>
+    /// <param name="texts">The text of each box, in reading order.</param>
+    /// <param name="kind">One kind for every field, or null for each text's own.</param>
+    /// <returns>The scores, one per text, and the fields as read.</returns>
+    /// <example>
+    /// <code>
+    /// var (result, fields) = FieldEvaluation.EvaluateForm(reader, "hsf.png", ["0123456789", "16", "899"]);
+    /// </code>
+    /// </example>
+    public static (FieldEvaluationResult Result, IReadOnlyList<FormField> Fields) EvaluateForm(
+        HandwrittenFieldReader reader, string pagePath, IReadOnlyList<string> texts, FieldKind? kind = null)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        ArgumentNullException.ThrowIfNull(texts);
+        var kinds = texts.Select(t => kind ?? KindOf(t)).ToArray();
+        var fields = reader.ReadForm(pagePath, kinds);
+        var scores = texts.Select((text, i) => Score(
+            new LabelledField(pagePath, text), i < fields.Count ? fields[i].Reading : null, i < fields.Count ? null : "no such field on the page")).ToArray();
+        return (new FieldEvaluationResult(scores), fields);
+    }
+
+    /// <summary>The narrowest kind that holds <paramref name="text"/>: digits, upper, lower, letters, else alphanumeric.</summary>
+    /// <param name="text">A field's text.</param>
+    /// <returns>The kind.</returns>
+    /// <example>
+    /// <code>
+    /// FieldKind kind = FieldEvaluation.KindOf("43744"); // Digits
+    /// </code>
+    /// </example>
+    public static FieldKind KindOf(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var characters = text.Where(char.IsLetterOrDigit).ToArray();
+        if (characters.Length == 0)
+            return FieldKind.Alphanumeric;
+        if (characters.All(char.IsAsciiDigit))
+            return FieldKind.Digits;
+        if (characters.All(char.IsAsciiLetterUpper))
+            return FieldKind.Upper;
+        if (characters.All(char.IsAsciiLetterLower))
+            return FieldKind.Lower;
+        return characters.All(char.IsAsciiLetter) ? FieldKind.Letters : FieldKind.Alphanumeric;
+    }
+
+    /// <summary>Scores one reading against its field's truth.</summary>
+    /// <param name="field">The field.</param>
+    /// <param name="reading">What was read, or null when it could not be read.</param>
+    /// <param name="error">Why it could not be read.</param>
+    /// <returns>The score.</returns>
+    /// <example>
+    /// <code>
+    /// FieldScore score = FieldEvaluation.Score(field, reader.Read(field.ImagePath), null);
+    /// </code>
+    /// </example>
+    public static FieldScore Score(LabelledField field, FieldReading? reading, string? error)
+    {
+        ArgumentNullException.ThrowIfNull(field);
+        string truth = Normalize(field.Text), read = Normalize(reading?.Text ?? "");
+        return new FieldScore(field, reading, error, truth, read, EditDistance(truth, read));
+    }
+
+    /// <summary>Upper case, letters and digits only: <c>"Jean-Roch"</c> → <c>"JEANROCH"</c>, <c>"10,00."</c> → <c>"1000"</c>.</summary>
+    /// <param name="text">Any text.</param>
+    /// <returns>The normalised text.</returns>
+    /// <example>
+    /// <code>
+    /// string key = FieldEvaluation.Normalize("Jean-Roch"); // "JEANROCH"
+    /// </code>
+    /// </example>
+    public static string Normalize(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var builder = new StringBuilder(text.Length);
+        foreach (char c in text.ToUpperInvariant())
+        {
+            if (c is >= 'A' and <= 'Z' or >= '0' and <= '9')
+                builder.Append(c);
+        }
+
+        return builder.ToString();
+    }
+
+    /// <summary>Levenshtein distance: insertions, deletions and substitutions, each costing 1.</summary>
+    /// <param name="a">One string.</param>
+    /// <param name="b">The other.</param>
+    /// <returns>The fewest edits that turn one into the other.</returns>
+    /// <example>
+    /// <code>
+    /// int d = FieldEvaluation.EditDistance("LAUMONIER", "LAUMIONIER"); // 1
+    /// </code>
+    /// </example>
+    public static int EditDistance(string a, string b)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        var previous = new int[b.Length + 1];
+        var current = new int[b.Length + 1];
+        for (int j = 0; j <= b.Length; j++)
+            previous[j] = j;
+        for (int i = 1; i <= a.Length; i++)
+        {
+            current[0] = i;
+            for (int j = 1; j <= b.Length; j++)
+                current[j] = Math.Min(Math.Min(current[j - 1], previous[j]) + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            (previous, current) = (current, previous);
+        }
+
+        return previous[b.Length];
+    }
+
+    /// <summary>The per-field table as tab-separated text: image, truth, read, distance, exact, confidence, error.</summary>
+    /// <param name="result">An evaluation.</param>
+    /// <returns>The table with a header row.</returns>
+    /// <example>
+    /// <code>
+    /// File.WriteAllText("fields.tsv", FieldEvaluation.ToTsv(result));
+    /// </code>
+    /// </example>
+    public static string ToTsv(FieldEvaluationResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var builder = new StringBuilder("image\ttruth\tread\tdistance\texact\tconfidence\terror\n");
+        foreach (var f in result.Fields)
+        {
+            builder.Append(CultureInfo.InvariantCulture,
+                $"{Path.GetFileName(f.Field.ImagePath)}\t{f.Truth}\t{f.Read}\t{f.Distance}\t{f.Exact}\t{f.Reading?.Confidence ?? 0:F3}\t{f.Error}\n");
+        }
+
+        return builder.ToString();
+    }
+}

@@ -1,0 +1,52 @@
+using Ocr.MLNet.Loading;
+
+namespace Ocr.MLNet.Fields;
+
+/// <summary>Options of a <see cref="HandwrittenFieldReader"/>: what fields hold and the limits on what it accepts.</summary>
+/// <example>
+/// <code>
+/// using var reader = HandwrittenFieldReader.Load("ocr.zip", new FieldReaderOptions { Kind = FieldKind.Upper });
+/// using var hex = HandwrittenFieldReader.Load("ocr.zip", new FieldReaderOptions { AllowedCharacters = "0123456789ABCDEF" });
+/// </code>
+/// </example>
+public sealed record FieldReaderOptions
+{
+    /// <summary>Default <see cref="Alternatives"/>: 3.</summary>
+    public const int DefaultAlternatives = 3;
+
+    /// <summary>Default <see cref="MaxPieces"/>: 400.</summary>
+    public const int DefaultMaxPieces = 400;
+
+    /// <summary>What fields hold when a call does not say: default <see cref="FieldKind.Alphanumeric"/>.</summary>
+    public FieldKind Kind { get; init; } = FieldKind.Alphanumeric;
+
+    /// <summary>
+    /// A custom class set that replaces <see cref="Kind"/> when set: the characters a field may hold (e.g. <c>"0123456789ABCDEF"</c>).
+    /// A character whose class the model merges with its other case (c, o, s, …) is read through that class. Every
+    /// character must be one the model knows. Default null.
+    /// </summary>
+    public string? AllowedCharacters { get; init; }
+
+    /// <summary>How many alternatives each character carries (the best first). Default 3.</summary>
+    public int Alternatives { get; init; } = DefaultAlternatives;
+
+    /// <summary>
+    /// The most separate pieces of ink (after specks are removed) a field may have. A field with more is not one line of
+    /// handwriting (a whole page, noise) and is refused with an error rather than read slowly. Default 400.
+    /// </summary>
+    public int MaxPieces { get; init; } = DefaultMaxPieces;
+
+    /// <summary>The largest image (width × height) accepted, checked from the header before decoding. Default 4096 × 4096.</summary>
+    public long MaxImagePixels { get; init; } = CharacterImageLoaderOptions.DefaultMaxImagePixels;
+
+    internal void Validate()
+    {
+        var problems = new List<string>();
+        problems.Check(Enum.IsDefined(Kind), nameof(Kind), Kind, "one of Alphanumeric, Digits, Upper, Lower, Letters");
+        problems.Check(AllowedCharacters is null || AllowedCharacters.Trim().Length > 0, nameof(AllowedCharacters), AllowedCharacters, "null or at least one character");
+        problems.Check(Alternatives is >= 1 and <= 100, nameof(Alternatives), Alternatives, "1 to 100");
+        problems.Check(MaxPieces is >= 1 and <= 10_000, nameof(MaxPieces), MaxPieces, "1 to 10,000");
+        problems.Check(MaxImagePixels >= 1, nameof(MaxImagePixels), MaxImagePixels, "at least 1");
+        problems.ThrowIfAny(nameof(FieldReaderOptions));
+    }
+}

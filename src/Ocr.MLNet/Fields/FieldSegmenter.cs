@@ -1,0 +1,431 @@
+using OpenCvSharp;
+using Ocr.MLNet.Preparation;
+
+namespace Ocr.MLNet.Fields;
+
+/// <summary>
+/// A piece of a field's ink, the unit of over-segmentation: the pixels of some connected components that lie in the
+/// columns [<see cref="Left"/>, <see cref="Right"/>). A character is one piece or a run of neighbouring pieces.
+/// </summary>
+/// <param name="Components">Component labels of the pieces' ink (in <see cref="FieldSegmentation.Labels"/>).</param>
+/// <param name="Left">First column.</param>
+/// <param name="Right">One past the last column.</param>
+/// <param name="Group">The group of overlapping components it was cut from; pieces of one group touch.</param>
+internal sealed record InkPiece(int[] Components, int Left, int Right, int Group);
+
+/// <summary>A field's ink, cleaned and cut into pieces, in working pixels (the field scaled by <see cref="Scale"/>).</summary>
+internal sealed class FieldSegmentation
+{
+    public required int Width { get; init; }
+
+    public required int Height { get; init; }
+
+    /// <summary>Working pixels per source pixel.</summary>
+    public required double Scale { get; init; }
+
+    /// <summary>Ink strength per working pixel (0 = paper, 255 = darkest ink), row-major.</summary>
+    public required byte[] Ink { get; init; }
+
+    /// <summary>Connected-component label per working pixel; 0 = no kept ink.</summary>
+    public required int[] Labels { get; init; }
+
+    /// <summary>The pieces, left to right.</summary>
+    public required IReadOnlyList<InkPiece> Pieces { get; init; }
+
+    /// <summary>The typical height of a character, in working pixels.</summary>
+    public required double CharacterHeight { get; init; }
+
+    public static FieldSegmentation Blank(int width, int height, double scale) => new()
+    {
+        Width = width, Height = height, Scale = scale, Ink = [], Labels = [], Pieces = [], CharacterHeight = height,
+    };
+
+    /// <summary>The source-pixel box of the ink of pieces [<paramref name="first"/>, <paramref name="last"/>], or null when they hold none.</summary>
+    public (int Left, int Top, int Right, int Bottom)? InkBounds(int first, int last)
+    {
+        int top = int.MaxValue, bottom = -1, left = int.MaxValue, right = -1;
+        for (int k = first; k <= last; k++)
+        {
+            var piece = Pieces[k];
+            for (int y = 0; y < Height; y++)
+            {
+                for (int x = piece.Left; x < piece.Right; x++)
+                {
+                    if (Belongs(piece, Labels[(y * Width) + x]))
+                    {
+                        top = Math.Min(top, y);
+                        bottom = Math.Max(bottom, y);
+                        left = Math.Min(left, x);
+                        right = Math.Max(right, x);
+                    }
+                }
+            }
+        }
+
+        return bottom < 0 ? null : (left, top, right + 1, bottom + 1);
+    }
+
+    /// <summary>
+    /// Writes the network's input for the character made of pieces [<paramref name="first"/>, <paramref name="last"/>]:
+    /// their ink alone, through the training preprocessing (<see cref="CharacterImageConverter"/>).
+    /// </summary>
+    public void Prepare(int first, int last, (int Left, int Top, int Right, int Bottom) bounds, Span<float> destination)
+    {
+        int w = bounds.Right - bounds.Left, h = bounds.Bottom - bounds.Top;
+        var crop = new byte[w * h];
+        for (int k = first; k <= last; k++)
+        {
+            var piece = Pieces[k];
+            int from = Math.Max(piece.Left, bounds.Left), to = Math.Min(piece.Right, bounds.Right);
+            for (int y = 0; y < h; y++)
+            {
+                int row = (bounds.Top + y) * Width;
+                for (int x = from; x < to; x++)
+                {
+                    if (Belongs(piece, Labels[row + x]))
+                        crop[(y * w) + x - bounds.Left] = Ink[row + x];
+                }
+            }
+        }
+
+        CharacterImageConverter.ToEmnistPixels(crop, w, h, InkPolarity.LightOnDark, destination);
+    }
+
+    private static bool Belongs(InkPiece piece, int label) => label != 0 && Array.IndexOf(piece.Components, label) >= 0;
+}
+
+/// <summary>
+/// Finds the ink of one field and cuts it into pieces: background removed, Otsu threshold, box borders, guide lines and
+/// specks removed, strokes outside the line of writing (printed labels' neighbours, the next field's strokes) dropped,
+/// components that overlap in x joined (the dot of an i, broken strokes), and wide blobs cut at projection valleys so
+/// that touching characters can be separated by the classifier.
+/// </summary>
+internal static class FieldSegmenter
+{
+    /// <summary>Fields lower than this are scaled up: thin strokes survive the morphology and the threshold.</summary>
+    private const int MinWorkingHeight = 64;
+
+    /// <summary>Fields higher than this are scaled down: the work stays proportional to the ink, not to the camera.</summary>
+    private const int MaxWorkingHeight = 320;
+
+    /// <summary>The least contrast (0–255) between ink and paper for anything to count as ink.</summary>
+    private const int MinContrast = 40;
+
+    public static FieldSegmentation Segment(byte[] grey, int width, int height, int maxPieces)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(height, 1);
+        double scale = height < MinWorkingHeight ? Math.Min(4.0, (double)MinWorkingHeight / height)
+            : height > MaxWorkingHeight ? (double)MaxWorkingHeight / height : 1.0;
+        int w = Math.Max(1, (int)Math.Round(width * scale)), h = Math.Max(1, (int)Math.Round(height * scale));
+        if (width < 3 || height < 3)
+            return FieldSegmentation.Blank(w, h, scale);
+
+        using var source = Mat.FromPixelData(height, width, MatType.CV_8UC1, grey);
+        using var paper = new Mat();
+        // Dark ink on light paper from here on.
+        if (CharacterImageConverter.IsDarkOnLight(grey, width, height))
+            source.CopyTo(paper);
+        else
+            Cv2.BitwiseNot(source, paper);
+        using var scaled = new Mat();
+        Cv2.Resize(paper, scaled, new Size(w, h), 0, 0, scale > 1 ? InterpolationFlags.Cubic : InterpolationFlags.Area);
+
+        // Ink strength = how much darker than the local paper: removes shading and smooth background patterns.
+        int backgroundSide = (Math.Max(15, h / 3) | 1);
+        using var background = new Mat();
+        using (var kernel = Cv2.GetStructuringElement(MorphShapes.Rect, new Size(backgroundSide, backgroundSide)))
+            Cv2.Dilate(scaled, background, kernel);
+        using var ink = new Mat();
+        Cv2.Subtract(background, scaled, ink);
+        Cv2.MinMaxLoc(ink, out _, out double maxInk);
+        if (maxInk < MinContrast)
+            return FieldSegmentation.Blank(w, h, scale);
+
+        using var binary = new Mat();
+        double otsu = Cv2.Threshold(ink, binary, 0, 255, ThresholdTypes.Binary | ThresholdTypes.Otsu);
+        if (otsu < MinContrast / 2.0)
+            Cv2.Threshold(ink, binary, MinContrast / 2.0, 255, ThresholdTypes.Binary);
+
+        RemoveLines(binary, w, h);
+
+        using var labels = new Mat();
+        using var stats = new Mat();
+        using var centroids = new Mat();
+        int count = Cv2.ConnectedComponentsWithStats(binary, labels, stats, centroids, PixelConnectivity.Connectivity8, MatType.CV_32S);
+        var boxes = new List<Blob>();
+        for (int i = 1; i < count; i++)
+        {
+            boxes.Add(new Blob([i], stats.At<int>(i, 0), stats.At<int>(i, 1), stats.At<int>(i, 0) + stats.At<int>(i, 2),
+                stats.At<int>(i, 1) + stats.At<int>(i, 3), stats.At<int>(i, 4)));
+        }
+
+        // Specks first, by an absolute size, so that noise cannot set the character height.
+        double minArea = Math.Max(6, 0.0008 * h * h);
+        boxes.RemoveAll(b => b.Area < minArea);
+        if (boxes.Count == 0)
+            return FieldSegmentation.Blank(w, h, scale);
+        double characterHeight = EstimateCharacterHeight(boxes, h);
+        DropPrintedLabel(boxes, characterHeight, w);
+        // A character is not tiny beside its field: marks this small on their own are dust, not writing (after the
+        // prompt's colon, whose dots are this small, has been found).
+        boxes.RemoveAll(b => b.Height < 0.12 * h && b.Width < 0.12 * h);
+        if (boxes.Count == 0)
+            return FieldSegmentation.Blank(w, h, scale);
+        characterHeight = EstimateCharacterHeight(boxes, h);
+        boxes.RemoveAll(b => b.Area < 0.012 * characterHeight * characterHeight && b.Height < 0.3 * characterHeight);
+        DropOutsideLine(boxes, characterHeight, h);
+        if (boxes.Count == 0)
+            return FieldSegmentation.Blank(w, h, scale);
+        if (boxes.Count > maxPieces)
+        {
+            throw new ArgumentException(
+                $"The field holds {boxes.Count} separate marks, more than the {maxPieces} a field of handwriting may have (MaxPieces): "
+                + "it looks like a page, a photograph or noise. Crop the image to one field, or read a form page with ReadForm.");
+        }
+
+        var groups = JoinOverlapping(boxes);
+        // A long flat mark in the line of writing is a dash or an underline fragment, not a character.
+        groups.RemoveAll(g => g.Height < 0.3 * characterHeight && g.Width > 1.5 * g.Height);
+        // A small mark on its own is punctuation (the point of an amount, an apostrophe), not a character.
+        groups.RemoveAll(g => g.Height < 0.3 * characterHeight && g.Width < 0.35 * characterHeight);
+        if (groups.Count == 0)
+            return FieldSegmentation.Blank(w, h, scale);
+
+        var labelData = new int[w * h];
+        labels.GetArray(out int[] flat);
+        flat.CopyTo(labelData, 0);
+        var kept = new HashSet<int>(groups.SelectMany(g => g.Components));
+        for (int i = 0; i < labelData.Length; i++)
+        {
+            if (labelData[i] != 0 && !kept.Contains(labelData[i]))
+                labelData[i] = 0;
+        }
+
+        ink.GetArray(out byte[] inkData);
+        // Normalise ink strength so faint and dark writing look alike to the network.
+        double strong = Math.Max(MinContrast, Percentile(inkData, labelData, 0.9));
+        for (int i = 0; i < inkData.Length; i++)
+            inkData[i] = labelData[i] == 0 ? (byte)0 : (byte)Math.Min(255, inkData[i] * 255 / strong);
+
+        var pieces = new List<InkPiece>();
+        for (int g = 0; g < groups.Count; g++)
+            CutGroup(groups[g], g, labelData, w, characterHeight, pieces);
+        if (pieces.Count > maxPieces)
+        {
+            throw new ArgumentException(
+                $"The field cuts into {pieces.Count} pieces, more than the {maxPieces} a field of handwriting may have (MaxPieces). "
+                + "Crop the image to one field.");
+        }
+
+        return new FieldSegmentation
+        {
+            Width = w, Height = h, Scale = scale, Ink = inkData, Labels = labelData, Pieces = pieces, CharacterHeight = characterHeight,
+        };
+    }
+
+    /// <summary>Removes long straight lines: underlines, guide lines, box borders (a vertical one only at the field's sides).</summary>
+    private static void RemoveLines(Mat binary, int w, int h)
+    {
+        int horizontal = Math.Max(20, w < 3 * h ? (int)(0.6 * w) : Math.Max(w / 4, 2 * h));
+        using var lines = new Mat();
+        using (var kernel = Cv2.GetStructuringElement(MorphShapes.Rect, new Size(horizontal, 1)))
+            Cv2.MorphologyEx(binary, lines, MorphTypes.Open, kernel);
+        using var vertical = new Mat();
+        using (var kernel = Cv2.GetStructuringElement(MorphShapes.Rect, new Size(1, Math.Max(10, (int)(0.85 * h)))))
+            Cv2.MorphologyEx(binary, vertical, MorphTypes.Open, kernel);
+        // A tall stroke in the middle is a character (1, I, l); only the sides hold borders.
+        int side = Math.Max(3, w / 8);
+        if (w > 2 * side)
+            vertical[new Rect(side, 0, w - (2 * side), h)].SetTo(Scalar.All(0));
+        Cv2.BitwiseOr(lines, vertical, lines);
+        using (var grow = Cv2.GetStructuringElement(MorphShapes.Rect, new Size(3, 3)))
+            Cv2.Dilate(lines, lines, grow);
+        binary.SetTo(Scalar.All(0), lines);
+    }
+
+    /// <summary>
+    /// The median height of the bigger marks, leaving out those cut by the field's top or bottom edge (the next
+    /// field's strokes, a printed line below) when any others remain.
+    /// </summary>
+    private static double EstimateCharacterHeight(List<Blob> boxes, int h)
+    {
+        var inside = boxes.Where(b => b.Top > 1 && b.Bottom < h - 1).ToList();
+        var source = inside.Count > 0 ? inside : boxes;
+        double biggest = source.Max(b => b.Area);
+        var heights = source.Where(b => b.Area >= 0.2 * biggest).Select(b => (double)b.Height).Order().ToArray();
+        double median = heights[heights.Length / 2];
+        return Math.Clamp(median, 8, h);
+    }
+
+    /// <summary>
+    /// A printed prompt ends with a colon ("NOM :", "PRENOM :"): two small dots one above the other in the left part of the
+    /// field. Everything up to the colon is the prompt, not handwriting.
+    /// </summary>
+    private static void DropPrintedLabel(List<Blob> boxes, double characterHeight, int w)
+    {
+        bool IsDot(Blob b) => b.Height <= 0.4 * characterHeight && b.Width <= 0.4 * characterHeight && b.Area <= 0.12 * characterHeight * characterHeight;
+        var dots = boxes.Where(b => IsDot(b) && b.Right < 0.6 * w).ToArray();
+        int colonRight = -1;
+        foreach (var upper in dots)
+        {
+            foreach (var lower in dots)
+            {
+                int overlap = Math.Min(upper.Right, lower.Right) - Math.Max(upper.Left, lower.Left);
+                int gap = lower.Top - upper.Bottom;
+                bool alike = Math.Max(upper.Area, lower.Area) <= 3 * Math.Min(upper.Area, lower.Area);
+                if (overlap > 0 && gap > 0 && gap < 0.6 * characterHeight && alike)
+                    colonRight = Math.Max(colonRight, Math.Max(upper.Right, lower.Right));
+            }
+        }
+
+        // Only a prompt has printed characters before its colon.
+        if (colonRight > 0 && boxes.Any(b => b.Right < colonRight && !IsDot(b)))
+            boxes.RemoveAll(b => b.Left < colonRight);
+    }
+
+    /// <summary>Drops marks that sit mostly outside the line of writing: strokes of the next field, printed text above or below.</summary>
+    private static void DropOutsideLine(List<Blob> boxes, double characterHeight, int h)
+    {
+        var tall = boxes.Where(b => b.Height >= 0.5 * characterHeight && b.Top > 1 && b.Bottom < h - 1).ToArray();
+        if (tall.Length == 0)
+            tall = boxes.Where(b => b.Height >= 0.5 * characterHeight).ToArray();
+        if (tall.Length == 0)
+            return;
+        int top = Median(tall.Select(b => b.Top)), bottom = Median(tall.Select(b => b.Bottom));
+        boxes.RemoveAll(b =>
+        {
+            int overlap = Math.Min(b.Bottom, bottom) - Math.Max(b.Top, top);
+            bool touchesEdge = b.Top <= 1 || b.Bottom >= h - 1;
+            return overlap < (touchesEdge ? 0.5 : 0.3) * b.Height;
+        });
+    }
+
+    /// <summary>Joins components that overlap in x (an i and its dot, a character broken in two), left to right.</summary>
+    private static List<Blob> JoinOverlapping(List<Blob> boxes)
+    {
+        var groups = boxes.OrderBy(b => b.Left).ToList();
+        bool joined = true;
+        while (joined)
+        {
+            joined = false;
+            for (int i = 0; i < groups.Count && !joined; i++)
+            {
+                for (int j = i + 1; j < groups.Count && !joined; j++)
+                {
+                    var (a, b) = (groups[i], groups[j]);
+                    int overlap = Math.Min(a.Right, b.Right) - Math.Max(a.Left, b.Left);
+                    if (overlap >= 0.5 * Math.Min(a.Width, b.Width))
+                    {
+                        groups[i] = a.Join(b);
+                        groups.RemoveAt(j);
+                        joined = true;
+                    }
+                }
+            }
+        }
+
+        return groups.OrderBy(g => g.Left).ToList();
+    }
+
+    /// <summary>Cuts a group wider than a character at the valleys of its column profile.</summary>
+    private static void CutGroup(Blob group, int index, int[] labels, int w, double characterHeight, List<InkPiece> pieces)
+    {
+        var profile = new double[group.Width];
+        for (int y = group.Top; y < group.Bottom; y++)
+        {
+            for (int x = group.Left; x < group.Right; x++)
+            {
+                int label = labels[(y * w) + x];
+                if (label != 0 && Array.IndexOf(group.Components, label) >= 0)
+                    profile[x - group.Left]++;
+            }
+        }
+
+        var cuts = new List<int>();
+        if (group.Width > 0.7 * characterHeight)
+        {
+            var smooth = new double[profile.Length];
+            for (int i = 0; i < profile.Length; i++)
+            {
+                int from = Math.Max(0, i - 1), to = Math.Min(profile.Length - 1, i + 1);
+                for (int k = from; k <= to; k++)
+                    smooth[i] += profile[k] / (to - from + 1);
+            }
+
+            int margin = Math.Max(2, (int)(0.18 * characterHeight));
+            int spacing = Math.Max(2, (int)(0.18 * characterHeight));
+            int most = (int)Math.Ceiling(group.Width / (0.25 * characterHeight));
+            var valleys = new List<int>();
+            for (int i = margin; i < profile.Length - margin; i++)
+            {
+                int reach = Math.Max(1, spacing / 2);
+                bool minimum = true;
+                for (int k = Math.Max(0, i - reach); k <= Math.Min(profile.Length - 1, i + reach) && minimum; k++)
+                    minimum = smooth[k] >= smooth[i];
+                if (minimum)
+                    valleys.Add(i);
+            }
+
+            foreach (int v in valleys.OrderBy(v => smooth[v]).ThenBy(v => v))
+            {
+                if (cuts.Count >= most)
+                    break;
+                if (cuts.All(c => Math.Abs(c - v) >= spacing))
+                    cuts.Add(v);
+            }
+
+            cuts.Sort();
+        }
+
+        int start = group.Left;
+        foreach (int cut in cuts)
+        {
+            pieces.Add(new InkPiece(group.Components, start, group.Left + cut, index));
+            start = group.Left + cut;
+        }
+
+        pieces.Add(new InkPiece(group.Components, start, group.Right, index));
+    }
+
+    private static double Percentile(byte[] values, int[] labels, double fraction)
+    {
+        var histogram = new long[256];
+        long total = 0;
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (labels[i] != 0)
+            {
+                histogram[values[i]]++;
+                total++;
+            }
+        }
+
+        long target = (long)(fraction * total), seen = 0;
+        for (int v = 0; v < 256; v++)
+        {
+            seen += histogram[v];
+            if (seen > target)
+                return v;
+        }
+
+        return 255;
+    }
+
+    private static int Median(IEnumerable<int> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted[sorted.Length / 2];
+    }
+
+    private sealed record Blob(int[] Components, int Left, int Top, int Right, int Bottom, int Area)
+    {
+        public int Width => Right - Left;
+
+        public int Height => Bottom - Top;
+
+        public Blob Join(Blob other) => new(
+            [.. Components, .. other.Components], Math.Min(Left, other.Left), Math.Min(Top, other.Top),
+            Math.Max(Right, other.Right), Math.Max(Bottom, other.Bottom), Area + other.Area);
+    }
+}

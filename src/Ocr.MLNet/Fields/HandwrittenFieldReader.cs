@@ -1,0 +1,436 @@
+using System.Collections.Concurrent;
+using Ocr.MLNet.Loading;
+using Ocr.MLNet.Preparation;
+using Ocr.MLNet.Serving;
+using SkiaSharp;
+
+namespace Ocr.MLNet.Fields;
+
+/// <summary>
+/// Reads handwritten fields (a name, an amount, a box of digits) with a character model: finds the ink, removes box
+/// borders, guide lines, printed marks outside the line of writing and specks, over-segments the ink into pieces,
+/// scores every plausible character (one piece or a run of neighbouring pieces) in one batched call, and picks the
+/// segmentation whose characters the network likes best (dynamic programming over the cut points, with a width prior
+/// and the field kind's class mask). <see cref="ReadForm(string, IReadOnlyList{FieldKind}?)"/> finds the boxes of a
+/// form page and reads each.
+/// </summary>
+/// <remarks>Thread-safe: a reader may serve several threads at once.</remarks>
+/// <example>
+/// <code>
+/// using var reader = HandwrittenFieldReader.Load("ocr.zip");
+/// FieldReading name = reader.Read("name.png", FieldKind.Upper);        // "JEAN ROCH", confidence, per character
+/// foreach (FormField field in reader.ReadForm("form.png"))
+///     Console.WriteLine($"{field.Box}: {field.Reading.Text}");
+/// </code>
+/// </example>
+public sealed class HandwrittenFieldReader : IDisposable
+{
+    /// <summary>The most pieces one character may be made of.</summary>
+    private const int MaxPiecesPerCharacter = 4;
+
+    /// <summary>Log-score taken per cut made inside a connected stroke: a cut must buy a clearly better reading.</summary>
+    private const double CutCost = 1.0;
+
+    /// <summary>Characters wider than this many character heights pay <see cref="WidePenalty"/> times the square of the excess.</summary>
+    private const double WidePenaltyFrom = 0.8;
+
+    /// <summary>The weight of the wide-character penalty (touching characters read as one are wide).</summary>
+    private const double WidePenalty = 6;
+
+    private readonly CharacterRecognizer recognizer;
+    private readonly bool ownsRecognizer;
+    private readonly ConcurrentDictionary<FieldKind, ClassMask> masks = new();
+    private readonly ClassMask? custom;
+    private bool disposed;
+
+    /// <summary>Creates a reader that scores characters with <paramref name="recognizer"/> (not disposed with the reader).</summary>
+    /// <param name="recognizer">A loaded character model.</param>
+    /// <param name="options">What fields hold and the limits; null for the defaults.</param>
+    /// <exception cref="ArgumentException">The options are invalid (every problem listed), or a custom character has no class in the model.</exception>
+    /// <example>
+    /// <code>
+    /// using var recognizer = CharacterRecognizer.Load("ocr.zip");
+    /// using var reader = new HandwrittenFieldReader(recognizer, new FieldReaderOptions { Kind = FieldKind.Digits });
+    /// </code>
+    /// </example>
+    public HandwrittenFieldReader(CharacterRecognizer recognizer, FieldReaderOptions? options = null)
+        : this(recognizer, options, ownsRecognizer: false)
+    {
+    }
+
+    private HandwrittenFieldReader(CharacterRecognizer recognizer, FieldReaderOptions? options, bool ownsRecognizer)
+    {
+        ArgumentNullException.ThrowIfNull(recognizer);
+        options ??= new FieldReaderOptions();
+        options.Validate();
+        Options = options;
+        this.recognizer = recognizer;
+        this.ownsRecognizer = ownsRecognizer;
+        ClassNames = recognizer.ClassNames;
+        custom = options.AllowedCharacters is { } allowed ? ClassMask.For(ClassNames, allowed) : null;
+    }
+
+    /// <summary>The options the reader was made with.</summary>
+    public FieldReaderOptions Options { get; }
+
+    /// <summary>The model's class names, in score order.</summary>
+    public IReadOnlyList<string> ClassNames { get; }
+
+    /// <summary>Creates a reader from a saved character model (a zip written by <c>ocr-mlnet train</c> or <c>SaveCharacterModel</c>).</summary>
+    /// <param name="modelPath">The model zip.</param>
+    /// <param name="options">What fields hold and the limits; null for the defaults.</param>
+    /// <returns>A reader that owns the loaded model; dispose it.</returns>
+    /// <exception cref="FileNotFoundException">The model does not exist.</exception>
+    /// <exception cref="InvalidDataException">The file is not a character model (the message names it).</exception>
+    /// <exception cref="ArgumentException">The options are invalid (every problem listed).</exception>
+    /// <example>
+    /// <code>
+    /// using var reader = HandwrittenFieldReader.Load("ocr.zip", new FieldReaderOptions { Kind = FieldKind.Digits });
+    /// </code>
+    /// </example>
+    public static HandwrittenFieldReader Load(string modelPath, FieldReaderOptions? options = null)
+    {
+        options?.Validate();
+        return Own(CharacterRecognizer.Load(modelPath), options);
+    }
+
+    /// <summary>Creates a reader from a saved character model's bytes (for example an embedded resource); the stream is read, not kept.</summary>
+    /// <param name="modelZip">The model zip.</param>
+    /// <param name="options">What fields hold and the limits; null for the defaults.</param>
+    /// <returns>A reader that owns the loaded model; dispose it.</returns>
+    /// <exception cref="InvalidDataException">The bytes are not a character model.</exception>
+    /// <example>
+    /// <code>
+    /// using var stream = File.OpenRead("ocr.zip");
+    /// using var reader = HandwrittenFieldReader.Load(stream);
+    /// </code>
+    /// </example>
+    public static HandwrittenFieldReader Load(Stream modelZip, FieldReaderOptions? options = null)
+    {
+        options?.Validate();
+        return Own(CharacterRecognizer.Load(modelZip), options);
+    }
+
+    private static HandwrittenFieldReader Own(CharacterRecognizer recognizer, FieldReaderOptions? options)
+    {
+        try
+        {
+            return new HandwrittenFieldReader(recognizer, options, ownsRecognizer: true);
+        }
+        catch
+        {
+            recognizer.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Reads the field in an image file (PNG, JPEG, BMP, GIF, WebP).</summary>
+    /// <param name="imagePath">The image of one field.</param>
+    /// <param name="kind">What the field holds; null for <see cref="FieldReaderOptions.Kind"/> (or the custom set).</param>
+    /// <returns>The text, its confidence and each character; <see cref="FieldReading.Blank"/> for a field without ink.</returns>
+    /// <exception cref="CharacterDataException">The file cannot be read, is not an image, or declares more pixels than
+    /// <see cref="FieldReaderOptions.MaxImagePixels"/> (checked before decoding).</exception>
+    /// <exception cref="ArgumentException">The image holds more separate marks than <see cref="FieldReaderOptions.MaxPieces"/>.</exception>
+    /// <example>
+    /// <code>
+    /// var amount = reader.Read("cheque-amount.jpg", FieldKind.Digits);
+    /// </code>
+    /// </example>
+    public FieldReading Read(string imagePath, FieldKind? kind = null)
+    {
+        var (grey, width, height) = DecodeGrey(imagePath, Options.MaxImagePixels);
+        return Read(grey, width, height, kind);
+    }
+
+    /// <summary>Reads the field in a decoded image (for ML.NET pipelines that load images).</summary>
+    /// <param name="image">The image of one field.</param>
+    /// <param name="kind">What the field holds; null for the options' kind.</param>
+    /// <returns>The text, its confidence and each character.</returns>
+    /// <example>
+    /// <code>
+    /// using var image = MLImage.CreateFromFile("name.png");
+    /// string text = reader.Read(image, FieldKind.Upper).Text;
+    /// </code>
+    /// </example>
+    public FieldReading Read(MLImage image, FieldKind? kind = null)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        if (image.Width < 1 || image.Height < 1)
+            return FieldReading.Blank;
+        var grey = CharacterImageConverter.RgbaToGrey(image.Pixels, image.Width, image.Height, image.Width * 4,
+            bgra: image.PixelFormat == MLPixelFormat.Bgra32);
+        return Read(grey, image.Width, image.Height, kind);
+    }
+
+    /// <summary>Reads the field in 8-bit grey pixels (row-major, 0 = black); dark ink on light paper or the reverse.</summary>
+    /// <param name="grey">The pixels.</param>
+    /// <param name="width">Image width.</param>
+    /// <param name="height">Image height.</param>
+    /// <param name="kind">What the field holds; null for the options' kind.</param>
+    /// <returns>The text, its confidence and each character, boxes in these pixels.</returns>
+    /// <example>
+    /// <code>
+    /// FieldReading reading = reader.Read(greyBytes, 300, 40, FieldKind.Upper);
+    /// </code>
+    /// </example>
+    public FieldReading Read(ReadOnlySpan<byte> grey, int width, int height, FieldKind? kind = null)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        CheckPixels(grey.Length, width, height);
+        var segmentation = FieldSegmenter.Segment(grey[..(width * height)].ToArray(), width, height, Options.MaxPieces);
+        return Decode(segmentation, MaskFor(kind), 0, 0);
+    }
+
+    /// <summary>
+    /// Finds the boxes of a form page (rectangles of long printed lines) and reads each one that holds ink, in reading
+    /// order (rows top to bottom, left to right within a row). Frames much taller than the page's typical box (a
+    /// paragraph's frame) are not fields.
+    /// </summary>
+    /// <param name="pagePath">The page image.</param>
+    /// <param name="kinds">The kind of each field in the order returned; null, or a list shorter than the fields, for the options' kind.</param>
+    /// <returns>The fields with their box (page pixels) and reading; empty when the page has no boxes.</returns>
+    /// <exception cref="CharacterDataException">The file cannot be read or decoded, or is too large.</exception>
+    /// <example>
+    /// <code>
+    /// var kinds = Enumerable.Repeat(FieldKind.Digits, 28).Append(FieldKind.Lower).Append(FieldKind.Upper).ToArray();
+    /// IReadOnlyList&lt;FormField&gt; fields = reader.ReadForm("hsf.png", kinds);
+    /// </code>
+    /// </example>
+    public IReadOnlyList<FormField> ReadForm(string pagePath, IReadOnlyList<FieldKind>? kinds = null)
+    {
+        var (grey, width, height) = DecodeGrey(pagePath, Options.MaxImagePixels);
+        return ReadForm(grey, width, height, kinds);
+    }
+
+    /// <summary>Reads a form page given as 8-bit grey pixels; see <see cref="ReadForm(string, IReadOnlyList{FieldKind}?)"/>.</summary>
+    /// <param name="grey">The page's pixels, row-major, 0 = black.</param>
+    /// <param name="width">Page width.</param>
+    /// <param name="height">Page height.</param>
+    /// <param name="kinds">The kind of each field in the order returned; null for the options' kind.</param>
+    /// <returns>The fields with their box and reading, in reading order.</returns>
+    /// <example>
+    /// <code>
+    /// var fields = reader.ReadForm(pageGrey, 2560, 3300);
+    /// </code>
+    /// </example>
+    public IReadOnlyList<FormField> ReadForm(ReadOnlySpan<byte> grey, int width, int height, IReadOnlyList<FieldKind>? kinds = null)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        CheckPixels(grey.Length, width, height);
+        var page = grey[..(width * height)].ToArray();
+        var result = new List<FormField>();
+        foreach (var (box, inner) in FormBoxFinder.Find(page, width, height))
+        {
+            var crop = new byte[inner.Width * inner.Height];
+            for (int y = 0; y < inner.Height; y++)
+                page.AsSpan(((inner.Y + y) * width) + inner.X, inner.Width).CopyTo(crop.AsSpan(y * inner.Width));
+            var segmentation = FieldSegmenter.Segment(crop, inner.Width, inner.Height, Options.MaxPieces);
+            if (segmentation.Pieces.Count == 0)
+                continue;
+            var kind = kinds is not null && result.Count < kinds.Count ? kinds[result.Count] : (FieldKind?)null;
+            result.Add(new FormField(box, kind ?? Options.Kind, Decode(segmentation, MaskFor(kind), inner.X, inner.Y)));
+        }
+
+        return result;
+    }
+
+    /// <summary>Releases the model when the reader loaded it.</summary>
+    public void Dispose()
+    {
+        if (disposed)
+            return;
+        disposed = true;
+        if (ownsRecognizer)
+            recognizer.Dispose();
+    }
+
+    /// <summary>Decodes an image file to grey, refusing one that declares more than <paramref name="maxPixels"/> before decoding it.</summary>
+    internal static (byte[] Grey, int Width, int Height) DecodeGrey(string path, long maxPixels)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        using var bitmap = ImageDecoder.Decode(path, full: true, maxPixels, out string? problem)
+            ?? throw new CharacterDataException($"The image '{path}' {problem}.", path, null);
+        return (CharacterImageConverter.ToGrey(bitmap), bitmap.Width, bitmap.Height);
+    }
+
+    private static void CheckPixels(int length, int width, int height)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(height, 1);
+        if (length < (long)width * height)
+            throw new ArgumentException($"The image holds {length} bytes; {width}×{height} grey pixels need {(long)width * height}.", "grey");
+    }
+
+    private ClassMask MaskFor(FieldKind? kind)
+    {
+        if (kind is null && custom is not null)
+            return custom;
+        var k = kind ?? Options.Kind;
+        if (!Enum.IsDefined(k))
+            throw new ArgumentOutOfRangeException(nameof(kind), k, "Use Alphanumeric, Digits, Upper, Lower or Letters.");
+        var mask = masks.GetOrAdd(k, key => ClassMask.For(ClassNames, key));
+        if (!mask.Allowed.Contains(true))
+            throw new ArgumentException($"The model has no class a {k} field may hold; its classes are {string.Join(" ", ClassNames)}. Read the field with a kind the model covers, or with a model that has these classes.", nameof(kind));
+        return mask;
+    }
+
+    private FieldReading Decode(FieldSegmentation segmentation, ClassMask mask, int offsetX, int offsetY)
+    {
+        var pieces = segmentation.Pieces;
+        int n = pieces.Count;
+        if (n == 0)
+            return FieldReading.Blank;
+        double height = segmentation.CharacterHeight;
+
+        var pieceBounds = new (int Left, int Top, int Right, int Bottom)?[n];
+        for (int i = 0; i < n; i++)
+            pieceBounds[i] = segmentation.InkBounds(i, i);
+
+        // Every plausible character: a run of up to four neighbouring pieces, not wider than a wide letter, not across a gap.
+        var candidates = new List<Candidate>();
+        for (int i = 0; i < n; i++)
+        {
+            (int Left, int Top, int Right, int Bottom)? bounds = null;
+            for (int j = i; j < Math.Min(n, i + MaxPiecesPerCharacter); j++)
+            {
+                if (j > i && pieces[j].Group != pieces[j - 1].Group && pieces[j].Left - pieces[j - 1].Right > 0.25 * height)
+                    break;
+                bounds = Union(bounds, pieceBounds[j]);
+                if (bounds is not { } b)
+                    continue;
+                if (j > i && b.Right - b.Left > 1.6 * height)
+                    break;
+                candidates.Add(new Candidate(i, j, b));
+            }
+        }
+
+        if (candidates.Count == 0)
+            return FieldReading.Blank;
+        int size = CharacterFormat.PixelCount;
+        var pixels = new float[candidates.Count * size];
+        for (int c = 0; c < candidates.Count; c++)
+            segmentation.Prepare(candidates[c].First, candidates[c].Last, candidates[c].Bounds, pixels.AsSpan(c * size, size));
+        float[] scores = recognizer.ScorePixels(pixels);
+        int classes = ClassNames.Count;
+
+        // Dynamic programming over cut points: best[k] is the best score of pieces [0, k).
+        var best = new double[n + 1];
+        var choice = new int[n + 1];
+        Array.Fill(best, double.NegativeInfinity);
+        best[0] = 0;
+        var byEnd = candidates.Select((c, index) => (c, index)).GroupBy(x => x.c.Last).ToDictionary(g => g.Key, g => g.ToArray());
+        for (int k = 1; k <= n; k++)
+        {
+            if (!byEnd.TryGetValue(k - 1, out var ending))
+                continue;
+            foreach (var (candidate, index) in ending)
+            {
+                if (double.IsNegativeInfinity(best[candidate.First]))
+                    continue;
+                double value = best[candidate.First] + CandidateScore(scores.AsSpan(index * classes, classes), mask, candidate, height);
+                if (candidate.First > 0)
+                    value -= BoundaryCost(pieces[candidate.First - 1], pieces[candidate.First], height);
+                if (value > best[k])
+                {
+                    best[k] = value;
+                    choice[k] = index;
+                }
+            }
+        }
+
+        // Pieces that belong to no scored character (no ink after cleaning) are skipped by bridging from the last reachable end.
+        var chosen = new List<int>();
+        int end = n;
+        while (end > 0 && double.IsNegativeInfinity(best[end]))
+            end--;
+        while (end > 0)
+        {
+            int index = choice[end];
+            chosen.Add(index);
+            end = candidates[index].First;
+        }
+
+        chosen.Reverse();
+        var characters = new List<CharacterReading>(chosen.Count);
+        var text = new System.Text.StringBuilder();
+        double scale = segmentation.Scale;
+        float confidence = 1f;
+        // A space is a gap clearly wider than the field's usual gap between characters (some people print letters far apart).
+        var gaps = chosen.Skip(1).Select((index, i) => candidates[index].Bounds.Left - candidates[chosen[i]].Bounds.Right).Order().ToArray();
+        double spaceGap = Math.Max(0.8 * height, gaps.Length > 0 ? 2.5 * Math.Max(0, gaps[gaps.Length / 2]) : 0);
+        int previousRight = int.MinValue;
+        foreach (int index in chosen)
+        {
+            var candidate = candidates[index];
+            var alternatives = Alternatives(scores.AsSpan(index * classes, classes), mask);
+            if (previousRight != int.MinValue && candidate.Bounds.Left - previousRight > spaceGap)
+                text.Append(' ');
+            previousRight = candidate.Bounds.Right;
+            var box = new FieldBox(
+                offsetX + (int)Math.Floor(candidate.Bounds.Left / scale), offsetY + (int)Math.Floor(candidate.Bounds.Top / scale),
+                Math.Max(1, (int)Math.Ceiling((candidate.Bounds.Right - candidate.Bounds.Left) / scale)),
+                Math.Max(1, (int)Math.Ceiling((candidate.Bounds.Bottom - candidate.Bounds.Top) / scale)));
+            characters.Add(new CharacterReading(box, alternatives[0].ClassName, alternatives[0].Score, alternatives));
+            text.Append(alternatives[0].ClassName);
+            confidence *= alternatives[0].Score;
+        }
+
+        return characters.Count == 0 ? FieldReading.Blank : new FieldReading(text.ToString(), confidence, characters);
+    }
+
+    /// <summary>
+    /// The prior cost of a character boundary between two pieces: a cut through a connected stroke costs
+    /// <see cref="CutCost"/>, a boundary between marks that nearly touch half of it, a clear gap nothing.
+    /// </summary>
+    private static double BoundaryCost(InkPiece left, InkPiece right, double height) =>
+        left.Group == right.Group ? CutCost : right.Left - left.Right < 0.15 * height ? CutCost / 2 : 0;
+
+    /// <summary>
+    /// How much the decoder likes a candidate: the log of the network's probability for the best allowed class (not
+    /// renormalised, so a crop the network takes for a forbidden class or for junk scores low) and a penalty for characters
+    /// wider than a character.
+    /// </summary>
+    private static double CandidateScore(ReadOnlySpan<float> scores, ClassMask mask, Candidate candidate, double height)
+    {
+        float bestAllowed = 0;
+        for (int c = 0; c < scores.Length; c++)
+        {
+            if (mask.Allowed[c])
+                bestAllowed = Math.Max(bestAllowed, scores[c]);
+        }
+
+        double ratio = (candidate.Bounds.Right - candidate.Bounds.Left) / height;
+        double widthPenalty = ratio > WidePenaltyFrom ? WidePenalty * (ratio - WidePenaltyFrom) * (ratio - WidePenaltyFrom) : 0;
+        return Math.Log(bestAllowed + 1e-6) - widthPenalty;
+    }
+
+    /// <summary>The best allowed classes, their probabilities renormalised over the allowed classes.</summary>
+    private IReadOnlyList<ClassScore> Alternatives(ReadOnlySpan<float> scores, ClassMask mask)
+    {
+        double sum = 0;
+        for (int c = 0; c < scores.Length; c++)
+        {
+            if (mask.Allowed[c])
+                sum += scores[c];
+        }
+
+        var ranked = new List<ClassScore>();
+        for (int c = 0; c < scores.Length; c++)
+        {
+            if (mask.Allowed[c])
+                ranked.Add(new ClassScore(mask.Labels[c], sum > 0 ? (float)(scores[c] / sum) : 0f));
+        }
+
+        return ranked.OrderByDescending(s => s.Score).Take(Options.Alternatives).ToArray();
+    }
+
+    private static (int Left, int Top, int Right, int Bottom)? Union((int Left, int Top, int Right, int Bottom)? a, (int Left, int Top, int Right, int Bottom)? b) =>
+        (a, b) switch
+        {
+            (null, _) => b,
+            (_, null) => a,
+            ({ } x, { } y) => (Math.Min(x.Left, y.Left), Math.Min(x.Top, y.Top), Math.Max(x.Right, y.Right), Math.Max(x.Bottom, y.Bottom)),
+        };
+
+    private sealed record Candidate(int First, int Last, (int Left, int Top, int Right, int Bottom) Bounds);
+}
