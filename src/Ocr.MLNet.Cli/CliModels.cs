@@ -16,9 +16,13 @@ internal static class CliModels
     {
         if (model is not null)
             return mlContext.Model.LoadCharacterModel(model.FullName, input);
-        AnsiConsole.MarkupLineInterpolated($"[grey]Using the pretrained model {PretrainedCharacterModel.Name} (pass --model to use another).[/]");
+        AnnouncePretrained();
         return mlContext.Model.LoadPretrainedCharacterModel(input);
     }
+
+    /// <summary>Says on stderr that the pretrained model is used (stdout may be JSON).</summary>
+    public static void AnnouncePretrained() =>
+        Console.Error.WriteLine($"Using the pretrained model {PretrainedCharacterModel.Name} (pass --model to use another).");
 
     /// <summary>The model's name for messages: the file, or the pretrained model.</summary>
     public static string Describe(FileInfo? model) => model?.FullName ?? $"the pretrained model {PretrainedCharacterModel.Name}";

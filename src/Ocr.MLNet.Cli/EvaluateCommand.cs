@@ -114,7 +114,7 @@ internal static class EvaluateCommand
 
     private static CharacterRecognizer LoadPretrained(CharacterRecognizerOptions options)
     {
-        AnsiConsole.MarkupLineInterpolated($"[grey]Using the pretrained model {PretrainedCharacterModel.Name} (pass --model to use another).[/]");
+        CliModels.AnnouncePretrained();
         using var stream = PretrainedCharacterModel.OpenRead();
         return CharacterRecognizer.Load(stream, options);
     }

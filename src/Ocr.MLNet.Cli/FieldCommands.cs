@@ -24,7 +24,7 @@ internal static class FieldCommands
     public static Command CreateRead()
     {
         var images = new Argument<FileInfo[]>("IMAGE") { Description = "Images of fields (or form pages with --form).", Arity = ArgumentArity.OneOrMore };
-        var model = ModelOption();
+        var model = CliModels.ModelOption();
         var kind = KindOption();
         var form = new Option<bool>("--form") { Description = "Each image is a form page: find its boxes and read each, in reading order." };
         var json = new Option<bool>("--json") { Description = "Print JSON (text, confidence, and per character its box, label, confidence and alternatives)." };
@@ -34,7 +34,7 @@ internal static class FieldCommands
         };
         var command = new Command("read", "Read handwritten fields: text, confidence and per-character boxes.") { images, model, kind, form, json, overlay };
         command.SetAction(result => CliErrors.Guard(() => Read(
-            result.GetValue(images)!, result.GetValue(model)!, ParseKind(result.GetValue(kind)), result.GetValue(form), result.GetValue(json), result.GetValue(overlay))));
+            result.GetValue(images)!, result.GetValue(model), ParseKind(result.GetValue(kind)), result.GetValue(form), result.GetValue(json), result.GetValue(overlay))));
         return command;
     }
 
@@ -45,7 +45,7 @@ internal static class FieldCommands
             Description = "A folder with labels.tsv (image, text), or a form page with reference.tsv (field, text).",
             Required = true,
         };
-        var model = ModelOption();
+        var model = CliModels.ModelOption();
         var kind = KindOption();
         var report = new Option<DirectoryInfo?>("--report") { Description = "Write report.md, fields.tsv and overlays of the worst fields here." };
         var worst = new Option<int>("--worst") { Description = "How many of the worst fields get an overlay in the report.", DefaultValueFactory = _ => 20 };
@@ -54,11 +54,9 @@ internal static class FieldCommands
             data, model, kind, report, worst,
         };
         command.SetAction(result => CliErrors.Guard(() => Evaluate(
-            result.GetValue(data)!, result.GetValue(model)!, ParseKind(result.GetValue(kind)), result.GetValue(report), result.GetValue(worst))));
+            result.GetValue(data)!, result.GetValue(model), ParseKind(result.GetValue(kind)), result.GetValue(report), result.GetValue(worst))));
         return command;
     }
-
-    private static Option<FileInfo> ModelOption() => new("--model") { Description = "The character model zip (from ocr-mlnet train).", Required = true };
 
     private static Option<string?> KindOption() => new("--kind") { Description = "What the fields hold: digits, upper, lower, letters or alnum (default)." };
 
@@ -71,14 +69,21 @@ internal static class FieldCommands
         throw new ArgumentException($"--kind {kind}: must be one of {string.Join(", ", Kinds.Keys)}. Correct it and run the command again.");
     }
 
-    private static HandwrittenFieldReader LoadReader(FileInfo model)
+    private static HandwrittenFieldReader LoadReader(FileInfo? model)
     {
+        if (model is null)
+        {
+        CliModels.AnnouncePretrained();
+            using var pretrained = PretrainedCharacterModel.OpenRead();
+            return HandwrittenFieldReader.Load(pretrained);
+        }
+
         if (!model.Exists)
             throw new FileNotFoundException($"The model '{model.FullName}' does not exist. Pass a model zip written by ocr-mlnet train.", model.FullName);
         return HandwrittenFieldReader.Load(model.FullName);
     }
 
-    private static int Read(FileInfo[] images, FileInfo model, FieldKind? kind, bool form, bool json, FileInfo? overlay)
+    private static int Read(FileInfo[] images, FileInfo? model, FieldKind? kind, bool form, bool json, FileInfo? overlay)
     {
         using var reader = LoadReader(model);
         var results = new List<object>();
@@ -173,7 +178,7 @@ internal static class FieldCommands
         }),
     };
 
-    private static int Evaluate(DirectoryInfo data, FileInfo model, FieldKind? kind, DirectoryInfo? report, int worst)
+    private static int Evaluate(DirectoryInfo data, FileInfo? model, FieldKind? kind, DirectoryInfo? report, int worst)
     {
         if (!data.Exists)
             throw new DirectoryNotFoundException($"The folder '{data.FullName}' does not exist. Pass a folder with labels.tsv.");

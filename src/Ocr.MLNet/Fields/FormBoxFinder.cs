@@ -47,6 +47,8 @@ internal static class FormBoxFinder
             return [];
         double medianHeight = boxes.Select(b => b.Box.Height).Order().ElementAt(boxes.Count / 2);
         boxes.RemoveAll(b => b.Box.Height > FrameHeightRatio * medianHeight);
+        // A "box" inside another box is a closed loop of handwriting (a 0, an 8) whose strokes passed for lines: not a field.
+        boxes.RemoveAll(b => boxes.Any(other => other.Box != b.Box && Contains(other.Inner, b.Box)));
         return ReadingOrder(boxes);
     }
 
@@ -136,6 +138,9 @@ internal static class FormBoxFinder
 
         return rows.SelectMany(r => r.OrderBy(b => b.Box.X)).ToList();
     }
+
+    private static bool Contains(FieldBox outer, FieldBox inner) =>
+        inner.X >= outer.X && inner.Y >= outer.Y && inner.X + inner.Width <= outer.X + outer.Width && inner.Y + inner.Height <= outer.Y + outer.Height;
 
     private static Mat Open(Mat ink, Size size)
     {

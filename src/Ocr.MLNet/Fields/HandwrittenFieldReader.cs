@@ -177,8 +177,19 @@ public sealed class HandwrittenFieldReader : IDisposable
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         CheckPixels(grey.Length, width, height);
-        var segmentation = FieldSegmenter.Segment(grey[..(width * height)].ToArray(), width, height, Options.MaxPieces);
-        return Decode(segmentation, MaskFor(kind), 0, 0);
+        var pixels = grey[..(width * height)].ToArray();
+        // A field cropped with its box (and a margin, or the prompt above it): read inside the box, as a form's fields are.
+        if (FormBoxFinder.Find(pixels, width, height) is [var (box, inner)] && box.Width * 2 >= width)
+            return Decode(FieldSegmenter.Segment(Crop(pixels, width, inner), inner.Width, inner.Height, Options.MaxPieces), MaskFor(kind), inner.X, inner.Y);
+        return Decode(FieldSegmenter.Segment(pixels, width, height, Options.MaxPieces), MaskFor(kind), 0, 0);
+    }
+
+    private static byte[] Crop(byte[] page, int width, FieldBox inner)
+    {
+        var crop = new byte[inner.Width * inner.Height];
+        for (int y = 0; y < inner.Height; y++)
+            page.AsSpan(((inner.Y + y) * width) + inner.X, inner.Width).CopyTo(crop.AsSpan(y * inner.Width));
+        return crop;
     }
 
     /// <summary>
@@ -221,10 +232,7 @@ public sealed class HandwrittenFieldReader : IDisposable
         var result = new List<FormField>();
         foreach (var (box, inner) in FormBoxFinder.Find(page, width, height))
         {
-            var crop = new byte[inner.Width * inner.Height];
-            for (int y = 0; y < inner.Height; y++)
-                page.AsSpan(((inner.Y + y) * width) + inner.X, inner.Width).CopyTo(crop.AsSpan(y * inner.Width));
-            var segmentation = FieldSegmenter.Segment(crop, inner.Width, inner.Height, Options.MaxPieces);
+            var segmentation = FieldSegmenter.Segment(Crop(page, width, inner), inner.Width, inner.Height, Options.MaxPieces);
             if (segmentation.Pieces.Count == 0)
                 continue;
             var kind = kinds is not null && result.Count < kinds.Count ? kinds[result.Count] : (FieldKind?)null;
