@@ -18,7 +18,7 @@ namespace Ocr.MLNet.Preparation;
 /// <para>
 /// Each step is the converter's, in the same arithmetic where it matters: the grey level and the alpha
 /// compositing over white are computed in integers (exact in float), the inversion in bytes (the polarity from the
-/// border's grey bytes alone), the blur with the converter's kernel as two 7-tap convolutions, the ink box from the blurred values above <see cref="CharacterImageConverter.InkThreshold"/>,
+/// border's grey bytes alone), the blur with the converter's kernel, the ink box from the blurred values above <see cref="CharacterImageConverter.InkThreshold"/>,
 /// the centred square frame and the area down-sampling as two matrix products whose weights are built from the
 /// box, then the scaling to a maximum of 1 and the 2-pixel padding. An image without ink comes out all zero.
 /// </para>
@@ -67,17 +67,21 @@ internal static class CharacterPreprocessingGraph
         string zero = Const("zero", 0f), one = Const("one", 1f), two = Const("two", 2f);
 
         // Grey level in bytes, as CharacterImageConverter.RgbaToGrey: round(0.299 R + 0.587 G + 0.114 B), composited over white
-        // by the alpha. The input holds byte/255, so a 1×1 convolution over the channels gives the luminance before rounding,
-        // (299 R + 587 G + 114 B + 500) / 1000 + 0.0005 − 255, within 1e-4; its floor is the converter's integer minus 255, as
-        // the half-step margin (0.0005) is five times the error. The same margin argument makes the compositing exact without
-        // rounding the alpha to a byte: floor((α·(L − 255) + 65152) / 255) = floor(A·(L − 255) + 255.5) with A = α/255, the
-        // input plane, because A·(L − 255) is a multiple of 1/255 and so never within 1/510 of an integer minus 1/2.
-        string luminanceBias = g.FloatConstant("luminance_bias", [0.5005f - 255f], 1);
-        string mix = g.FloatConstant("luminance_weights", [0f, 0.299f * 255f, 0.587f * 255f, 0.114f * 255f], 1, InputChannels, 1, 1);
+        // by the alpha. The input holds byte/255, so a matrix product over the channels gives the luminance before rounding,
+        // (299 R + 587 G + 114 B + 500) / 1000 + 0.0005, within 1e-4; its floor is the converter's integer (here minus 255,
+        // folded into the same addition), as the half-step margin (0.0005) is five times the error. The same margin argument
+        // makes the compositing exact without rounding the alpha to a byte: floor((α·(L − 255) + 65152) / 255) =
+        // floor(A·(L − 255) + 255.5) with A = α/255, the input plane, because A·(L − 255) is a multiple of 1/255 and so never
+        // within 1/510 of an integer minus 1/2. (Single-channel Convs would be rewritten by ONNX Runtime into its blocked
+        // layout with reorders, far slower here than these products.)
+        long plane = (long)side * side;
+        string channels = g.Node("Reshape", "channels", [InputColumnName, g.Int64Constant("channels_shape", [0, InputChannels, plane])]);
+        string mix = g.FloatConstant("luminance_weights", [0f, 0.299f * 255f, 0.587f * 255f, 0.114f * 255f], 1, InputChannels);
         string luminanceMinusWhite = Op("Floor", "luminance_minus_white",
-            g.Node("Conv", "luminance_unrounded", [InputColumnName, mix, luminanceBias], Ints("kernel_shape", [1, 1]))); // [N,1,S,S]
-        string alpha = g.Node("Slice", "alpha", [InputColumnName, g.Int64Constant("alpha_start", [0]), g.Int64Constant("alpha_end", [1]), g.Int64Constant("channel_axis", [1])]);
-        string darkening = Op("Mul", "alpha_weighted", alpha, luminanceMinusWhite); // A·(L − 255): the grey level is floor(this + 255.5)
+            Op("Add", "luminance_rounding", Op("MatMul", "luminance_unrounded", mix, channels), Const("luminance_bias", 0.5005f - 255f))); // [N,1,S²]
+        string alpha = g.Node("Slice", "alpha", [channels, g.Int64Constant("alpha_start", [0]), g.Int64Constant("alpha_end", [1]), g.Int64Constant("channel_axis", [1])]);
+        string darkening = g.Node("Reshape", "alpha_weighted_image", [Op("Mul", "alpha_weighted", alpha, luminanceMinusWhite),
+            g.Int64Constant("image_shape", [0, 1, side, side])]); // A·(L − 255): the grey level is floor(this + 255.5)
 
         // Ink bright on dark, in bytes: the grey level, or 255 − grey when the border is light on average (IsDarkOnLight),
         // in one pass from the compositing: 255 − floor(y) = floor(256 − y) as y is never an integer (margin above), so the
@@ -89,14 +93,12 @@ internal static class CharacterPreprocessingGraph
             _ => InkBytesDetected(g, darkening, side),
         };
 
-        // Gaussian blur with the converter's kernel, zero outside: down, then across, as two single-row convolutions (7 taps
-        // per pixel instead of a dense side×side product); the first kernel also carries the bytes' 1/255.
+        // Gaussian blur with the converter's kernel, zero outside: across, then down, each as a product with a banded
+        // side×side matrix; the first also carries the bytes' 1/255.
         float[] kernel = CharacterImageConverter.BlurKernelValues;
-        int radius = kernel.Length / 2;
-        string down = g.Node("Conv", "blur_down", [inkBytes, g.FloatConstant("blur_down_kernel", kernel.Select(k => (float)(k / 255.0)).ToArray(), 1, 1, kernel.Length, 1)],
-            Ints("kernel_shape", [kernel.Length, 1]), Ints("pads", [radius, 0, radius, 0]));
-        string blurred = g.Node("Conv", "blurred", [down, g.FloatConstant("blur_across_kernel", kernel, 1, 1, 1, kernel.Length)],
-            Ints("kernel_shape", [1, kernel.Length]), Ints("pads", [0, radius, 0, radius]));
+        string across = Op("MatMul", "blur_across", inkBytes, g.FloatConstant("blur_across_matrix",
+            BandMatrix(kernel.Select(k => (float)(k / 255.0)).ToArray(), side, transpose: true), side, side));
+        string blurred = Op("MatMul", "blurred", g.FloatConstant("blur_down_matrix", BandMatrix(kernel, side, transpose: false), side, side), across);
 
         // Ink box: the first and last row and column with a blurred value above the threshold, i.e. whose maximum is above it
         // (the comparison on the row and column maxima only, not on every pixel). Rows and columns go through every step below
@@ -152,6 +154,24 @@ internal static class CharacterPreprocessingGraph
         graph.Output.Add(TensorValue(output, TensorProto.Types.DataType.Float,
             [Batch, 1, CharacterImageConverter.ImageSide, CharacterImageConverter.ImageSide]));
         return g.ToModel($"Ocr.MLNet character preprocessing: {side}×{side} ARGB image → 1×32×32 EMNIST-style pixels.");
+    }
+
+    /// <summary>
+    /// The side×side matrix M with <c>M[i, j] = kernel[j − i + radius]</c> inside the band (zero elsewhere), so
+    /// <c>M · X</c> blurs the rows of X down the columns; its transpose, on the right, blurs across. Zero outside the
+    /// image, as the converter's blur.
+    /// </summary>
+    private static float[] BandMatrix(float[] kernel, int side, bool transpose)
+    {
+        int radius = kernel.Length / 2;
+        var matrix = new float[side * side];
+        for (int i = 0; i < side; i++)
+        {
+            for (int j = Math.Max(0, i - radius); j <= Math.Min(side - 1, i + radius); j++)
+                matrix[transpose ? (j * side) + i : (i * side) + j] = kernel[j - i + radius];
+        }
+
+        return matrix;
     }
 
     /// <summary>
