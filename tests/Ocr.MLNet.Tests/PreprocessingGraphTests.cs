@@ -103,7 +103,30 @@ public sealed class PreprocessingGraphTests
             images.Add(bytes.Select(b => b * (1f / 255f)).ToArray());
         }
 
-        AssertSameAsPrevious(images, polarity, "drawn glyphs and random bytes");
+        images.Add(EdgeInk());
+        AssertSameAsPrevious(images, polarity, "drawn glyphs, random bytes and ink on the edges");
+    }
+
+    /// <summary>Black ink on white touching the corners and the right edge, where the blur meets the image's border.</summary>
+    private static float[] EdgeInk()
+    {
+        const int plane = Side * Side;
+        var planes = Enumerable.Repeat(1f, 4 * plane).ToArray();
+        void Ink(int row, int column)
+        {
+            for (int channel = 1; channel < 4; channel++)
+                planes[(channel * plane) + (row * Side) + column] = 0f;
+        }
+
+        for (int i = 0; i < 3; i++)
+        {
+            Ink(i, i);
+            Ink(Side - 1 - i, Side - 1 - i);
+        }
+
+        for (int row = 20; row < 90; row++)
+            Ink(row, Side - 1);
+        return planes;
     }
 
     [Test]
@@ -134,5 +157,13 @@ public sealed class PreprocessingGraphTests
         Assert.That(actual, Has.Length.EqualTo(expected.Length));
         Assert.That(expected.Sum(), Is.GreaterThan(images.Count), "the images have ink, so the comparison covers the crop and scaling");
         Assert.That(maxDiff, Is.LessThanOrEqualTo(1e-5), what);
+
+        // One image per run as well: the graph has no batch-dependent step.
+        for (int i = 0; i < Math.Min(images.Count, 12); i++)
+        {
+            float[] single = RunGraph(current, [images[i]]);
+            var batched = expected.AsSpan(i * CharacterImageConverter.PixelCount, CharacterImageConverter.PixelCount).ToArray();
+            Assert.That(batched.Zip(single, (a, b) => Math.Abs(a - b)).Max(), Is.LessThanOrEqualTo(1e-5), $"{what}: image {i} alone");
+        }
     }
 }

@@ -17,8 +17,8 @@ namespace Ocr.MLNet.Preparation;
 /// </para>
 /// <para>
 /// Each step is the converter's, in the same arithmetic where it matters: the grey level and the alpha
-/// compositing over white are computed in integers (exact in float), the inversion in bytes, the blur with the
-/// converter's kernel, the ink box from the blurred values above <see cref="CharacterImageConverter.InkThreshold"/>,
+/// compositing over white are computed in integers (exact in float), the inversion in bytes (the polarity from the
+/// border's grey bytes alone), the blur with the converter's kernel, the ink box from the blurred values above <see cref="CharacterImageConverter.InkThreshold"/>,
 /// the centred square frame and the area down-sampling as two matrix products whose weights are built from the
 /// box, then the scaling to a maximum of 1 and the 2-pixel padding. An image without ink comes out all zero.
 /// </para>
@@ -65,95 +65,89 @@ internal static class CharacterPreprocessingGraph
         string Const(string name, float value) => g.FloatConstant(name, [value]);
         string Op(string op, string name, params string[] inputs) => g.Node(op, name, inputs);
         string zero = Const("zero", 0f), one = Const("one", 1f), two = Const("two", 2f);
-        string byteMax = Const("byte_max", 255f);
 
         // Grey level in bytes, as CharacterImageConverter.RgbaToGrey: round(0.299 R + 0.587 G + 0.114 B), composited over white
         // by the alpha. The input holds byte/255, so a matrix product over the channels gives the luminance before rounding,
-        // (299 R + 587 G + 114 B + 500) / 1000 + 0.0005, within 1e-4; its floor is the converter's integer, as the half-step
-        // margin (0.0005) is five times the error. The same margin argument makes the compositing exact without rounding the
-        // alpha to a byte: floor((α·(L − 255) + 65152) / 255) = floor(A·(L − 255) + 255.5) with A = α/255, the input plane.
-        // This replaces rounding four full planes to bytes and summing them, the costliest part of the graph.
+        // (299 R + 587 G + 114 B + 500) / 1000 + 0.0005, within 1e-4; its floor is the converter's integer (here minus 255,
+        // folded into the same addition), as the half-step margin (0.0005) is five times the error. The same margin argument
+        // makes the compositing exact without rounding the alpha to a byte: floor((α·(L − 255) + 65152) / 255) =
+        // floor(A·(L − 255) + 255.5) with A = α/255, the input plane, because A·(L − 255) is a multiple of 1/255 and so never
+        // within 1/510 of an integer minus 1/2. (Single-channel Convs would be rewritten by ONNX Runtime into its blocked
+        // layout with reorders, far slower here than these products.)
         long plane = (long)side * side;
         string channels = g.Node("Reshape", "channels", [InputColumnName, g.Int64Constant("channels_shape", [0, InputChannels, plane])]);
         string mix = g.FloatConstant("luminance_weights", [0f, 0.299f * 255f, 0.587f * 255f, 0.114f * 255f], 1, InputChannels);
-        string luminance = Op("Floor", "luminance",
-            Op("Add", "luminance_rounding", Op("MatMul", "luminance_unrounded", mix, channels), Const("luminance_half", 0.5005f))); // [N,1,S²]
+        string luminanceMinusWhite = Op("Floor", "luminance_minus_white",
+            Op("Add", "luminance_rounding", Op("MatMul", "luminance_unrounded", mix, channels), Const("luminance_bias", 0.5005f - 255f))); // [N,1,S²]
         string alpha = g.Node("Slice", "alpha", [channels, g.Int64Constant("alpha_start", [0]), g.Int64Constant("alpha_end", [1]), g.Int64Constant("channel_axis", [1])]);
-        string composited = Op("Add", "composited", Op("Mul", "alpha_weighted", alpha, Op("Sub", "luminance_minus_white", luminance, byteMax)),
-            Const("white_half", 255.5f));
-        string grey = g.Node("Reshape", "grey", [Op("Floor", "grey_flat", composited), g.Int64Constant("image_shape", [0, 1, side, side])]);
+        string darkening = g.Node("Reshape", "alpha_weighted_image", [Op("Mul", "alpha_weighted", alpha, luminanceMinusWhite),
+            g.Int64Constant("image_shape", [0, 1, side, side])]); // A·(L − 255): the grey level is floor(this + 255.5)
 
-        // Ink bright on dark, in bytes, then / 255: inverted (255 − grey) when the border is light on average (IsDarkOnLight).
-        // |grey − 255·d| with d = 1 or 0 per image inverts or keeps it in one broadcast pass, exactly (integers).
+        // Ink bright on dark, in bytes: the grey level, or 255 − grey when the border is light on average (IsDarkOnLight),
+        // in one pass from the compositing: 255 − floor(y) = floor(256 − y) as y is never an integer (margin above), so the
+        // ink is floor(s·A·(L − 255) + t) with s = 1, t = 255.5 (kept) or s = −1, t = 0.5 (inverted).
         string inkBytes = polarity switch
         {
-            InkPolarity.DarkOnLight => Op("Sub", "inverted", byteMax, grey),
-            InkPolarity.LightOnDark => grey,
-            _ => Op("Abs", "ink_bytes", Op("Sub", "ink_bytes_signed", grey, Op("Mul", "inversion",
-                g.Node("Cast", "dark_on_light_float", [DarkOnLight(g, grey, side)], Int("to", (long)TensorProto.Types.DataType.Float)), byteMax))),
+            InkPolarity.DarkOnLight => Op("Floor", "ink_bytes", Op("Sub", "ink_unrounded", Const("inverted_half", 0.5f), darkening)),
+            InkPolarity.LightOnDark => Op("Floor", "ink_bytes", Op("Add", "ink_unrounded", darkening, Const("white_half", 255.5f))),
+            _ => InkBytesDetected(g, darkening, side),
         };
-        string ink = Op("Div", "ink", inkBytes, byteMax);
 
         // Gaussian blur with the converter's kernel, zero outside: across, then down, each as a product with a banded
-        // side×side matrix (faster in ONNX Runtime than single-channel Convs with their layout reorders).
+        // side×side matrix; the first also carries the bytes' 1/255.
         float[] kernel = CharacterImageConverter.BlurKernelValues;
-        string across = Op("MatMul", "blur_across", ink, g.FloatConstant("blur_across_matrix", BandMatrix(kernel, side, transpose: true), side, side));
+        string across = Op("MatMul", "blur_across", inkBytes, g.FloatConstant("blur_across_matrix",
+            BandMatrix(kernel.Select(k => (float)(k / 255.0)).ToArray(), side, transpose: true), side, side));
         string blurred = Op("MatMul", "blurred", g.FloatConstant("blur_down_matrix", BandMatrix(kernel, side, transpose: false), side, side), across);
 
         // Ink box: the first and last row and column with a blurred value above the threshold, i.e. whose maximum is above it
-        // (the comparison on the row and column maxima only, not on every pixel).
+        // (the comparison on the row and column maxima only, not on every pixel). Rows and columns go through every step below
+        // side by side on axis 1 (0: rows, 1: columns), so each step is one node for both: fewer kernels for a single image.
         string threshold = Const("ink_threshold", CharacterImageConverter.InkThreshold);
-        string InkLines(string name, long axis) => g.Node("Cast", name,
-            [Op("Greater", $"{name}_above", g.Node("ReduceMax", $"{name}_max", [blurred], Ints("axes", [axis]), Int("keepdims", 1)), threshold)],
+        string lineShape = g.Int64Constant("line_shape", [0, 1, 1, side]);
+        string LineMaxima(string name, long axis) =>
+            g.Node("Reshape", name, [g.Node("ReduceMax", $"{name}_max", [blurred], Ints("axes", [axis]), Int("keepdims", 1)), lineShape]);
+        string lineMaxima = g.Node("Concat", "line_maxima", [LineMaxima("row_maxima", 3), LineMaxima("column_maxima", 2)], Int("axis", 1)); // [N,2,1,S]
+        string inkLines = g.Node("Cast", "ink_lines", [Op("Greater", "ink_lines_above", lineMaxima, threshold)],
             Int("to", (long)TensorProto.Types.DataType.Float));
-        string inkRows = InkLines("ink_rows", 3);    // [N,1,S,1]
-        string inkColumns = InkLines("ink_columns", 2); // [N,1,1,S]
-        string hasInk = g.Node("ReduceMax", "has_ink", [inkRows], Ints("axes", [2]), Int("keepdims", 1));      // [N,1,1,1]
-        string Edge(string name, string lines, long axis, bool last) => g.Node("Cast", name,
-            [g.Node("ArgMax", $"{name}_index", [lines], Int("axis", axis), Int("keepdims", 1), Int("select_last_index", last ? 1 : 0))],
+        string hasInk = g.Node("ReduceMax", "has_ink", [inkLines], Ints("axes", [1, 3]), Int("keepdims", 1)); // [N,1,1,1]
+        string Edge(string name, bool last) => g.Node("Cast", name,
+            [g.Node("ArgMax", $"{name}_index", [inkLines], Int("axis", 3), Int("keepdims", 1), Int("select_last_index", last ? 1 : 0))],
             Int("to", (long)TensorProto.Types.DataType.Float));
-        string top = Edge("top", inkRows, 2, last: false), bottom = Edge("bottom", inkRows, 2, last: true);
-        string left = Edge("left", inkColumns, 3, last: false), right = Edge("right", inkColumns, 3, last: true);
+        string first = Edge("first", last: false), last = Edge("last", last: true); // [N,2,1,1]: top and left, bottom and right
 
         // The box centred in a square frame of side max(height, width) + 2·padding, integer offsets as in the converter.
-        string boxHeight = Op("Add", "box_height", Op("Sub", "box_height_span", bottom, top), one);
-        string boxWidth = Op("Add", "box_width", Op("Sub", "box_width_span", right, left), one);
-        string boxSide = Op("Max", "box_side", boxHeight, boxWidth);
+        string extent = Op("Add", "box_extent", Op("Sub", "box_span", last, first), one);
+        string boxSide = g.Node("ReduceMax", "box_side", [extent], Ints("axes", [1]), Int("keepdims", 1)); // [N,1,1,1]
         string framePadding = Const("frame_padding", CharacterImageConverter.FramePadding);
-        string frameSide = Op("Add", "frame_side", boxSide, Op("Mul", "frame_padding_both", framePadding, two));
+        string frameSide = Op("Add", "frame_side", boxSide, Const("frame_padding_both", 2f * CharacterImageConverter.FramePadding));
         string step = Op("Div", "step", frameSide, Const("character_side", CharacterImageConverter.CharacterSide));
-        string Offset(string name, string extent) => Op("Add", name, framePadding,
-            Op("Floor", $"{name}_floor", Op("Div", $"{name}_half", Op("Sub", $"{name}_slack", boxSide, extent), two)));
-        string rowOffset = Offset("row_offset", boxHeight), columnOffset = Offset("column_offset", boxWidth);
+        string offset = Op("Add", "offset", framePadding,
+            Op("Floor", "offset_floor", Op("Div", "offset_half", Op("Sub", "offset_slack", boxSide, extent), two)));
 
-        // Area weights [N,1,28,S]: output o covers frame coordinates [o·step, (o+1)·step); source index i sits at frame
+        // Area weights [N,2,28,S]: output o covers frame coordinates [o·step, (o+1)·step); source index i sits at frame
         // coordinate i − first + offset. Indices outside the box get weight 0 (the frame holds only the box).
         string positions = g.FloatConstant("positions", Enumerable.Range(0, side).Select(i => (float)i).ToArray(), 1, 1, 1, side);
         string outputs = g.FloatConstant("outputs", Enumerable.Range(0, CharacterImageConverter.CharacterSide).Select(i => (float)i).ToArray(),
             1, 1, CharacterImageConverter.CharacterSide, 1);
         string start = Op("Mul", "window_start", outputs, step);
         string end = Op("Add", "window_end", start, step);
-        string Weights(string name, string first, string last, string offset)
-        {
-            string frame = Op("Add", $"{name}_frame", Op("Sub", $"{name}_from_first", positions, first), offset);
-            string overlap = Op("Sub", $"{name}_overlap",
-                Op("Min", $"{name}_overlap_end", end, Op("Add", $"{name}_frame_end", frame, one)),
-                Op("Max", $"{name}_overlap_start", start, frame));
-            string inBox = g.Node("Cast", $"{name}_in_box_float", [Op("And", $"{name}_in_box",
-                Op("GreaterOrEqual", $"{name}_after_first", positions, first), Op("LessOrEqual", $"{name}_before_last", positions, last))],
-                Int("to", (long)TensorProto.Types.DataType.Float));
-            return Op("Mul", name, Op("Div", $"{name}_share", Op("Max", $"{name}_clipped", overlap, zero), step), inBox);
-        }
-
-        string rowWeights = Weights("row_weights", top, bottom, rowOffset);
-        string columnWeights = Weights("column_weights", left, right, columnOffset);
+        string frame = Op("Add", "frame", positions, Op("Sub", "frame_shift", offset, first));
+        string overlap = Op("Sub", "overlap", Op("Min", "overlap_end", end, Op("Add", "frame_end", frame, one)), Op("Max", "overlap_start", start, frame));
+        string inBox = g.Node("Cast", "in_box_float", [Op("And", "in_box",
+            Op("GreaterOrEqual", "after_first", positions, first), Op("LessOrEqual", "before_last", positions, last))],
+            Int("to", (long)TensorProto.Types.DataType.Float));
+        string weights = Op("Mul", "weights", Op("Div", "share", Op("Max", "clipped", overlap, zero), step), inBox);
+        string rowWeights = g.Node("Split", "weights_split", [weights, g.Int64Constant("weights_split_sizes", [1, 1])],
+            ["row_weights", "column_weights"], Int("axis", 1));
+        const string columnWeights = "column_weights";
         string columnWeightsT = g.Node("Transpose", "column_weights_t", [columnWeights], Ints("perm", [0, 1, 3, 2]));
         string small = Op("MatMul", "small", Op("MatMul", "small_rows", rowWeights, blurred), columnWeightsT); // [N,1,28,28]
 
-        // Brightest pixel 1 (at most 1), nothing without ink, then 2 zero pixels around: 32×32.
+        // Brightest pixel 1 (at most 1), nothing without ink (a scale of 0), then 2 zero pixels around: 32×32.
         string brightest = g.Node("ReduceMax", "brightest", [small], Ints("axes", [2, 3]), Int("keepdims", 1));
-        string scale = Op("Reciprocal", "scale", Op("Max", "brightest_positive", brightest, Const("tiny", 1e-30f)));
-        string normalised = Op("Mul", "normalised", Op("Min", "capped", Op("Mul", "scaled_small", small, scale), one), hasInk);
+        string scale = Op("Div", "scale", hasInk, Op("Max", "brightest_positive", brightest, Const("tiny", 1e-30f)));
+        string normalised = Op("Min", "normalised", Op("Mul", "scaled_small", small, scale), one);
         long pad = (CharacterImageConverter.ImageSide - CharacterImageConverter.CharacterSide) / 2;
         g.Node("Pad", "padded", [normalised, g.Int64Constant("pads", [0, 0, pad, pad, 0, 0, pad, pad])], [output]);
 
@@ -180,17 +174,31 @@ internal static class CharacterPreprocessingGraph
         return matrix;
     }
 
-    /// <summary>True per image when the mean of its border bytes is above 127.5 (as <c>IsDarkOnLight</c>): [N,1,1,1] bool.</summary>
-    private static string DarkOnLight(OnnxGraphBuilder g, string grey, int side)
+    /// <summary>
+    /// The ink bytes with the polarity decided per image from the border (as <c>IsDarkOnLight</c>: the mean of its grey
+    /// bytes above 127.5): floor(s·A·(L − 255) + t) with s = 1 − 2d and t = 255.5 − 255d, d = 1 for dark on light.
+    /// </summary>
+    private static string InkBytesDetected(OnnxGraphBuilder g, string darkening, int side)
     {
-        // The border's sum from its four edges (whole top and bottom rows, the left and right columns between them): integers, exact.
-        string Edge(string name, long[] starts, long[] ends) => g.Node("ReduceSum", $"{name}_total",
-            [g.Node("Slice", name, [grey, g.Int64Constant($"{name}_start", starts), g.Int64Constant($"{name}_end", ends), g.Int64Constant($"{name}_axes", [2, 3])]),
-                g.Int64Constant($"{name}_sum_axes", [2, 3])], Int("keepdims", 1));
-        string top = Edge("border_top", [0, 0], [1, side]), bottom = Edge("border_bottom", [side - 1, 0], [side, side]);
-        string left = Edge("border_left", [1, 0], [side - 1, 1]), right = Edge("border_right", [1, side - 1], [side - 1, side]);
-        string border = g.Node("Add", "border_total", [g.Node("Add", "border_rows", [top, bottom]), g.Node("Add", "border_columns", [left, right])]);
+        // The border's grey bytes from two strided slices (top and bottom rows; left and right columns between them), so the
+        // grey level is rounded on the border only: integers, their sum exact.
+        string white = g.FloatConstant("white_half", [255.5f]);
+        string Edges(string name, long[] starts, long[] ends, long[] steps)
+        {
+            string edges = g.Node("Slice", name, [darkening, g.Int64Constant($"{name}_start", starts), g.Int64Constant($"{name}_end", ends),
+                g.Int64Constant($"{name}_axes", [2, 3]), g.Int64Constant($"{name}_steps", steps)]);
+            string grey = g.Node("Floor", $"{name}_grey", [g.Node("Add", $"{name}_unrounded", [edges, white])]);
+            return g.Node("ReduceSum", $"{name}_total", [grey, g.Int64Constant($"{name}_sum_axes", [2, 3])], Int("keepdims", 1));
+        }
+
+        string rows = Edges("border_rows", [0, 0], [side, side], [side - 1, 1]);
+        string columns = Edges("border_columns", [1, 0], [side - 1, side], [1, side - 1]);
         long borderCount = (4L * side) - 4;
-        return g.Node("Greater", "dark_on_light", [border, g.FloatConstant("border_half_white", [borderCount * 127.5f])]);
+        string darkOnLight = g.Node("Cast", "dark_on_light", [g.Node("Greater", "dark_on_light_bool",
+            [g.Node("Add", "border_total", [rows, columns]), g.FloatConstant("border_half_white", [borderCount * 127.5f])])],
+            Int("to", (long)TensorProto.Types.DataType.Float)); // [N,1,1,1]: 1 or 0
+        string sign = g.Node("Sub", "ink_sign", [g.FloatConstant("one_sign", [1f]), g.Node("Add", "dark_on_light_twice", [darkOnLight, darkOnLight])]);
+        string shift = g.Node("Sub", "ink_shift", [white, g.Node("Mul", "inversion", [darkOnLight, g.FloatConstant("byte_max_shift", [255f])])]);
+        return g.Node("Floor", "ink_bytes", [g.Node("Add", "ink_unrounded", [g.Node("Mul", "ink_signed", [darkening, sign]), shift])]);
     }
 }
