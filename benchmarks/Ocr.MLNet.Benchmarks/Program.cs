@@ -11,6 +11,7 @@ return args.Length == 0 ? RunBenchmarkDotNet(args) : args[0] switch
     "memory" => MemoryHarness.Run(args[1..]),
     "memory-child" => MemoryHarness.Child(args[1..]),
     "profile" => OnnxProfile.Run(args[1..]),
+    "fields" => FieldsHarness.Run(args[1..]),
     _ => RunBenchmarkDotNet(args),
 };
 
