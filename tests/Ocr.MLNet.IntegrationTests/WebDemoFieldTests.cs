@@ -74,18 +74,7 @@ public sealed class WebDemoFieldTests
     }
 
     [OneTimeTearDown]
-    public void StopTheWebDemo()
-    {
-        try
-        {
-            _server?.Stop();
-        }
-        finally
-        {
-            if (Directory.Exists(_directory))
-                Directory.Delete(_directory, recursive: true);
-        }
-    }
+    public void StopTheWebDemo() => WebDemoServer.StopAndDelete(_server, _directory);
 
     [Test]
     [Category("Browser")]

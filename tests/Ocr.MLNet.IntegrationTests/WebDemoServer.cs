@@ -116,6 +116,20 @@ internal sealed partial class WebDemoServer
         Assert.That(left, Is.Empty, "the stopped WebDemo left files in its temporary folder (ML.NET's copies of the ONNX graphs)");
     }
 
+    /// <summary>Stops <paramref name="server"/> (when started) as <see cref="Stop"/> does, then deletes the test's folder whatever happened.</summary>
+    public static void StopAndDelete(WebDemoServer? server, string directory)
+    {
+        try
+        {
+            server?.Stop();
+        }
+        finally
+        {
+            if (Directory.Exists(directory))
+                Directory.Delete(directory, recursive: true);
+        }
+    }
+
     /// <summary>Debian's headless Chromium (or OCR_MLNET_CHROMIUM), never a downloaded browser; fails saying how to install it.</summary>
     public static async Task<IBrowser> LaunchChromiumAsync(IPlaywright playwright)
     {
