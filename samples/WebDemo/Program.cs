@@ -2,9 +2,11 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.ML.Data;
+using Ocr.MLNet.Fields;
 using WebDemo;
 
-// A drawing page that sends the canvas as a PNG to POST /api/recognize, which answers the top-5 classes.
+// A drawing page that sends the canvas as a PNG to POST /api/recognize, which answers the top-5 classes, or (field mode)
+// to POST /api/read?kind=..., which answers the text of a written word or number with each character's box.
 // Usage: WebDemo --model MODEL.zip [--urls http://127.0.0.1:5000]
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 {
@@ -22,6 +24,7 @@ if (string.IsNullOrWhiteSpace(modelPath))
 }
 
 Recognizer recognizer;
+HandwrittenFieldReader fieldReader;
 try
 {
     recognizer = Recognizer.Load(Path.GetFullPath(modelPath));
@@ -32,16 +35,69 @@ catch (Exception e) when (e is FileNotFoundException or InvalidDataException)
     return 1;
 }
 
+try
+{
+    // The same model reads whole fields: one reader for the app's lifetime (thread-safe), disposed on stop.
+    fieldReader = HandwrittenFieldReader.Load(Path.GetFullPath(modelPath));
+}
+catch (Exception e) when (e is FileNotFoundException or InvalidDataException)
+{
+    recognizer.Dispose();
+    Console.Error.WriteLine(e.Message);
+    return 1;
+}
+
 builder.Services.AddSingleton(recognizer);
+builder.Services.AddSingleton(fieldReader);
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = Recognizer.MaxUploadBytes * 2);
 
 var app = builder.Build();
 app.UseDefaultFiles();
 app.UseStaticFiles();
 
-app.MapGet("/api/model", (Recognizer r) => Results.Ok(new ModelInfo(r.ModelName, r.ClassNames)));
+app.MapGet("/api/model", (Recognizer r) => Results.Ok(new ModelInfo(r.ModelName, r.ClassNames, FieldReply.KindNames)));
 
-app.MapPost("/api/recognize", async (HttpRequest request, Recognizer r, CancellationToken cancellation) =>
+app.MapPost("/api/recognize", (HttpRequest request, Recognizer r, CancellationToken cancellation) =>
+    WithUploadedImageAsync(request, r.DecodeSlots, image => Results.Ok(r.Recognize(image)), cancellation));
+
+// A whole field (a word, a number): the field reader segments the strokes and classifies every character.
+app.MapPost("/api/read", (HttpRequest request, string? kind, Recognizer r, HandwrittenFieldReader fields, CancellationToken cancellation) =>
+{
+    if (FieldReply.ParseKind(kind) is not { } fieldKind)
+        return Task.FromResult(Results.BadRequest(new ErrorReply(FieldReply.UnknownKind(kind!))));
+    return WithUploadedImageAsync(request, r.DecodeSlots, image =>
+    {
+        try
+        {
+            return Results.Ok(FieldReply.Read(fields, image, fieldKind));
+        }
+        catch (ArgumentException e)
+        {
+            // Too many separate marks for one line of handwriting: the reader says so.
+            return Results.BadRequest(new ErrorReply(e.Message));
+        }
+    }, cancellation);
+});
+
+app.Lifetime.ApplicationStarted.Register(() =>
+{
+    var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+    Console.WriteLine($"WebDemo: model '{recognizer.ModelName}' with {recognizer.ClassNames.Count} classes");
+    foreach (string address in addresses)
+        Console.WriteLine($"WebDemo listening on {address}");
+});
+
+// A graceful stop (Ctrl-C, SIGTERM) disposes the model, so ML.NET's temporary copies of its networks are deleted.
+app.Lifetime.ApplicationStopped.Register(() =>
+{
+    fieldReader.Dispose();
+    recognizer.Dispose();
+});
+app.Run();
+return 0;
+
+// Reads the upload, refuses what is too large before decoding, and runs `use` on the decoded image inside a decode slot.
+static async Task<IResult> WithUploadedImageAsync(HttpRequest request, SemaphoreSlim slots, Func<MLImage, IResult> use, CancellationToken cancellation)
 {
     byte[] bytes;
     try
@@ -58,7 +114,7 @@ app.MapPost("/api/recognize", async (HttpRequest request, Recognizer r, Cancella
         return Results.BadRequest(new ErrorReply(headerProblem));
 
     // At most a few decodes and predictions at once, so memory stays bounded whatever the number of requests.
-    if (!await r.DecodeSlots.WaitAsync(Recognizer.DecodeSlotWait, cancellation))
+    if (!await slots.WaitAsync(Recognizer.DecodeSlotWait, cancellation))
     {
         return Results.Json(new ErrorReply($"The server is busy ({Recognizer.DecodeSlotCount} images are being recognized); try again shortly."),
             statusCode: StatusCodes.Status503ServiceUnavailable);
@@ -79,27 +135,14 @@ app.MapPost("/api/recognize", async (HttpRequest request, Recognizer r, Cancella
         }
 
         using (image)
-            return Results.Ok(r.Recognize(image));
+            return use(image);
     }
     finally
     {
-        r.DecodeSlots.Release();
+        slots.Release();
     }
-});
+}
 
-app.Lifetime.ApplicationStarted.Register(() =>
-{
-    var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
-    Console.WriteLine($"WebDemo: model '{recognizer.ModelName}' with {recognizer.ClassNames.Count} classes");
-    foreach (string address in addresses)
-        Console.WriteLine($"WebDemo listening on {address}");
-});
-
-// A graceful stop (Ctrl-C, SIGTERM) disposes the model, so ML.NET's temporary copies of its networks are deleted.
-app.Lifetime.ApplicationStopped.Register(recognizer.Dispose);
-app.Run();
-return 0;
-
-internal sealed record ModelInfo(string Model, IReadOnlyList<string> Classes);
+internal sealed record ModelInfo(string Model, IReadOnlyList<string> Classes, IReadOnlyList<string> FieldKinds);
 
 internal sealed record ErrorReply(string Error);

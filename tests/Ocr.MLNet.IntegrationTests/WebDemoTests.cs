@@ -4,7 +4,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Microsoft.ML;
 using Microsoft.Playwright;
 using Ocr.MLNet.Training;
@@ -20,19 +19,15 @@ namespace Ocr.MLNet.IntegrationTests;
 [Category("Integration")]
 [Category("WebDemo")]
 [NonParallelizable]
-public sealed partial class WebDemoTests
+public sealed class WebDemoTests
 {
     /// <summary>More classes than the page lists, so the top five are a real choice.</summary>
     private static readonly string[] Classes = ["-", "|", "/", "\\", "O", "0"];
 
-    private const string ChromiumInstallHint =
-        "Install Debian's Chromium with `apt-get update && apt-get install -y --no-install-recommends chromium` (as root; .ci/run does this before the build), or set OCR_MLNET_CHROMIUM to a Chromium executable.";
-
     private string _directory = "";
-    private Process? _server;
-    private string _serverTemp = "";
-    private readonly StringBuilder _serverOutput = new();
-    private Uri _baseAddress = null!;
+    private WebDemoServer? _server;
+
+    private Uri BaseAddress => _server!.BaseAddress;
 
     [OneTimeSetUp]
     public void TrainAModelAndStartTheWebDemo()
@@ -44,114 +39,22 @@ public sealed partial class WebDemoTests
         using var model = mlContext.MulticlassClassification.Trainers.CharacterCnn(options).Fit(mlContext.Data.LoadFromEnumerable(rows));
         string zip = ImageFileModel.Save(mlContext, model, Path.Combine(_directory, "model.zip"));
 
-        string app = Path.Combine(TestEnvironment.OutputOf("samples/WebDemo"), "WebDemo.dll");
-        Assert.That(File.Exists(app), Is.True, $"{app} was not built");
-        Assert.That(File.Exists(Path.Combine(Path.GetDirectoryName(app)!, "wwwroot", "index.html")), Is.True, "the page must be copied beside the app");
-
-        var start = new ProcessStartInfo("dotnet")
-        {
-            // Port 0: Kestrel picks a free port and the app prints it.
-            ArgumentList = { app, "--model", zip, "--urls", "http://127.0.0.1:0" },
-            WorkingDirectory = _directory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.Environment["DOTNET_NOLOGO"] = "1";
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        // The server's own temporary folder, to check that a graceful stop leaves nothing in it.
-        _serverTemp = Directory.CreateDirectory(Path.Combine(_directory, "server-tmp")).FullName;
-        start.Environment["TMPDIR"] = _serverTemp;
-        var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _server = Process.Start(start) ?? throw new InvalidOperationException("Could not start the WebDemo.");
-        _server.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is null)
-                return;
-            lock (_serverOutput)
-                _serverOutput.AppendLine(e.Data);
-            if (ListeningLine().Match(e.Data) is { Success: true } match)
-                listening.TrySetResult(new Uri(match.Groups[1].Value));
-        };
-        _server.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-                lock (_serverOutput) _serverOutput.AppendLine(e.Data);
-        };
-        _server.EnableRaisingEvents = true;
-        _server.Exited += (_, _) => listening.TrySetException(new InvalidOperationException("The WebDemo exited before it listened."));
-        _server.BeginOutputReadLine();
-        _server.BeginErrorReadLine();
-
-        try
-        {
-            _baseAddress = listening.Task.WaitAsync(TimeSpan.FromMinutes(1)).GetAwaiter().GetResult();
-        }
-        catch (Exception e) when (e is TimeoutException or InvalidOperationException)
-        {
-            Assert.Fail($"The WebDemo did not start: {e.Message}\n{ServerOutput}");
-        }
+        _server = WebDemoServer.Start(zip, _directory);
     }
 
     [OneTimeTearDown]
-    public void StopTheWebDemo()
-    {
-        bool graceful = false;
-        if (_server is { HasExited: false })
-        {
-            // SIGTERM: ASP.NET stops gracefully and the WebDemo disposes its model; kill only if that hangs.
-            using (var term = Process.Start("kill", $"-TERM {_server.Id}"))
-                term.WaitForExit();
-            graceful = _server.WaitForExit(20_000);
-            if (!graceful)
-            {
-                _server.Kill(entireProcessTree: true);
-                _server.WaitForExit(10_000);
-            }
-        }
-
-        _server?.Dispose();
-        try
-        {
-            Assert.That(graceful, Is.True, $"the WebDemo did not stop within 20 s of SIGTERM\n{ServerOutput}");
-            // ONNX Runtime's native telemetry writes one fixed-name session file (.ses); everything else must be gone.
-            var left = Directory.EnumerateFileSystemEntries(_serverTemp).Where(p => Path.GetFileName(p) != ".ses").ToList();
-            Assert.That(left, Is.Empty, "the stopped WebDemo left files in its temporary folder (ML.NET's copies of the ONNX graphs)");
-        }
-        finally
-        {
-            if (Directory.Exists(_directory))
-                Directory.Delete(_directory, recursive: true);
-        }
-    }
+    public void StopTheWebDemo() => WebDemoServer.StopAndDelete(_server, _directory);
 
     [Test]
     [Category("Browser")]
     public async Task A_character_drawn_in_Chromium_gets_five_classes_with_probabilities()
     {
-        string chromium = Environment.GetEnvironmentVariable("OCR_MLNET_CHROMIUM") is { Length: > 0 } configured ? configured : "/usr/bin/chromium";
-        if (!File.Exists(chromium))
-            Assert.Fail($"Chromium is not installed at '{chromium}'; the browser test needs it. {ChromiumInstallHint}");
-
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = chromium,
-            Headless = true,
-            ChromiumSandbox = false,
-            // Chromium's own background traffic is refused on a closed network: keep it off.
-            Args = ["--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        });
-        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 860, Height = 620 } });
+        await using var browser = await WebDemoServer.LaunchChromiumAsync(playwright);
         var errors = new List<string>();
-        page.PageError += (_, message) => errors.Add(message);
-        page.Console += (_, message) =>
-        {
-            if (message.Type == "error")
-                errors.Add(message.Text);
-        };
+        var page = await WebDemoServer.NewPageAsync(browser, 860, 620, errors);
 
-        await page.GotoAsync(_baseAddress.ToString());
+        await page.GotoAsync(BaseAddress.ToString());
         await Assertions.Expect(page.Locator("#model-info")).ToContainTextAsync($"{Classes.Length} classes");
         // The button is the trigger here, not the end of the stroke.
         await page.Locator("#auto").UncheckAsync();
@@ -196,7 +99,7 @@ public sealed partial class WebDemoTests
     [Test]
     public async Task An_upload_that_is_not_an_image_is_answered_400_with_a_clear_message()
     {
-        using var client = new HttpClient { BaseAddress = _baseAddress };
+        using var client = new HttpClient { BaseAddress = BaseAddress };
         using var text = new ByteArrayContent("this is not a picture"u8.ToArray());
         text.Headers.ContentType = new MediaTypeHeaderValue("image/png");
         using var response = await client.PostAsync("api/recognize", text);
@@ -207,7 +110,7 @@ public sealed partial class WebDemoTests
     [Test]
     public async Task An_empty_upload_is_answered_400_and_an_oversized_one_413_with_a_clear_message()
     {
-        using var client = new HttpClient { BaseAddress = _baseAddress };
+        using var client = new HttpClient { BaseAddress = BaseAddress };
         using var empty = new ByteArrayContent([]);
         using var emptyResponse = await client.PostAsync("api/recognize", empty);
         Assert.That(emptyResponse.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
@@ -220,7 +123,7 @@ public sealed partial class WebDemoTests
 
         // 50 MB sent chunked (no Content-Length): refused once the limit is read past, with the JSON error, not an empty
         // body. The server answers and closes while the client still sends, so a plain socket reads the reply.
-        string reply = await PostChunkedAsync(_baseAddress, "/api/recognize", 50);
+        string reply = await PostChunkedAsync(BaseAddress, "/api/recognize", 50);
         Assert.That(reply, Does.StartWith("HTTP/1.1 413"), reply);
         Assert.That(reply, Does.Contain("larger than the 2,048 KiB limit"), reply);
     }
@@ -229,7 +132,7 @@ public sealed partial class WebDemoTests
     public async Task A_png_posted_directly_is_classified()
     {
         string png = SyntheticGlyphs.WritePng(Path.Combine(_directory, "bar.png"), SyntheticGlyphs.Draw("|", new Random(5)));
-        using var client = new HttpClient { BaseAddress = _baseAddress };
+        using var client = new HttpClient { BaseAddress = BaseAddress };
         using var content = new ByteArrayContent(await File.ReadAllBytesAsync(png));
         content.Headers.ContentType = new MediaTypeHeaderValue("image/png");
         using var response = await client.PostAsync("api/recognize", content);
@@ -245,7 +148,7 @@ public sealed partial class WebDemoTests
     [Test]
     public async Task A_small_png_declaring_a_huge_size_is_answered_400_before_decoding()
     {
-        using var client = new HttpClient { BaseAddress = _baseAddress };
+        using var client = new HttpClient { BaseAddress = BaseAddress };
         long before = ServerWorkingSet();
         foreach (var (width, height) in new[] { (60000, 60000), (20000, 20000), (5000, 100) })
         {
@@ -258,7 +161,7 @@ public sealed partial class WebDemoTests
             Assert.That(ErrorOf(body), Does.Contain($"declares {width}×{height} pixels").And.Contain("refused before decoding"));
         }
 
-        Assert.That(_server!.HasExited, Is.False, "the server survives the bombs");
+        Assert.That(_server!.Process.HasExited, Is.False, "the server survives the bombs");
         Assert.That(ServerWorkingSet() - before, Is.LessThan(256L << 20), "nothing of the declared size was allocated");
     }
 
@@ -274,7 +177,7 @@ public sealed partial class WebDemoTests
         byte[] bar = await File.ReadAllBytesAsync(SyntheticGlyphs.WritePng(Path.Combine(_directory, "load-bar.png"), SyntheticGlyphs.Draw("|", new Random(5))));
         byte[] tooMany = new byte[3 * 1024 * 1024];
         byte[] bomb = PngBomb.Make(60000, 60000);
-        using var client = new HttpClient { BaseAddress = _baseAddress, Timeout = TimeSpan.FromSeconds(50) };
+        using var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(50) };
 
         long peak = ServerWorkingSet();
         using var sampling = new CancellationTokenSource();
@@ -312,7 +215,7 @@ public sealed partial class WebDemoTests
             Assert.That(outcomes.Where(o => o.Kind == 1).Select(o => o.Status), Is.All.EqualTo(HttpStatusCode.RequestEntityTooLarge));
             Assert.That(outcomes.Where(o => o.Kind == 2).Select(o => o.Status), Is.All.EqualTo(HttpStatusCode.BadRequest));
             Assert.That(outcomes.Where(o => o.Kind != 0).Select(o => ErrorOf(o.Body)), Is.All.Not.Empty, "oversized requests get a JSON error");
-            Assert.That(_server!.HasExited, Is.False, ServerOutput);
+            Assert.That(_server!.Process.HasExited, Is.False, ServerOutput);
             Assert.That(peak, Is.LessThan(MemoryBound), $"the server's working set peaked at {peak >> 20} MiB");
             Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(60)));
         });
@@ -320,14 +223,14 @@ public sealed partial class WebDemoTests
 
     private long ServerWorkingSet()
     {
-        _server!.Refresh();
-        return _server.WorkingSet64;
+        _server!.Process.Refresh();
+        return _server.Process.WorkingSet64;
     }
 
     /// <summary>The server's peak resident memory since it started (Linux VmHWM), or null where /proc has none.</summary>
     private long? ServerPeakResident()
     {
-        string status = $"/proc/{_server!.Id}/status";
+        string status = $"/proc/{_server!.Process.Id}/status";
         if (!File.Exists(status))
             return null;
         string? line = File.ReadLines(status).FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
@@ -347,14 +250,7 @@ public sealed partial class WebDemoTests
         }
     }
 
-    private string ServerOutput
-    {
-        get
-        {
-            lock (_serverOutput)
-                return _serverOutput.ToString();
-        }
-    }
+    private string ServerOutput => _server!.Output;
 
     private static async Task<string> PostChunkedAsync(Uri server, string path, int megabytes)
     {
@@ -401,7 +297,4 @@ public sealed partial class WebDemoTests
         using var json = JsonDocument.Parse(body);
         return json.RootElement.GetProperty("error").GetString() ?? "";
     }
-
-    [GeneratedRegex(@"WebDemo listening on (http://\S+)")]
-    private static partial Regex ListeningLine();
 }

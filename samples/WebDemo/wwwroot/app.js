@@ -1,23 +1,80 @@
-// Drawing pad → PNG → POST /api/recognize → top-5 list. No external scripts: works offline.
+// Drawing pad → PNG → POST /api/recognize → top-5 list; wide pad → POST /api/read → text and boxes. No external scripts: works offline.
 (() => {
   'use strict';
   const pad = document.getElementById('pad');
-  const context = pad.getContext('2d');
   const best = document.getElementById('best');
   const bestProbability = document.getElementById('best-probability');
   const top = document.getElementById('top');
   const status = document.getElementById('status');
   const recognizeButton = document.getElementById('recognize');
   const auto = document.getElementById('auto');
-  let drawing = false;
-  let inked = false;
-  let last = null;
+
+  // A drawing pad on a canvas: mouse, pen and touch (pointer events); onStrokeEnd runs when the pen lifts.
+  function makePad(canvas, ink, paper, lineWidth, onStrokeEnd) {
+    const context = canvas.getContext('2d');
+    const pad = { inked: false };
+    let drawing = false;
+    let last = null;
+
+    pad.clear = () => {
+      context.fillStyle = paper;
+      context.fillRect(0, 0, canvas.width, canvas.height);
+      pad.inked = false;
+    };
+
+    function point(event) {
+      const box = canvas.getBoundingClientRect();
+      return { x: (event.clientX - box.left) * canvas.width / box.width, y: (event.clientY - box.top) * canvas.height / box.height };
+    }
+
+    function strokeTo(p) {
+      context.strokeStyle = ink;
+      context.fillStyle = ink;
+      context.lineWidth = lineWidth;
+      context.lineCap = 'round';
+      context.lineJoin = 'round';
+      context.beginPath();
+      if (last) {
+        context.moveTo(last.x, last.y);
+        context.lineTo(p.x, p.y);
+        context.stroke();
+      } else {
+        context.arc(p.x, p.y, lineWidth / 2, 0, Math.PI * 2);
+        context.fill();
+      }
+      last = p;
+      pad.inked = true;
+    }
+
+    canvas.addEventListener('pointerdown', event => {
+      event.preventDefault();
+      canvas.setPointerCapture(event.pointerId);
+      drawing = true;
+      last = null;
+      strokeTo(point(event));
+    });
+    canvas.addEventListener('pointermove', event => {
+      if (!drawing) return;
+      event.preventDefault();
+      strokeTo(point(event));
+    });
+    function endStroke(event) {
+      if (!drawing) return;
+      drawing = false;
+      last = null;
+      if (canvas.hasPointerCapture(event.pointerId)) canvas.releasePointerCapture(event.pointerId);
+      if (onStrokeEnd) onStrokeEnd();
+    }
+    canvas.addEventListener('pointerup', endStroke);
+    canvas.addEventListener('pointercancel', endStroke);
+    return pad;
+  }
 
   // White ink on black, the EMNIST convention the model was trained on.
+  const characterPad = makePad(pad, '#fff', '#000', 20, () => { if (auto.checked) recognize(); });
+
   function clearPad() {
-    context.fillStyle = '#000';
-    context.fillRect(0, 0, pad.width, pad.height);
-    inked = false;
+    characterPad.clear();
     best.textContent = '–';
     bestProbability.textContent = '';
     top.replaceChildren();
@@ -25,56 +82,20 @@
     setStatus('');
   }
 
-  function setStatus(text, isError) {
-    status.textContent = text;
-    status.classList.toggle('error', !!isError);
+  function setStatus(text, isError, element) {
+    const target = element || status;
+    target.textContent = text;
+    target.classList.toggle('error', !!isError);
   }
 
-  function point(event) {
-    const box = pad.getBoundingClientRect();
-    return { x: (event.clientX - box.left) * pad.width / box.width, y: (event.clientY - box.top) * pad.height / box.height };
+  // Posts the canvas as a PNG and returns the parsed reply; throws with the server's error message.
+  async function postCanvas(canvas, url) {
+    const png = await new Promise(resolve => canvas.toBlob(resolve, 'image/png'));
+    const response = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'image/png' }, body: png });
+    const reply = await response.json().catch(() => ({ error: `The server answered ${response.status}.` }));
+    if (!response.ok) throw new Error(reply.error || `The server answered ${response.status}.`);
+    return reply;
   }
-
-  function strokeTo(p) {
-    context.strokeStyle = '#fff';
-    context.fillStyle = '#fff';
-    context.lineWidth = 20;
-    context.lineCap = 'round';
-    context.lineJoin = 'round';
-    context.beginPath();
-    if (last) {
-      context.moveTo(last.x, last.y);
-      context.lineTo(p.x, p.y);
-      context.stroke();
-    } else {
-      context.arc(p.x, p.y, context.lineWidth / 2, 0, Math.PI * 2);
-      context.fill();
-    }
-    last = p;
-    inked = true;
-  }
-
-  pad.addEventListener('pointerdown', event => {
-    event.preventDefault();
-    pad.setPointerCapture(event.pointerId);
-    drawing = true;
-    last = null;
-    strokeTo(point(event));
-  });
-  pad.addEventListener('pointermove', event => {
-    if (!drawing) return;
-    event.preventDefault();
-    strokeTo(point(event));
-  });
-  function endStroke(event) {
-    if (!drawing) return;
-    drawing = false;
-    last = null;
-    if (pad.hasPointerCapture(event.pointerId)) pad.releasePointerCapture(event.pointerId);
-    if (auto.checked) recognize();
-  }
-  pad.addEventListener('pointerup', endStroke);
-  pad.addEventListener('pointercancel', endStroke);
 
   function showResult(result) {
     best.textContent = result.label;
@@ -106,7 +127,7 @@
 
   let pending = 0;
   async function recognize() {
-    if (!inked) {
+    if (!characterPad.inked) {
       setStatus('Draw a character first.', true);
       return;
     }
@@ -114,11 +135,8 @@
     recognizeButton.disabled = true;
     setStatus('Recognizing…');
     try {
-      const png = await new Promise(resolve => pad.toBlob(resolve, 'image/png'));
-      const response = await fetch('api/recognize', { method: 'POST', headers: { 'Content-Type': 'image/png' }, body: png });
-      const reply = await response.json().catch(() => ({ error: `The server answered ${response.status}.` }));
+      const reply = await postCanvas(pad, 'api/recognize');
       if (request !== pending) return;
-      if (!response.ok) throw new Error(reply.error || `The server answered ${response.status}.`);
       showResult(reply);
     } catch (error) {
       if (request !== pending) return;
@@ -132,6 +150,110 @@
   document.getElementById('clear').addEventListener('click', clearPad);
   recognizeButton.addEventListener('click', recognize);
 
+  // Field mode: a wide pad, dark ink on white paper like a form; the reply's boxes and labels are drawn on an overlay.
+  const fieldCanvas = document.getElementById('field-pad');
+  const overlay = document.getElementById('field-overlay');
+  const overlayContext = overlay.getContext('2d');
+  const fieldKind = document.getElementById('field-kind');
+  const fieldText = document.getElementById('field-text');
+  const fieldConfidence = document.getElementById('field-confidence');
+  const fieldCharacters = document.getElementById('field-characters');
+  const fieldStatus = document.getElementById('field-status');
+  const readButton = document.getElementById('field-read');
+  const fieldPad = makePad(fieldCanvas, '#111', '#fff', 9, clearOverlay);
+
+  function clearOverlay() {
+    overlayContext.clearRect(0, 0, overlay.width, overlay.height);
+    overlay.dataset.boxes = '0';
+  }
+
+  function clearField() {
+    fieldPad.clear();
+    clearOverlay();
+    fieldText.textContent = '–';
+    fieldConfidence.textContent = '';
+    fieldCharacters.replaceChildren();
+    fieldCharacters.dataset.state = 'empty';
+    setStatus('', false, fieldStatus);
+  }
+
+  function drawBoxes(reply) {
+    clearOverlay();
+    const sx = overlay.width / reply.width;
+    const sy = overlay.height / reply.height;
+    overlayContext.lineWidth = 2;
+    overlayContext.font = 'bold 20px system-ui, sans-serif';
+    overlayContext.textBaseline = 'bottom';
+    for (const c of reply.characters) {
+      const x = c.x * sx, y = c.y * sy, w = c.width * sx, h = c.height * sy;
+      overlayContext.strokeStyle = '#2f6fed';
+      overlayContext.strokeRect(x, y, w, h);
+      const label = `${c.label} ${(c.confidence * 100).toFixed(0)}%`;
+      const labelY = Math.max(22, y - 2);
+      overlayContext.fillStyle = 'rgba(255, 255, 255, .85)';
+      overlayContext.fillRect(x, labelY - 21, overlayContext.measureText(label).width + 6, 21);
+      overlayContext.fillStyle = '#2f6fed';
+      overlayContext.fillText(label, x + 3, labelY);
+    }
+    overlay.dataset.boxes = String(reply.characters.length);
+  }
+
+  function showField(reply) {
+    fieldText.textContent = reply.text === '' ? '(blank)' : reply.text;
+    fieldConfidence.replaceChildren(document.createTextNode(`${(reply.confidence * 100).toFixed(1)}%`));
+    const note = document.createElement('small');
+    note.textContent = 'probability that every character is right';
+    fieldConfidence.append(note);
+    fieldCharacters.replaceChildren(...reply.characters.map(c => {
+      const item = document.createElement('li');
+      const label = document.createElement('span');
+      label.className = 'label';
+      label.textContent = c.label;
+      const probability = document.createElement('span');
+      probability.className = 'probability';
+      probability.textContent = `${(c.confidence * 100).toFixed(1)}%`;
+      item.append(label, probability);
+      Object.assign(item.dataset, { x: c.x, y: c.y, width: c.width, height: c.height, confidence: c.confidence });
+      return item;
+    }));
+    drawBoxes(reply);
+    fieldCharacters.dataset.state = 'done';
+    setStatus(`Read as ${reply.kind} in ${reply.milliseconds.toFixed(1)} ms.`, false, fieldStatus);
+  }
+
+  let fieldPending = 0;
+  async function readField() {
+    if (!fieldPad.inked) {
+      setStatus('Write a word or a number first.', true, fieldStatus);
+      return;
+    }
+    const request = ++fieldPending;
+    readButton.disabled = true;
+    setStatus('Reading…', false, fieldStatus);
+    try {
+      const reply = await postCanvas(fieldCanvas, `api/read?kind=${encodeURIComponent(fieldKind.value)}`);
+      if (request !== fieldPending) return;
+      showField(reply);
+    } catch (error) {
+      if (request !== fieldPending) return;
+      fieldCharacters.dataset.state = 'error';
+      setStatus(error.message, true, fieldStatus);
+    } finally {
+      if (request === fieldPending) readButton.disabled = false;
+    }
+  }
+
+  document.getElementById('field-clear').addEventListener('click', clearField);
+  readButton.addEventListener('click', readField);
+
+  for (const tab of document.querySelectorAll('.modes button')) {
+    tab.addEventListener('click', () => {
+      for (const other of document.querySelectorAll('.modes button')) other.setAttribute('aria-selected', String(other === tab));
+      document.getElementById('character-mode').hidden = tab.dataset.mode !== 'character';
+      document.getElementById('field-mode').hidden = tab.dataset.mode !== 'field';
+    });
+  }
+
   fetch('api/model')
     .then(response => response.json())
     .then(info => {
@@ -140,4 +262,5 @@
     .catch(() => { document.getElementById('model-info').textContent = 'Could not read the model description.'; });
 
   clearPad();
+  clearField();
 })();
