@@ -97,7 +97,8 @@ public sealed partial class CharacterCnnTrainer
 
         /// <summary>
         /// Keep an exponential moving average of the weights and make it the trained model (default true, as Keras'
-        /// <c>use_ema</c>): it averages away the noise of the last steps. BatchNorm statistics are recomputed for the
+        /// <c>use_ema</c>): it averages away the noise of the last steps. The average starts when the learning-rate warm-up
+        /// ends (until then it follows the weights). BatchNorm statistics are recomputed for the
         /// averaged weights (<see cref="RecalibrateBatchNorm"/>) before validation and export.
         /// </summary>
         public bool UseExponentialMovingAverage { get; set; } = true;

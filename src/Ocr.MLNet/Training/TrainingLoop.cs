@@ -197,7 +197,12 @@ internal sealed class TrainingLoop
                     throw new TrainingDivergedException(epoch, batch + 1, batches, lossValue, optimizer.ParamGroups.First().LearningRate);
                 loss.backward();
                 optimizer.step();
-                state.Averaging?.Update(state.Step + 1);
+                // The average starts when warm-up ends: averaging the warm-up's first, nearly random steps would hold a short run back.
+                long stepsAfterWarmup = state.Step + 1 - (long)Math.Ceiling(warmupBatches);
+                if (stepsAfterWarmup <= 0)
+                    state.Averaging?.CopyFrom(network);
+                else
+                    state.Averaging?.Update(stepsAfterWarmup);
                 running.Add(loss, logits, labels, length, Math.Min((long)(batch + 1) * batchSize, count));
             }
 
