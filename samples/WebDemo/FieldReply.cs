@@ -11,20 +11,11 @@ internal sealed record FieldCharacter(string Label, float Confidence, int X, int
 internal sealed record FieldReply(string Text, float Confidence, string Kind, IReadOnlyList<FieldCharacter> Characters, int Width, int Height, double Milliseconds)
 {
     /// <summary>The kinds a request may name (as the CLI's <c>read --kind</c>), in the page's order.</summary>
-    public static readonly IReadOnlyList<string> KindNames = ["digits", "upper", "lower", "letters", "alnum"];
-
-    private static readonly Dictionary<string, FieldKind> Kinds = new(StringComparer.OrdinalIgnoreCase)
-    {
-        ["digits"] = FieldKind.Digits,
-        ["upper"] = FieldKind.Upper,
-        ["lower"] = FieldKind.Lower,
-        ["letters"] = FieldKind.Letters,
-        ["alnum"] = FieldKind.Alphanumeric,
-    };
+    public static IReadOnlyList<string> KindNames => FieldKindNames.Names;
 
     /// <summary>The kind a request names; <c>alnum</c> when it names none; null when the name is unknown.</summary>
     public static FieldKind? ParseKind(string? name) =>
-        string.IsNullOrEmpty(name) ? FieldKind.Alphanumeric : Kinds.TryGetValue(name, out var kind) ? kind : null;
+        string.IsNullOrEmpty(name) ? FieldKind.Alphanumeric : FieldKindNames.TryParse(name, out var kind) ? kind : null;
 
     public static string UnknownKind(string name) =>
         $"Unknown field kind '{name}'; use one of {string.Join(", ", KindNames)} (e.g. /api/read?kind=digits).";
@@ -37,7 +28,7 @@ internal sealed record FieldReply(string Text, float Confidence, string Kind, IR
             .Select(c => new FieldCharacter(c.Label, c.Confidence, c.Box.X, c.Box.Y, c.Box.Width, c.Box.Height,
                 c.Alternatives.Select(a => new ClassProbability(a.ClassName, a.Score)).ToList()))
             .ToList();
-        string name = Kinds.First(k => k.Value == kind).Key;
+        string name = FieldKindNames.NameOf(kind);
         return new FieldReply(reading.Text, reading.Confidence, name, characters, image.Width, image.Height, clock.Elapsed.TotalMilliseconds);
     }
 }

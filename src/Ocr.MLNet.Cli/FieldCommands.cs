@@ -10,15 +10,6 @@ namespace Ocr.MLNet.Cli;
 /// <summary><c>ocr-mlnet read</c> (read handwritten fields or form pages) and <c>ocr-mlnet evaluate-fields</c> (score a labelled folder).</summary>
 internal static class FieldCommands
 {
-    private static readonly Dictionary<string, FieldKind> Kinds = new(StringComparer.OrdinalIgnoreCase)
-    {
-        ["digits"] = FieldKind.Digits,
-        ["upper"] = FieldKind.Upper,
-        ["lower"] = FieldKind.Lower,
-        ["letters"] = FieldKind.Letters,
-        ["alnum"] = FieldKind.Alphanumeric,
-    };
-
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
     public static Command CreateRead()
@@ -64,9 +55,9 @@ internal static class FieldCommands
     {
         if (kind is null)
             return null;
-        if (Kinds.TryGetValue(kind, out var parsed))
+        if (FieldKindNames.TryParse(kind, out var parsed))
             return parsed;
-        throw new ArgumentException($"--kind {kind}: must be one of {string.Join(", ", Kinds.Keys)}. Correct it and run the command again.");
+        throw new ArgumentException($"--kind {kind}: must be one of {string.Join(", ", FieldKindNames.Names)}. Correct it and run the command again.");
     }
 
     private static HandwrittenFieldReader LoadReader(FileInfo? model)

@@ -21,3 +21,35 @@ public enum FieldKind
     /// <summary>Letters of either case.</summary>
     Letters = 4,
 }
+
+/// <summary>The short names of <see cref="FieldKind"/> that the CLI's <c>--kind</c> and the WebDemo's <c>?kind=</c> take.</summary>
+public static class FieldKindNames
+{
+    private static readonly (string Name, FieldKind Kind)[] Table =
+    [
+        ("digits", FieldKind.Digits), ("upper", FieldKind.Upper), ("lower", FieldKind.Lower), ("letters", FieldKind.Letters), ("alnum", FieldKind.Alphanumeric),
+    ];
+
+    /// <summary>The names, in this order: digits, upper, lower, letters, alnum.</summary>
+    public static IReadOnlyList<string> Names { get; } = Table.Select(t => t.Name).ToArray();
+
+    /// <summary>The kind a name stands for (case-insensitive).</summary>
+    /// <example><code>if (FieldKindNames.TryParse("digits", out FieldKind kind)) reading = reader.Read(path, kind);</code></example>
+    public static bool TryParse(string? name, out FieldKind kind)
+    {
+        foreach (var (entry, value) in Table)
+        {
+            if (string.Equals(entry, name, StringComparison.OrdinalIgnoreCase))
+            {
+                kind = value;
+                return true;
+            }
+        }
+
+        kind = FieldKind.Alphanumeric;
+        return false;
+    }
+
+    /// <summary>The short name of <paramref name="kind"/>.</summary>
+    public static string NameOf(FieldKind kind) => Table.First(t => t.Kind == kind).Name;
+}
