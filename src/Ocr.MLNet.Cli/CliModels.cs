@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Microsoft.ML.Data;
 using Spectre.Console;
 
 namespace Ocr.MLNet.Cli;
@@ -26,4 +27,35 @@ internal static class CliModels
 
     /// <summary>The model's name for messages: the file, or the pretrained model.</summary>
     public static string Describe(FileInfo? model) => model?.FullName ?? $"the pretrained model {PretrainedCharacterModel.Name}";
+
+    /// <summary>
+    /// Saves <paramref name="scorer"/> (a model that reads prepared pixels) atomically to <paramref name="path"/> with ML.NET's
+    /// LoadImages and this version's PrepareCharacterImages in front, so the zip reads image file paths. The chain saved is
+    /// disposed afterwards, and the scorer with it.
+    /// </summary>
+    public static void SaveForImageFiles(MLContext mlContext, ITransformer scorer, string path)
+    {
+        var imagePaths = mlContext.Data.LoadFromEnumerable(Array.Empty<ImagePathRow>());
+        TransformerChain<ITransformer> chain;
+        try
+        {
+            chain = mlContext.Transforms.LoadImages(CharacterFormat.ImageColumnName, imageFolder: null, CharacterFormat.ImagePathColumnName)
+                .Append(mlContext.Transforms.PrepareCharacterImages())
+                .Fit(imagePaths)
+                .Append(scorer);
+        }
+        catch
+        {
+            (scorer as IDisposable)?.Dispose();
+            throw;
+        }
+
+        using (chain)
+            mlContext.Model.SaveCharacterModel(chain, imagePaths.Schema, path);
+    }
+
+    private sealed class ImagePathRow
+    {
+        public string ImagePath { get; set; } = "";
+    }
 }

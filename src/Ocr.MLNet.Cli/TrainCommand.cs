@@ -212,29 +212,21 @@ internal static class TrainCommand
                 trained = trainer.Fit(data);
             });
 
-        // Trained on the loaders' pixels; the saved zip reads image files: ML.NET's LoadImages and PrepareCharacterImages in front.
-        var imagePaths = mlContext.Data.LoadFromEnumerable(Array.Empty<ImagePathRow>());
-        using var modelForFiles = mlContext.Transforms.LoadImages(CharacterFormat.ImageColumnName, imageFolder: null, CharacterFormat.ImagePathColumnName)
-            .Append(mlContext.Transforms.PrepareCharacterImages())
-            .Fit(imagePaths)
-            .Append(trained!);
-        // Atomic: a kill or a full disk while saving leaves the previous model (and history) as they were.
-        mlContext.Model.SaveCharacterModel(modelForFiles, imagePaths.Schema, modelFile.FullName);
+        // Trained on the loaders' pixels; the saved zip reads image files. Atomic: a kill or a full disk while saving leaves
+        // the previous model (and history) as they were.
+        var history = trained!.History;
+        int classCount = trained.ClassNames.Count;
+        CliModels.SaveForImageFiles(mlContext, trained, modelFile.FullName);
         // The zip holds no history; keep it beside the model for 'evaluate --report'.
         string historyFile = TrainingHistory.PathBeside(modelFile.FullName);
-        AtomicFile.Write(historyFile, trained!.History.Save);
-        var last = trained.History.Epochs[^1];
-        AnsiConsole.MarkupLineInterpolated($"Saved [bold]{modelFile.FullName}[/] ({trained.ClassNames.Count} classes, {trained.History.Epochs.Count} epochs, last val_accuracy {last.ValidationAccuracy?.ToString("F4", CultureInfo.InvariantCulture) ?? "n/a"}) and its training history {historyFile}.");
+        AtomicFile.Write(historyFile, history.Save);
+        var last = history.Epochs[^1];
+        AnsiConsole.MarkupLineInterpolated($"Saved [bold]{modelFile.FullName}[/] ({classCount} classes, {history.Epochs.Count} epochs, last val_accuracy {last.ValidationAccuracy?.ToString("F4", CultureInfo.InvariantCulture) ?? "n/a"}) and its training history {historyFile}.");
         return 0;
     }
 
     private sealed class ConsoleProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
     {
         public void Report(TrainingProgress value) => report(value);
-    }
-
-    private sealed class ImagePathRow
-    {
-        public string ImagePath { get; set; } = "";
     }
 }

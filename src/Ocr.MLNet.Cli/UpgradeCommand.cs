@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Microsoft.ML.Data;
 using Spectre.Console;
 
 namespace Ocr.MLNet.Cli;
@@ -22,32 +21,11 @@ internal static class UpgradeCommand
 
     private static int Upgrade(MLContext mlContext, FileInfo modelFile, FileInfo? outputFile)
     {
+        // The scorer (network and key mapping) is kept as it was saved; only the steps in front of it are rebuilt.
         var scorer = mlContext.Model.LoadCharacterModel(modelFile.FullName, CharacterModelInput.Pixels);
-        var imagePaths = mlContext.Data.LoadFromEnumerable(Array.Empty<ImagePathRow>());
-        TransformerChain<ITransformer> upgraded;
-        try
-        {
-            // The scorer (network and key mapping) is kept as it was saved; only the steps in front of it are rebuilt.
-            upgraded = mlContext.Transforms.LoadImages(CharacterFormat.ImageColumnName, imageFolder: null, CharacterFormat.ImagePathColumnName)
-                .Append(mlContext.Transforms.PrepareCharacterImages())
-                .Fit(imagePaths)
-                .Append(scorer);
-        }
-        catch
-        {
-            (scorer as IDisposable)?.Dispose();
-            throw;
-        }
-
-        using var owned = upgraded; // the chain owns the scorer now
         string target = (outputFile ?? modelFile).FullName;
-        mlContext.Model.SaveCharacterModel(upgraded, imagePaths.Schema, target);
+        CliModels.SaveForImageFiles(mlContext, scorer, target);
         AnsiConsole.MarkupLineInterpolated($"Saved [bold]{target}[/]: this version's image preparation in front of the network of {modelFile.FullName}.");
         return 0;
-    }
-
-    private sealed class ImagePathRow
-    {
-        public string ImagePath { get; set; } = "";
     }
 }
