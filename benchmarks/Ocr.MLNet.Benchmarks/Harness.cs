@@ -110,7 +110,14 @@ internal static class Harness
     }
 
     /// <summary>The network's ONNX bytes, read from the model zip (the OnnxTransformer entry that carries the class names).</summary>
-    public static byte[] NetworkOnnx(string modelPath)
+    public static byte[] NetworkOnnx(string modelPath) =>
+        OnnxInModel(modelPath, m => m.Graph.Initializer.Any(i => i.Name == CharacterCnnOnnxExporter.ClassNamesInitializerName), "network");
+
+    /// <summary>The preprocessing graph saved inside an Ocr.MLNet model zip (the one its <c>PrepareCharacterImages</c> step runs).</summary>
+    public static byte[] PreprocessingOnnx(string modelPath) =>
+        OnnxInModel(modelPath, m => m.Graph.Input.Any(i => i.Name == Preparation.CharacterPreprocessingGraph.InputColumnName), "preprocessing graph");
+
+    private static byte[] OnnxInModel(string modelPath, Func<ModelProto, bool> isWanted, string what)
     {
         using var zip = ZipFile.OpenRead(modelPath);
         foreach (var entry in zip.Entries.Where(e => e.Name.Contains("OnnxModel", StringComparison.OrdinalIgnoreCase)))
@@ -119,12 +126,11 @@ internal static class Harness
             using var buffer = new MemoryStream();
             stream.CopyTo(buffer);
             byte[] bytes = buffer.ToArray()[sizeof(int)..];
-            var model = ModelProto.Parser.ParseFrom(bytes);
-            if (model.Graph.Initializer.Any(i => i.Name == CharacterCnnOnnxExporter.ClassNamesInitializerName))
+            if (isWanted(ModelProto.Parser.ParseFrom(bytes)))
                 return bytes;
         }
 
-        throw new InvalidDataException($"'{modelPath}' holds no Ocr.MLNet network.");
+        throw new InvalidDataException($"'{modelPath}' holds no Ocr.MLNet {what}.");
     }
 
     /// <summary>The first <paramref name="count"/> PNGs of the SD19 sample (sorted, so every run uses the same files).</summary>

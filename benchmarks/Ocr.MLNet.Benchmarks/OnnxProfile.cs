@@ -65,7 +65,7 @@ internal static class OnnxProfile
             Console.WriteLine($"| {g.Op} | {F(g.Micros / runs, "F0")} | {F(100 * g.Micros / total, "F0")} % |");
         Console.WriteLine("costliest nodes: " + string.Join(", ", nodes.GroupBy(n => n.Node)
             .Select(g => (Node: g.Key, Op: g.First().Op, Micros: g.Sum(n => n.Micros)))
-            .OrderByDescending(g => g.Micros).Take(6)
+            .OrderByDescending(g => g.Micros).Take(IntArg(Environment.GetCommandLineArgs(), "--nodes", 6))
             .Select(g => $"{g.Node} ({g.Op}) {F(g.Micros / runs, "F0")} µs")));
     }
 }

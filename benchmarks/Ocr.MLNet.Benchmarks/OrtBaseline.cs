@@ -23,10 +23,11 @@ internal sealed class OrtBaseline : IDisposable
 
     /// <param name="networkOnnx">The network's ONNX bytes.</param>
     /// <param name="intraOpThreads">ONNX Runtime's intra-op threads; 0 (the default, as ML.NET opens sessions) lets it choose (one per core).</param>
-    public OrtBaseline(byte[] networkOnnx, int intraOpThreads = 0)
+    /// <param name="preprocessingOnnx">The preprocessing graph to run; null for the one the library builds now.</param>
+    public OrtBaseline(byte[] networkOnnx, int intraOpThreads = 0, byte[]? preprocessingOnnx = null)
     {
         network = new InferenceSession(networkOnnx, new SessionOptions { IntraOpNumThreads = intraOpThreads });
-        preprocessing = new InferenceSession(CharacterPreprocessingGraph.Build(Side, CharacterCnnOnnxExporter.DefaultInputColumnName),
+        preprocessing = new InferenceSession(preprocessingOnnx ?? CharacterPreprocessingGraph.Build(Side, CharacterCnnOnnxExporter.DefaultInputColumnName),
             new SessionOptions { IntraOpNumThreads = intraOpThreads });
     }
 

@@ -14,6 +14,7 @@ return args.Length == 0 ? RunBenchmarkDotNet(args) : args[0] switch
     "memory-child" => MemoryHarness.Child(args[1..]),
     "profile" => OnnxProfile.Run(args[1..]),
     "serving" => ServingHarness.Run(args[1..]),
+    "preprocessing" => PreprocessingHarness.Run(args[1..]),
     "fields" => FieldsHarness.Run(args[1..]),
     _ => RunBenchmarkDotNet(args),
 };

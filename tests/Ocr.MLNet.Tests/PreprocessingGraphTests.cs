@@ -75,6 +75,22 @@ public sealed class PreprocessingGraphTests
         Assert.That(actual.AsSpan(5 * CharacterImageConverter.PixelCount).ToArray(), Is.All.EqualTo(0f), "a blank page has no ink");
     }
 
+    [TestCase(8)]
+    [TestCase(40)]
+    [TestCase(100)]
+    [TestCase(200)]
+    public void Sides_that_are_not_a_multiple_of_the_blur_block_match_the_converter(int side)
+    {
+        // The blur works in blocks of 32 lines; other sides pad the last block and cut it off again.
+        using var drawn = DrawnGlyphs.Draw("g", SKColors.Black, SKColors.White);
+        using var glyph = drawn.Resize(new SKImageInfo(side, side, SKColorType.Rgba8888, SKAlphaType.Premul), SKFilterQuality.Medium);
+        using var session = new InferenceSession(CharacterPreprocessingGraph.Build(side));
+        float[] actual = RunGraph(session, [ArgbPlanes(glyph)], side);
+        float[] expected = CharacterImageConverter.ToEmnistPixels(glyph);
+        Assert.That(expected.Sum(), Is.GreaterThan(1f), "the resized glyph still has ink");
+        Assert.That(expected.Zip(actual, (a, b) => Math.Abs(a - b)).Max(), Is.LessThanOrEqualTo(1e-5));
+    }
+
     [TestCase(InkPolarity.DarkOnLight)]
     [TestCase(InkPolarity.LightOnDark)]
     public void A_fixed_polarity_matches_the_converter_with_that_polarity(InkPolarity polarity)

@@ -34,6 +34,9 @@ internal static class CharacterPreprocessingGraph
     /// <summary>Side every image is resized to before the graph runs: 128, the size of NIST SD19's PNGs, so they reach it unchanged.</summary>
     public const int DefaultImageSide = 128;
 
+    /// <summary>Lines per block of the blur's block-banded products: 32, so a 128-pixel side is four blocks.</summary>
+    private const int BlurBlock = 32;
+
     /// <summary>ONNX operator set the graph is written for (the network's, <see cref="CharacterCnnOnnxExporter.OpsetVersion"/>).</summary>
     public const int OpsetVersion = CharacterCnnOnnxExporter.OpsetVersion;
 
@@ -80,44 +83,67 @@ internal static class CharacterPreprocessingGraph
         string luminanceMinusWhite = Op("Floor", "luminance_minus_white",
             Op("Add", "luminance_rounding", Op("MatMul", "luminance_unrounded", mix, channels), Const("luminance_bias", 0.5005f - 255f))); // [N,1,S²]
         string alpha = g.Node("Slice", "alpha", [channels, g.Int64Constant("alpha_start", [0]), g.Int64Constant("alpha_end", [1]), g.Int64Constant("channel_axis", [1])]);
-        string darkening = g.Node("Reshape", "alpha_weighted_image", [Op("Mul", "alpha_weighted", alpha, luminanceMinusWhite),
-            g.Int64Constant("image_shape", [0, 1, side, side])]); // A·(L − 255): the grey level is floor(this + 255.5)
+        string darkening = Op("Mul", "alpha_weighted", alpha, luminanceMinusWhite); // [N,1,S²] A·(L − 255): the grey level is floor(this + 255.5)
 
         // Ink bright on dark, in bytes: the grey level, or 255 − grey when the border is light on average (IsDarkOnLight),
         // in one pass from the compositing: 255 − floor(y) = floor(256 − y) as y is never an integer (margin above), so the
         // ink is floor(s·A·(L − 255) + t) with s = 1, t = 255.5 (kept) or s = −1, t = 0.5 (inverted).
-        string inkBytes = polarity switch
+        string inkFlat = polarity switch
         {
-            InkPolarity.DarkOnLight => Op("Floor", "ink_bytes", Op("Sub", "ink_unrounded", Const("inverted_half", 0.5f), darkening)),
-            InkPolarity.LightOnDark => Op("Floor", "ink_bytes", Op("Add", "ink_unrounded", darkening, Const("white_half", 255.5f))),
+            InkPolarity.DarkOnLight => Op("Floor", "ink_flat", Op("Sub", "ink_unrounded", Const("inverted_half", 0.5f), darkening)),
+            InkPolarity.LightOnDark => Op("Floor", "ink_flat", Op("Add", "ink_unrounded", darkening, Const("white_half", 255.5f))),
             _ => InkBytesDetected(g, darkening, side),
         };
+        string inkBytes = g.Node("Reshape", "ink_bytes", [inkFlat, g.Int64Constant("image_shape", [0, 1, side, side])]);
 
-        // Gaussian blur with the converter's kernel, zero outside: across, then down, each as a product with a banded
-        // side×side matrix; the first also carries the bytes' 1/255.
+        // Gaussian blur with the converter's kernel, zero outside. A 7-tap kernel in a dense side×side product would spend
+        // 18× more multiply-adds than it has taps, so each pass works on blocks of BlurBlock lines: one Gather takes every
+        // block's window of whole lines (the block and 3 lines either side; a line outside the image is taken as its nearest
+        // line and given weight 0) and one product with the blocks' small [block × window] band matrices blurs them all.
+        // Gathering whole lines is a copy of rows; gathering columns is not, so the second pass blurs the transpose, and the
+        // graph goes on with the blurred image transposed: T[c, r] = blurred[r, c]. The first pass also carries the bytes' 1/255.
         float[] kernel = CharacterImageConverter.BlurKernelValues;
-        string across = Op("MatMul", "blur_across", inkBytes, g.FloatConstant("blur_across_matrix",
-            BandMatrix(kernel.Select(k => (float)(k / 255.0)).ToArray(), side, transpose: true), side, side));
-        string blurred = Op("MatMul", "blurred", g.FloatConstant("blur_down_matrix", BandMatrix(kernel, side, transpose: false), side, side), across);
+        int block = Math.Min(BlurBlock, side);
+        int blocks = (side + block - 1) / block;
+        int window = block + kernel.Length - 1;
+        long blockedSide = (long)blocks * block;
+        string windows = g.Int64Constant("blur_windows", BlurWindowIndices(side, blocks, block, window), [blocks, window]);
+        string BlurDown(string name, string image, float[] weights, long columns) => g.Node("Reshape", name,
+        [
+            Op("MatMul", $"{name}_blocks", g.FloatConstant($"{name}_band", BlockBands(weights, side, blocks, block), blocks, block, window),
+                g.Node("Gather", $"{name}_windows", [image, windows], Int("axis", 2))), // [N,1,B,b,columns]
+            g.Int64Constant($"{name}_shape", [0, 1, blockedSide, columns]),
+        ]);
+        string down = BlurDown("blur_down", inkBytes, kernel.Select(k => (float)(k / 255.0)).ToArray(), side); // [N,1,Bb,S]
+        string downTransposed = g.Node("Transpose", "blur_down_t", [down], Ints("perm", [0, 1, 3, 2])); // [N,1,S,Bb]
+        string blurredT = BlurDown(blockedSide == side ? "blurred_t" : "blurred_t_blocks", downTransposed, kernel, blockedSide); // [N,1,Bb,Bb]
+        if (blockedSide != side)
+        {
+            blurredT = g.Node("Slice", "blurred_t", [blurredT, g.Int64Constant("blurred_start", [0, 0]), g.Int64Constant("blurred_end", [side, side]),
+                g.Int64Constant("blurred_axes", [2, 3])]);
+        }
 
         // Ink box: the first and last row and column with a blurred value above the threshold, i.e. whose maximum is above it
         // (the comparison on the row and column maxima only, not on every pixel). Rows and columns go through every step below
         // side by side on axis 1 (0: rows, 1: columns), so each step is one node for both: fewer kernels for a single image.
         string threshold = Const("ink_threshold", CharacterImageConverter.InkThreshold);
         string lineShape = g.Int64Constant("line_shape", [0, 1, 1, side]);
-        string LineMaxima(string name, long axis) =>
-            g.Node("Reshape", name, [g.Node("ReduceMax", $"{name}_max", [blurred], Ints("axes", [axis]), Int("keepdims", 1)), lineShape]);
-        string lineMaxima = g.Node("Concat", "line_maxima", [LineMaxima("row_maxima", 3), LineMaxima("column_maxima", 2)], Int("axis", 1)); // [N,2,1,S]
-        string inkLines = g.Node("Cast", "ink_lines", [Op("Greater", "ink_lines_above", lineMaxima, threshold)],
-            Int("to", (long)TensorProto.Types.DataType.Float));
-        string hasInk = g.Node("ReduceMax", "has_ink", [inkLines], Ints("axes", [1, 3]), Int("keepdims", 1)); // [N,1,1,1]
-        string Edge(string name, bool last) => g.Node("Cast", name,
-            [g.Node("ArgMax", $"{name}_index", [inkLines], Int("axis", 3), Int("keepdims", 1), Int("select_last_index", last ? 1 : 0))],
-            Int("to", (long)TensorProto.Types.DataType.Float));
-        string first = Edge("first", last: false), last = Edge("last", last: true); // [N,2,1,1]: top and left, bottom and right
+        string rowMaxima = g.Node("ReduceMax", "row_maxima", [blurredT], Ints("axes", [2]), Int("keepdims", 1)); // [N,1,1,S]
+        string columnMaxima = g.Node("Reshape", "column_maxima", [g.Node("ReduceMax", "column_maxima_max", [blurredT], Ints("axes", [3]), Int("keepdims", 1)), lineShape]);
+        string lineMaxima = g.Node("Concat", "line_maxima", [rowMaxima, columnMaxima], Int("axis", 1)); // [N,2,1,S]
+        string inkLines = Op("Greater", "ink_lines", lineMaxima, threshold);
+        // One Where and one ReduceMax give −first and last + 1 of both axes: the maxima of −i and i + 1 over the ink lines
+        // ([N,2,2,1]: axis 1 rows or columns, axis 2 the two edges). Without ink they are −side and 0: the box is empty,
+        // every weight below comes out 0 and so does the image.
+        var edgeValues = Enumerable.Range(0, side).Select(i => (float)-i).Concat(Enumerable.Range(1, side).Select(i => (float)i)).ToArray();
+        string edges = g.Node("ReduceMax", "box_edges", [Op("Where", "box_edge_candidates", inkLines,
+            g.FloatConstant("edge_values", edgeValues, 1, 1, 2, side), g.FloatConstant("edge_none", [-side, 0f], 1, 1, 2, 1))],
+            Ints("axes", [3]), Int("keepdims", 1));
+        string extent = g.Node("ReduceSum", "box_extent", [edges, g.Int64Constant("edge_axis", [2])], Int("keepdims", 1)); // [N,2,1,1]
+        string negativeFirst = g.Node("Slice", "negative_first", [edges, g.Int64Constant("first_start", [0]), g.Int64Constant("first_end", [1]),
+            g.Int64Constant("first_axis", [2])]); // [N,2,1,1]
 
         // The box centred in a square frame of side max(height, width) + 2·padding, integer offsets as in the converter.
-        string extent = Op("Add", "box_extent", Op("Sub", "box_span", last, first), one);
         string boxSide = g.Node("ReduceMax", "box_side", [extent], Ints("axes", [1]), Int("keepdims", 1)); // [N,1,1,1]
         string framePadding = Const("frame_padding", CharacterImageConverter.FramePadding);
         string frameSide = Op("Add", "frame_side", boxSide, Const("frame_padding_both", 2f * CharacterImageConverter.FramePadding));
@@ -125,31 +151,32 @@ internal static class CharacterPreprocessingGraph
         string offset = Op("Add", "offset", framePadding,
             Op("Floor", "offset_floor", Op("Div", "offset_half", Op("Sub", "offset_slack", boxSide, extent), two)));
 
-        // Area weights [N,2,28,S]: output o covers frame coordinates [o·step, (o+1)·step); source index i sits at frame
-        // coordinate i − first + offset. Indices outside the box get weight 0 (the frame holds only the box).
-        string positions = g.FloatConstant("positions", Enumerable.Range(0, side).Select(i => (float)i).ToArray(), 1, 1, 1, side);
-        string outputs = g.FloatConstant("outputs", Enumerable.Range(0, CharacterImageConverter.CharacterSide).Select(i => (float)i).ToArray(),
-            1, 1, CharacterImageConverter.CharacterSide, 1);
+        // Area weights [N,2,32,S]: output o covers frame coordinates [o·step, (o+1)·step) for o = −2 … 29, so the 2-pixel
+        // padding around the 28×28 character comes out as rows and columns of zero weights; source index i sits at frame
+        // coordinate i − first + offset. Only the box is in the frame: clipping each overlap to the box's frame coordinates
+        // [offset, offset + extent) gives every index outside it weight 0.
+        long pad = (CharacterImageConverter.ImageSide - CharacterImageConverter.CharacterSide) / 2;
+        string outputs = g.FloatConstant("outputs", Enumerable.Range((int)-pad, CharacterImageConverter.ImageSide).Select(i => (float)i).ToArray(),
+            1, 1, CharacterImageConverter.ImageSide, 1);
         string start = Op("Mul", "window_start", outputs, step);
         string end = Op("Add", "window_end", start, step);
-        string frame = Op("Add", "frame", positions, Op("Sub", "frame_shift", offset, first));
-        string overlap = Op("Sub", "overlap", Op("Min", "overlap_end", end, Op("Add", "frame_end", frame, one)), Op("Max", "overlap_start", start, frame));
-        string inBox = g.Node("Cast", "in_box_float", [Op("And", "in_box",
-            Op("GreaterOrEqual", "after_first", positions, first), Op("LessOrEqual", "before_last", positions, last))],
-            Int("to", (long)TensorProto.Types.DataType.Float));
-        string weights = Op("Mul", "weights", Op("Div", "share", Op("Max", "clipped", overlap, zero), step), inBox);
+        string positions = g.FloatConstant("positions", Enumerable.Range(0, side).Select(i => (float)i).ToArray(), 1, 1, 1, side);
+        string frame = Op("Add", "frame", positions, Op("Add", "frame_shift", offset, negativeFirst));
+        string boxEnd = Op("Add", "box_end", offset, extent);
+        string overlap = Op("Sub", "overlap", Op("Min", "overlap_end", end, Op("Add", "frame_end", frame, one), boxEnd),
+            Op("Max", "overlap_start", start, frame, offset));
+        // The overlaps, not divided by the step: the scaling below to a brightest pixel of 1 takes the step out.
+        string weights = Op("Max", "weights", overlap, zero);
         string rowWeights = g.Node("Split", "weights_split", [weights, g.Int64Constant("weights_split_sizes", [1, 1])],
             ["row_weights", "column_weights"], Int("axis", 1));
-        const string columnWeights = "column_weights";
-        string columnWeightsT = g.Node("Transpose", "column_weights_t", [columnWeights], Ints("perm", [0, 1, 3, 2]));
-        string small = Op("MatMul", "small", Op("MatMul", "small_rows", rowWeights, blurred), columnWeightsT); // [N,1,28,28]
+        // rowWeights · blurred · columnWeightsᵀ = rowWeights · (columnWeights · T)ᵀ: the large product reads T as it is, and
+        // ONNX Runtime folds the small Transpose into the second product.
+        string columnsFirst = Op("MatMul", "small_columns", "column_weights", blurredT); // [N,1,32,S]
+        string small = Op("MatMul", "small", rowWeights, g.Node("Transpose", "small_columns_t", [columnsFirst], Ints("perm", [0, 1, 3, 2]))); // [N,1,32,32]
 
-        // Brightest pixel 1 (at most 1), nothing without ink (a scale of 0), then 2 zero pixels around: 32×32.
+        // Brightest pixel 1 (at most 1); an image without ink is all zero already.
         string brightest = g.Node("ReduceMax", "brightest", [small], Ints("axes", [2, 3]), Int("keepdims", 1));
-        string scale = Op("Div", "scale", hasInk, Op("Max", "brightest_positive", brightest, Const("tiny", 1e-30f)));
-        string normalised = Op("Min", "normalised", Op("Mul", "scaled_small", small, scale), one);
-        long pad = (CharacterImageConverter.ImageSide - CharacterImageConverter.CharacterSide) / 2;
-        g.Node("Pad", "padded", [normalised, g.Int64Constant("pads", [0, 0, pad, pad, 0, 0, pad, pad])], [output]);
+        g.Node("Min", "normalised", [Op("Div", "scaled_small", small, Op("Max", "brightest_positive", brightest, Const("tiny", 1e-30f))), one], [output]);
 
         graph.Output.Add(TensorValue(output, TensorProto.Types.DataType.Float,
             [Batch, 1, CharacterImageConverter.ImageSide, CharacterImageConverter.ImageSide]));
@@ -157,48 +184,62 @@ internal static class CharacterPreprocessingGraph
     }
 
     /// <summary>
-    /// The side×side matrix M with <c>M[i, j] = kernel[j − i + radius]</c> inside the band (zero elsewhere), so
-    /// <c>M · X</c> blurs the rows of X down the columns; its transpose, on the right, blurs across. Zero outside the
-    /// image, as the converter's blur.
+    /// The blocks' [block × window] band matrices, <c>M[k, o, j] = kernel[j − o]</c> inside the band: output line o of block
+    /// k is the kernel over window lines o … o + 2·radius, the window starting <c>radius</c> lines before the block. A window
+    /// line outside the image gets weight 0 (the blur is zero outside).
     /// </summary>
-    private static float[] BandMatrix(float[] kernel, int side, bool transpose)
+    private static float[] BlockBands(float[] kernel, int side, int blocks, int block)
     {
-        int radius = kernel.Length / 2;
-        var matrix = new float[side * side];
-        for (int i = 0; i < side; i++)
+        int radius = kernel.Length / 2, window = block + kernel.Length - 1;
+        var bands = new float[blocks * block * window];
+        for (int k = 0; k < blocks; k++)
         {
-            for (int j = Math.Max(0, i - radius); j <= Math.Min(side - 1, i + radius); j++)
-                matrix[transpose ? (j * side) + i : (i * side) + j] = kernel[j - i + radius];
+            for (int o = 0; o < block; o++)
+            {
+                for (int t = 0; t < kernel.Length; t++)
+                {
+                    int line = (k * block) + o + t - radius;
+                    if (line >= 0 && line < side)
+                        bands[(((k * block) + o) * window) + o + t] = kernel[t];
+                }
+            }
         }
 
-        return matrix;
+        return bands;
+    }
+
+    /// <summary>The image line each block's window line reads: block k's window starts <c>radius</c> lines before the block; lines outside the image read the nearest one.</summary>
+    private static long[] BlurWindowIndices(int side, int blocks, int block, int window)
+    {
+        int radius = (window - block) / 2;
+        var indices = new long[blocks * window];
+        for (int k = 0; k < blocks; k++)
+        {
+            for (int j = 0; j < window; j++)
+                indices[(k * window) + j] = Math.Clamp((k * block) + j - radius, 0, side - 1);
+        }
+
+        return indices;
     }
 
     /// <summary>
-    /// The ink bytes with the polarity decided per image from the border (as <c>IsDarkOnLight</c>: the mean of its grey
-    /// bytes above 127.5): floor(s·A·(L − 255) + t) with s = 1 − 2d and t = 255.5 − 255d, d = 1 for dark on light.
+    /// The ink bytes ([N,1,S²]) with the polarity decided per image from the border (as <c>IsDarkOnLight</c>: the mean of its
+    /// grey bytes above 127.5): floor(s·A·(L − 255) + t) with s = −1, t = 0.5 for dark on light, else s = 1, t = 255.5.
     /// </summary>
     private static string InkBytesDetected(OnnxGraphBuilder g, string darkening, int side)
     {
-        // The border's grey bytes from two strided slices (top and bottom rows; left and right columns between them), so the
-        // grey level is rounded on the border only: integers, their sum exact.
+        // The border's grey bytes through one Gather of its 4·side − 4 pixels, so the grey level is rounded on the border
+        // only: integers, their sum exact.
         string white = g.FloatConstant("white_half", [255.5f]);
-        string Edges(string name, long[] starts, long[] ends, long[] steps)
-        {
-            string edges = g.Node("Slice", name, [darkening, g.Int64Constant($"{name}_start", starts), g.Int64Constant($"{name}_end", ends),
-                g.Int64Constant($"{name}_axes", [2, 3]), g.Int64Constant($"{name}_steps", steps)]);
-            string grey = g.Node("Floor", $"{name}_grey", [g.Node("Add", $"{name}_unrounded", [edges, white])]);
-            return g.Node("ReduceSum", $"{name}_total", [grey, g.Int64Constant($"{name}_sum_axes", [2, 3])], Int("keepdims", 1));
-        }
-
-        string rows = Edges("border_rows", [0, 0], [side, side], [side - 1, 1]);
-        string columns = Edges("border_columns", [1, 0], [side - 1, side], [1, side - 1]);
-        long borderCount = (4L * side) - 4;
-        string darkOnLight = g.Node("Cast", "dark_on_light", [g.Node("Greater", "dark_on_light_bool",
-            [g.Node("Add", "border_total", [rows, columns]), g.FloatConstant("border_half_white", [borderCount * 127.5f])])],
-            Int("to", (long)TensorProto.Types.DataType.Float)); // [N,1,1,1]: 1 or 0
-        string sign = g.Node("Sub", "ink_sign", [g.FloatConstant("one_sign", [1f]), g.Node("Add", "dark_on_light_twice", [darkOnLight, darkOnLight])]);
-        string shift = g.Node("Sub", "ink_shift", [white, g.Node("Mul", "inversion", [darkOnLight, g.FloatConstant("byte_max_shift", [255f])])]);
-        return g.Node("Floor", "ink_bytes", [g.Node("Add", "ink_unrounded", [g.Node("Mul", "ink_signed", [darkening, sign]), shift])]);
+        var border = Enumerable.Range(0, side).SelectMany(x => new[] { x, ((side - 1) * side) + x })
+            .Concat(Enumerable.Range(1, side - 2).SelectMany(y => new[] { y * side, (y * side) + side - 1 }))
+            .Select(i => (long)i).ToArray();
+        string edges = g.Node("Gather", "border", [darkening, g.Int64Constant("border_indices", border)], Int("axis", 2));
+        string grey = g.Node("Floor", "border_grey", [g.Node("Add", "border_unrounded", [edges, white])]);
+        string total = g.Node("ReduceSum", "border_total", [grey, g.Int64Constant("border_sum_axes", [2])], Int("keepdims", 1)); // [N,1,1]
+        string darkOnLight = g.Node("Greater", "dark_on_light", [total, g.FloatConstant("border_half_white", [border.Length * 127.5f])]);
+        string sign = g.Node("Where", "ink_sign", [darkOnLight, g.FloatConstant("inverted_sign", [-1f]), g.FloatConstant("kept_sign", [1f])]);
+        string shift = g.Node("Where", "ink_shift", [darkOnLight, g.FloatConstant("inverted_half", [0.5f]), white]);
+        return g.Node("Floor", "ink_flat", [g.Node("Add", "ink_unrounded", [g.Node("Mul", "ink_signed", [darkening, sign]), shift])]);
     }
 }
