@@ -15,6 +15,7 @@ return args.Length == 0 ? RunBenchmarkDotNet(args) : args[0] switch
     "profile" => OnnxProfile.Run(args[1..]),
     "serving" => ServingHarness.Run(args[1..]),
     "preprocessing" => PreprocessingHarness.Run(args[1..]),
+    "ensemble" => EnsembleHarness.Run(args[1..]),
     "fields" => FieldsHarness.Run(args[1..]),
     _ => RunBenchmarkDotNet(args),
 };

@@ -36,10 +36,15 @@ internal static class RecipeAblation
         ["no-ema"] = o => o.UseExponentialMovingAverage = false,
         ["adamw"] = o => { o.Optimizer = OptimizerKind.AdamW; o.WeightDecay = 0.05; },
         ["rate-2e-3"] = o => o.LearningRate = 2e-3,
+        ["rate-3e-3"] = o => o.LearningRate = 3e-3,
+        ["rate-2e-3-mild-no-smoothing"] = o => { o.LearningRate = 2e-3; o.Augmentation = MildAugmentation; o.LabelSmoothing = 0; },
+        ["rate-3e-3-mild-no-smoothing"] = o => { o.LearningRate = 3e-3; o.Augmentation = MildAugmentation; o.LabelSmoothing = 0; },
         ["elastic"] = o => o.Augmentation = new ImageAugmentationOptions { ElasticAlpha = 20 },
-        ["mild-augmentation"] = o => o.Augmentation = new ImageAugmentationOptions { RotationDegrees = 5, ShiftFraction = 0.05, ZoomRange = 0.05, ShearDegrees = 5 },
+        ["mild-augmentation"] = o => o.Augmentation = MildAugmentation,
         ["float32"] = o => o.Precision = TrainingPrecision.Float32,
     };
+
+    private static ImageAugmentationOptions MildAugmentation => new() { RotationDegrees = 5, ShiftFraction = 0.05, ZoomRange = 0.05, ShearDegrees = 5 };
 
     public static int Run(string[] args)
     {

@@ -38,7 +38,7 @@ internal static class TrainCommand
             DefaultValueFactory = _ => DefaultHoldoutPerClass,
         };
         var precision = new Option<TrainingPrecision>("--precision") { Description = "Auto (bfloat16 mixed precision where the CPU or GPU has it natively), Float32 or BFloat16.", DefaultValueFactory = _ => TrainingPrecision.Auto };
-        var labelSmoothing = new Option<double>("--label-smoothing") { Description = "Label smoothing of the loss, in [0, 1).", DefaultValueFactory = _ => 0.1 };
+        var labelSmoothing = new Option<double>("--label-smoothing") { Description = "Label smoothing of the loss, in [0, 1).", DefaultValueFactory = _ => new CharacterCnnTrainer.Options().LabelSmoothing };
         var warmup = new Option<double>("--warmup-epochs") { Description = "Epochs of linear learning-rate warm-up.", DefaultValueFactory = _ => 1 };
         var balancedSampling = new Option<bool>("--balanced-sampling") { Description = "Draw every epoch equally from each class, afresh (on by default; --balanced-sampling false shuffles all rows).", DefaultValueFactory = _ => true };
         var ema = new Option<bool>("--ema") { Description = "Make an exponential moving average of the weights the model (on by default; --ema false keeps the last weights).", DefaultValueFactory = _ => true };
