@@ -26,10 +26,13 @@ internal static class OnnxProfile
         var argbBatch = Enumerable.Repeat(argb, batch).SelectMany(a => a).ToArray();
         var pixels = TrainingThroughput.MakeRows(1)[0].Pixels;
 
-        Profile("preprocessing graph, batch 1", CharacterPreprocessingGraph.Build(OrtBaseline.Side, CharacterCnnOnnxExporter.DefaultInputColumnName),
-            CharacterPreprocessingGraph.InputColumnName, argb, [1, 4, OrtBaseline.Side, OrtBaseline.Side], runs);
-        Profile($"preprocessing graph, batch {batch}", CharacterPreprocessingGraph.Build(OrtBaseline.Side, CharacterCnnOnnxExporter.DefaultInputColumnName),
-            CharacterPreprocessingGraph.InputColumnName, argbBatch, [batch, 4, OrtBaseline.Side, OrtBaseline.Side], Math.Max(1, runs / batch * 4));
+        // --saved-graph profiles the preprocessing graph saved inside the model (a model saved before a graph change holds the previous one).
+        bool savedGraph = args.Contains("--saved-graph");
+        byte[] graph = savedGraph ? PreprocessingOnnx(path) : CharacterPreprocessingGraph.Build(OrtBaseline.Side, CharacterCnnOnnxExporter.DefaultInputColumnName);
+        string which = savedGraph ? "preprocessing graph saved in the model" : "preprocessing graph built now";
+        Profile($"{which}, batch 1", graph, CharacterPreprocessingGraph.InputColumnName, argb, [1, 4, OrtBaseline.Side, OrtBaseline.Side], runs);
+        Profile($"{which}, batch {batch}", graph, CharacterPreprocessingGraph.InputColumnName, argbBatch, [batch, 4, OrtBaseline.Side, OrtBaseline.Side],
+            Math.Max(1, runs / batch * 4));
         Profile("network, batch 1", NetworkOnnx(path), CharacterCnnOnnxExporter.DefaultInputColumnName, pixels, [1, 1, 32, 32], runs);
         if (trainedHere)
             File.Delete(path);
