@@ -331,7 +331,7 @@ public sealed class TrainingCallbackTests : TemporaryDirectoryTest
         var wanted = TrainingCheckpoint.ForRun(["a", "b"], new CharacterCnnTrainer.Options
         {
             LearningRate = 0.01, BatchSize = 32, ValidationFraction = 0.2, BatchNormMomentum = 0.9, LearningRateSchedule = LearningRateSchedule.Constant,
-            Augmentation = null, LabelSmoothing = 0.1,
+            Augmentation = null, LabelSmoothing = 0,
         }, new Dictionary<string, string> { ["TrainingData.Rows"] = "80", ["TrainingData.LabelsSha256"] = "aa" });
 
         var error = Assert.Throws<InvalidOperationException>(() => found.EnsureSameRun(wanted, "dir", epochs: 2))!;
@@ -342,9 +342,9 @@ public sealed class TrainingCallbackTests : TemporaryDirectoryTest
             .And.Contain("ValidationFraction: checkpoint 0.1, now 0.2; ")
             .And.Contain("BatchNormMomentum: checkpoint 0.99, now 0.9; ")
             .And.Contain("LearningRateSchedule: checkpoint CosineAnnealing, now Constant; ")
-            .And.Contain("LabelSmoothing: checkpoint 0, now 0.1; ")
+            .And.Contain("LabelSmoothing: checkpoint 0.1, now 0; ")
             .And.Contain("Augmentation: checkpoint on, now off; ")
-            .And.Contain("Augmentation.RotationDegrees: checkpoint 5, now (none)")
+            .And.Contain("Augmentation.RotationDegrees: checkpoint 10, now (none)")
             .And.Contain("TrainingData.Rows: checkpoint 90, now 80; ")
             .And.Contain("Epochs: checkpoint at epoch 3, now Epochs = 2 (set Epochs to 3 or more to continue it)"));
         Assert.That(error.Message, Does.Not.Contain("LabelsSha256").And.Not.Contain("Seed"), "equal entries are not listed");

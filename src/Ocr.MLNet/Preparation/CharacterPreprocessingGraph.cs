@@ -18,9 +18,10 @@ namespace Ocr.MLNet.Preparation;
 /// <para>
 /// Each step is the converter's, in the same arithmetic where it matters: the grey level and the alpha
 /// compositing over white are computed in integers (exact in float), the inversion in bytes (the polarity from the
-/// border's grey bytes alone), the blur with the converter's kernel, the ink box from the blurred values above <see cref="CharacterImageConverter.InkThreshold"/>,
-/// the centred square frame and the area down-sampling as two matrix products whose weights are built from the
-/// box, then the scaling to a maximum of 1 and the 2-pixel padding. An image without ink comes out all zero.
+/// border's grey bytes alone), the blur with the converter's kernel (block-banded products), the ink box from the blurred
+/// values above <see cref="CharacterImageConverter.InkThreshold"/>, the centred square frame, the area down-sampling and
+/// the 2-pixel padding as two matrix products whose weights are built from the box, then the scaling to a maximum of 1.
+/// An image without ink comes out all zero. The graph is written for few kernels, as a single image pays a fixed cost for each.
 /// </para>
 /// </remarks>
 internal static class CharacterPreprocessingGraph
