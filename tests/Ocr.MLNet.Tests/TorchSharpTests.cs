@@ -7,6 +7,16 @@ namespace Ocr.MLNet.Tests;
 [TestFixture]
 public sealed class TorchSharpTests
 {
+    [Test]
+    public void Training_fixes_glibcs_malloc_thresholds_once_per_process_on_linux()
+    {
+        // glibc (Debian's libc.so.6) takes both values; the call is idempotent, whoever trained first in this process.
+        Assume.That(OperatingSystem.IsLinux() && File.Exists("/proc/self/maps") && File.ReadAllText("/proc/self/maps").Contains("libc.so.6", StringComparison.Ordinal),
+            "glibc is loaded");
+        Assert.That(NativeMemoryTuning.ApplyForTraining(), Is.True);
+        Assert.That(NativeMemoryTuning.ApplyForTraining(), Is.True, "a second call keeps the first result");
+    }
+
     [OneTimeSetUp]
     public void LoadBackend() => TorchBackend.EnsureLoaded();
 

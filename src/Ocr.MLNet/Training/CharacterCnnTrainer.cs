@@ -75,6 +75,7 @@ public sealed partial class CharacterCnnTrainer : IEstimator<CharacterCnnModel>
             $"Training on {train.Count} images of {train.ClassNames.Count} classes{(validation is null ? "" : $", validating on {validation.Count}")}."));
 
         TorchBackend.EnsureLoaded();
+        NativeMemoryTuning.ApplyForTraining();
         var (network, history) = new TrainingLoop(options, channel).Run(train, validation);
         using (network)
         {
