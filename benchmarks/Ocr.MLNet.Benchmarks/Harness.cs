@@ -120,17 +120,8 @@ internal static class Harness
     private static byte[] OnnxInModel(string modelPath, Func<ModelProto, bool> isWanted, string what)
     {
         using var zip = ZipFile.OpenRead(modelPath);
-        foreach (var entry in zip.Entries.Where(e => e.Name.Contains("OnnxModel", StringComparison.OrdinalIgnoreCase)))
-        {
-            using var stream = entry.Open();
-            using var buffer = new MemoryStream();
-            stream.CopyTo(buffer);
-            byte[] bytes = buffer.ToArray()[sizeof(int)..];
-            if (isWanted(ModelProto.Parser.ParseFrom(bytes)))
-                return bytes;
-        }
-
-        throw new InvalidDataException($"'{modelPath}' holds no Ocr.MLNet {what}.");
+        return Serving.CharacterModelLoader.OnnxModels(zip, modelPath).FirstOrDefault(bytes => isWanted(ModelProto.Parser.ParseFrom(bytes)))
+            ?? throw new InvalidDataException($"'{modelPath}' holds no Ocr.MLNet {what}.");
     }
 
     /// <summary>The first <paramref name="count"/> PNGs of the SD19 sample (sorted, so every run uses the same files).</summary>

@@ -17,6 +17,7 @@ internal static class OnnxProfile
     {
         int runs = IntArg(args, "--runs", 200);
         int batch = IntArg(args, "--batch", 64);
+        int nodes = IntArg(args, "--nodes", 6);
         Console.WriteLine($"profile: {MachineLine()}; {runs} runs");
         string path = ModelPath(args, out bool trainedHere);
         var image = Sd19Files(args, 1)[0];
@@ -30,16 +31,16 @@ internal static class OnnxProfile
         bool savedGraph = args.Contains("--saved-graph");
         byte[] graph = savedGraph ? PreprocessingOnnx(path) : CharacterPreprocessingGraph.Build(OrtBaseline.Side, CharacterCnnOnnxExporter.DefaultInputColumnName);
         string which = savedGraph ? "preprocessing graph saved in the model" : "preprocessing graph built now";
-        Profile($"{which}, batch 1", graph, CharacterPreprocessingGraph.InputColumnName, argb, [1, 4, OrtBaseline.Side, OrtBaseline.Side], runs);
+        Profile($"{which}, batch 1", graph, CharacterPreprocessingGraph.InputColumnName, argb, [1, 4, OrtBaseline.Side, OrtBaseline.Side], runs, nodes);
         Profile($"{which}, batch {batch}", graph, CharacterPreprocessingGraph.InputColumnName, argbBatch, [batch, 4, OrtBaseline.Side, OrtBaseline.Side],
-            Math.Max(1, runs / batch * 4));
-        Profile("network, batch 1", NetworkOnnx(path), CharacterCnnOnnxExporter.DefaultInputColumnName, pixels, [1, 1, 32, 32], runs);
+            Math.Max(1, runs / batch * 4), nodes);
+        Profile("network, batch 1", NetworkOnnx(path), CharacterCnnOnnxExporter.DefaultInputColumnName, pixels, [1, 1, 32, 32], runs, nodes);
         if (trainedHere)
             File.Delete(path);
         return 0;
     }
 
-    private static void Profile(string title, byte[] model, string inputName, float[] input, int[] shape, int runs)
+    private static void Profile(string title, byte[] model, string inputName, float[] input, int[] shape, int runs, int listed)
     {
         string prefix = Path.Combine(Path.GetTempPath(), $"ocr-mlnet-ort-profile-{Environment.ProcessId}");
         using var options = new SessionOptions { EnableProfiling = true, ProfileOutputPathPrefix = prefix };
@@ -68,7 +69,7 @@ internal static class OnnxProfile
             Console.WriteLine($"| {g.Op} | {F(g.Micros / runs, "F0")} | {F(100 * g.Micros / total, "F0")} % |");
         Console.WriteLine("costliest nodes: " + string.Join(", ", nodes.GroupBy(n => n.Node)
             .Select(g => (Node: g.Key, Op: g.First().Op, Micros: g.Sum(n => n.Micros)))
-            .OrderByDescending(g => g.Micros).Take(IntArg(Environment.GetCommandLineArgs(), "--nodes", 6))
+            .OrderByDescending(g => g.Micros).Take(listed)
             .Select(g => $"{g.Node} ({g.Op}) {F(g.Micros / runs, "F0")} µs")));
     }
 }

@@ -216,7 +216,7 @@ public sealed class FieldReadingRealDataTests
         {
             var (text, field) = Compose("0123456789", 4, new FieldComposer.Layout(Gap: 8));
             string name = $"images/f{i}.png";
-            WritePng(Path.Combine(folder, name), field);
+            FieldComposer.WritePng(Path.Combine(folder, name), field);
             labels.Add($"{name}\t{text}");
         }
 
@@ -264,23 +264,6 @@ public sealed class FieldReadingRealDataTests
         segmentation.Pieces.GroupBy(p => p.Group)
             .Select(g => ((int)(g.Min(p => p.Left) / segmentation.Scale), (int)Math.Ceiling(g.Max(p => p.Right) / segmentation.Scale)))
             .OrderBy(g => g.Item1).ToList();
-
-    private static void WritePng(string path, FieldComposer.Field field)
-    {
-        using var bitmap = new SKBitmap(new SKImageInfo(field.Width, field.Height, SKColorType.Gray8, SKAlphaType.Opaque));
-        for (int y = 0; y < field.Height; y++)
-        {
-            for (int x = 0; x < field.Width; x++)
-            {
-                byte g = field.Grey[(y * field.Width) + x];
-                bitmap.SetPixel(x, y, new SKColor(g, g, g));
-            }
-        }
-
-        using var image = SKImage.FromBitmap(bitmap);
-        using var png = image.Encode(SKEncodedImageFormat.Png, 100);
-        File.WriteAllBytes(path, png.ToArray());
-    }
 
     private (int ExitCode, string Output) Run(string arguments) =>
         TestEnvironment.Run("dotnet", $"\"{Cli}\" {arguments}", directory, TimeSpan.FromMinutes(3),

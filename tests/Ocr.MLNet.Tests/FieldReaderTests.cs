@@ -196,7 +196,7 @@ public sealed class FieldReaderTests
     {
         var field = DrawField(["O", "|"], box: false);
         string path = Path.Combine(directory, "field.png"), overlay = Path.Combine(directory, "field-overlay.png");
-        WritePng(path, field);
+        FieldComposer.WritePng(path, field);
         var reading = reader.Read(path);
         FieldOverlay.Save(path, reading, overlay);
         using var drawn = SKBitmap.Decode(overlay);
@@ -212,7 +212,7 @@ public sealed class FieldReaderTests
         foreach (var (name, labels) in new[] { ("a", new[] { "O", "|" }), ("b", new[] { "|", "O", "|" }) })
         {
             string path = Path.Combine(directory, $"pipeline-{name}.png");
-            WritePng(path, DrawField(labels, box: false));
+            FieldComposer.WritePng(path, DrawField(labels, box: false));
             paths.Add(path);
         }
 
@@ -272,21 +272,6 @@ public sealed class FieldReaderTests
         }
 
         return new FieldComposer.Field(Preparation.CharacterImageConverter.ToGrey(bitmap), width, height, characters, []);
-    }
-
-    private static void WritePng(string path, FieldComposer.Field field)
-    {
-        using var bitmap = new SKBitmap(new SKImageInfo(field.Width, field.Height, SKColorType.Rgba8888, SKAlphaType.Opaque));
-        for (int y = 0; y < field.Height; y++)
-        {
-            for (int x = 0; x < field.Width; x++)
-            {
-                byte g = field.Grey[(y * field.Width) + x];
-                bitmap.SetPixel(x, y, new SKColor(g, g, g));
-            }
-        }
-
-        File.WriteAllBytes(path, DrawnGlyphs.Png(bitmap));
     }
 
     private sealed class PathRow

@@ -1,3 +1,5 @@
+using SkiaSharp;
+
 namespace Ocr.MLNet.Tests;
 
 /// <summary>
@@ -104,5 +106,21 @@ internal static class FieldComposer
             throw new ArgumentException("The glyph has no ink.", nameof(glyph));
         // Faint blur outside the kept columns would leave stray marks: keep only the cropped columns.
         return (glyph, left, right - left + 1);
+    }
+
+    /// <summary>Writes a field as a PNG file (its grey in all three colour channels).</summary>
+    public static void WritePng(string path, Field field)
+    {
+        using var bitmap = new SKBitmap(new SKImageInfo(field.Width, field.Height, SKColorType.Rgba8888, SKAlphaType.Opaque));
+        for (int y = 0; y < field.Height; y++)
+        {
+            for (int x = 0; x < field.Width; x++)
+            {
+                byte g = field.Grey[(y * field.Width) + x];
+                bitmap.SetPixel(x, y, new SKColor(g, g, g));
+            }
+        }
+
+        File.WriteAllBytes(path, DrawnGlyphs.Png(bitmap));
     }
 }
