@@ -47,6 +47,7 @@ public sealed class HandwrittenFieldReader : IDisposable
     /// <param name="recognizer">A loaded character model.</param>
     /// <param name="options">What fields hold and the limits; null for the defaults.</param>
     /// <exception cref="ArgumentException">The options are invalid (every problem listed), or a custom character has no class in the model.</exception>
+    /// <exception cref="InvalidOperationException">OpenCV's native library cannot be loaded (on Linux: GTK 3, <c>libgtk-3-0</c>, is missing); the message says what to install.</exception>
     /// <example>
     /// <code>
     /// using var recognizer = CharacterRecognizer.Load("ocr.zip");
@@ -61,6 +62,7 @@ public sealed class HandwrittenFieldReader : IDisposable
     private HandwrittenFieldReader(CharacterRecognizer recognizer, FieldReaderOptions? options, bool ownsRecognizer)
     {
         ArgumentNullException.ThrowIfNull(recognizer);
+        OpenCvRuntime.EnsureLoaded();
         options ??= new FieldReaderOptions();
         options.Validate();
         Options = options;
