@@ -111,6 +111,12 @@ internal static class FieldSegmenter
     /// <summary>The least contrast (0–255) between ink and paper for anything to count as ink.</summary>
     private const int MinContrast = 40;
 
+    /// <summary>The faint-ink threshold of the hysteresis, as a fraction of the clear-ink (Otsu) threshold.</summary>
+    private const double HysteresisFraction = 0.4;
+
+    /// <summary>The most the faint ink may grow the clear ink by (a ratio of areas) before it counts as background texture.</summary>
+    private const double MaxFaintGrowth = 1.6;
+
     public static FieldSegmentation Segment(byte[] grey, int width, int height, int maxPieces)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
@@ -145,7 +151,12 @@ internal static class FieldSegmenter
         using var binary = new Mat();
         double otsu = Cv2.Threshold(ink, binary, 0, 255, ThresholdTypes.Binary | ThresholdTypes.Otsu);
         if (otsu < MinContrast / 2.0)
-            Cv2.Threshold(ink, binary, MinContrast / 2.0, 255, ThresholdTypes.Binary);
+        {
+            otsu = MinContrast / 2.0;
+            Cv2.Threshold(ink, binary, otsu, 255, ThresholdTypes.Binary);
+        }
+
+        KeepFaintStrokes(ink, binary, HysteresisFraction * otsu);
 
         RemoveLines(binary, w, h);
 
@@ -222,6 +233,41 @@ internal static class FieldSegmenter
         {
             Width = w, Height = h, Scale = scale, Ink = inkData, Labels = labelData, Pieces = pieces, CharacterHeight = characterHeight,
         };
+    }
+
+    /// <summary>
+    /// Hysteresis, as Canny's edge detector does it: ink fainter than the threshold (thin bars of an E or an L that lost
+    /// contrast in the scan or its compression) is kept where it is connected to ink above it, unless that would grow the
+    /// ink by more than <see cref="MaxFaintGrowth"/>: then the faint ink is a textured background (a cheque's pattern).
+    /// </summary>
+    private static void KeepFaintStrokes(Mat ink, Mat binary, double low)
+    {
+        using var weak = new Mat();
+        Cv2.Threshold(ink, weak, low, 255, ThresholdTypes.Binary);
+        using var labels = new Mat();
+        int count = Cv2.ConnectedComponents(weak, labels, PixelConnectivity.Connectivity8, MatType.CV_32S);
+        labels.GetArray(out int[] weakLabels);
+        binary.GetArray(out byte[] strong);
+        var anchored = new bool[count];
+        for (int i = 0; i < strong.Length; i++)
+        {
+            if (strong[i] != 0)
+                anchored[weakLabels[i]] = true;
+        }
+
+        anchored[0] = false;
+        int before = 0, after = 0;
+        for (int i = 0; i < strong.Length; i++)
+        {
+            before += strong[i] != 0 ? 1 : 0;
+            after += anchored[weakLabels[i]] ? 1 : 0;
+        }
+
+        if (after > MaxFaintGrowth * before)
+            return;
+        for (int i = 0; i < strong.Length; i++)
+            strong[i] = anchored[weakLabels[i]] ? (byte)255 : (byte)0;
+        binary.SetArray(strong);
     }
 
     /// <summary>Removes long straight lines: underlines, guide lines, box borders (a vertical one only at the field's sides).</summary>

@@ -29,7 +29,7 @@ public sealed class HandwrittenFieldReader : IDisposable
     private const int MaxPiecesPerCharacter = 4;
 
     /// <summary>Log-score taken per cut made inside a connected stroke: a cut must buy a clearly better reading.</summary>
-    private const double CutCost = 1.0;
+    private const double CutCost = 3.0;
 
     /// <summary>Characters wider than this many character heights pay <see cref="WidePenalty"/> times the square of the excess.</summary>
     private const double WidePenaltyFrom = 0.8;
