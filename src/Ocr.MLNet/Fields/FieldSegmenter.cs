@@ -88,8 +88,27 @@ internal sealed class FieldSegmentation
             }
         }
 
+        // SD19's characters, which EMNIST's preparation was made for, are 60–100 pixels high: a smaller crop is scaled up
+        // to that size first, or the preparation's blur (σ = 1 source pixel) would thin and shrink it far more than it
+        // does a training image.
+        int longer = Math.Max(w, h);
+        if (longer < PreparedSide)
+        {
+            double factor = (double)PreparedSide / longer;
+            int sw = Math.Max(1, (int)Math.Round(w * factor)), sh = Math.Max(1, (int)Math.Round(h * factor));
+            using var small = Mat.FromPixelData(h, w, MatType.CV_8UC1, crop);
+            using var large = new Mat();
+            Cv2.Resize(small, large, new Size(sw, sh), 0, 0, InterpolationFlags.Linear);
+            large.GetArray(out byte[] scaled);
+            CharacterImageConverter.ToEmnistPixels(scaled, sw, sh, InkPolarity.LightOnDark, destination);
+            return;
+        }
+
         CharacterImageConverter.ToEmnistPixels(crop, w, h, InkPolarity.LightOnDark, destination);
     }
+
+    /// <summary>The longer side a candidate's crop is scaled up to before the training preparation.</summary>
+    internal const int PreparedSide = 96;
 
     private static bool Belongs(InkPiece piece, int label) => label != 0 && Array.IndexOf(piece.Components, label) >= 0;
 }
