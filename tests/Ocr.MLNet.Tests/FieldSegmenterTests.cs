@@ -1,0 +1,72 @@
+using Ocr.MLNet.Fields;
+
+namespace Ocr.MLNet.Tests;
+
+/// <summary>
+/// The field segmenter on drawn fields: faint strokes joined to clear ink are kept (hysteresis) while faint marks on
+/// their own are not, and a small character reaches the network as large as a training character.
+/// </summary>
+[TestFixture]
+public sealed class FieldSegmenterTests
+{
+    private const int Width = 240, Height = 64;
+
+    [Test]
+    public void A_faint_bar_joined_to_a_dark_stroke_is_kept_and_a_faint_mark_on_its_own_is_not()
+    {
+        var grey = Paper();
+        Fill(grey, 60, 10, 66, 54, 0);      // dark stem of an L
+        Fill(grey, 66, 48, 90, 54, 150);    // its faint foot, joined to the stem
+        Fill(grey, 130, 10, 136, 54, 0);    // a dark I
+        Fill(grey, 170, 20, 176, 50, 150);  // a faint stroke touching nothing
+
+        var segmentation = FieldSegmenter.Segment(grey, Width, Height, maxPieces: 50);
+
+        Assert.That(segmentation.Scale, Is.EqualTo(1.0), "a 64-pixel field is read at its own size");
+        Assert.Multiple(() =>
+        {
+            Assert.That(segmentation.Labels[(51 * Width) + 80], Is.Not.Zero, "the faint foot of the L");
+            Assert.That(segmentation.Labels[(30 * Width) + 63], Is.Not.Zero, "the dark stem");
+            Assert.That(segmentation.Labels[(30 * Width) + 173], Is.Zero, "the faint mark on its own");
+            Assert.That(segmentation.InkBounds(0, 0), Is.EqualTo((60, 10, 90, 54)), "the L's box takes in its foot");
+        });
+    }
+
+    [Test]
+    public void A_small_character_is_prepared_as_large_as_a_training_character()
+    {
+        // An 18-pixel stroke (a letter written small) in a field read at its own size.
+        const int w = 200, h = 64;
+        var grey = Enumerable.Repeat((byte)255, w * h).ToArray();
+        for (int y = 23; y < 41; y++)
+        {
+            for (int x = 90; x < 92; x++)
+                grey[(y * w) + x] = 0;
+        }
+
+        var segmentation = FieldSegmenter.Segment(grey, w, h, maxPieces: 50);
+        Assert.That(segmentation.Pieces, Has.Count.EqualTo(1));
+        var bounds = segmentation.InkBounds(0, 0)!.Value;
+        var pixels = new float[1024];
+        segmentation.Prepare(0, 0, bounds, pixels);
+
+        // EMNIST's characters span its 28-pixel box less the 2-pixel frame; a blur as wide as this crop's halo would
+        // leave the stroke well short of that.
+        var inkRows = Enumerable.Range(0, 32).Where(r => Enumerable.Range(0, 32).Any(c => pixels[(r * 32) + c] > 0.5f)).ToArray();
+        // (Prepared at its own 18 pixels, this stroke spans 22 rows and half the ink: 56 against 77.)
+        Assert.That(inkRows.Length, Is.GreaterThanOrEqualTo(25), $"rows of strong ink: {inkRows.Length}");
+        Assert.That(pixels.Sum(), Is.GreaterThan(70f), "the stroke's ink");
+        Assert.That(pixels.Max(), Is.EqualTo(1f).Within(1e-6));
+    }
+
+    private static byte[] Paper() => Enumerable.Repeat((byte)255, Width * Height).ToArray();
+
+    private static void Fill(byte[] grey, int left, int top, int right, int bottom, byte value)
+    {
+        for (int y = top; y < bottom; y++)
+        {
+            for (int x = left; x < right; x++)
+                grey[(y * Width) + x] = value;
+        }
+    }
+}
