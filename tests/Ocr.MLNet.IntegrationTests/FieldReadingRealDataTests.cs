@@ -188,7 +188,7 @@ public sealed class FieldReadingRealDataTests
 
     /// <summary>
     /// The real dev folders with the pretrained model (or the 47-class model at <c>OCR_MLNET_FIELD_MODEL</c>). The floors sit
-    /// a little below what it scored (names CER 14.8 %, exact 63.6 %; amounts CER 33.6 %, exact 29.4 %), short of the
+    /// a little below what it scored (names CER 14.8 %, exact 63.6 %; amounts CER 33.4 %, exact 29.6 %), short of the
     /// targets (names CER 8 %, exact 65 %; amounts CER 15 %), and above Tesseract's (names CER 55.5 %, exact 20.7 %).
     /// </summary>
     [TestCase("names-dev", FieldKind.Upper, 0.18, 0.58)]

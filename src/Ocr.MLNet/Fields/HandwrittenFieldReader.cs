@@ -31,6 +31,9 @@ public sealed class HandwrittenFieldReader : IDisposable
     /// <summary>Log-score taken per cut made inside a connected stroke: a cut must buy a clearly better reading.</summary>
     private const double CutCost = 3.0;
 
+    /// <summary>The cut cost in a digits-only field, whose characters are often written joined (amounts, dates).</summary>
+    private const double DigitCutCost = 1.0;
+
     /// <summary>Characters wider than this many character heights pay <see cref="WidePenalty"/> times the square of the excess.</summary>
     private const double WidePenaltyFrom = 0.8;
 
@@ -291,6 +294,7 @@ public sealed class HandwrittenFieldReader : IDisposable
         if (n == 0)
             return FieldReading.Blank;
         double height = segmentation.CharacterHeight;
+        double cutCost = Enumerable.Range(0, mask.Allowed.Length).Where(c => mask.Allowed[c]).All(c => char.IsAsciiDigit(mask.Labels[c][0])) ? DigitCutCost : CutCost;
 
         var pieceBounds = new (int Left, int Top, int Right, int Bottom)?[n];
         for (int i = 0; i < n; i++)
@@ -339,7 +343,7 @@ public sealed class HandwrittenFieldReader : IDisposable
                     continue;
                 double value = best[candidate.First] + CandidateScore(scores.AsSpan(index * classes, classes), mask, candidate, height);
                 if (candidate.First > 0)
-                    value -= BoundaryCost(pieces[candidate.First - 1], pieces[candidate.First], height);
+                    value -= BoundaryCost(pieces[candidate.First - 1], pieces[candidate.First], height, cutCost);
                 if (value > best[k])
                 {
                     best[k] = value;
@@ -390,10 +394,10 @@ public sealed class HandwrittenFieldReader : IDisposable
 
     /// <summary>
     /// The prior cost of a character boundary between two pieces: a cut through a connected stroke costs
-    /// <see cref="CutCost"/>, a boundary between marks that nearly touch half of it, a clear gap nothing.
+    /// <paramref name="cutCost"/>, a boundary between marks that nearly touch half of it, a clear gap nothing.
     /// </summary>
-    private static double BoundaryCost(InkPiece left, InkPiece right, double height) =>
-        left.Group == right.Group ? CutCost : right.Left - left.Right < 0.15 * height ? CutCost / 2 : 0;
+    private static double BoundaryCost(InkPiece left, InkPiece right, double height, double cutCost) =>
+        left.Group == right.Group ? cutCost : right.Left - left.Right < 0.15 * height ? cutCost / 2 : 0;
 
     /// <summary>
     /// How much the decoder likes a candidate: the log of the network's probability for the best allowed class (not
