@@ -10,7 +10,11 @@ internal sealed class ClassMask
     {
         Allowed = allowed;
         Labels = labels;
+        DigitsOnly = Enumerable.Range(0, allowed.Length).Where(c => allowed[c]).All(c => char.IsAsciiDigit(labels[c][0]));
     }
+
+    /// <summary>Whether the field may hold digits only (amounts, dates: often written joined).</summary>
+    public bool DigitsOnly { get; }
 
     /// <summary>Per class of the model: may the field hold it.</summary>
     public bool[] Allowed { get; }

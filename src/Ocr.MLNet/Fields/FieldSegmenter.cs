@@ -99,9 +99,8 @@ internal sealed class FieldSegmentation
             using var small = Mat.FromPixelData(h, w, MatType.CV_8UC1, crop);
             using var large = new Mat();
             Cv2.Resize(small, large, new Size(sw, sh), 0, 0, InterpolationFlags.Linear);
-            large.GetArray(out byte[] scaled);
-            CharacterImageConverter.ToEmnistPixels(scaled, sw, sh, InkPolarity.LightOnDark, destination);
-            return;
+            large.GetArray(out crop);
+            (w, h) = (sw, sh);
         }
 
         CharacterImageConverter.ToEmnistPixels(crop, w, h, InkPolarity.LightOnDark, destination);
@@ -268,19 +267,19 @@ internal static class FieldSegmenter
         labels.GetArray(out int[] weakLabels);
         binary.GetArray(out byte[] strong);
         var anchored = new bool[count];
-        for (int i = 0; i < strong.Length; i++)
-        {
-            if (strong[i] != 0)
-                anchored[weakLabels[i]] = true;
-        }
-
-        anchored[0] = false;
         int before = 0, after = 0;
         for (int i = 0; i < strong.Length; i++)
         {
-            before += strong[i] != 0 ? 1 : 0;
-            after += anchored[weakLabels[i]] ? 1 : 0;
+            if (strong[i] != 0)
+            {
+                anchored[weakLabels[i]] = true;
+                before++;
+            }
         }
+
+        anchored[0] = false;
+        for (int i = 0; i < strong.Length; i++)
+            after += anchored[weakLabels[i]] ? 1 : 0;
 
         if (after > MaxFaintGrowth * before)
             return;

@@ -294,7 +294,7 @@ public sealed class HandwrittenFieldReader : IDisposable
         if (n == 0)
             return FieldReading.Blank;
         double height = segmentation.CharacterHeight;
-        double cutCost = Enumerable.Range(0, mask.Allowed.Length).Where(c => mask.Allowed[c]).All(c => char.IsAsciiDigit(mask.Labels[c][0])) ? DigitCutCost : CutCost;
+        double cutCost = mask.DigitsOnly ? DigitCutCost : CutCost;
 
         var pieceBounds = new (int Left, int Top, int Right, int Bottom)?[n];
         for (int i = 0; i < n; i++)
