@@ -24,11 +24,14 @@ internal sealed class OrtBaseline : IDisposable
     /// <param name="networkOnnx">The network's ONNX bytes.</param>
     /// <param name="intraOpThreads">ONNX Runtime's intra-op threads; 0 (the default, as ML.NET opens sessions) lets it choose (one per core).</param>
     /// <param name="preprocessingOnnx">The preprocessing graph to run; null for the one the library builds now.</param>
-    public OrtBaseline(byte[] networkOnnx, int intraOpThreads = 0, byte[]? preprocessingOnnx = null)
+    /// <param name="gpuDeviceId">The CUDA device to run on (ONNX Runtime's CUDA provider with its defaults); null for the CPU.</param>
+    public OrtBaseline(byte[] networkOnnx, int intraOpThreads = 0, byte[]? preprocessingOnnx = null, int? gpuDeviceId = null)
     {
-        network = new InferenceSession(networkOnnx, new SessionOptions { IntraOpNumThreads = intraOpThreads });
-        preprocessing = new InferenceSession(preprocessingOnnx ?? CharacterPreprocessingGraph.Build(Side, CharacterCnnOnnxExporter.DefaultInputColumnName),
-            new SessionOptions { IntraOpNumThreads = intraOpThreads });
+        using var options = new SessionOptions { IntraOpNumThreads = intraOpThreads };
+        if (gpuDeviceId is { } device)
+            options.AppendExecutionProvider_CUDA(device);
+        network = new InferenceSession(networkOnnx, options);
+        preprocessing = new InferenceSession(preprocessingOnnx ?? CharacterPreprocessingGraph.Build(Side, CharacterCnnOnnxExporter.DefaultInputColumnName), options);
     }
 
     /// <summary>As <see cref="Network"/>, through the <see cref="NamedOnnxValue"/> API (tensors copied out, the outputs ML.NET asks for).</summary>

@@ -146,6 +146,19 @@ public sealed class PreprocessingGraphTests
     }
 
     [Test]
+    public void Every_Min_and_Max_node_takes_two_inputs_as_ONNX_Runtimes_CUDA_kernels_need()
+    {
+        // Three-input Min/Max broadcast wrongly on the GPU for batches of more than one image (benchmarks/README.md, GPU).
+        foreach (InkPolarity polarity in Enum.GetValues<InkPolarity>())
+        {
+            var graph = Onnx.ModelProto.Parser.ParseFrom(CharacterPreprocessingGraph.Build(Side, polarity: polarity)).Graph;
+            var variadic = graph.Node.Where(n => n.OpType is "Min" or "Max" or "Sum" or "Mean").ToList();
+            Assert.That(variadic, Is.Not.Empty, "the ink box and the scaling use Min and Max");
+            Assert.That(variadic.Where(n => n.Input.Count != 2).Select(n => $"{n.OpType} {n.Name} ({n.Input.Count} inputs)"), Is.Empty, polarity.ToString());
+        }
+    }
+
+    [Test]
     public void The_graph_gives_the_previous_graphs_pixels_on_real_SD19_PNGs()
     {
         string folder = TestEnvironment.RealData("nist-sd19-by_class-vowels");

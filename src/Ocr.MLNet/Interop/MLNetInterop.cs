@@ -15,6 +15,8 @@ namespace Ocr.MLNet;
 /// the trainer catalogs, so that estimators log to <c>mlContext.Log</c> and honour <c>TempFilePath</c>, <c>GpuDeviceId</c> and
 /// <c>FallbackToCpu</c>.</description></item>
 /// <item><description><c>IHostEnvironmentInternal.TempFilePath</c>: where that environment puts temporary files.</description></item>
+/// <item><description><c>IHostEnvironmentInternal.GpuDeviceId</c> and <c>FallbackToCpu</c>: the GPU that environment's ONNX models
+/// run on (<see cref="MLContext.GpuDeviceId"/>), so that loading can check ONNX Runtime has a CUDA provider first.</description></item>
 /// <item><description><c>new ModelOperationsCatalog(IHostEnvironment)</c>: loads a saved chain into that environment, as
 /// <c>mlContext.Model.Load</c> does.</description></item>
 /// <item><description><c>MLImage.CloneWithResizing(int, int, ImageResizeMode)</c>: the resizing <c>ResizeImages</c> runs, so code that
@@ -34,6 +36,14 @@ internal static class MLNetInterop
     private static readonly PropertyInfo EnvironmentTempFilePath =
         typeof(IHostEnvironment).Assembly.GetType("Microsoft.ML.Runtime.IHostEnvironmentInternal")?.GetProperty("TempFilePath")
         ?? throw Missing("IHostEnvironmentInternal.TempFilePath");
+
+    private static readonly PropertyInfo EnvironmentGpuDeviceId =
+        typeof(IHostEnvironment).Assembly.GetType("Microsoft.ML.Runtime.IHostEnvironmentInternal")?.GetProperty("GpuDeviceId")
+        ?? throw Missing("IHostEnvironmentInternal.GpuDeviceId");
+
+    private static readonly PropertyInfo EnvironmentFallbackToCpu =
+        typeof(IHostEnvironment).Assembly.GetType("Microsoft.ML.Runtime.IHostEnvironmentInternal")?.GetProperty("FallbackToCpu")
+        ?? throw Missing("IHostEnvironmentInternal.FallbackToCpu");
 
     private static readonly ConstructorInfo ModelCatalogConstructor =
         typeof(ModelOperationsCatalog).GetConstructor(BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public, [typeof(IHostEnvironment)])
@@ -78,6 +88,11 @@ internal static class MLNetInterop
     /// <summary>The environment's temporary folder (<see cref="MLContext.TempFilePath"/> for a context's environment).</summary>
     public static string TempFilePath(IHostEnvironment environment) =>
         EnvironmentTempFilePath.GetValue(environment) as string is { Length: > 0 } path ? path : Path.GetTempPath();
+
+    /// <summary>The GPU the environment's ONNX models run on (<see cref="MLContext.GpuDeviceId"/>, null for the CPU) and whether
+    /// they fall back to the CPU when it fails (<see cref="MLContext.FallbackToCpu"/>).</summary>
+    public static (int? GpuDeviceId, bool FallbackToCpu) GpuSettings(IHostEnvironment environment) =>
+        ((int?)EnvironmentGpuDeviceId.GetValue(environment), EnvironmentFallbackToCpu.GetValue(environment) is true);
 
     /// <summary>The model catalog of <paramref name="environment"/>: <c>mlContext.Model</c> for a context's environment.</summary>
     public static ModelOperationsCatalog ModelCatalog(IHostEnvironment environment) =>

@@ -164,8 +164,11 @@ internal static class CharacterPreprocessingGraph
         string positions = g.FloatConstant("positions", Enumerable.Range(0, side).Select(i => (float)i).ToArray(), 1, 1, 1, side);
         string frame = Op("Add", "frame", positions, Op("Add", "frame_shift", offset, negativeFirst));
         string boxEnd = Op("Add", "box_end", offset, extent);
-        string overlap = Op("Sub", "overlap", Op("Min", "overlap_end", end, Op("Add", "frame_end", frame, one), boxEnd),
-            Op("Max", "overlap_start", start, frame, offset));
+        // Two-input Min and Max only: ONNX Runtime's CUDA kernels broadcast three inputs of these shapes wrongly for more than
+        // one image (whole weights off; the CPU and a batch of one are right).
+        string overlap = Op("Sub", "overlap",
+            Op("Min", "overlap_end", Op("Min", "overlap_end_frame", end, Op("Add", "frame_end", frame, one)), boxEnd),
+            Op("Max", "overlap_start", Op("Max", "overlap_start_frame", start, frame), offset));
         // The overlaps, not divided by the step: the scaling below to a brightest pixel of 1 takes the step out.
         string weights = Op("Max", "weights", overlap, zero);
         string rowWeights = g.Node("Split", "weights_split", [weights, g.Int64Constant("weights_split_sizes", [1, 1])],

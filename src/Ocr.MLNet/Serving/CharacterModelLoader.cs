@@ -38,6 +38,7 @@ internal static class CharacterModelLoader
     /// <summary>Reads a model with <paramref name="read"/> and checks it is a working character model; <paramref name="path"/> names it in errors.</summary>
     private static ITransformer LoadChecked(ModelOperationsCatalog catalog, string path, ModelReader read, out DataViewSchema inputSchema)
     {
+        catalog = CatalogOnAvailableDevice(catalog);
         ITransformer model;
         try
         {
@@ -66,6 +67,24 @@ internal static class CharacterModelLoader
         }
 
         return model;
+    }
+
+    /// <summary>
+    /// The catalog to load with: <paramref name="catalog"/> itself, unless its context asks for a GPU that this ONNX Runtime
+    /// has no CUDA provider for. ML.NET then fails with an <see cref="EntryPointNotFoundException"/> even when
+    /// <see cref="MLContext.FallbackToCpu"/> is set, so: a clear error, or (with the fallback) a CPU context of the same
+    /// temporary folder.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A GPU is asked for, there is no CUDA provider and no fallback.</exception>
+    private static ModelOperationsCatalog CatalogOnAvailableDevice(ModelOperationsCatalog catalog)
+    {
+        var environment = MLNetInterop.EnvironmentOf(catalog);
+        var (gpuDeviceId, fallbackToCpu) = MLNetInterop.GpuSettings(environment);
+        if (gpuDeviceId is not { } device || OnnxRuntimeGpu.HasCudaProvider())
+            return catalog;
+        if (!fallbackToCpu)
+            throw OnnxRuntimeGpu.NoCudaProvider("mlContext.GpuDeviceId", device);
+        return new MLContext { TempFilePath = MLNetInterop.TempFilePath(environment) }.Model;
     }
 
     /// <summary>Why a model whose network scores a blank image NaN or infinite is refused.</summary>

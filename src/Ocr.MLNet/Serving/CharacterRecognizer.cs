@@ -60,6 +60,10 @@ public sealed class CharacterRecognizer : IDisposable
         this.batchSize = batchSize;
     }
 
+    /// <summary>Whether the recognizer scores on the GPU that <see cref="CharacterRecognizerOptions.GpuDeviceId"/> named (false on the
+    /// CPU, also after <see cref="CharacterRecognizerOptions.FallbackToCpu"/> fell back).</summary>
+    public bool UsesGpu { get; private init; }
+
     /// <summary>The class names in score order (the model's <c>Score</c> slot names).</summary>
     public IReadOnlyList<string> ClassNames { get; }
 
@@ -73,6 +77,8 @@ public sealed class CharacterRecognizer : IDisposable
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="InvalidDataException">The file is damaged or not a character model (the message names it).</exception>
     /// <exception cref="ArgumentException"><paramref name="options"/> holds invalid values (all are listed).</exception>
+    /// <exception cref="InvalidOperationException"><see cref="CharacterRecognizerOptions.GpuDeviceId"/> is set, the GPU cannot be used,
+    /// and <see cref="CharacterRecognizerOptions.FallbackToCpu"/> is false (the message says what is missing).</exception>
     /// <example>
     /// <code>
     /// using var recognizer = CharacterRecognizer.Load("ocr.zip", new CharacterRecognizerOptions { BatchSize = 128 });
@@ -123,23 +129,36 @@ public sealed class CharacterRecognizer : IDisposable
         var (networkOnnx, networkInput, classNames) = FindNetwork(graphs, name);
         byte[]? preprocessingOnnx = FindPreprocessing(graphs, networkInput, out int side);
 
-        using var sessionOptions = new SessionOptions { IntraOpNumThreads = options.IntraOpThreads };
-        InferenceSession? networkSession = null, preprocessingSession = null;
+        const string GpuSetting = $"{nameof(CharacterRecognizerOptions)}.{nameof(CharacterRecognizerOptions.GpuDeviceId)}";
+        InferenceSession networkSession;
+        InferenceSession? preprocessingSession;
+        bool usesGpu = false;
         try
         {
-            networkSession = new InferenceSession(networkOnnx, sessionOptions);
-            if (preprocessingOnnx is not null)
-                preprocessingSession = new InferenceSession(preprocessingOnnx, sessionOptions);
+            (networkSession, preprocessingSession) = OpenSessions(networkOnnx, preprocessingOnnx,
+                OnnxRuntimeGpu.CreateSessionOptions(options.IntraOpThreads, options.GpuDeviceId, options.FallbackToCpu, GpuSetting, out usesGpu));
+        }
+        catch (OnnxRuntimeException) when (usesGpu && options.FallbackToCpu)
+        {
+            // The CUDA provider loaded but the device would not open (a wrong number, a busy or absent GPU): the CPU, as asked.
+            (networkSession, preprocessingSession) = OpenSessions(networkOnnx, preprocessingOnnx, new SessionOptions { IntraOpNumThreads = options.IntraOpThreads });
+            usesGpu = false;
+        }
+        catch (OnnxRuntimeException e) when (usesGpu)
+        {
+            throw new InvalidOperationException(
+                $"{GpuSetting} is {options.GpuDeviceId}, but ONNX Runtime cannot open '{name}' on that GPU ({e.Message.TrimEnd('.')}). "
+                + "Check the device number (nvidia-smi lists them), or set FallbackToCpu to score on the CPU.", e);
         }
         catch (OnnxRuntimeException e)
         {
-            networkSession?.Dispose();
             throw CharacterModelLoader.NotAModel(name, $"ONNX Runtime cannot open its graphs ({e.Message.TrimEnd('.')})", e);
         }
 
         var recognizer = new CharacterRecognizer(networkSession, networkInput, classNames, preprocessingSession, side, options.BatchSize)
         {
             testTimeAugmentation = options.TestTimeAugmentation,
+            UsesGpu = usesGpu,
         };
         // A network whose weights went to NaN scores every image NaN; one blank image tells, as LoadCharacterModel checks.
         if (!recognizer.ScorePixels(new float[CharacterFormat.PixelCount]).All(float.IsFinite))
@@ -149,6 +168,24 @@ public sealed class CharacterRecognizer : IDisposable
         }
 
         return recognizer;
+    }
+
+    /// <summary>Opens the network's session and the preprocessing graph's (when there is one) with <paramref name="sessionOptions"/>, which it disposes.</summary>
+    private static (InferenceSession Network, InferenceSession? Preprocessing) OpenSessions(byte[] networkOnnx, byte[]? preprocessingOnnx, SessionOptions sessionOptions)
+    {
+        using (sessionOptions)
+        {
+            var networkSession = new InferenceSession(networkOnnx, sessionOptions);
+            try
+            {
+                return (networkSession, preprocessingOnnx is null ? null : new InferenceSession(preprocessingOnnx, sessionOptions));
+            }
+            catch
+            {
+                networkSession.Dispose();
+                throw;
+            }
+        }
     }
 
     private static (byte[] Onnx, string Input, string[] ClassNames) FindNetwork(List<byte[]> graphs, string name)
@@ -379,7 +416,8 @@ public sealed class CharacterRecognizer : IDisposable
         var scores = new float[count * classes];
         // The planes (256 KiB per image) go through the preprocessing graph a few images at a time, so its full-size
         // intermediates stay in cache; the network then runs on the whole batch of prepared pixels.
-        int chunk = Math.Min(PreprocessingChunk, batchSize);
+        // A GPU gains nothing from cache-sized runs and pays a launch per run: it takes the whole batch at once.
+        int chunk = UsesGpu ? batchSize : Math.Min(PreprocessingChunk, batchSize);
         float[] planes = ArrayPool<float>.Shared.Rent(Math.Min(count, chunk) * imageFloats);
         float[] pixels = ArrayPool<float>.Shared.Rent(Math.Min(count, batchSize) * CharacterFormat.PixelCount);
         try

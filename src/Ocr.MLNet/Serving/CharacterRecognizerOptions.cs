@@ -20,12 +20,31 @@ public sealed class CharacterRecognizerOptions
     /// <summary>ONNX Runtime's intra-op threads; 0 (the default) lets ONNX Runtime choose, one per core.</summary>
     public int IntraOpThreads { get; set; }
 
+    /// <summary>
+    /// The CUDA device to score on, as <see cref="MLContext.GpuDeviceId"/>; null (the default) for the CPU. The app must
+    /// reference ONNX Runtime's GPU build (Microsoft.ML.OnnxRuntime.Gpu.Linux, with CUDA 13 and cuDNN 9, or
+    /// Microsoft.ML.OnnxRuntime.Gpu.Windows) instead of Microsoft.ML.OnnxRuntime.
+    /// </summary>
+    /// <example>
+    /// <code>
+    /// using var recognizer = CharacterRecognizer.Load("ocr.zip", new CharacterRecognizerOptions { GpuDeviceId = 0, FallbackToCpu = true });
+    /// Console.WriteLine(recognizer.UsesGpu ? "GPU" : "CPU");
+    /// </code>
+    /// </example>
+    public int? GpuDeviceId { get; set; }
+
+    /// <summary>When <see cref="GpuDeviceId"/> is set but the GPU cannot be used (no CUDA provider in this ONNX Runtime, CUDA
+    /// libraries missing, no such device): score on the CPU (true) or throw (false, the default), as
+    /// <see cref="MLContext.FallbackToCpu"/>.</summary>
+    public bool FallbackToCpu { get; set; }
+
     internal CharacterRecognizerOptions Clone() => (CharacterRecognizerOptions)MemberwiseClone();
 
     internal void Validate()
     {
         var problems = new List<string>();
         problems.Check(BatchSize >= 1, nameof(BatchSize), BatchSize, "at least 1");
+        problems.Check(GpuDeviceId is null or >= 0, nameof(GpuDeviceId), GpuDeviceId, "null for the CPU, or a CUDA device number from 0");
         problems.Check(IntraOpThreads >= 0, nameof(IntraOpThreads), IntraOpThreads, "0 for ONNX Runtime's choice, or a positive count");
         problems.ThrowIfAny("CharacterRecognizer options");
     }
