@@ -22,13 +22,21 @@ internal static class GpuHarness
         int rounds = IntArg(args, "--rounds", 3);
         int device = IntArg(args, "--device", 0);
         rows = Math.Max(batch, rows / batch * batch);
+        // What TrainingPrecision.Auto picks for training on this GPU (the CUDA driver's compute capability; no libtorch needed).
+        string autoPrecision = Training.PrecisionSupport.CudaHasNativeBFloat16() ? "bfloat16" : "float32";
+        if (args.Contains("--precision-only"))
+        {
+            Console.WriteLine($"gpu: {MachineLine()}; GPU {GpuName()}; TrainingPrecision.Auto on CUDA: {autoPrecision}");
+            return 0;
+        }
+
         string modelPath = StringArg(args, "--model") ?? throw new ArgumentException("Pass --model PATH (a saved character model).");
         string imageFolder = StringArg(args, "--images") ?? throw new ArgumentException("Pass --images DIR (PNG character images).");
         string[] files = Directory.GetFiles(imageFolder, "*.png").Order(StringComparer.Ordinal).ToArray();
         if (files.Length == 0)
             throw new DirectoryNotFoundException($"No PNGs in '{imageFolder}'.");
         string[] paths = Enumerable.Range(0, rows).Select(i => files[i % files.Length]).ToArray();
-        Console.WriteLine($"gpu: {MachineLine()}; GPU {GpuName()}; {rows} images ({files.Length} distinct), batch {batch}, {rounds} rounds");
+        Console.WriteLine($"gpu: {MachineLine()}; GPU {GpuName()}; TrainingPrecision.Auto on CUDA: {autoPrecision}; {rows} images ({files.Length} distinct), batch {batch}, {rounds} rounds");
 
         var cpuContext = new MLContext(seed: 1);
         var gpuContext = new MLContext(seed: 1) { GpuDeviceId = device, FallbackToCpu = false };
