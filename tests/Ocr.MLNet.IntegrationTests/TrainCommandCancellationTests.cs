@@ -70,6 +70,10 @@ public sealed class TrainCommandCancellationTests : TemporaryDirectoryTest
         {
             if (!firstEpoch.Wait(TimeSpan.FromMinutes(3)))
                 Assert.Fail($"No epoch line within 3 minutes.\n{output}");
+            // Which signals the CLI ignores and catches when it is signalled: a SIGINT ignored from its start (as a
+            // background job's is) is one .NET never handles, so a lost signal shows here.
+            lock (output)
+                output.AppendLine($"[test] SIG{signal} sent; CLI signal masks: {SignalMasks(process.Id)}");
             using (var kill = Process.Start("kill", $"-{signal} {process.Id}"))
                 kill.WaitForExit();
             if (!process.WaitForExit(TimeSpan.FromMinutes(1)))
@@ -84,6 +88,18 @@ public sealed class TrainCommandCancellationTests : TemporaryDirectoryTest
 
         lock (output)
             return (process.ExitCode, output.ToString());
+    }
+
+    private static string SignalMasks(int pid)
+    {
+        try
+        {
+            return string.Join(", ", File.ReadLines($"/proc/{pid}/status").Where(l => l.StartsWith("SigIgn", StringComparison.Ordinal) || l.StartsWith("SigCgt", StringComparison.Ordinal)));
+        }
+        catch (IOException e)
+        {
+            return e.Message;
+        }
     }
 
     /// <summary>An image folder tree (label = folder name) of the synthetic glyphs, as PNG files.</summary>
