@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using SkiaSharp;
 using Ocr.MLNet.Loading;
@@ -114,20 +115,18 @@ internal static class CharacterImageConverter
 
         // 1–2: ink bright on dark. Only a window around the non-zero ink matters: the blur of zeros is zero, so the
         // window (the ink's box grown by the blur radius) blurred alone gives exactly the whole image blurred.
+        byte background = invert ? (byte)255 : (byte)0;
         int rawTop = height, rawBottom = -1, rawLeft = width, rawRight = -1;
         for (int r = 0; r < height; r++)
         {
             var line = grey.Slice(r * width, width);
-            for (int c = 0; c < width; c++)
-            {
-                if ((invert ? 255 - line[c] : line[c]) != 0)
-                {
-                    rawTop = Math.Min(rawTop, r);
-                    rawBottom = r;
-                    rawLeft = Math.Min(rawLeft, c);
-                    rawRight = Math.Max(rawRight, c);
-                }
-            }
+            int first = line.IndexOfAnyExcept(background);
+            if (first < 0)
+                continue;
+            rawTop = Math.Min(rawTop, r);
+            rawBottom = r;
+            rawLeft = Math.Min(rawLeft, first);
+            rawRight = Math.Max(rawRight, line.LastIndexOfAnyExcept(background));
         }
 
         if (rawBottom < 0)
@@ -151,16 +150,19 @@ internal static class CharacterImageConverter
         int top = windowHeight, bottom = -1, left = windowWidth, right = -1;
         for (int r = 0; r < windowHeight; r++)
         {
-            for (int c = 0; c < windowWidth; c++)
-            {
-                if (blurred[(r * windowWidth) + c] > InkThreshold)
-                {
-                    top = Math.Min(top, r);
-                    bottom = Math.Max(bottom, r);
-                    left = Math.Min(left, c);
-                    right = Math.Max(right, c);
-                }
-            }
+            var line = blurred.AsSpan(r * windowWidth, windowWidth);
+            if (TensorPrimitives.Max(line) <= InkThreshold)
+                continue;
+            top = Math.Min(top, r);
+            bottom = r;
+            int c = 0;
+            while (line[c] <= InkThreshold)
+                c++;
+            left = Math.Min(left, c);
+            c = windowWidth - 1;
+            while (line[c] <= InkThreshold)
+                c--;
+            right = Math.Max(right, c);
         }
 
         if (bottom < 0)
@@ -277,33 +279,29 @@ internal static class CharacterImageConverter
 
     private static float[] Blur(float[] ink, int width, int height)
     {
+        // Tap by tap over whole lines (vectorised); every pixel still sums its taps in kernel order, zero outside.
         var kernel = BlurKernel;
         var across = new float[ink.Length];
         for (int r = 0; r < height; r++)
         {
-            int row = r * width;
-            for (int c = 0; c < width; c++)
+            var source = ink.AsSpan(r * width, width);
+            var target = across.AsSpan(r * width, width);
+            for (int t = 0; t < kernel.Length; t++)
             {
-                float sum = 0;
-                int from = Math.Max(0, c - BlurRadius), to = Math.Min(width - 1, c + BlurRadius);
-                for (int k = from; k <= to; k++)
-                    sum += ink[row + k] * kernel[k - c + BlurRadius];
-                across[row + c] = sum;
+                int shift = t - BlurRadius; // target[c] += source[c + shift] · kernel[t]
+                int from = Math.Max(0, -shift), to = Math.Min(width, width - shift);
+                if (to > from)
+                    TensorPrimitives.MultiplyAdd(source.Slice(from + shift, to - from), kernel[t], target[from..to], target[from..to]);
             }
         }
 
         var result = new float[ink.Length];
         for (int r = 0; r < height; r++)
         {
+            var target = result.AsSpan(r * width, width);
             int from = Math.Max(0, r - BlurRadius), to = Math.Min(height - 1, r + BlurRadius);
             for (int k = from; k <= to; k++)
-            {
-                float weight = kernel[k - r + BlurRadius];
-                var source = across.AsSpan(k * width, width);
-                var target = result.AsSpan(r * width, width);
-                for (int c = 0; c < width; c++)
-                    target[c] += source[c] * weight;
-            }
+                TensorPrimitives.MultiplyAdd(across.AsSpan(k * width, width), kernel[k - r + BlurRadius], target, target);
         }
 
         return result;
