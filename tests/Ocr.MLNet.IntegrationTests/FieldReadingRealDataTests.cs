@@ -191,7 +191,7 @@ public sealed class FieldReadingRealDataTests
     /// a little below what it scored (names CER 14.8 %, exact 63.6 %; amounts CER 33.4 %, exact 29.6 %), short of the
     /// targets (names CER 8 %, exact 65 %; amounts CER 15 %), and above Tesseract's (names CER 55.5 %, exact 20.7 %).
     /// </summary>
-    [TestCase("names-dev", FieldKind.Upper, 0.18, 0.58)]
+    [TestCase("names-dev", FieldKind.Upper, 0.16, 0.61)]
     [TestCase("cheque-amounts-dev", FieldKind.Digits, 0.37, 0.25)]
     public void The_real_dev_fields_read_above_their_floors(string name, FieldKind kind, double maxCer, double minExact)
     {

@@ -4,7 +4,8 @@ namespace Ocr.MLNet.Tests;
 
 /// <summary>
 /// The field segmenter on drawn fields: faint strokes joined to clear ink are kept (hysteresis) while faint marks on
-/// their own are not, and a small character reaches the network as large as a training character.
+/// their own and a faint pattern over the whole field are not, and a small character reaches the network as large as a
+/// training character.
 /// </summary>
 [TestFixture]
 public sealed class FieldSegmenterTests
@@ -31,6 +32,32 @@ public sealed class FieldSegmenterTests
             Assert.That(segmentation.InkBounds(0, 0), Is.EqualTo((60, 10, 90, 54)), "the L's box takes in its foot");
         });
     }
+
+    [Test]
+    public void A_faint_pattern_over_the_whole_field_is_not_taken_for_ink()
+    {
+        // A cheque's background: faint diagonal hatching everywhere, touching the strokes at every threshold that sees it.
+        var grey = Paper();
+        for (int y = 0; y < Height; y++)
+        {
+            for (int x = 0; x < Width; x++)
+            {
+                if ((x + y) % 4 < 2)
+                    grey[(y * Width) + x] = FaintBar;
+            }
+        }
+
+        Fill(grey, 40, 10, 46, 54, 0);
+        Fill(grey, 120, 10, 126, 54, 0);
+
+        var segmentation = FieldSegmenter.Segment(grey, Width, Height, maxPieces: 50);
+
+        Assert.That(segmentation.Labels[(30 * Width) + 43], Is.Not.Zero, "a stroke");
+        Assert.That(Enumerable.Range(0, Width).Count(x => segmentation.Labels[(32 * Width) + x] != 0), Is.LessThan(20), "ink along a row through the hatching");
+    }
+
+    /// <summary>The grey of a faint stroke: an ink strength of 35 on white paper.</summary>
+    private const byte FaintBar = 220;
 
     [Test]
     public void A_small_character_is_prepared_as_large_as_a_training_character()

@@ -129,8 +129,8 @@ internal static class FieldSegmenter
     /// <summary>The least contrast (0–255) between ink and paper for anything to count as ink.</summary>
     private const int MinContrast = 40;
 
-    /// <summary>The faint-ink threshold of the hysteresis, as a fraction of the clear-ink (Otsu) threshold.</summary>
-    private const double HysteresisFraction = 0.4;
+    /// <summary>The faint-ink thresholds the hysteresis tries, faintest first, as fractions of the clear-ink (Otsu) threshold.</summary>
+    private static readonly double[] HysteresisFractions = [0.2, 0.3, 0.4];
 
     /// <summary>The most the faint ink may grow the clear ink by (a ratio of areas) before it counts as background texture.</summary>
     private const double MaxFaintGrowth = 1.6;
@@ -174,7 +174,7 @@ internal static class FieldSegmenter
             Cv2.Threshold(ink, binary, otsu, 255, ThresholdTypes.Binary);
         }
 
-        KeepFaintStrokes(ink, binary, HysteresisFraction * otsu);
+        KeepFaintStrokes(ink, binary, otsu);
 
         RemoveLines(binary, w, h);
 
@@ -254,38 +254,41 @@ internal static class FieldSegmenter
     }
 
     /// <summary>
-    /// Hysteresis, as Canny's edge detector does it: ink fainter than the threshold (thin bars of an E or an L that lost
-    /// contrast in the scan or its compression) is kept where it is connected to ink above it, unless that would grow the
-    /// ink by more than <see cref="MaxFaintGrowth"/>: then the faint ink is a textured background (a cheque's pattern).
+    /// Hysteresis, as Canny's edge detector does it: ink fainter than the clear-ink threshold (thin bars of an E or an L
+    /// that lost contrast in the scan or its compression) is kept where it is connected to clear ink. The faintest of
+    /// <see cref="HysteresisFractions"/> that does not grow the ink by more than <see cref="MaxFaintGrowth"/> is used; where
+    /// every one does, the faint ink is a textured background (a cheque's pattern) and none is kept.
     /// </summary>
-    private static void KeepFaintStrokes(Mat ink, Mat binary, double low)
+    private static void KeepFaintStrokes(Mat ink, Mat binary, double otsu)
     {
-        using var weak = new Mat();
-        Cv2.Threshold(ink, weak, low, 255, ThresholdTypes.Binary);
-        using var labels = new Mat();
-        int count = Cv2.ConnectedComponents(weak, labels, PixelConnectivity.Connectivity8, MatType.CV_32S);
-        labels.GetArray(out int[] weakLabels);
         binary.GetArray(out byte[] strong);
-        var anchored = new bool[count];
-        int before = 0, after = 0;
-        for (int i = 0; i < strong.Length; i++)
+        int before = strong.Count(v => v != 0);
+        using var weak = new Mat();
+        using var labels = new Mat();
+        foreach (double fraction in HysteresisFractions)
         {
-            if (strong[i] != 0)
+            Cv2.Threshold(ink, weak, fraction * otsu, 255, ThresholdTypes.Binary);
+            int count = Cv2.ConnectedComponents(weak, labels, PixelConnectivity.Connectivity8, MatType.CV_32S);
+            labels.GetArray(out int[] weakLabels);
+            var anchored = new bool[count];
+            for (int i = 0; i < strong.Length; i++)
             {
-                anchored[weakLabels[i]] = true;
-                before++;
+                if (strong[i] != 0)
+                    anchored[weakLabels[i]] = true;
             }
-        }
 
-        anchored[0] = false;
-        for (int i = 0; i < strong.Length; i++)
-            after += anchored[weakLabels[i]] ? 1 : 0;
-
-        if (after > MaxFaintGrowth * before)
+            anchored[0] = false;
+            int after = 0;
+            for (int i = 0; i < strong.Length; i++)
+                after += anchored[weakLabels[i]] ? 1 : 0;
+            // Too much growth: this threshold reaches the background; a higher one may still catch the faint strokes.
+            if (after > MaxFaintGrowth * before)
+                continue;
+            for (int i = 0; i < strong.Length; i++)
+                strong[i] = anchored[weakLabels[i]] ? (byte)255 : (byte)0;
+            binary.SetArray(strong);
             return;
-        for (int i = 0; i < strong.Length; i++)
-            strong[i] = anchored[weakLabels[i]] ? (byte)255 : (byte)0;
-        binary.SetArray(strong);
+        }
     }
 
     /// <summary>Removes long straight lines: underlines, guide lines, box borders (a vertical one only at the field's sides).</summary>
