@@ -27,6 +27,19 @@ public sealed record FieldReaderOptions
     /// </summary>
     public string? AllowedCharacters { get; init; }
 
+    /// <summary>
+    /// Whether the writers cross their sevens (a bar through the stem, as much of Europe and Latin America writes them).
+    /// Then a seven-like mark without that bar is a one written with a long up-stroke, which a model trained on EMNIST
+    /// (uncrossed sevens, ones as a plain bar) takes for a seven: it is read as a one. Default false, as North American
+    /// writers (and NIST's forms) do not cross their sevens.
+    /// </summary>
+    /// <example>
+    /// <code>
+    /// var chequeReader = HandwrittenFieldReader.Load("ocr.zip", new FieldReaderOptions { Kind = FieldKind.Digits, CrossedSevens = true });
+    /// </code>
+    /// </example>
+    public bool CrossedSevens { get; init; }
+
     /// <summary>How many alternatives each character carries (the best first). Default 3.</summary>
     public int Alternatives { get; init; } = DefaultAlternatives;
 

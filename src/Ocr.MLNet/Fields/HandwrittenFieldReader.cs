@@ -44,6 +44,7 @@ public sealed class HandwrittenFieldReader : IDisposable
     private readonly bool ownsRecognizer;
     private readonly ConcurrentDictionary<FieldKind, ClassMask> masks = new();
     private readonly ClassMask? custom;
+    private readonly int sevenClass, oneClass;
     private bool disposed;
 
     /// <summary>Creates a reader that scores characters with <paramref name="recognizer"/> (not disposed with the reader).</summary>
@@ -73,6 +74,9 @@ public sealed class HandwrittenFieldReader : IDisposable
         this.ownsRecognizer = ownsRecognizer;
         ClassNames = recognizer.ClassNames;
         custom = options.AllowedCharacters is { } allowed ? ClassMask.For(ClassNames, allowed) : null;
+        var classList = ClassNames.ToList();
+        sevenClass = classList.IndexOf("7");
+        oneClass = classList.IndexOf("1");
     }
 
     /// <summary>The options the reader was made with.</summary>
@@ -326,6 +330,18 @@ public sealed class HandwrittenFieldReader : IDisposable
             segmentation.Prepare(candidates[c].First, candidates[c].Last, candidates[c].Bounds, pixels.AsSpan(c * size, size));
         float[] scores = recognizer.ScorePixels(pixels);
         int classes = ClassNames.Count;
+        if (Options.CrossedSevens && sevenClass >= 0 && oneClass >= 0 && mask.Allowed[sevenClass] && mask.Allowed[oneClass])
+        {
+            for (int c = 0; c < candidates.Count; c++)
+            {
+                if (!SevenStroke.HasCrossbar(pixels.AsSpan(c * size, size)))
+                {
+                    var row = scores.AsSpan(c * classes, classes);
+                    row[oneClass] += row[sevenClass];
+                    row[sevenClass] = 0;
+                }
+            }
+        }
 
         // Dynamic programming over cut points: best[k] is the best score of pieces [0, k).
         var best = new double[n + 1];
