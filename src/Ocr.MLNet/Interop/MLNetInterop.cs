@@ -33,17 +33,13 @@ internal static class MLNetInterop
         typeof(TransformsCatalog).Assembly.GetType("Microsoft.ML.Data.IInternalCatalog")?.GetProperty("Environment")
         ?? throw Missing("IInternalCatalog.Environment");
 
-    private static readonly PropertyInfo EnvironmentTempFilePath =
-        typeof(IHostEnvironment).Assembly.GetType("Microsoft.ML.Runtime.IHostEnvironmentInternal")?.GetProperty("TempFilePath")
-        ?? throw Missing("IHostEnvironmentInternal.TempFilePath");
+    private static readonly Type? EnvironmentInternal = typeof(IHostEnvironment).Assembly.GetType("Microsoft.ML.Runtime.IHostEnvironmentInternal");
 
-    private static readonly PropertyInfo EnvironmentGpuDeviceId =
-        typeof(IHostEnvironment).Assembly.GetType("Microsoft.ML.Runtime.IHostEnvironmentInternal")?.GetProperty("GpuDeviceId")
-        ?? throw Missing("IHostEnvironmentInternal.GpuDeviceId");
+    private static readonly PropertyInfo EnvironmentTempFilePath = EnvironmentProperty("TempFilePath");
 
-    private static readonly PropertyInfo EnvironmentFallbackToCpu =
-        typeof(IHostEnvironment).Assembly.GetType("Microsoft.ML.Runtime.IHostEnvironmentInternal")?.GetProperty("FallbackToCpu")
-        ?? throw Missing("IHostEnvironmentInternal.FallbackToCpu");
+    private static readonly PropertyInfo EnvironmentGpuDeviceId = EnvironmentProperty("GpuDeviceId");
+
+    private static readonly PropertyInfo EnvironmentFallbackToCpu = EnvironmentProperty("FallbackToCpu");
 
     private static readonly ConstructorInfo ModelCatalogConstructor =
         typeof(ModelOperationsCatalog).GetConstructor(BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public, [typeof(IHostEnvironment)])
@@ -149,6 +145,9 @@ internal static class MLNetInterop
             _ => new VectorDataViewType((PrimitiveDataViewType)item),
         };
     }
+
+    private static PropertyInfo EnvironmentProperty(string name) =>
+        EnvironmentInternal?.GetProperty(name) ?? throw Missing($"IHostEnvironmentInternal.{name}");
 
     private static InvalidOperationException Missing(string member) =>
         new($"Ocr.MLNet needs ML.NET's {member}, which this ML.NET version lacks. Use the ML.NET version Ocr.MLNet depends on.");
