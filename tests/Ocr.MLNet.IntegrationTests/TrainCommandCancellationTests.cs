@@ -40,7 +40,10 @@ public sealed class TrainCommandCancellationTests : TemporaryDirectoryTest
     /// <summary>Starts the CLI, sends SIG<paramref name="signal"/> once it prints its first epoch line, and waits for it to exit.</summary>
     private (int ExitCode, string Output) RunUntilFirstEpochThenSignal(string arguments, string signal)
     {
-        var start = new ProcessStartInfo("dotnet", $"\"{Cli}\" {arguments}")
+        // Ctrl-C reaches a foreground program. A program started with SIGINT ignored (a background job's disposition,
+        // inherited from whatever started the test run) keeps ignoring it: .NET installs no handler over SIG_IGN. So the
+        // CLI starts with SIGINT at its default, as from a terminal (GNU env's --default-signal, coreutils 8.31 and later).
+        var start = new ProcessStartInfo("env", $"--default-signal=INT dotnet \"{Cli}\" {arguments}")
         {
             WorkingDirectory = WorkDirectory,
             RedirectStandardOutput = true,
@@ -70,8 +73,7 @@ public sealed class TrainCommandCancellationTests : TemporaryDirectoryTest
         {
             if (!firstEpoch.Wait(TimeSpan.FromMinutes(3)))
                 Assert.Fail($"No epoch line within 3 minutes.\n{output}");
-            // Which signals the CLI ignores and catches when it is signalled: a SIGINT ignored from its start (as a
-            // background job's is) is one .NET never handles, so a lost signal shows here.
+            // Which signals the CLI ignores and catches when it is signalled (a lost signal shows here).
             lock (output)
                 output.AppendLine($"[test] SIG{signal} sent; CLI signal masks: {SignalMasks(process.Id)}");
             using (var kill = Process.Start("kill", $"-{signal} {process.Id}"))
