@@ -56,6 +56,38 @@ public sealed class FieldSegmenterTests
         Assert.That(Enumerable.Range(0, Width).Count(x => segmentation.Labels[(32 * Width) + x] != 0), Is.LessThan(20), "ink along a row through the hatching");
     }
 
+    [Test]
+    public void Two_touching_zeros_in_a_digit_field_get_a_cut_where_they_meet()
+    {
+        // Two rings that touch: the column profile dips inside each ring and peaks where they meet, so only the dip of
+        // the ink's top marks the boundary.
+        var grey = Paper();
+        Ring(grey, 100, 32, 13, 3);
+        Ring(grey, 125, 32, 13, 3);
+        const int meet = 112;
+
+        static int NearestBoundary(FieldSegmentation s) =>
+            s.Pieces.Take(s.Pieces.Count - 1).Select(p => p.Right).DefaultIfEmpty(int.MaxValue).MinBy(r => Math.Abs(r - meet));
+
+        var digits = FieldSegmenter.Segment(grey, Width, Height, maxPieces: 50, digitsOnly: true);
+        var letters = FieldSegmenter.Segment(grey, Width, Height, maxPieces: 50);
+        Assert.That(NearestBoundary(digits), Is.InRange(meet - 3, meet + 3), string.Join(" ", digits.Pieces.Select(p => $"{p.Left}-{p.Right}")));
+        Assert.That(Math.Abs(NearestBoundary(letters) - meet), Is.GreaterThan(3), "without digitsOnly the cuts stay at the profile's valleys");
+    }
+
+    private static void Ring(byte[] grey, int cx, int cy, int radius, int thickness)
+    {
+        for (int y = 0; y < Height; y++)
+        {
+            for (int x = 0; x < Width; x++)
+            {
+                double d = Math.Sqrt(((x - cx) * (x - cx)) + ((y - cy) * (y - cy)));
+                if (d <= radius && d > radius - thickness)
+                    grey[(y * Width) + x] = 0;
+            }
+        }
+    }
+
     /// <summary>The grey of a faint stroke: an ink strength of 35 on white paper.</summary>
     private const byte FaintBar = 220;
 

@@ -132,10 +132,19 @@ internal static class FieldSegmenter
     /// <summary>The faint-ink thresholds the hysteresis tries, faintest first, as fractions of the clear-ink (Otsu) threshold.</summary>
     private static readonly double[] HysteresisFractions = [0.2, 0.3, 0.4];
 
+    /// <summary>How far the top of the ink must dip between two joined digits, as a share of the character height.</summary>
+    private const double SkylineDipDepth = 0.1;
+
     /// <summary>The most the faint ink may grow the clear ink by (a ratio of areas) before it counts as background texture.</summary>
     private const double MaxFaintGrowth = 1.6;
 
-    public static FieldSegmentation Segment(byte[] grey, int width, int height, int maxPieces)
+    /// <summary>Segments one field into ink pieces at candidate cuts.</summary>
+    /// <param name="grey">The field's grey pixels, row-major.</param>
+    /// <param name="width">Its width.</param>
+    /// <param name="height">Its height.</param>
+    /// <param name="maxPieces">The most pieces a field may have (more is an error).</param>
+    /// <param name="digitsOnly">The field holds digits only: joined round digits are also cut where the top of the ink dips.</param>
+    public static FieldSegmentation Segment(byte[] grey, int width, int height, int maxPieces, bool digitsOnly = false)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(height, 1);
@@ -239,7 +248,7 @@ internal static class FieldSegmenter
 
         var pieces = new List<InkPiece>();
         for (int g = 0; g < groups.Count; g++)
-            CutGroup(groups[g], g, labelData, w, characterHeight, pieces);
+            CutGroup(groups[g], g, labelData, w, characterHeight, digitsOnly, pieces);
         if (pieces.Count > maxPieces)
         {
             throw new ArgumentException(
@@ -396,16 +405,22 @@ internal static class FieldSegmenter
     }
 
     /// <summary>Cuts a group wider than a character at the valleys of its column profile.</summary>
-    private static void CutGroup(Blob group, int index, int[] labels, int w, double characterHeight, List<InkPiece> pieces)
+    private static void CutGroup(Blob group, int index, int[] labels, int w, double characterHeight, bool digitsOnly, List<InkPiece> pieces)
     {
         var profile = new double[group.Width];
+        // The skyline: the topmost ink row of each column (the group's bottom where a column has none).
+        var skyline = new int[group.Width];
+        Array.Fill(skyline, group.Bottom);
         for (int y = group.Top; y < group.Bottom; y++)
         {
             for (int x = group.Left; x < group.Right; x++)
             {
                 int label = labels[(y * w) + x];
                 if (label != 0 && Array.IndexOf(group.Components, label) >= 0)
+                {
                     profile[x - group.Left]++;
+                    skyline[x - group.Left] = Math.Min(skyline[x - group.Left], y);
+                }
             }
         }
 
@@ -442,6 +457,17 @@ internal static class FieldSegmenter
                     cuts.Add(v);
             }
 
+            // Two touching round digits (00, 80) meet where the ink's top dips between them, while their column profile
+            // peaks there and dips inside each: cut at such dips too (not in letter fields, where M, V and W dip inside).
+            if (digitsOnly)
+            {
+                foreach (int dip in SkylineDips(skyline, margin, spacing, SkylineDipDepth * characterHeight))
+                {
+                    if (cuts.All(c => Math.Abs(c - dip) >= spacing / 2))
+                        cuts.Add(dip);
+                }
+            }
+
             cuts.Sort();
         }
 
@@ -453,6 +479,30 @@ internal static class FieldSegmenter
         }
 
         pieces.Add(new InkPiece(group.Components, start, group.Right, index));
+    }
+
+    /// <summary>
+    /// Columns where the skyline is lowest within <paramref name="spacing"/> either side and at least <paramref name="depth"/>
+    /// below the highest ink on both sides.
+    /// </summary>
+    private static IEnumerable<int> SkylineDips(int[] skyline, int margin, int spacing, double depth)
+    {
+        for (int i = margin; i < skyline.Length - margin; i++)
+        {
+            int leftTop = int.MaxValue, rightTop = int.MaxValue;
+            bool lowest = true;
+            for (int k = Math.Max(0, i - spacing); k <= Math.Min(skyline.Length - 1, i + spacing) && lowest; k++)
+            {
+                lowest = skyline[k] <= skyline[i];
+                if (k < i)
+                    leftTop = Math.Min(leftTop, skyline[k]);
+                else if (k > i)
+                    rightTop = Math.Min(rightTop, skyline[k]);
+            }
+
+            if (lowest && skyline[i] - Math.Max(leftTop, rightTop) >= depth)
+                yield return i;
+        }
     }
 
     private static double Percentile(byte[] values, int[] labels, double fraction)

@@ -197,10 +197,11 @@ public sealed class HandwrittenFieldReader : IDisposable
         ObjectDisposedException.ThrowIf(disposed, this);
         CheckPixels(grey.Length, width, height);
         var pixels = grey[..(width * height)].ToArray();
+        var mask = MaskFor(kind);
         // A field cropped with its box (and a margin, or the prompt above it): read inside the box, as a form's fields are.
         if (FormBoxFinder.Find(pixels, width, height) is [var (box, inner)] && box.Width * 2 >= width)
-            return Decode(FieldSegmenter.Segment(Crop(pixels, width, inner), inner.Width, inner.Height, Options.MaxPieces), MaskFor(kind), inner.X, inner.Y);
-        return Decode(FieldSegmenter.Segment(pixels, width, height, Options.MaxPieces), MaskFor(kind), 0, 0);
+            return Decode(FieldSegmenter.Segment(Crop(pixels, width, inner), inner.Width, inner.Height, Options.MaxPieces, mask.DigitsOnly), mask, inner.X, inner.Y);
+        return Decode(FieldSegmenter.Segment(pixels, width, height, Options.MaxPieces, mask.DigitsOnly), mask, 0, 0);
     }
 
     private static byte[] Crop(byte[] page, int width, FieldBox inner)
@@ -251,11 +252,12 @@ public sealed class HandwrittenFieldReader : IDisposable
         var result = new List<FormField>();
         foreach (var (box, inner) in FormBoxFinder.Find(page, width, height))
         {
-            var segmentation = FieldSegmenter.Segment(Crop(page, width, inner), inner.Width, inner.Height, Options.MaxPieces);
+            var kind = kinds is not null && result.Count < kinds.Count ? kinds[result.Count] : (FieldKind?)null;
+            var mask = MaskFor(kind);
+            var segmentation = FieldSegmenter.Segment(Crop(page, width, inner), inner.Width, inner.Height, Options.MaxPieces, mask.DigitsOnly);
             if (segmentation.Pieces.Count == 0)
                 continue;
-            var kind = kinds is not null && result.Count < kinds.Count ? kinds[result.Count] : (FieldKind?)null;
-            result.Add(new FormField(box, kind ?? Options.Kind, Decode(segmentation, MaskFor(kind), inner.X, inner.Y)));
+            result.Add(new FormField(box, kind ?? Options.Kind, Decode(segmentation, mask, inner.X, inner.Y)));
         }
 
         return result;
