@@ -342,6 +342,8 @@ public sealed class HandwrittenFieldReader : IDisposable
             segmentation.Prepare(candidates[c].First, candidates[c].Last, candidates[c].Bounds, pixels.AsSpan(c * size, size));
         float[] scores = recognizer.ScorePixels(pixels);
         int classes = ClassNames.Count;
+        for (int c = 0; c < candidates.Count; c++)
+            mask.Fold(scores.AsSpan(c * classes, classes));
         if (Options.CrossedSevens && sevenClass >= 0 && oneClass >= 0 && mask.Allowed[sevenClass] && mask.Allowed[oneClass])
         {
             for (int c = 0; c < candidates.Count; c++)
