@@ -27,6 +27,18 @@ public sealed class ClassMaskTests
         Assert.That(row[Array.IndexOf(Classes, letter)], Is.Zero);
     }
 
+    [TestCase("e", "E")]
+    [TestCase("a", "A")]
+    [TestCase("1", "I")]
+    public void In_a_capitals_field_a_lower_case_e_or_a_and_a_bar_read_as_1_are_capitals(string read, string meant)
+    {
+        var mask = ClassMask.For(Classes, FieldKind.Upper);
+        var row = Scores((read, 0.5f), ("C", 0.3f), (meant, 0.1f));
+        mask.Fold(row);
+        Assert.That(row[Array.IndexOf(Classes, meant)], Is.EqualTo(0.6f).Within(1e-6));
+        Assert.That(mask.Labels[Array.IndexOf(Classes, meant)], Is.EqualTo(meant));
+    }
+
     [Test]
     public void A_look_alike_that_is_not_the_networks_best_moves_nothing()
     {
