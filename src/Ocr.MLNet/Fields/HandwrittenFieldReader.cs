@@ -90,8 +90,7 @@ public sealed class HandwrittenFieldReader : IDisposable
     /// The reader's network runs each field's candidates on one thread: a field has a few dozen, too few to share out
     /// (two threads read one field 1.15× faster here for 1.36× the CPU). Read fields in parallel to use more cores, as
     /// <see cref="FieldEvaluation.Evaluate"/> does (names on a 2-core machine: 126–152 fields/s one at a time, 236–279 in
-    /// parallel). For other
-    /// settings, pass a <see cref="CharacterRecognizer"/> of your own to the constructor.
+    /// parallel). For other settings, pass a <see cref="CharacterRecognizer"/> of your own to the constructor.
     /// </remarks>
     /// <param name="modelPath">The model zip.</param>
     /// <param name="options">What fields hold and the limits; null for the defaults.</param>
