@@ -18,31 +18,29 @@ internal static class DigitBoxOracle
         using var recognizer = Serving.CharacterRecognizer.Load(model);
         var mask = ClassMask.For(recognizer.ClassNames, FieldKind.Digits);
         var lines = File.ReadAllLines(Path.Combine(folder, "labels.tsv")).Skip(1).Select(l => l.Split('\t')).ToArray();
-        int boxes = 0, lost = 0, shared = 0, right = 0;
+        int boxes = 0, lost = 0, right = 0;
         var confusions = new Dictionary<string, int>();
         var pixels = new List<float>();
         var truths = new List<char>();
         foreach (var columns in lines)
         {
             var (grey, width, height) = HandwrittenFieldReader.DecodeGrey(Path.Combine(folder, columns[0]), long.MaxValue);
-            var segmentation = FieldSegmenter.Segment(grey, width, height, 64);
+            // Segmented as the reader segments a digit field.
+            var segmentation = FieldSegmenter.Segment(grey, width, height, FieldReaderOptions.DefaultMaxPieces, digitsOnly: true);
             var pieces = segmentation.Pieces;
-            var used = new HashSet<int>();
             foreach (string box in columns[2].Split(';', StringSplitOptions.RemoveEmptyEntries))
             {
                 boxes++;
                 var parts = box.Split(':');
                 int[] xywh = parts[1].Split(',').Select(int.Parse).ToArray();
-                double left = xywh[0] * segmentation.Scale, right_ = (xywh[0] + xywh[2]) * segmentation.Scale;
-                var inside = Enumerable.Range(0, pieces.Count).Where(i => (pieces[i].Left + pieces[i].Right) / 2.0 is var c && c >= left && c < right_).ToArray();
+                double boxLeft = xywh[0] * segmentation.Scale, boxRight = (xywh[0] + xywh[2]) * segmentation.Scale;
+                var inside = Enumerable.Range(0, pieces.Count).Where(i => (pieces[i].Left + pieces[i].Right) / 2.0 is var c && c >= boxLeft && c < boxRight).ToArray();
                 if (inside.Length == 0 || segmentation.InkBounds(inside[0], inside[^1]) is not { } bounds)
                 {
                     lost++;
                     continue;
                 }
 
-                if (!used.Add(inside[0]))
-                    shared++;
                 var prepared = new float[CharacterFormat.PixelCount];
                 segmentation.Prepare(inside[0], inside[^1], bounds, prepared);
                 pixels.AddRange(prepared);
@@ -50,7 +48,8 @@ internal static class DigitBoxOracle
             }
         }
 
-        float[] scores = recognizer.ScorePixels(pixels.ToArray());
+        float[] allPixels = pixels.ToArray();
+        float[] scores = recognizer.ScorePixels(allPixels);
         // --dump DIR: the prepared pixels of every misread box and of every tenth box (raw floats, and truth/read per line).
         string? dumpFolder = StringArg(args, "--dump");
         using var dump = dumpFolder is null ? null : File.Create(Path.Combine(dumpFolder, "boxes.f32"));
@@ -59,6 +58,7 @@ internal static class DigitBoxOracle
         for (int i = 0; i < truths.Count; i++)
         {
             var row = scores.AsSpan(i * classes, classes);
+            mask.Fold(row); // the reader's look-alikes (an O read as 0)
             int best = -1;
             for (int c = 0; c < classes; c++)
             {
@@ -72,9 +72,10 @@ internal static class DigitBoxOracle
             else
                 confusions[$"{truths[i]}→{read}"] = confusions.GetValueOrDefault($"{truths[i]}→{read}") + 1;
             if (dump is not null && (read[0] != truths[i] || i % 10 == 0))
-                dump.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(pixels.ToArray().AsSpan(i * CharacterFormat.PixelCount, CharacterFormat.PixelCount)));
-            if (dump is not null && (read[0] != truths[i] || i % 10 == 0))
+            {
+                dump.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(allPixels.AsSpan(i * CharacterFormat.PixelCount, CharacterFormat.PixelCount)));
                 dumpIndex!.WriteLine($"{truths[i]}\t{read}");
+            }
         }
 
         Console.WriteLine($"digit-boxes: {MachineLine()}; {lines.Length} cheque amounts, {boxes} true digit boxes");

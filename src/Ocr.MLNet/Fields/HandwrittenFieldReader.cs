@@ -342,18 +342,16 @@ public sealed class HandwrittenFieldReader : IDisposable
             segmentation.Prepare(candidates[c].First, candidates[c].Last, candidates[c].Bounds, pixels.AsSpan(c * size, size));
         float[] scores = recognizer.ScorePixels(pixels);
         int classes = ClassNames.Count;
+        bool crossedSevens = Options.CrossedSevens && sevenClass >= 0 && oneClass >= 0 && mask.Allowed[sevenClass] && mask.Allowed[oneClass];
         for (int c = 0; c < candidates.Count; c++)
-            mask.Fold(scores.AsSpan(c * classes, classes));
-        if (Options.CrossedSevens && sevenClass >= 0 && oneClass >= 0 && mask.Allowed[sevenClass] && mask.Allowed[oneClass])
         {
-            for (int c = 0; c < candidates.Count; c++)
+            var row = scores.AsSpan(c * classes, classes);
+            mask.Fold(row);
+            // Where sevens are crossed, a seven without the bar is a one with a long up-stroke.
+            if (crossedSevens && !SevenStroke.HasCrossbar(pixels.AsSpan(c * size, size)))
             {
-                if (!SevenStroke.HasCrossbar(pixels.AsSpan(c * size, size)))
-                {
-                    var row = scores.AsSpan(c * classes, classes);
-                    row[oneClass] += row[sevenClass];
-                    row[sevenClass] = 0;
-                }
+                row[oneClass] += row[sevenClass];
+                row[sevenClass] = 0;
             }
         }
 
