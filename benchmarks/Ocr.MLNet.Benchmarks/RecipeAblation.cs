@@ -60,6 +60,9 @@ internal static class RecipeAblation
         var mlContext = new MLContext(seed: 1);
         var loaded = mlContext.Data.LoadFromEmnist(data, "dev");
         var split = mlContext.Data.BalancedTrainTestSplit(loaded, testImagesPerClass: 100, seed: 1);
+        if (Harness.StringArg(args, "--export") is { } exportDirectory)
+            return Export(split, exportDirectory);
+
         Console.WriteLine($"{epochs} epochs of {(perClass is null ? "the mean class size" : perClass.ToString())} images per class; "
             + $"evaluation: {split.TestSet.GetRowCount()} held-out images (100 per class)");
         Console.WriteLine();
@@ -95,6 +98,30 @@ internal static class RecipeAblation
         Console.WriteLine("| variant | held-out accuracy % | last epoch's training accuracy % | minutes (Fit) | training images/s | load (1, 5, 15 min) |");
         Console.WriteLine("|---|---:|---:|---:|---:|---|");
         results.ForEach(Console.WriteLine);
+        return 0;
+    }
+
+    /// <summary>
+    /// Writes the split as the trainer sees it (prepared 32×32 pixels) for the PyTorch recipe search on a GPU
+    /// (benchmarks/gpu/recipe_search.py): <c>{train,test}-pixels.u8</c> (N×1024 bytes, pixel × 255 rounded),
+    /// <c>{train,test}-labels.u8</c> (class index per row) and <c>classes.txt</c>.
+    /// </summary>
+    private static int Export(BalancedTrainTestData split, string directory)
+    {
+        Directory.CreateDirectory(directory);
+        var train = LabeledImagesReader.Read(split.TrainSet, CharacterFormat.LabelColumnName, CharacterFormat.PixelsColumnName,
+            CharacterFormat.PixelsColumnName, null, "training", CancellationToken.None);
+        var test = LabeledImagesReader.Read(split.TestSet, CharacterFormat.LabelColumnName, CharacterFormat.PixelsColumnName,
+            CharacterFormat.PixelsColumnName, train.ClassNames, "validation", CancellationToken.None);
+        foreach (var (name, images) in new[] { ("train", train), ("test", test) })
+        {
+            var bytes = images.Pixels.Select(p => (byte)Math.Clamp(Math.Round(p * 255), 0, 255)).ToArray();
+            File.WriteAllBytes(Path.Combine(directory, $"{name}-pixels.u8"), bytes);
+            File.WriteAllBytes(Path.Combine(directory, $"{name}-labels.u8"), images.Labels.Select(l => (byte)l).ToArray());
+            Console.WriteLine($"{name}: {images.Count} images, pixels {images.Pixels.Min()}..{images.Pixels.Max()}");
+        }
+
+        File.WriteAllLines(Path.Combine(directory, "classes.txt"), train.ClassNames);
         return 0;
     }
 
