@@ -187,11 +187,32 @@ public sealed class FieldReadingRealDataTests
     }
 
     /// <summary>
+    /// Names cropped loosely from their forms, with the line above whole (the school's code in digits, or the printed
+    /// prompt) and their own line cut by the crop's bottom edge: the reader reads the line above as capitals poorly,
+    /// tries the cut line and keeps it. (Before it did, these read NNIUMOYAAAOOB, MENOM and PRENOM.)
+    /// </summary>
+    [TestCase("VALIDATION_0036.jpg", "FRERE", 1)]
+    [TestCase("VALIDATION_0109.jpg", "LEA", 0)]
+    [TestCase("VALIDATION_0269.jpg", "HUGO", 0)]
+    public void A_name_cropped_with_the_line_above_it_is_read_from_its_own_line(string image, string truth, int maxErrors)
+    {
+        string folder = TestEnvironment.RealData(Path.Combine("handwritten-fields", "names-dev"));
+        var field = FieldEvaluation.LoadLabels(folder).Single(f => Path.GetFileName(f.ImagePath) == image);
+        Assert.That(field.Text, Is.EqualTo(truth), "the labels file");
+        using var pretrained = PretrainedCharacterModel.OpenRead();
+        using var names = HandwrittenFieldReader.Load(pretrained);
+
+        var reading = names.Read(field.ImagePath, FieldKind.Upper);
+
+        Assert.That(FieldEvaluation.EditDistance(truth, reading.Text.Replace(" ", "", StringComparison.Ordinal)), Is.LessThanOrEqualTo(maxErrors), reading.Text);
+    }
+
+    /// <summary>
     /// The real dev folders with the pretrained model (or the 47-class model at <c>OCR_MLNET_FIELD_MODEL</c>). The floors sit
-    /// a little below what it scored (names CER 12.6 %, exact 67.0 %; amounts CER 30.7 %, exact 33.0 %), short of the
+    /// a little below what it scored (names CER 11.6 %, exact 67.4 %; amounts CER 30.5 %, exact 33.0 %), short of the
     /// targets (names CER 8 %, exact 65 %; amounts CER 15 %), and above Tesseract's (names CER 55.5 %, exact 20.7 %).
     /// </summary>
-    [TestCase("names-dev", FieldKind.Upper, 0.15, 0.63)]
+    [TestCase("names-dev", FieldKind.Upper, 0.13, 0.64)]
     [TestCase("cheque-amounts-dev", FieldKind.Digits, 0.34, 0.29)]
     public void The_real_dev_fields_read_above_their_floors(string name, FieldKind kind, double maxCer, double minExact)
     {

@@ -118,6 +118,40 @@ public sealed class FieldSegmenterTests
         Assert.That(pixels.Max(), Is.EqualTo(1f).Within(1e-6));
     }
 
+    [Test]
+    public void A_field_holding_two_lines_offers_each_the_line_most_marks_sit_on_first()
+    {
+        // A loose crop: a whole line of five marks (the field above) and, below it, three marks cut by the crop's bottom edge.
+        var grey = Paper();
+        for (int k = 0; k < 5; k++)
+            Fill(grey, 20 + (k * 40), 4, 26 + (k * 40), 28, 0);
+        for (int k = 0; k < 3; k++)
+            Fill(grey, 40 + (k * 60), 40, 46 + (k * 60), Height, 0);
+
+        var lines = FieldSegmenter.SegmentLines(grey, Width, Height, maxPieces: 50);
+        var single = FieldSegmenter.Segment(grey, Width, Height, maxPieces: 50);
+
+        Assert.That(lines, Has.Count.EqualTo(2));
+        Assert.Multiple(() =>
+        {
+            Assert.That(lines[0].Pieces.Select(p => p.Left), Is.EqualTo(new[] { 20, 60, 100, 140, 180 }), "the whole line first");
+            Assert.That(lines[1].Pieces.Select(p => p.Left), Is.EqualTo(new[] { 40, 100, 160 }), "then the line the crop cut");
+            Assert.That(single.Pieces.Select(p => p.Left), Is.EqualTo(lines[0].Pieces.Select(p => p.Left)), "Segment keeps the first");
+            Assert.That(lines[1].Labels[(50 * Width) + 43], Is.Not.Zero, "the cut line's ink");
+            Assert.That(lines[1].Labels[(15 * Width) + 23], Is.Zero, "the other line's ink is not in it");
+        });
+    }
+
+    [Test]
+    public void A_field_with_one_line_of_writing_offers_one_line()
+    {
+        var grey = Paper();
+        for (int k = 0; k < 4; k++)
+            Fill(grey, 30 + (k * 50), 12, 36 + (k * 50), 52, 0);
+
+        Assert.That(FieldSegmenter.SegmentLines(grey, Width, Height, maxPieces: 50), Has.Count.EqualTo(1));
+    }
+
     private static byte[] Paper() => Enumerable.Repeat((byte)255, Width * Height).ToArray();
 
     private static void Fill(byte[] grey, int left, int top, int right, int bottom, byte value)

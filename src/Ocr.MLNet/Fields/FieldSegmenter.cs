@@ -138,13 +138,22 @@ internal static class FieldSegmenter
     /// <summary>The most the faint ink may grow the clear ink by (a ratio of areas) before it counts as background texture.</summary>
     private const double MaxFaintGrowth = 1.6;
 
-    /// <summary>Segments one field into ink pieces at candidate cuts.</summary>
+    /// <summary>Segments one field into ink pieces at candidate cuts, on the line of writing most of its tall marks sit on.</summary>
     /// <param name="grey">The field's grey pixels, row-major.</param>
     /// <param name="width">Its width.</param>
     /// <param name="height">Its height.</param>
     /// <param name="maxPieces">The most pieces a field may have (more is an error).</param>
     /// <param name="digitsOnly">The field holds digits only: joined round digits are also cut where the top of the ink dips.</param>
-    public static FieldSegmentation Segment(byte[] grey, int width, int height, int maxPieces, bool digitsOnly = false)
+    public static FieldSegmentation Segment(byte[] grey, int width, int height, int maxPieces, bool digitsOnly = false) =>
+        SegmentLines(grey, width, height, maxPieces, digitsOnly)[0];
+
+    /// <summary>
+    /// Segments one field once per line of writing it may hold: first the line most of its tall marks sit on (what
+    /// <see cref="Segment"/> returns), then every other line of at least two tall marks. A field cropped loosely holds a
+    /// line of the field above or below it, sometimes complete while its own line is cut by the crop; the reader reads
+    /// each and keeps the one the classifier likes best.
+    /// </summary>
+    public static IReadOnlyList<FieldSegmentation> SegmentLines(byte[] grey, int width, int height, int maxPieces, bool digitsOnly = false)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(height, 1);
@@ -152,7 +161,7 @@ internal static class FieldSegmenter
             : height > MaxWorkingHeight ? (double)MaxWorkingHeight / height : 1.0;
         int w = Math.Max(1, (int)Math.Round(width * scale)), h = Math.Max(1, (int)Math.Round(height * scale));
         if (width < 3 || height < 3)
-            return FieldSegmentation.Blank(w, h, scale);
+            return [FieldSegmentation.Blank(w, h, scale)];
 
         using var source = Mat.FromPixelData(height, width, MatType.CV_8UC1, grey);
         using var paper = new Mat();
@@ -173,7 +182,7 @@ internal static class FieldSegmenter
         Cv2.Subtract(background, scaled, ink);
         Cv2.MinMaxLoc(ink, out _, out double maxInk);
         if (maxInk < MinContrast)
-            return FieldSegmentation.Blank(w, h, scale);
+            return [FieldSegmentation.Blank(w, h, scale)];
 
         using var binary = new Mat();
         double otsu = Cv2.Threshold(ink, binary, 0, 255, ThresholdTypes.Binary | ThresholdTypes.Otsu);
@@ -202,17 +211,38 @@ internal static class FieldSegmenter
         double minArea = Math.Max(6, 0.0008 * h * h);
         boxes.RemoveAll(b => b.Area < minArea);
         if (boxes.Count == 0)
-            return FieldSegmentation.Blank(w, h, scale);
+            return [FieldSegmentation.Blank(w, h, scale)];
         double characterHeight = EstimateCharacterHeight(boxes, h);
         DropPrintedLabel(boxes, characterHeight, w);
         // A character is not tiny beside its field: marks this small on their own are dust, not writing (after the
         // prompt's colon, whose dots are this small, has been found).
         boxes.RemoveAll(b => b.Height < 0.12 * h && b.Width < 0.12 * h);
         if (boxes.Count == 0)
-            return FieldSegmentation.Blank(w, h, scale);
+            return [FieldSegmentation.Blank(w, h, scale)];
         characterHeight = EstimateCharacterHeight(boxes, h);
         boxes.RemoveAll(b => b.Area < 0.012 * characterHeight * characterHeight && b.Height < 0.3 * characterHeight);
-        DropOutsideLine(boxes, characterHeight, h);
+
+        ink.GetArray(out byte[] inkData);
+        labels.GetArray(out int[] labelData);
+        var lines = new List<FieldSegmentation>();
+        var taken = new List<HashSet<int>>();
+        foreach (var line in LinesOfWriting(boxes, characterHeight, h))
+        {
+            var onLine = boxes.Where(b => line.Holds(b, h)).ToList();
+            var components = onLine.SelectMany(b => b.Components).ToHashSet();
+            if (lines.Count > 0 && (onLine.Count < 2 || taken.Any(t => t.SetEquals(components))))
+                continue;
+            taken.Add(components);
+            lines.Add(SegmentLine(onLine, inkData, labelData, w, h, scale, characterHeight, maxPieces, digitsOnly));
+        }
+
+        return lines;
+    }
+
+    /// <summary>Joins, cleans and cuts the marks of one line of writing into pieces.</summary>
+    private static FieldSegmentation SegmentLine(List<Blob> boxes, byte[] fieldInk, int[] fieldLabels, int w, int h, double scale,
+        double characterHeight, int maxPieces, bool digitsOnly)
+    {
         if (boxes.Count == 0)
             return FieldSegmentation.Blank(w, h, scale);
         if (boxes.Count > maxPieces)
@@ -230,9 +260,7 @@ internal static class FieldSegmenter
         if (groups.Count == 0)
             return FieldSegmentation.Blank(w, h, scale);
 
-        var labelData = new int[w * h];
-        labels.GetArray(out int[] flat);
-        flat.CopyTo(labelData, 0);
+        var labelData = (int[])fieldLabels.Clone();
         var kept = new HashSet<int>(groups.SelectMany(g => g.Components));
         for (int i = 0; i < labelData.Length; i++)
         {
@@ -240,11 +268,11 @@ internal static class FieldSegmenter
                 labelData[i] = 0;
         }
 
-        ink.GetArray(out byte[] inkData);
+        var inkData = new byte[fieldInk.Length];
         // Normalise ink strength so faint and dark writing look alike to the network.
-        double strong = Math.Max(MinContrast, Percentile(inkData, labelData, 0.9));
+        double strong = Math.Max(MinContrast, Percentile(fieldInk, labelData, 0.9));
         for (int i = 0; i < inkData.Length; i++)
-            inkData[i] = labelData[i] == 0 ? (byte)0 : (byte)Math.Min(255, inkData[i] * 255 / strong);
+            inkData[i] = labelData[i] == 0 ? (byte)0 : (byte)Math.Min(255, fieldInk[i] * 255 / strong);
 
         var pieces = new List<InkPiece>();
         for (int g = 0; g < groups.Count; g++)
@@ -360,21 +388,57 @@ internal static class FieldSegmenter
             boxes.RemoveAll(b => b.Left < colonRight);
     }
 
-    /// <summary>Drops marks that sit mostly outside the line of writing: strokes of the next field, printed text above or below.</summary>
-    private static void DropOutsideLine(List<Blob> boxes, double characterHeight, int h)
+    /// <summary>
+    /// The lines of writing a field may hold. First the line most of its tall marks sit on (the median top and bottom of
+    /// those not cut by the field's edge): marks mostly outside it are strokes of the next field or printed text. Then each
+    /// band of tall marks, cut ones included, that overlap one another vertically: another line the field's text may be on.
+    /// </summary>
+    private static IEnumerable<LineBand> LinesOfWriting(List<Blob> boxes, double characterHeight, int h)
     {
-        var tall = boxes.Where(b => b.Height >= 0.5 * characterHeight && b.Top > 1 && b.Bottom < h - 1).ToArray();
-        if (tall.Length == 0)
-            tall = boxes.Where(b => b.Height >= 0.5 * characterHeight).ToArray();
-        if (tall.Length == 0)
-            return;
-        int top = Median(tall.Select(b => b.Top)), bottom = Median(tall.Select(b => b.Bottom));
-        boxes.RemoveAll(b =>
+        var tall = boxes.Where(b => b.Height >= 0.5 * characterHeight).ToArray();
+        var inside = tall.Where(b => b.Top > 1 && b.Bottom < h - 1).ToArray();
+        var main = inside.Length > 0 ? inside : tall;
+        if (main.Length == 0)
         {
-            int overlap = Math.Min(b.Bottom, bottom) - Math.Max(b.Top, top);
-            bool touchesEdge = b.Top <= 1 || b.Bottom >= h - 1;
-            return overlap < (touchesEdge ? 0.5 : 0.3) * b.Height;
-        });
+            yield return LineBand.Everything;
+            yield break;
+        }
+
+        yield return new LineBand(Median(main.Select(b => b.Top)), Median(main.Select(b => b.Bottom)));
+        var bands = new List<List<Blob>>();
+        foreach (var mark in tall.OrderBy(b => b.Top + b.Bottom))
+        {
+            var band = bands.Find(l => LineBand.Of(l).Overlaps(mark));
+            if (band is null)
+                bands.Add([mark]);
+            else
+                band.Add(mark);
+        }
+
+        foreach (var band in bands.Where(l => l.Count >= 2))
+            yield return LineBand.Of(band);
+    }
+
+    /// <summary>A line of writing: the rows from <see cref="Top"/> to <see cref="Bottom"/>.</summary>
+    private sealed record LineBand(int Top, int Bottom)
+    {
+        /// <summary>The whole field: no mark is tall enough to place a line.</summary>
+        public static LineBand Everything { get; } = new(int.MinValue / 2, int.MaxValue / 2);
+
+        public static LineBand Of(List<Blob> marks) => new(Median(marks.Select(b => b.Top)), Median(marks.Select(b => b.Bottom)));
+
+        /// <summary>Whether a mark belongs to the line: at least 30 % of its height in it, 50 % for a mark cut by the field's edge.</summary>
+        public bool Holds(Blob mark, int fieldHeight)
+        {
+            if (this == Everything)
+                return true;
+            int overlap = Math.Min(mark.Bottom, Bottom) - Math.Max(mark.Top, Top);
+            bool touchesEdge = mark.Top <= 1 || mark.Bottom >= fieldHeight - 1;
+            return overlap >= (touchesEdge ? 0.5 : 0.3) * mark.Height;
+        }
+
+        /// <summary>Whether a tall mark shares half of its height, or of the line's, with the line.</summary>
+        public bool Overlaps(Blob mark) => Math.Min(mark.Bottom, Bottom) - Math.Max(mark.Top, Top) >= 0.5 * Math.Min(mark.Height, Bottom - Top);
     }
 
     /// <summary>Joins components that overlap in x (an i and its dot, a character broken in two), left to right.</summary>

@@ -40,6 +40,12 @@ public sealed class HandwrittenFieldReader : IDisposable
     /// <summary>The weight of the wide-character penalty (touching characters read as one are wide).</summary>
     private const double WidePenalty = 6;
 
+    /// <summary>A line whose reading scores this or less per character (a mean log-probability) may be the wrong line of writing.</summary>
+    private const double PoorLineScore = -1.5;
+
+    /// <summary>What one more character adds to a line's score when lines of writing compete (a log-probability).</summary>
+    private const double CharacterReward = 0.6;
+
     private readonly CharacterRecognizer recognizer;
     private readonly bool ownsRecognizer;
     private readonly ConcurrentDictionary<FieldKind, ClassMask> masks = new();
@@ -200,8 +206,29 @@ public sealed class HandwrittenFieldReader : IDisposable
         var mask = MaskFor(kind);
         // A field cropped with its box (and a margin, or the prompt above it): read inside the box, as a form's fields are.
         if (FormBoxFinder.Find(pixels, width, height) is [var (box, inner)] && box.Width * 2 >= width)
-            return Decode(FieldSegmenter.Segment(Crop(pixels, width, inner), inner.Width, inner.Height, Options.MaxPieces, mask.DigitsOnly), mask, inner.X, inner.Y);
-        return Decode(FieldSegmenter.Segment(pixels, width, height, Options.MaxPieces, mask.DigitsOnly), mask, 0, 0);
+            return ReadBestLine(FieldSegmenter.SegmentLines(Crop(pixels, width, inner), inner.Width, inner.Height, Options.MaxPieces, mask.DigitsOnly), mask, inner.X, inner.Y);
+        return ReadBestLine(FieldSegmenter.SegmentLines(pixels, width, height, Options.MaxPieces, mask.DigitsOnly), mask, 0, 0);
+    }
+
+    /// <summary>
+    /// Reads the line most of the field's tall marks sit on; when that reading is poor (the decoder's score per character
+    /// below <see cref="PoorLineScore"/>), also every other line of writing the field holds, and keeps the one with the best
+    /// decoder score plus <see cref="CharacterReward"/> per character. A loosely cropped name holds the line above, whole,
+    /// while its own is cut by the crop; the line above (digits, a printed prompt) reads poorly as capitals.
+    /// </summary>
+    private FieldReading ReadBestLine(IReadOnlyList<FieldSegmentation> lines, ClassMask mask, int offsetX, int offsetY)
+    {
+        var best = Decode(lines[0], mask, offsetX, offsetY, out var bestFit);
+        if (bestFit.PerCharacter > PoorLineScore)
+            return best;
+        for (int i = 1; i < lines.Count; i++)
+        {
+            var reading = Decode(lines[i], mask, offsetX, offsetY, out var fit);
+            if (fit.Rewarded > bestFit.Rewarded)
+                (best, bestFit) = (reading, fit);
+        }
+
+        return best;
     }
 
     private static byte[] Crop(byte[] page, int width, FieldBox inner)
@@ -257,7 +284,7 @@ public sealed class HandwrittenFieldReader : IDisposable
             var segmentation = FieldSegmenter.Segment(Crop(page, width, inner), inner.Width, inner.Height, Options.MaxPieces, mask.DigitsOnly);
             if (segmentation.Pieces.Count == 0)
                 continue;
-            result.Add(new FormField(box, kind ?? Options.Kind, Decode(segmentation, mask, inner.X, inner.Y)));
+            result.Add(new FormField(box, kind ?? Options.Kind, Decode(segmentation, mask, inner.X, inner.Y, out _)));
         }
 
         return result;
@@ -303,8 +330,10 @@ public sealed class HandwrittenFieldReader : IDisposable
         return mask;
     }
 
-    private FieldReading Decode(FieldSegmentation segmentation, ClassMask mask, int offsetX, int offsetY)
+    /// <summary>Reads one segmented line; <paramref name="fit"/> says how well the reading fits the field (for choosing between lines).</summary>
+    private FieldReading Decode(FieldSegmentation segmentation, ClassMask mask, int offsetX, int offsetY, out LineFit fit)
     {
+        fit = LineFit.Blank;
         var pieces = segmentation.Pieces;
         int n = pieces.Count;
         if (n == 0)
@@ -385,6 +414,7 @@ public sealed class HandwrittenFieldReader : IDisposable
         int end = n;
         while (end > 0 && double.IsNegativeInfinity(best[end]))
             end--;
+        double pathScore = end > 0 ? best[end] : double.NegativeInfinity;
         while (end > 0)
         {
             int index = choice[end];
@@ -393,6 +423,8 @@ public sealed class HandwrittenFieldReader : IDisposable
         }
 
         chosen.Reverse();
+        if (chosen.Count > 0)
+            fit = new LineFit(pathScore, chosen.Count);
         var characters = new List<CharacterReading>(chosen.Count);
         var text = new System.Text.StringBuilder();
         double scale = segmentation.Scale;
@@ -464,6 +496,16 @@ public sealed class HandwrittenFieldReader : IDisposable
         }
 
         return ranked.OrderByDescending(s => s.Score).Take(Options.Alternatives).ToArray();
+    }
+
+    /// <summary>How well a line's reading fits the field: the decoder's score and the number of characters read.</summary>
+    private readonly record struct LineFit(double Score, int Characters)
+    {
+        public static LineFit Blank => new(double.NegativeInfinity, 0);
+
+        public double PerCharacter => Characters > 0 ? Score / Characters : double.NegativeInfinity;
+
+        public double Rewarded => Score + (CharacterReward * Characters);
     }
 
     private static (int Left, int Top, int Right, int Bottom)? Union((int Left, int Top, int Right, int Bottom)? a, (int Left, int Top, int Right, int Bottom)? b) =>
