@@ -143,6 +143,22 @@ public sealed class FieldSegmenterTests
     }
 
     [Test]
+    public void Letters_all_cut_by_a_tight_crop_are_kept_beside_a_whole_dot()
+    {
+        // Every letter runs off the bottom edge; the only mark inside the field is the dot of an i. The dot must not set
+        // the character height (it did: the line of writing became the dot's and every letter was dropped).
+        var grey = Paper();
+        for (int k = 0; k < 4; k++)
+            Fill(grey, 30 + (k * 50), 10, 38 + (k * 50), Height, 0);
+        Fill(grey, 210, 2, 219, 11, 0);
+
+        var segmentation = FieldSegmenter.Segment(grey, Width, Height, maxPieces: 50);
+
+        Assert.That(segmentation.Pieces.Select(p => p.Left), Is.EqualTo(new[] { 30, 80, 130, 180 }));
+        Assert.That(segmentation.CharacterHeight, Is.EqualTo(Height - 10));
+    }
+
+    [Test]
     public void A_field_with_one_line_of_writing_offers_one_line()
     {
         var grey = Paper();
