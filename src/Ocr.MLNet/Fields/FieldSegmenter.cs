@@ -366,12 +366,14 @@ internal static class FieldSegmenter
     }
 
     /// <summary>
-    /// A printed prompt ends with a colon ("NOM :", "PRENOM :"): two small dots one above the other in the left part of the
-    /// field. Everything up to the colon is the prompt, not handwriting.
+    /// A printed prompt ends with a colon ("NOM :", "PRENOM :"): two small round dots one above the other in the left part
+    /// of the field. Everything up to the colon is the prompt, not handwriting. (Round: the dashes a cheque's hatching
+    /// breaks into are not a colon.)
     /// </summary>
     private static void DropPrintedLabel(List<Blob> boxes, double characterHeight, int w)
     {
-        bool IsDot(Blob b) => b.Height <= 0.4 * characterHeight && b.Width <= 0.4 * characterHeight && b.Area <= 0.12 * characterHeight * characterHeight;
+        bool IsDot(Blob b) => b.Height <= 0.4 * characterHeight && b.Width <= 0.4 * characterHeight && b.Area <= 0.12 * characterHeight * characterHeight
+            && b.Width <= 2 * b.Height && b.Height <= 2 * b.Width;
         var dots = boxes.Where(b => IsDot(b) && b.Right < 0.6 * w).ToArray();
         int colonRight = -1;
         foreach (var upper in dots)
