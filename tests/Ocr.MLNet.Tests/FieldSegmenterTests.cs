@@ -159,6 +159,41 @@ public sealed class FieldSegmenterTests
     }
 
     [Test]
+    public void A_small_i_in_a_loosely_cropped_field_is_kept_and_specks_in_an_empty_field_are_not()
+    {
+        // A name cropped with room for the prompts above and below: capitals 40 pixels high in a 200-pixel field, and an
+        // i half their height, which is smaller than an eighth of the field (such an i used to be dropped as dust).
+        const int w = 240, h = 200;
+        var grey = Enumerable.Repeat((byte)255, w * h).ToArray();
+        void Mark(int left, int top, int right, int bottom)
+        {
+            for (int y = top; y < bottom; y++)
+            {
+                for (int x = left; x < right; x++)
+                    grey[(y * w) + x] = 0;
+            }
+        }
+
+        Mark(40, 80, 46, 120);
+        Mark(90, 100, 94, 120);
+        Mark(140, 80, 146, 120);
+        var segmentation = FieldSegmenter.Segment(grey, w, h, maxPieces: 50);
+        Assert.That(segmentation.Pieces.Select(p => p.Left), Is.EqualTo(new[] { 40, 90, 140 }));
+
+        var specks = Enumerable.Repeat((byte)255, w * h).ToArray();
+        for (int k = 0; k < 3; k++)
+        {
+            for (int y = 50 + (k * 40); y < 58 + (k * 40); y++)
+            {
+                for (int x = 60 + (k * 50); x < 66 + (k * 50); x++)
+                    specks[(y * w) + x] = 0;
+            }
+        }
+
+        Assert.That(FieldSegmenter.Segment(specks, w, h, maxPieces: 50).Pieces, Is.Empty, "only specks: a blank field");
+    }
+
+    [Test]
     public void A_field_with_one_line_of_writing_offers_one_line()
     {
         var grey = Paper();

@@ -214,9 +214,14 @@ internal static class FieldSegmenter
             return [FieldSegmentation.Blank(w, h, scale)];
         double characterHeight = EstimateCharacterHeight(boxes, h);
         DropPrintedLabel(boxes, characterHeight, w);
-        // A character is not tiny beside its field: marks this small on their own are dust, not writing (after the
-        // prompt's colon, whose dots are this small, has been found).
-        boxes.RemoveAll(b => b.Height < 0.12 * h && b.Width < 0.12 * h);
+        // A character is not tiny beside its field or its neighbours: marks this small on their own are dust, not writing
+        // (after the prompt's colon, whose dots are this small, has been found). Beside the neighbours too: in a crop that
+        // holds the prompts above and below, a small i is smaller than an eighth of the field.
+        bool Tiny(Blob b) => b.Height < 0.12 * h && b.Width < 0.12 * h;
+        if (boxes.All(Tiny))
+            boxes.Clear();
+        else
+            boxes.RemoveAll(b => Tiny(b) && b.Height < 0.4 * characterHeight);
         if (boxes.Count == 0)
             return [FieldSegmentation.Blank(w, h, scale)];
         characterHeight = EstimateCharacterHeight(boxes, h);
