@@ -34,6 +34,23 @@ public sealed class FieldSegmenterTests
     }
 
     [Test]
+    public void On_plain_paper_the_fainter_part_of_a_stroke_reaches_full_ink_strength()
+    {
+        // A stroke most of whose width is a lighter grey (a thin pen, a faded scan): on plain paper it is ink all the
+        // same, as SD19's two-level scans draw every stroke, so it is normalised to full strength, not to 70 %.
+        var grey = Paper();
+        Fill(grey, 60, 10, 64, 54, 76);
+        Fill(grey, 64, 10, 66, 54, 0);
+        Fill(grey, 130, 10, 134, 54, 76);
+        Fill(grey, 134, 10, 136, 54, 0);
+
+        var segmentation = FieldSegmenter.Segment(grey, Width, Height, maxPieces: 50);
+
+        Assert.That(segmentation.Ink[(30 * Width) + 61], Is.EqualTo(255), "the lighter part of the first stroke");
+        Assert.That(segmentation.Ink[(30 * Width) + 65], Is.EqualTo(255), "its dark part");
+    }
+
+    [Test]
     public void A_faint_pattern_over_the_whole_field_is_not_taken_for_ink()
     {
         // A cheque's background: faint diagonal hatching everywhere, touching the strokes at every threshold that sees it.
