@@ -211,6 +211,20 @@ public sealed class FieldSegmenterTests
     }
 
     [Test]
+    public void A_speck_far_from_the_writing_is_dropped_and_a_small_mark_beside_it_is_not()
+    {
+        var grey = Paper();
+        Fill(grey, 20, 10, 26, 54, 0);
+        Fill(grey, 50, 10, 56, 54, 0);
+        Fill(grey, 72, 36, 88, 52, 0);      // small, but next to the writing (a small letter)
+        Fill(grey, 200, 30, 216, 46, 0);    // as small, three character heights away: a speck
+
+        var segmentation = FieldSegmenter.Segment(grey, Width, Height, maxPieces: 50);
+
+        Assert.That(segmentation.Pieces.Select(p => p.Left), Is.EqualTo(new[] { 20, 50, 72 }));
+    }
+
+    [Test]
     public void A_field_with_one_line_of_writing_offers_one_line()
     {
         var grey = Paper();

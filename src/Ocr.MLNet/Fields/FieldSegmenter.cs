@@ -268,6 +268,10 @@ internal static class FieldSegmenter
         groups.RemoveAll(g => g.Height < 0.3 * characterHeight && g.Width > 1.5 * g.Height);
         // A small mark on its own is punctuation (the point of an amount, an apostrophe), not a character.
         groups.RemoveAll(g => g.Height < 0.3 * characterHeight && g.Width < 0.35 * characterHeight);
+        // A mark well under a character's size, far from the writing, is a speck.
+        var specks = groups.Where(g => g.Height < 0.6 * characterHeight && g.Width < 0.6 * characterHeight
+            && groups.All(o => o == g || Math.Max(o.Left - g.Right, g.Left - o.Right) > 2 * characterHeight)).ToHashSet();
+        groups.RemoveAll(specks.Contains);
         if (groups.Count == 0)
             return FieldSegmentation.Blank(w, h, scale);
 

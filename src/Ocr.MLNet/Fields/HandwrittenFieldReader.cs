@@ -40,6 +40,12 @@ public sealed class HandwrittenFieldReader : IDisposable
     /// <summary>The weight of the wide-character penalty (touching characters read as one are wide).</summary>
     private const double WidePenalty = 6;
 
+    /// <summary>A candidate whose width and height are both under this share of the character height is a fragment.</summary>
+    private const double SmallFrom = 0.4;
+
+    /// <summary>What reading a fragment as a character of its own costs (a log-probability).</summary>
+    private const double SmallPenalty = 3;
+
     /// <summary>A line whose reading scores this or less per character (a mean log-probability) may be the wrong line of writing.</summary>
     private const double PoorLineScore = -1.5;
 
@@ -475,7 +481,10 @@ public sealed class HandwrittenFieldReader : IDisposable
 
         double ratio = (candidate.Bounds.Right - candidate.Bounds.Left) / height;
         double widthPenalty = ratio > WidePenaltyFrom ? WidePenalty * (ratio - WidePenaltyFrom) * (ratio - WidePenaltyFrom) : 0;
-        return Math.Log(bestAllowed + 1e-6) - widthPenalty;
+        // A fragment far smaller than a character (the end of a stroke cut off) is part of its neighbour, not a character.
+        double size = Math.Max(ratio, (candidate.Bounds.Bottom - candidate.Bounds.Top) / height);
+        double smallPenalty = size < SmallFrom ? SmallPenalty : 0;
+        return Math.Log(bestAllowed + 1e-6) - widthPenalty - smallPenalty;
     }
 
     /// <summary>The best allowed classes, their probabilities renormalised over the allowed classes.</summary>
