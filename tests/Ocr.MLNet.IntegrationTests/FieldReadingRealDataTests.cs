@@ -209,7 +209,7 @@ public sealed class FieldReadingRealDataTests
 
     /// <summary>
     /// The real dev folders with the pretrained model (or the 47-class model at <c>OCR_MLNET_FIELD_MODEL</c>). The floors sit
-    /// a little below what it scored (names CER 10.9 %, exact 71.0 %; amounts CER 26.2 %, exact 34.4 %), short of the
+    /// a little below what it scored (names CER 10.9 %, exact 71.4 %; amounts CER 26.0 %, exact 34.6 %), short of the
     /// targets (names CER 8 %, exact 65 %; amounts CER 15 %), and above Tesseract's (names CER 55.5 %, exact 20.7 %).
     /// </summary>
     [TestCase("names-dev", FieldKind.Upper, 0.125, 0.68)]

@@ -225,6 +225,24 @@ public sealed class FieldSegmenterTests
     }
 
     [Test]
+    public void A_mark_cut_by_the_top_edge_above_the_dot_of_an_i_is_not_a_prompts_colon()
+    {
+        // The bottom of a printed prompt's letter, cut by the crop, sits above the dot of an i: two small marks one above
+        // the other, as a colon's are. Taking them for "PRENOM :" dropped the whole name before them.
+        var grey = Paper();
+        Fill(grey, 20, 15, 40, 54, 0);
+        Fill(grey, 45, 15, 65, 54, 0);
+        Fill(grey, 70, 15, 90, 54, 0);
+        Fill(grey, 100, 0, 105, 4, 0);      // the cut letter
+        Fill(grey, 101, 16, 107, 22, 0);    // the i's dot
+        Fill(grey, 102, 26, 108, 54, 0);    // its stem
+
+        var segmentation = FieldSegmenter.Segment(grey, Width, Height, maxPieces: 50);
+
+        Assert.That(segmentation.Pieces.Select(p => p.Left).Take(3), Is.EqualTo(new[] { 20, 45, 70 }));
+    }
+
+    [Test]
     public void A_field_with_one_line_of_writing_offers_one_line()
     {
         var grey = Paper();

@@ -219,7 +219,7 @@ internal static class FieldSegmenter
         if (boxes.Count == 0)
             return [FieldSegmentation.Blank(w, h, scale)];
         double characterHeight = EstimateCharacterHeight(boxes, h);
-        DropPrintedLabel(boxes, characterHeight, w);
+        DropPrintedLabel(boxes, characterHeight, w, h);
         // A character is not tiny beside its field or its neighbours: marks this small on their own are dust, not writing
         // (after the prompt's colon, whose dots are this small, has been found). Beside the neighbours too: in a crop that
         // holds the prompts above and below, a small i is smaller than an eighth of the field.
@@ -390,10 +390,10 @@ internal static class FieldSegmenter
     /// of the field. Everything up to the colon is the prompt, not handwriting. (Round: the dashes a cheque's hatching
     /// breaks into are not a colon.)
     /// </summary>
-    private static void DropPrintedLabel(List<Blob> boxes, double characterHeight, int w)
+    private static void DropPrintedLabel(List<Blob> boxes, double characterHeight, int w, int h)
     {
         bool IsDot(Blob b) => b.Height <= 0.4 * characterHeight && b.Width <= 0.4 * characterHeight && b.Area <= 0.12 * characterHeight * characterHeight
-            && b.Width <= 2 * b.Height && b.Height <= 2 * b.Width;
+            && b.Width <= 2 * b.Height && b.Height <= 2 * b.Width && b.Top > 1 && b.Bottom < h - 1;
         var dots = boxes.Where(b => IsDot(b) && b.Right < 0.6 * w).ToArray();
         int colonRight = -1;
         foreach (var upper in dots)
