@@ -243,6 +243,22 @@ public sealed class FieldSegmenterTests
     }
 
     [Test]
+    public void Letters_all_cut_by_a_tight_crop_are_kept_beside_a_whole_hyphen()
+    {
+        var grey = Paper();
+        Fill(grey, 40, 10, 46, Height, 0);
+        Fill(grey, 70, 10, 76, Height, 0);
+        Fill(grey, 95, 30, 115, 36, 0);     // a hyphen, the one mark the crop left whole
+        Fill(grey, 130, 10, 136, Height, 0);
+        Fill(grey, 160, 10, 166, Height, 0);
+
+        var segmentation = FieldSegmenter.Segment(grey, Width, Height, maxPieces: 50);
+
+        Assert.That(segmentation.CharacterHeight, Is.EqualTo(Height - 10));
+        Assert.That(segmentation.Pieces.Select(p => p.Left), Is.EqualTo(new[] { 40, 70, 130, 160 }), "the hyphen is a dash, not a character");
+    }
+
+    [Test]
     public void A_field_with_one_line_of_writing_offers_one_line()
     {
         var grey = Paper();

@@ -370,15 +370,15 @@ internal static class FieldSegmenter
 
     /// <summary>
     /// The median height of the bigger marks, leaving out those cut by the field's top or bottom edge (the next
-    /// field's strokes, a printed line below) when any others remain. "Bigger" is measured against every mark, so that
-    /// where a tight crop cuts all the letters, the dot of an i left whole does not set the height.
+    /// field's strokes, a printed line below) when at least two others remain. "Bigger" is measured against every mark, so
+    /// that where a tight crop cuts all the letters, the dot of an i or a hyphen left whole does not set the height.
     /// </summary>
     private static double EstimateCharacterHeight(List<Blob> boxes, int h)
     {
         double biggest = boxes.Max(b => b.Area);
         var bigger = boxes.Where(b => b.Area >= 0.2 * biggest).ToList();
         var inside = bigger.Where(b => b.Top > 1 && b.Bottom < h - 1).ToList();
-        var source = inside.Count > 0 ? inside : bigger;
+        var source = inside.Count >= 2 ? inside : bigger;
         double biggestInside = source.Max(b => b.Area);
         var heights = source.Where(b => b.Area >= 0.2 * biggestInside).Select(b => (double)b.Height).Order().ToArray();
         double median = heights[heights.Length / 2];
