@@ -259,6 +259,21 @@ public sealed class FieldSegmenterTests
     }
 
     [Test]
+    public void Another_line_with_more_marks_than_a_field_may_have_is_not_offered_and_does_not_fail_the_field()
+    {
+        var grey = Paper();
+        for (int k = 0; k < 4; k++)
+            Fill(grey, 20 + (k * 50), 4, 26 + (k * 50), 30, 0);
+        for (int k = 0; k < 7; k++)
+            Fill(grey, 10 + (k * 30), 42, 16 + (k * 30), Height, 0);
+
+        var lines = FieldSegmenter.SegmentLines(grey, Width, Height, maxPieces: 5);
+
+        Assert.That(lines, Has.Count.EqualTo(1));
+        Assert.That(lines[0].Pieces.Select(p => p.Left), Is.EqualTo(new[] { 20, 70, 120, 170 }));
+    }
+
+    [Test]
     public void A_field_with_one_line_of_writing_offers_one_line()
     {
         var grey = Paper();

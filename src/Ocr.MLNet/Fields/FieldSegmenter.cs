@@ -244,20 +244,24 @@ internal static class FieldSegmenter
             if (lines.Count > 0 && (onLine.Count < 2 || taken.Any(t => t.SetEquals(components))))
                 continue;
             taken.Add(components);
-            lines.Add(SegmentLine(onLine, inkData, labelData, w, h, scale, characterHeight, maxPieces, digitsOnly, plainPaper));
+            // Only the first line may fail the field for too many marks; another line that has them is not the field's.
+            if (SegmentLine(onLine, inkData, labelData, w, h, scale, characterHeight, maxPieces, digitsOnly, plainPaper, mayThrow: lines.Count == 0) is { } segmented)
+                lines.Add(segmented);
         }
 
         return lines;
     }
 
     /// <summary>Joins, cleans and cuts the marks of one line of writing into pieces.</summary>
-    private static FieldSegmentation SegmentLine(List<Blob> boxes, byte[] fieldInk, int[] fieldLabels, int w, int h, double scale,
-        double characterHeight, int maxPieces, bool digitsOnly, bool plainPaper)
+    private static FieldSegmentation? SegmentLine(List<Blob> boxes, byte[] fieldInk, int[] fieldLabels, int w, int h, double scale,
+        double characterHeight, int maxPieces, bool digitsOnly, bool plainPaper, bool mayThrow)
     {
         if (boxes.Count == 0)
             return FieldSegmentation.Blank(w, h, scale);
         if (boxes.Count > maxPieces)
         {
+            if (!mayThrow)
+                return null;
             throw new ArgumentException(
                 $"The field holds {boxes.Count} separate marks, more than the {maxPieces} a field of handwriting may have (MaxPieces): "
                 + "it looks like a page, a photograph or noise. Crop the image to one field, or read a form page with ReadForm.");
@@ -296,6 +300,8 @@ internal static class FieldSegmenter
             CutGroup(groups[g], g, labelData, w, characterHeight, digitsOnly, pieces);
         if (pieces.Count > maxPieces)
         {
+            if (!mayThrow)
+                return null;
             throw new ArgumentException(
                 $"The field cuts into {pieces.Count} pieces, more than the {maxPieces} a field of handwriting may have (MaxPieces). "
                 + "Crop the image to one field.");
