@@ -11,8 +11,9 @@ namespace Ocr.MLNet.Fields;
 /// borders, guide lines, printed marks outside the line of writing and specks, over-segments the ink into pieces,
 /// scores every plausible character (one piece or a run of neighbouring pieces) in one batched call, and picks the
 /// segmentation whose characters the network likes best (dynamic programming over the cut points, with a width prior
-/// and the field kind's class mask). <see cref="ReadForm(string, IReadOnlyList{FieldKind}?)"/> finds the boxes of a
-/// form page and reads each.
+/// and the field kind's class mask). A loosely cropped field may hold a line of its neighbour: when the line most marks
+/// sit on reads poorly, the other lines of writing are read too and the likeliest kept.
+/// <see cref="ReadForm(string, IReadOnlyList{FieldKind}?)"/> finds the boxes of a form page and reads each.
 /// </summary>
 /// <remarks>Thread-safe: a reader may serve several threads at once.</remarks>
 /// <example>
