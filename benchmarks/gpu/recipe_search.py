@@ -21,6 +21,9 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "peers"))
+from pytorch_trainer import network  # noqa: E402  the seed network, shared with the training harness's PyTorch peer
+
 BASE = dict(epochs=15, batch=128, lr=3e-3, warmup=1.0, smoothing=0.1, dropout=0.4, rotation=10.0, shift=0.1, zoom=0.1,
             shear=10.0, elastic=0.0, sampler="balanced", logit_adjust=0.0, ema=0.999, weight_decay=0.0, seed=1,
             mixup=0.0, per_class=None, min_lr_fraction=0.0)
@@ -56,29 +59,6 @@ VARIANTS = {
     "natural-la-mild": dict(sampler="natural", logit_adjust=1.0, rotation=5.0, shift=0.05, zoom=0.05, shear=5.0),
     "natural-la-drop0.3": dict(sampler="natural", logit_adjust=1.0, dropout=0.3),
 }
-
-
-def block(cin, cout, kernel, stride, padded, dropout):
-    layers = []
-    if padded:
-        layers.append(nn.ZeroPad2d((1, 2, 1, 2)))  # TensorFlow's "same" for 5x5 at stride 2
-    layers += [nn.Conv2d(cin, cout, kernel, stride), nn.ReLU(), nn.BatchNorm2d(cout, eps=1e-3, momentum=0.01)]
-    if padded:
-        layers.append(nn.Dropout(dropout))
-    return layers
-
-
-def network(classes, dropout):
-    specs = [(1, 32, 3, 1, False), (32, 32, 3, 1, False), (32, 32, 5, 2, True), (32, 64, 3, 1, False),
-             (64, 64, 3, 1, False), (64, 64, 5, 2, True), (64, 128, 4, 1, False)]
-    layers = [layer for spec in specs for layer in block(*spec, dropout)]
-    layers += [nn.Flatten(), nn.Dropout(dropout), nn.Linear(128 * 2 * 2, classes)]
-    model = nn.Sequential(*layers)
-    for m in model.modules():
-        if isinstance(m, (nn.Conv2d, nn.Linear)):
-            nn.init.xavier_uniform_(m.weight)
-            nn.init.zeros_(m.bias)
-    return model
 
 
 def augment(images, cfg, generator):
@@ -117,10 +97,10 @@ def draw_rows(labels_np, classes, cfg, rng):
     n = len(labels_np)
     if cfg["sampler"] == "natural":
         return rng.permutation(n)
-    by_class = [np.flatnonzero(labels_np == c) for c in range(classes)]
+    by_class = [rows for rows in (np.flatnonzero(labels_np == c) for c in range(classes)) if len(rows) > 0]
     counts = np.array([len(r) for r in by_class], dtype=np.float64)
     if cfg["sampler"] == "balanced":
-        per = np.full(classes, cfg["per_class"] or math.ceil(n / classes))
+        per = np.full(len(by_class), cfg["per_class"] or math.ceil(n / len(by_class)))
     else:
         weights = np.sqrt(counts)
         per = np.maximum(1, np.round(weights / weights.sum() * n)).astype(int)
@@ -290,7 +270,7 @@ def worker(queue, args):
         data = (xtr[:args.limit], ytr[:args.limit], xte, yte, ytr_np[:args.limit], classes)
     while True:
         try:
-            name = queue.get_nowait()
+            name = queue.get(timeout=5)  # not get_nowait: the parent's feeder thread may not have flushed the queue yet
         except Exception:  # queue.Empty
             return
         cfg = dict(BASE, **VARIANTS[name])

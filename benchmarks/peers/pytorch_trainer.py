@@ -12,21 +12,22 @@ import torch
 from torch import nn
 
 
-def block(cin, cout, kernel, stride, padded):
+def block(cin, cout, kernel, stride, padded, dropout):
     layers = []
     if padded:
         layers.append(nn.ZeroPad2d((1, 2, 1, 2)))  # TensorFlow's "same" for 5x5 at stride 2
     layers += [nn.Conv2d(cin, cout, kernel, stride), nn.ReLU(), nn.BatchNorm2d(cout, eps=1e-3, momentum=0.01)]
     if padded:
-        layers.append(nn.Dropout(0.4))
+        layers.append(nn.Dropout(dropout))
     return layers
 
 
-def network(classes):
+def network(classes, dropout=0.4):
+    """The seed network as the trainer builds it (also used by benchmarks/gpu/recipe_search.py)."""
     specs = [(1, 32, 3, 1, False), (32, 32, 3, 1, False), (32, 32, 5, 2, True), (32, 64, 3, 1, False),
              (64, 64, 3, 1, False), (64, 64, 5, 2, True), (64, 128, 4, 1, False)]
-    layers = [layer for spec in specs for layer in block(*spec)]
-    layers += [nn.Flatten(), nn.Dropout(0.4), nn.Linear(128 * 2 * 2, classes)]
+    layers = [layer for spec in specs for layer in block(*spec, dropout)]
+    layers += [nn.Flatten(), nn.Dropout(dropout), nn.Linear(128 * 2 * 2, classes)]
     model = nn.Sequential(*layers)
     for m in model.modules():
         if isinstance(m, (nn.Conv2d, nn.Linear)):

@@ -140,10 +140,8 @@ public sealed class FieldSegmenterTests
     {
         // A loose crop: a whole line of five marks (the field above) and, below it, three marks cut by the crop's bottom edge.
         var grey = Paper();
-        for (int k = 0; k < 5; k++)
-            Fill(grey, 20 + (k * 40), 4, 26 + (k * 40), 28, 0);
-        for (int k = 0; k < 3; k++)
-            Fill(grey, 40 + (k * 60), 40, 46 + (k * 60), Height, 0);
+        Bars(grey, 5, left: 20, step: 40, barWidth: 6, top: 4, bottom: 28);
+        Bars(grey, 3, left: 40, step: 60, barWidth: 6, top: 40, bottom: Height);
 
         var lines = FieldSegmenter.SegmentLines(grey, Width, Height, maxPieces: 50);
         var single = FieldSegmenter.Segment(grey, Width, Height, maxPieces: 50);
@@ -165,8 +163,7 @@ public sealed class FieldSegmenterTests
         // Every letter runs off the bottom edge; the only mark inside the field is the dot of an i. The dot must not set
         // the character height (it did: the line of writing became the dot's and every letter was dropped).
         var grey = Paper();
-        for (int k = 0; k < 4; k++)
-            Fill(grey, 30 + (k * 50), 10, 38 + (k * 50), Height, 0);
+        Bars(grey, 4, left: 30, step: 50, barWidth: 8, top: 10, bottom: Height);
         Fill(grey, 210, 2, 219, 11, 0);
 
         var segmentation = FieldSegmenter.Segment(grey, Width, Height, maxPieces: 50);
@@ -182,30 +179,15 @@ public sealed class FieldSegmenterTests
         // i half their height, which is smaller than an eighth of the field (such an i used to be dropped as dust).
         const int w = 240, h = 200;
         var grey = Enumerable.Repeat((byte)255, w * h).ToArray();
-        void Mark(int left, int top, int right, int bottom)
-        {
-            for (int y = top; y < bottom; y++)
-            {
-                for (int x = left; x < right; x++)
-                    grey[(y * w) + x] = 0;
-            }
-        }
-
-        Mark(40, 80, 46, 120);
-        Mark(90, 100, 94, 120);
-        Mark(140, 80, 146, 120);
+        Fill(grey, w, 40, 80, 46, 120, 0);
+        Fill(grey, w, 90, 100, 94, 120, 0);
+        Fill(grey, w, 140, 80, 146, 120, 0);
         var segmentation = FieldSegmenter.Segment(grey, w, h, maxPieces: 50);
         Assert.That(segmentation.Pieces.Select(p => p.Left), Is.EqualTo(new[] { 40, 90, 140 }));
 
         var specks = Enumerable.Repeat((byte)255, w * h).ToArray();
         for (int k = 0; k < 3; k++)
-        {
-            for (int y = 50 + (k * 40); y < 58 + (k * 40); y++)
-            {
-                for (int x = 60 + (k * 50); x < 66 + (k * 50); x++)
-                    specks[(y * w) + x] = 0;
-            }
-        }
+            Fill(specks, w, 60 + (k * 50), 50 + (k * 40), 66 + (k * 50), 58 + (k * 40), 0);
 
         Assert.That(FieldSegmenter.Segment(specks, w, h, maxPieces: 50).Pieces, Is.Empty, "only specks: a blank field");
     }
@@ -262,10 +244,8 @@ public sealed class FieldSegmenterTests
     public void Another_line_with_more_marks_than_a_field_may_have_is_not_offered_and_does_not_fail_the_field()
     {
         var grey = Paper();
-        for (int k = 0; k < 4; k++)
-            Fill(grey, 20 + (k * 50), 4, 26 + (k * 50), 30, 0);
-        for (int k = 0; k < 7; k++)
-            Fill(grey, 10 + (k * 30), 42, 16 + (k * 30), Height, 0);
+        Bars(grey, 4, left: 20, step: 50, barWidth: 6, top: 4, bottom: 30);
+        Bars(grey, 7, left: 10, step: 30, barWidth: 6, top: 42, bottom: Height);
 
         var lines = FieldSegmenter.SegmentLines(grey, Width, Height, maxPieces: 5);
 
@@ -277,20 +257,29 @@ public sealed class FieldSegmenterTests
     public void A_field_with_one_line_of_writing_offers_one_line()
     {
         var grey = Paper();
-        for (int k = 0; k < 4; k++)
-            Fill(grey, 30 + (k * 50), 12, 36 + (k * 50), 52, 0);
+        Bars(grey, 4, left: 30, step: 50, barWidth: 6, top: 12, bottom: 52);
 
         Assert.That(FieldSegmenter.SegmentLines(grey, Width, Height, maxPieces: 50), Has.Count.EqualTo(1));
     }
 
     private static byte[] Paper() => Enumerable.Repeat((byte)255, Width * Height).ToArray();
 
-    private static void Fill(byte[] grey, int left, int top, int right, int bottom, byte value)
+    private static void Fill(byte[] grey, int left, int top, int right, int bottom, byte value) =>
+        Fill(grey, Width, left, top, right, bottom, value);
+
+    private static void Fill(byte[] grey, int width, int left, int top, int right, int bottom, byte value)
     {
         for (int y = top; y < bottom; y++)
         {
             for (int x = left; x < right; x++)
-                grey[(y * Width) + x] = value;
+                grey[(y * width) + x] = value;
         }
+    }
+
+    /// <summary>Draws <paramref name="count"/> black bars <paramref name="barWidth"/> wide, <paramref name="step"/> apart from <paramref name="left"/>, rows <paramref name="top"/> to <paramref name="bottom"/>.</summary>
+    private static void Bars(byte[] grey, int count, int left, int step, int barWidth, int top, int bottom)
+    {
+        for (int k = 0; k < count; k++)
+            Fill(grey, left + (k * step), top, left + (k * step) + barWidth, bottom, 0);
     }
 }
