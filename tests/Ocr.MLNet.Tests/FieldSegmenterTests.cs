@@ -212,9 +212,7 @@ public sealed class FieldSegmenterTests
         // The bottom of a printed prompt's letter, cut by the crop, sits above the dot of an i: two small marks one above
         // the other, as a colon's are. Taking them for "PRENOM :" dropped the whole name before them.
         var grey = Paper();
-        Fill(grey, 20, 15, 40, 54, 0);
-        Fill(grey, 45, 15, 65, 54, 0);
-        Fill(grey, 70, 15, 90, 54, 0);
+        Bars(grey, 3, left: 20, step: 25, barWidth: 20, top: 15, bottom: 54);
         Fill(grey, 100, 0, 105, 4, 0);      // the cut letter
         Fill(grey, 101, 16, 107, 22, 0);    // the i's dot
         Fill(grey, 102, 26, 108, 54, 0);    // its stem
