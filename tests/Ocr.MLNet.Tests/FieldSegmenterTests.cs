@@ -143,7 +143,7 @@ public sealed class FieldSegmenterTests
         Bars(grey, 5, left: 20, step: 40, barWidth: 6, top: 4, bottom: 28);
         Bars(grey, 3, left: 40, step: 60, barWidth: 6, top: 40, bottom: Height);
 
-        var lines = FieldSegmenter.SegmentLines(grey, Width, Height, maxPieces: 50);
+        var lines = FieldSegmenter.SegmentLines(grey, Width, Height, maxPieces: 50).ToList();
         var single = FieldSegmenter.Segment(grey, Width, Height, maxPieces: 50);
 
         Assert.That(lines, Has.Count.EqualTo(2));
@@ -245,7 +245,7 @@ public sealed class FieldSegmenterTests
         Bars(grey, 4, left: 20, step: 50, barWidth: 6, top: 4, bottom: 30);
         Bars(grey, 7, left: 10, step: 30, barWidth: 6, top: 42, bottom: Height);
 
-        var lines = FieldSegmenter.SegmentLines(grey, Width, Height, maxPieces: 5);
+        var lines = FieldSegmenter.SegmentLines(grey, Width, Height, maxPieces: 5).ToList();
 
         Assert.That(lines, Has.Count.EqualTo(1));
         Assert.That(lines[0].Pieces.Select(p => p.Left), Is.EqualTo(new[] { 20, 70, 120, 170 }));
@@ -257,7 +257,7 @@ public sealed class FieldSegmenterTests
         var grey = Paper();
         Bars(grey, 4, left: 30, step: 50, barWidth: 6, top: 12, bottom: 52);
 
-        Assert.That(FieldSegmenter.SegmentLines(grey, Width, Height, maxPieces: 50), Has.Count.EqualTo(1));
+        Assert.That(FieldSegmenter.SegmentLines(grey, Width, Height, maxPieces: 50).ToList(), Has.Count.EqualTo(1));
     }
 
     private static byte[] Paper() => Enumerable.Repeat((byte)255, Width * Height).ToArray();

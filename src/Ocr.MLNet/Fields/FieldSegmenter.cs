@@ -151,15 +151,16 @@ internal static class FieldSegmenter
     /// <param name="maxPieces">The most pieces a field may have (more is an error).</param>
     /// <param name="digitsOnly">The field holds digits only: joined round digits are also cut where the top of the ink dips.</param>
     public static FieldSegmentation Segment(byte[] grey, int width, int height, int maxPieces, bool digitsOnly = false) =>
-        SegmentLines(grey, width, height, maxPieces, digitsOnly)[0];
+        SegmentLines(grey, width, height, maxPieces, digitsOnly).First();
 
     /// <summary>
     /// Segments one field once per line of writing it may hold: first the line most of its tall marks sit on (what
     /// <see cref="Segment"/> returns), then every other line of at least two tall marks. A field cropped loosely holds a
     /// line of the field above or below it, sometimes complete while its own line is cut by the crop; the reader reads
-    /// each and keeps the one the classifier likes best.
+    /// each and keeps the one the classifier likes best. The field is cleaned once; each line is cut only when the
+    /// sequence reaches it, so a reader that stops at the first pays for one.
     /// </summary>
-    public static IReadOnlyList<FieldSegmentation> SegmentLines(byte[] grey, int width, int height, int maxPieces, bool digitsOnly = false)
+    public static IEnumerable<FieldSegmentation> SegmentLines(byte[] grey, int width, int height, int maxPieces, bool digitsOnly = false)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(height, 1);
@@ -235,27 +236,38 @@ internal static class FieldSegmenter
 
         ink.GetArray(out byte[] inkData);
         labels.GetArray(out int[] labelData);
-        var lines = new List<FieldSegmentation>();
+        var field = new CleanedField(boxes, inkData, labelData, w, h, scale, characterHeight, plainPaper);
+        return EachLine(field, maxPieces, digitsOnly);
+    }
+
+    /// <summary>A field's marks after cleaning, with its ink and component labels, from which each line of writing is cut.</summary>
+    private sealed record CleanedField(List<Blob> Boxes, byte[] Ink, int[] Labels, int Width, int Height, double Scale,
+        double CharacterHeight, bool PlainPaper);
+
+    private static IEnumerable<FieldSegmentation> EachLine(CleanedField field, int maxPieces, bool digitsOnly)
+    {
+        bool first = true;
         var taken = new List<HashSet<int>>();
-        foreach (var line in LinesOfWriting(boxes, characterHeight, h))
+        foreach (var line in LinesOfWriting(field.Boxes, field.CharacterHeight, field.Height))
         {
-            var onLine = boxes.Where(b => line.Holds(b, h)).ToList();
+            var onLine = field.Boxes.Where(b => line.Holds(b, field.Height)).ToList();
             var components = onLine.SelectMany(b => b.Components).ToHashSet();
-            if (lines.Count > 0 && (onLine.Count < 2 || taken.Any(t => t.SetEquals(components))))
+            if (!first && (onLine.Count < 2 || taken.Any(t => t.SetEquals(components))))
                 continue;
             taken.Add(components);
             // Only the first line may fail the field for too many marks; another line that has them is not the field's.
-            if (SegmentLine(onLine, inkData, labelData, w, h, scale, characterHeight, maxPieces, digitsOnly, plainPaper, mayThrow: lines.Count == 0) is { } segmented)
-                lines.Add(segmented);
+            if (SegmentLine(field, onLine, maxPieces, digitsOnly, mayThrow: first) is { } segmented)
+            {
+                first = false;
+                yield return segmented;
+            }
         }
-
-        return lines;
     }
 
     /// <summary>Joins, cleans and cuts the marks of one line of writing into pieces.</summary>
-    private static FieldSegmentation? SegmentLine(List<Blob> boxes, byte[] fieldInk, int[] fieldLabels, int w, int h, double scale,
-        double characterHeight, int maxPieces, bool digitsOnly, bool plainPaper, bool mayThrow)
+    private static FieldSegmentation? SegmentLine(CleanedField field, List<Blob> boxes, int maxPieces, bool digitsOnly, bool mayThrow)
     {
+        var (fieldInk, fieldLabels, w, h, scale, characterHeight) = (field.Ink, field.Labels, field.Width, field.Height, field.Scale, field.CharacterHeight);
         if (boxes.Count == 0)
             return FieldSegmentation.Blank(w, h, scale);
         if (boxes.Count > maxPieces)
@@ -291,7 +303,7 @@ internal static class FieldSegmenter
         // Normalise ink strength so faint and dark writing look alike to the network. On plain paper (faint strokes were
         // joined) most of the ink counts as full strength, as the pen's strokes do in SD19's two-level scans, so a thin
         // faint bar of an E is not lost beside its stem; on a patterned background less does, so the pattern stays faint.
-        double strong = Math.Max(MinContrast, Percentile(fieldInk, labelData, plainPaper ? PlainPaperFullInk : PatternedFullInk));
+        double strong = Math.Max(MinContrast, Percentile(fieldInk, labelData, field.PlainPaper ? PlainPaperFullInk : PatternedFullInk));
         for (int i = 0; i < inkData.Length; i++)
             inkData[i] = labelData[i] == 0 ? (byte)0 : (byte)Math.Min(255, fieldInk[i] * 255 / strong);
 

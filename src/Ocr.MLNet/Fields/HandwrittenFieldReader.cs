@@ -223,14 +223,16 @@ public sealed class HandwrittenFieldReader : IDisposable
     /// decoder score plus <see cref="CharacterReward"/> per character. A loosely cropped name holds the line above, whole,
     /// while its own is cut by the crop; the line above (digits, a printed prompt) reads poorly as capitals.
     /// </summary>
-    private FieldReading ReadBestLine(IReadOnlyList<FieldSegmentation> lines, ClassMask mask, int offsetX, int offsetY)
+    private FieldReading ReadBestLine(IEnumerable<FieldSegmentation> lines, ClassMask mask, int offsetX, int offsetY)
     {
-        var best = Decode(lines[0], mask, offsetX, offsetY, out var bestFit);
+        using var line = lines.GetEnumerator();
+        line.MoveNext(); // a field has at least one line, blank or not
+        var best = Decode(line.Current, mask, offsetX, offsetY, out var bestFit);
         if (bestFit.PerCharacter > PoorLineScore)
             return best;
-        for (int i = 1; i < lines.Count; i++)
+        while (line.MoveNext())
         {
-            var reading = Decode(lines[i], mask, offsetX, offsetY, out var fit);
+            var reading = Decode(line.Current, mask, offsetX, offsetY, out var fit);
             if (fit.Rewarded > bestFit.Rewarded)
                 (best, bestFit) = (reading, fit);
         }
