@@ -189,11 +189,13 @@ public sealed class FieldReadingRealDataTests
     /// <summary>
     /// Names cropped loosely from their forms, with the line above whole (the school's code in digits, or the printed
     /// prompt) and their own line cut by the crop's bottom edge: the reader reads the line above as capitals poorly,
-    /// tries the cut line and keeps it. (Before it did, these read NNIUMOYAAAOOB, MENOM and PRENOM.)
+    /// tries the cut line and keeps it. (Before it did, these read NNIUMOYAAAOOB, MENOM and PRENOM; GAUDET, whose line above
+    /// reads a little better, KNCIWNUJSASOYU until a poor line was taken to start at −1.2 per character.)
     /// </summary>
     [TestCase("VALIDATION_0036.jpg", "FRERE", 1)]
     [TestCase("VALIDATION_0109.jpg", "LEA", 0)]
     [TestCase("VALIDATION_0269.jpg", "HUGO", 0)]
+    [TestCase("VALIDATION_0446.jpg", "GAUDET", 2)]
     public void A_name_cropped_with_the_line_above_it_is_read_from_its_own_line(string image, string truth, int maxErrors)
     {
         string folder = TestEnvironment.RealData(Path.Combine("handwritten-fields", "names-dev"));
@@ -208,11 +210,30 @@ public sealed class FieldReadingRealDataTests
     }
 
     /// <summary>
+    /// "PRENOM : RAMY" cropped right under the line, through the colon's lower dot: the prompt is still dropped (it was read
+    /// as AMUWMI before the lower dot could touch the edge).
+    /// </summary>
+    [Test]
+    public void A_prompt_whose_colon_the_crop_cuts_is_not_read_as_writing()
+    {
+        string folder = TestEnvironment.RealData(Path.Combine("handwritten-fields", "names-dev"));
+        var field = FieldEvaluation.LoadLabels(folder).Single(f => Path.GetFileName(f.ImagePath) == "VALIDATION_0339.jpg");
+        Assert.That(field.Text, Is.EqualTo("RAMY"), "the labels file");
+        using var pretrained = PretrainedCharacterModel.OpenRead();
+        using var names = HandwrittenFieldReader.Load(pretrained);
+
+        var reading = names.Read(field.ImagePath, FieldKind.Upper);
+
+        // Its R is faint and broken (read D): two errors at most, where the prompt's letters added six.
+        Assert.That(FieldEvaluation.EditDistance("RAMY", reading.Text.Replace(" ", "", StringComparison.Ordinal)), Is.LessThanOrEqualTo(2), reading.Text);
+    }
+
+    /// <summary>
     /// The real dev folders with the pretrained model (or the 47-class model at <c>OCR_MLNET_FIELD_MODEL</c>). The floors sit
-    /// a little below what it scored (names CER 10.7 %, exact 71.4 %; amounts CER 25.6 %, exact 34.4 %), short of the
+    /// a little below what it scored (names CER 10.1 %, exact 71.4 %; amounts CER 25.6 %, exact 34.4 %), short of the
     /// targets (names CER 8 %, exact 65 %; amounts CER 15 %), and above Tesseract's (names CER 55.5 %, exact 20.7 %).
     /// </summary>
-    [TestCase("names-dev", FieldKind.Upper, 0.12, 0.69)]
+    [TestCase("names-dev", FieldKind.Upper, 0.11, 0.69)]
     [TestCase("cheque-amounts-dev", FieldKind.Digits, 0.28, 0.32)]
     public void The_real_dev_fields_read_above_their_floors(string name, FieldKind kind, double maxCer, double minExact)
     {

@@ -223,6 +223,21 @@ public sealed class FieldSegmenterTests
     }
 
     [Test]
+    public void A_prompts_colon_whose_lower_dot_the_crop_cuts_still_ends_the_prompt()
+    {
+        // "PRENOM :" cropped right under its baseline: the colon's lower dot touches the bottom edge, as the name's letters do.
+        var grey = Paper();
+        Bars(grey, 3, left: 10, step: 25, barWidth: 8, top: 18, bottom: 62);  // the printed prompt's letters
+        Fill(grey, 90, 34, 98, 42, 0);                                        // the colon's upper dot
+        Fill(grey, 90, 54, 98, Height, 0);                                    // its lower dot, cut
+        Bars(grey, 3, left: 120, step: 30, barWidth: 6, top: 14, bottom: Height);
+
+        var segmentation = FieldSegmenter.Segment(grey, Width, Height, maxPieces: 50);
+
+        Assert.That(segmentation.Pieces.Select(p => p.Left), Is.EqualTo(new[] { 120, 150, 180 }));
+    }
+
+    [Test]
     public void Letters_all_cut_by_a_tight_crop_are_kept_beside_a_whole_hyphen()
     {
         var grey = Paper();

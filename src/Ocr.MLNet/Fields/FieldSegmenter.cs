@@ -406,15 +406,16 @@ internal static class FieldSegmenter
     /// <summary>
     /// A printed prompt ends with a colon ("NOM :", "PRENOM :"): two small round dots one above the other in the left part
     /// of the field. Everything up to the colon is the prompt, not handwriting. (Round: the dashes a cheque's hatching
-    /// breaks into are not a colon.)
+    /// breaks into are not a colon. The upper dot is whole, not the end of a stroke cut by the field's top edge; the lower
+    /// may touch the bottom edge, as a crop that cuts the prompt's line ends right under it.)
     /// </summary>
     private static void DropPrintedLabel(List<Blob> boxes, double characterHeight, int w, int h)
     {
         bool IsDot(Blob b) => b.Height <= 0.4 * characterHeight && b.Width <= 0.4 * characterHeight && b.Area <= 0.12 * characterHeight * characterHeight
-            && b.Width <= 2 * b.Height && b.Height <= 2 * b.Width && b.Top > 1 && b.Bottom < h - 1;
+            && b.Width <= 2 * b.Height && b.Height <= 2 * b.Width && b.Top > 1;
         var dots = boxes.Where(b => IsDot(b) && b.Right < 0.6 * w).ToArray();
         int colonRight = -1;
-        foreach (var upper in dots)
+        foreach (var upper in dots.Where(d => d.Bottom < h - 1))
         {
             foreach (var lower in dots)
             {

@@ -48,10 +48,10 @@ public sealed class HandwrittenFieldReader : IDisposable
     private const double SmallPenalty = 3;
 
     /// <summary>A line whose reading scores this or less per character (a mean log-probability) may be the wrong line of writing.</summary>
-    private const double PoorLineScore = -1.5;
+    private const double PoorLineScore = -1.2;
 
     /// <summary>What one more character adds to a line's score when lines of writing compete (a log-probability).</summary>
-    private const double CharacterReward = 0.6;
+    private const double CharacterReward = 0.3;
 
     private readonly CharacterRecognizer recognizer;
     private readonly bool ownsRecognizer;
