@@ -238,6 +238,22 @@ public sealed class FieldSegmenterTests
     }
 
     [Test]
+    public void Two_fragments_of_a_faint_stroke_one_above_the_other_are_not_a_colon()
+    {
+        // What survives of a faint, broken letter: two small marks of different widths, one over the other. Taken for a
+        // prompt's colon, they dropped the two letters before them and the field read blank.
+        var grey = Paper();
+        Bars(grey, 2, left: 20, step: 25, barWidth: 8, top: 14, bottom: 40);
+        Fill(grey, 100, 22, 104, 26, 0);
+        Fill(grey, 100, 28, 102, 32, 0);
+        Bars(grey, 2, left: 130, step: 25, barWidth: 8, top: 14, bottom: 40);
+
+        var segmentation = FieldSegmenter.Segment(grey, Width, Height, maxPieces: 50);
+
+        Assert.That(segmentation.Pieces.Select(p => p.Left).Take(2), Is.EqualTo(new[] { 20, 45 }));
+    }
+
+    [Test]
     public void Letters_all_cut_by_a_tight_crop_are_kept_beside_a_whole_hyphen()
     {
         var grey = Paper();

@@ -421,7 +421,9 @@ internal static class FieldSegmenter
             {
                 int overlap = Math.Min(upper.Right, lower.Right) - Math.Max(upper.Left, lower.Left);
                 int gap = lower.Top - upper.Bottom;
-                bool alike = Math.Max(upper.Area, lower.Area) <= 3 * Math.Min(upper.Area, lower.Area);
+                // A printed colon's dots are one glyph drawn twice: as wide as each other (the lower may be cut, so not as high).
+                bool alike = Math.Max(upper.Area, lower.Area) <= 3 * Math.Min(upper.Area, lower.Area)
+                    && Math.Max(upper.Width, lower.Width) <= 1.5 * Math.Min(upper.Width, lower.Width);
                 if (overlap > 0 && gap > 0 && gap < 0.6 * characterHeight && alike)
                     colonRight = Math.Max(colonRight, Math.Max(upper.Right, lower.Right));
             }
