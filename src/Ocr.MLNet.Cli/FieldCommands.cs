@@ -24,10 +24,14 @@ internal static class FieldCommands
             Description = "Write a PNG with the boxes and labels drawn on the image (with several images, one file each: OUT.<image name>.png).",
         };
         var crossedSevens = CrossedSevensOption();
-        var command = new Command("read", "Read handwritten fields: text, confidence and per-character boxes.") { images, model, kind, form, json, overlay, crossedSevens };
+        var language = LanguageOption();
+        var command = new Command("read", "Read handwritten fields: text, confidence and per-character boxes.")
+        {
+            images, model, kind, form, json, overlay, crossedSevens, language,
+        };
         command.SetAction(result => CliErrors.Guard(() => Read(
-            result.GetValue(images)!, result.GetValue(model), result.GetValue(crossedSevens), ParseKind(result.GetValue(kind)), result.GetValue(form),
-            result.GetValue(json), result.GetValue(overlay))));
+            result.GetValue(images)!, result.GetValue(model), ReaderOptions(result.GetValue(crossedSevens), result.GetValue(language)),
+            ParseKind(result.GetValue(kind)), result.GetValue(form), result.GetValue(json), result.GetValue(overlay))));
         return command;
     }
 
@@ -43,13 +47,14 @@ internal static class FieldCommands
         var report = new Option<DirectoryInfo?>("--report") { Description = "Write report.md, fields.tsv and overlays of the worst fields here." };
         var worst = new Option<int>("--worst") { Description = "How many of the worst fields get an overlay in the report.", DefaultValueFactory = _ => 20 };
         var crossedSevens = CrossedSevensOption();
+        var language = LanguageOption();
         var command = new Command("evaluate-fields", "Score the field reader on a labelled folder: character error rate and exact fields (upper-case letters and digits compared).")
         {
-            data, model, kind, report, worst, crossedSevens,
+            data, model, kind, report, worst, crossedSevens, language,
         };
         command.SetAction(result => CliErrors.Guard(() => Evaluate(
-            result.GetValue(data)!, result.GetValue(model), result.GetValue(crossedSevens), ParseKind(result.GetValue(kind)), result.GetValue(report),
-            result.GetValue(worst))));
+            result.GetValue(data)!, result.GetValue(model), ReaderOptions(result.GetValue(crossedSevens), result.GetValue(language)),
+            ParseKind(result.GetValue(kind)), result.GetValue(report), result.GetValue(worst))));
         return command;
     }
 
@@ -57,6 +62,23 @@ internal static class FieldCommands
     {
         Description = "The writers cross their sevens (much of Europe and Latin America): a seven without the bar is read as a one with a long up-stroke.",
     };
+
+    private static Option<string?> LanguageOption() => new("--language")
+    {
+        Description = "The fields' language, french (fr) or english (en): its letter frequencies weigh the letters the shape leaves in doubt (default: none).",
+    };
+
+    private static FieldReaderOptions ReaderOptions(bool crossedSevens, string? language)
+    {
+        try
+        {
+            return new FieldReaderOptions { CrossedSevens = crossedSevens, LetterFrequencies = language is null ? null : LetterFrequencies.ForLanguage(language) };
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"--language {language}: {e.Message.Split(" (Parameter")[0]} Correct it and run the command again.", e);
+        }
+    }
 
     private static Option<string?> KindOption() => new("--kind") { Description = "What the fields hold: digits, upper, lower, letters or alnum (default)." };
 
@@ -69,9 +91,8 @@ internal static class FieldCommands
         throw new ArgumentException($"--kind {kind}: must be one of {string.Join(", ", FieldKindNames.Names)}. Correct it and run the command again.");
     }
 
-    private static HandwrittenFieldReader LoadReader(FileInfo? model, bool crossedSevens)
+    private static HandwrittenFieldReader LoadReader(FileInfo? model, FieldReaderOptions options)
     {
-        var options = new FieldReaderOptions { CrossedSevens = crossedSevens };
         if (model is null)
         {
             CliModels.AnnouncePretrained();
@@ -84,9 +105,9 @@ internal static class FieldCommands
         return HandwrittenFieldReader.Load(model.FullName, options);
     }
 
-    private static int Read(FileInfo[] images, FileInfo? model, bool crossedSevens, FieldKind? kind, bool form, bool json, FileInfo? overlay)
+    private static int Read(FileInfo[] images, FileInfo? model, FieldReaderOptions options, FieldKind? kind, bool form, bool json, FileInfo? overlay)
     {
-        using var reader = LoadReader(model, crossedSevens);
+        using var reader = LoadReader(model, options);
         var results = new List<object>();
         int failed = 0;
         foreach (var image in images)
@@ -179,13 +200,13 @@ internal static class FieldCommands
         }),
     };
 
-    private static int Evaluate(DirectoryInfo data, FileInfo? model, bool crossedSevens, FieldKind? kind, DirectoryInfo? report, int worst)
+    private static int Evaluate(DirectoryInfo data, FileInfo? model, FieldReaderOptions options, FieldKind? kind, DirectoryInfo? report, int worst)
     {
         if (!data.Exists)
             throw new DirectoryNotFoundException($"The folder '{data.FullName}' does not exist. Pass a folder with labels.tsv.");
         if (worst < 0)
             throw new ArgumentException($"--worst {worst}: must be at least 0. Correct it and run the command again.");
-        using var reader = LoadReader(model, crossedSevens);
+        using var reader = LoadReader(model, options);
         bool isForm = !File.Exists(Path.Combine(data.FullName, FieldEvaluation.LabelsFileName))
             && File.Exists(Path.Combine(data.FullName, FormReference.FileName));
         FieldEvaluationResult result;

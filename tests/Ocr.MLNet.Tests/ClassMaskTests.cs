@@ -59,4 +59,46 @@ public sealed class ClassMaskTests
         mask.Fold(row);
         Assert.That(row, Is.EqualTo(before));
     }
+
+    [Test]
+    public void Letter_frequencies_tip_a_letter_the_shape_leaves_in_doubt_and_leave_digits_alone()
+    {
+        // A thin E the network scores just under C: in French an E is about four times as frequent, so it wins.
+        var mask = ClassMask.For(Classes, FieldKind.Alphanumeric).WeighedBy(LetterFrequencies.French);
+        var row = Scores(("C", 0.40f), ("E", 0.36f), ("7", 0.2f));
+        mask.Weigh(row);
+
+        float e = row[Array.IndexOf(Classes, "E")], c = row[Array.IndexOf(Classes, "C")];
+        Assert.That(e, Is.GreaterThan(c));
+        Assert.That(e / c, Is.EqualTo(0.36 / 0.40 * Math.Pow(12.10 / 3.18, 0.25)).Within(1e-5), "the prior's ratio at a quarter power");
+        Assert.That(row[Array.IndexOf(Classes, "7")], Is.EqualTo(0.2f), "digits are not weighed");
+        Assert.That(mask.Weights![Array.IndexOf(Classes, "e")], Is.EqualTo(mask.Weights[Array.IndexOf(Classes, "E")]), "both cases of a letter");
+    }
+
+    [Test]
+    public void A_mask_without_letter_frequencies_weighs_nothing()
+    {
+        var mask = ClassMask.For(Classes, FieldKind.Upper).WeighedBy(null);
+        var row = Scores(("C", 0.4f), ("E", 0.36f));
+        float[] before = [.. row];
+        mask.Weigh(row);
+        Assert.That(row, Is.EqualTo(before));
+    }
+
+    [Test]
+    public void A_letter_frequency_table_refuses_what_is_not_a_letter_or_a_frequency_and_names_it()
+    {
+        Assert.Multiple(() =>
+        {
+            Assert.That(() => new LetterFrequencies(new Dictionary<char, double> { ['A'] = 5, ['1'] = 2 }),
+                Throws.ArgumentException.With.Message.Contains("'1' is not a letter"));
+            Assert.That(() => new LetterFrequencies(new Dictionary<char, double> { ['A'] = 5, ['B'] = double.NaN }),
+                Throws.ArgumentException.With.Message.Contains("frequency of 'B' is NaN"));
+            Assert.That(() => new LetterFrequencies(new Dictionary<char, double> { ['A'] = 5 }),
+                Throws.ArgumentException.With.Message.Contains("at least two"));
+            Assert.That(() => LetterFrequencies.ForLanguage("klingon"), Throws.ArgumentException.With.Message.Contains("french (fr) or english (en)"));
+            Assert.That(LetterFrequencies.ForLanguage("FR"), Is.SameAs(LetterFrequencies.French));
+            Assert.That(new LetterFrequencies(new Dictionary<char, double> { ['a'] = 1, ['A'] = 2, ['b'] = 1 }).Frequencies['A'], Is.EqualTo(3), "cases added together");
+        });
+    }
 }

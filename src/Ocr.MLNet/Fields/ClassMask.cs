@@ -41,6 +41,22 @@ internal sealed class ClassMask
     /// <summary>Per class: the allowed class it stands for when the network likes it best (see <see cref="Fold"/>), or −1.</summary>
     public int[] FoldInto { get; }
 
+    /// <summary>Per class: the prior its score is multiplied by (<see cref="LetterFrequencies"/>); null when there is none.</summary>
+    public float[]? Weights { get; private init; }
+
+    /// <summary>This mask with the letters weighed by <paramref name="frequencies"/> (this mask itself when null).</summary>
+    public ClassMask WeighedBy(LetterFrequencies? frequencies) => frequencies is null ? this
+        : new ClassMask(Allowed, Labels) { Weights = frequencies.ClassWeights(Labels, Allowed) };
+
+    /// <summary>Multiplies the scores by the letters' prior (in place); nothing without one.</summary>
+    public void Weigh(Span<float> scores)
+    {
+        if (Weights is null)
+            return;
+        for (int c = 0; c < scores.Length; c++)
+            scores[c] *= Weights[c];
+    }
+
     /// <summary>
     /// When the network's best class for one image is a look-alike of an allowed class (an O in a field of digits), moves its
     /// probability to that class (in place). Only for the best class: look-alikes hold a little probability for many

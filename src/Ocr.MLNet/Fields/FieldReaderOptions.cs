@@ -40,6 +40,19 @@ public sealed record FieldReaderOptions
     /// </example>
     public bool CrossedSevens { get; init; }
 
+    /// <summary>
+    /// How often each letter occurs in the fields' language (<see cref="Fields.LetterFrequencies.French"/>,
+    /// <see cref="Fields.LetterFrequencies.English"/> or a table of your own): the reader weighs the network's letter scores by
+    /// it, so that a letter the shape leaves in doubt (a thin E or a C, a round U or a V) is read as the likelier one.
+    /// Default null: every letter is taken as likely as any other, as the network was trained.
+    /// </summary>
+    /// <example>
+    /// <code>
+    /// var names = HandwrittenFieldReader.Load("ocr.zip", new FieldReaderOptions { Kind = FieldKind.Upper, LetterFrequencies = LetterFrequencies.French });
+    /// </code>
+    /// </example>
+    public LetterFrequencies? LetterFrequencies { get; init; }
+
     /// <summary>How many alternatives each character carries (the best first). Default 3.</summary>
     public int Alternatives { get; init; } = DefaultAlternatives;
 

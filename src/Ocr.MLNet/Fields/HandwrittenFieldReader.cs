@@ -86,7 +86,7 @@ public sealed class HandwrittenFieldReader : IDisposable
         this.recognizer = recognizer;
         this.ownsRecognizer = ownsRecognizer;
         ClassNames = recognizer.ClassNames;
-        custom = options.AllowedCharacters is { } allowed ? ClassMask.For(ClassNames, allowed) : null;
+        custom = options.AllowedCharacters is { } allowed ? ClassMask.For(ClassNames, allowed).WeighedBy(options.LetterFrequencies) : null;
         var classList = ClassNames.ToList();
         sevenClass = classList.IndexOf("7");
         oneClass = classList.IndexOf("1");
@@ -333,7 +333,7 @@ public sealed class HandwrittenFieldReader : IDisposable
         var k = kind ?? Options.Kind;
         if (!Enum.IsDefined(k))
             throw new ArgumentOutOfRangeException(nameof(kind), k, "Use Alphanumeric, Digits, Upper, Lower or Letters.");
-        var mask = masks.GetOrAdd(k, key => ClassMask.For(ClassNames, key));
+        var mask = masks.GetOrAdd(k, key => ClassMask.For(ClassNames, key).WeighedBy(Options.LetterFrequencies));
         if (!mask.Allowed.Contains(true))
             throw new ArgumentException($"The model has no class a {k} field may hold; its classes are {string.Join(" ", ClassNames)}. Read the field with a kind the model covers, or with a model that has these classes.", nameof(kind));
         return mask;
@@ -385,6 +385,7 @@ public sealed class HandwrittenFieldReader : IDisposable
         {
             var row = scores.AsSpan(c * classes, classes);
             mask.Fold(row);
+            mask.Weigh(row);
             // Where sevens are crossed, a seven without the bar is a one with a long up-stroke.
             if (crossedSevens && !SevenStroke.HasCrossbar(pixels.AsSpan(c * size, size)))
             {
