@@ -101,4 +101,17 @@ public sealed class ClassMaskTests
             Assert.That(new LetterFrequencies(new Dictionary<char, double> { ['a'] = 1, ['A'] = 2, ['b'] = 1 }).Frequencies['A'], Is.EqualTo(3), "cases added together");
         });
     }
+
+    [Test]
+    public void A_capitals_mask_carries_every_letter_for_writers_of_small_letters_and_other_kinds_do_not()
+    {
+        var capitals = ClassMask.For(Classes, FieldKind.Upper);
+        var small = capitals.SmallLetters;
+        Assert.That(small, Is.Not.Null);
+        Assert.That(Enumerable.Range(0, Classes.Length).Where(c => small!.Allowed[c] && !capitals.Allowed[c]).Select(c => Classes[c]),
+            Is.EqualTo("abdefghnqrt".Select(c => c.ToString())), "the small letters with classes of their own");
+        Assert.That(capitals.WeighedBy(LetterFrequencies.French).SmallLetters!.Weights, Is.Not.Null, "weighed alike");
+        Assert.That(ClassMask.For(Classes, FieldKind.Digits).SmallLetters, Is.Null);
+        Assert.That(ClassMask.For(Classes, FieldKind.Letters).SmallLetters, Is.Null);
+    }
 }

@@ -44,9 +44,12 @@ internal sealed class ClassMask
     /// <summary>Per class: the prior its score is multiplied by (<see cref="LetterFrequencies"/>); null when there is none.</summary>
     public float[]? Weights { get; private init; }
 
+    /// <summary>For a capitals field: the mask of every letter, to read a writer who wrote in small letters (null otherwise).</summary>
+    public ClassMask? SmallLetters { get; private init; }
+
     /// <summary>This mask with the letters weighed by <paramref name="frequencies"/> (this mask itself when null).</summary>
     public ClassMask WeighedBy(LetterFrequencies? frequencies) => frequencies is null ? this
-        : new ClassMask(Allowed, Labels) { Weights = frequencies.ClassWeights(Labels, Allowed) };
+        : new ClassMask(Allowed, Labels) { Weights = frequencies.ClassWeights(Labels, Allowed), SmallLetters = SmallLetters?.WeighedBy(frequencies) };
 
     /// <summary>Multiplies the scores by the letters' prior (in place); nothing without one.</summary>
     public void Weigh(Span<float> scores)
@@ -81,7 +84,9 @@ internal sealed class ClassMask
     public static ClassMask For(IReadOnlyList<string> classNames, FieldKind kind) => kind switch
     {
         FieldKind.Digits => Build(classNames, "0123456789"),
-        FieldKind.Upper => Build(classNames, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"),
+        FieldKind.Upper => Build(classNames, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") is var capitals && For(classNames, FieldKind.Letters) is var letters
+            && letters.Allowed.Where((allowed, c) => allowed && !capitals.Allowed[c]).Any()
+            ? new ClassMask(capitals.Allowed, capitals.Labels) { SmallLetters = letters } : capitals,
         FieldKind.Lower => Build(classNames, "abcdefghijklmnopqrstuvwxyz"),
         FieldKind.Letters => Build(classNames, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"),
         FieldKind.Alphanumeric => new ClassMask(classNames.Select(_ => true).ToArray(), classNames.ToArray()),

@@ -12,7 +12,10 @@ public enum FieldKind
     /// <summary>Digits 0–9 (amounts, dates, digit boxes).</summary>
     Digits = 1,
 
-    /// <summary>Capital letters A–Z (hand-printed names).</summary>
+    /// <summary>
+    /// Capital letters A–Z (hand-printed names). A field whose writer wrote in small letters anyway (a quarter of its
+    /// characters or more read best as small letters) is read with them and given in capitals.
+    /// </summary>
     Upper = 2,
 
     /// <summary>Small letters a–z; a class merged with its capital (c, o, s, …) reads as the small letter.</summary>

@@ -50,6 +50,9 @@ public sealed class HandwrittenFieldReader : IDisposable
     /// <summary>A line whose reading scores this or less per character (a mean log-probability) may be the wrong line of writing.</summary>
     private const double PoorLineScore = -1.2;
 
+    /// <summary>The share of a capitals field's characters read best as small letters from which the writer is taken to write in small letters.</summary>
+    private const double SmallLetterShare = 0.25;
+
     /// <summary>What one more character adds to a line's score when lines of writing compete (a log-probability).</summary>
     private const double CharacterReward = 0.3;
 
@@ -339,17 +342,35 @@ public sealed class HandwrittenFieldReader : IDisposable
         return mask;
     }
 
-    /// <summary>Reads one segmented line; <paramref name="fit"/> says how well the reading fits the field (for choosing between lines).</summary>
+    /// <summary>
+    /// Reads one segmented line; <paramref name="fit"/> says how well the reading fits the field (for choosing between
+    /// lines). A capitals field whose writer wrote in small letters (a quarter of the characters or more read best as a
+    /// small letter of its own class: a, b, d, e, …) is read with the small letters too and given in capitals.
+    /// </summary>
     private FieldReading Decode(FieldSegmentation segmentation, ClassMask mask, int offsetX, int offsetY, out LineFit fit)
     {
         fit = LineFit.Blank;
+        if (ScoreCandidates(segmentation) is not { } scored)
+            return FieldReading.Blank;
+        var reading = Choose(segmentation, scored, mask, offsetX, offsetY, out fit);
+        if (mask.SmallLetters is not { } small || reading.IsBlank)
+            return reading;
+        var inSmallLetters = Choose(segmentation, scored, small, offsetX, offsetY, out var smallFit, out var classes);
+        int written = classes.Count(c => !mask.Allowed[c]);
+        if (written < SmallLetterShare * classes.Count)
+            return reading;
+        fit = smallFit;
+        return InCapitals(inSmallLetters);
+    }
+
+    /// <summary>Every plausible character of a line (a run of neighbouring pieces) with the network's scores; null when there is none.</summary>
+    private ScoredCandidates? ScoreCandidates(FieldSegmentation segmentation)
+    {
         var pieces = segmentation.Pieces;
         int n = pieces.Count;
         if (n == 0)
-            return FieldReading.Blank;
+            return null;
         double height = segmentation.CharacterHeight;
-        double cutCost = mask.DigitsOnly ? DigitCutCost : CutCost;
-
         var pieceBounds = new (int Left, int Top, int Right, int Bottom)?[n];
         for (int i = 0; i < n; i++)
             pieceBounds[i] = segmentation.InkBounds(i, i);
@@ -373,12 +394,30 @@ public sealed class HandwrittenFieldReader : IDisposable
         }
 
         if (candidates.Count == 0)
-            return FieldReading.Blank;
+            return null;
         int size = CharacterFormat.PixelCount;
         var pixels = new float[candidates.Count * size];
         for (int c = 0; c < candidates.Count; c++)
             segmentation.Prepare(candidates[c].First, candidates[c].Last, candidates[c].Bounds, pixels.AsSpan(c * size, size));
-        float[] scores = recognizer.ScorePixels(pixels);
+        return new ScoredCandidates(candidates, pixels, recognizer.ScorePixels(pixels));
+    }
+
+    private FieldReading Choose(FieldSegmentation segmentation, ScoredCandidates scored, ClassMask mask, int offsetX, int offsetY, out LineFit fit) =>
+        Choose(segmentation, scored, mask, offsetX, offsetY, out fit, out _);
+
+    /// <summary>The best segmentation of a line under a mask (dynamic programming over the cut points) and its reading; <paramref name="chosenClasses"/> are the characters' classes.</summary>
+    private FieldReading Choose(FieldSegmentation segmentation, ScoredCandidates scored, ClassMask mask, int offsetX, int offsetY,
+        out LineFit fit, out List<int> chosenClasses)
+    {
+        fit = LineFit.Blank;
+        chosenClasses = [];
+        var pieces = segmentation.Pieces;
+        int n = pieces.Count;
+        double height = segmentation.CharacterHeight;
+        double cutCost = mask.DigitsOnly ? DigitCutCost : CutCost;
+        var (candidates, pixels) = (scored.Candidates, scored.Pixels);
+        int size = CharacterFormat.PixelCount;
+        float[] scores = (float[])scored.Scores.Clone();
         int classes = ClassNames.Count;
         bool crossedSevens = Options.CrossedSevens && sevenClass >= 0 && oneClass >= 0 && mask.Allowed[sevenClass] && mask.Allowed[oneClass];
         for (int c = 0; c < candidates.Count; c++)
@@ -447,6 +486,7 @@ public sealed class HandwrittenFieldReader : IDisposable
         {
             var candidate = candidates[index];
             var alternatives = Alternatives(scores.AsSpan(index * classes, classes), mask);
+            chosenClasses.Add(BestAllowed(scores.AsSpan(index * classes, classes), mask));
             if (previousRight != int.MinValue && candidate.Bounds.Left - previousRight > spaceGap)
                 text.Append(' ');
             previousRight = candidate.Bounds.Right;
@@ -476,12 +516,7 @@ public sealed class HandwrittenFieldReader : IDisposable
     /// </summary>
     private static double CandidateScore(ReadOnlySpan<float> scores, ClassMask mask, Candidate candidate, double height)
     {
-        float bestAllowed = 0;
-        for (int c = 0; c < scores.Length; c++)
-        {
-            if (mask.Allowed[c])
-                bestAllowed = Math.Max(bestAllowed, scores[c]);
-        }
+        float bestAllowed = scores[BestAllowed(scores, mask)];
 
         double ratio = (candidate.Bounds.Right - candidate.Bounds.Left) / height;
         double widthPenalty = ratio > WidePenaltyFrom ? WidePenalty * (ratio - WidePenaltyFrom) * (ratio - WidePenaltyFrom) : 0;
@@ -489,6 +524,34 @@ public sealed class HandwrittenFieldReader : IDisposable
         double size = Math.Max(ratio, (candidate.Bounds.Bottom - candidate.Bounds.Top) / height);
         double smallPenalty = size < SmallFrom ? SmallPenalty : 0;
         return Math.Log(bestAllowed + 1e-6) - widthPenalty - smallPenalty;
+    }
+
+    /// <summary>The allowed class the network scores highest (the mask allows at least one).</summary>
+    private static int BestAllowed(ReadOnlySpan<float> scores, ClassMask mask)
+    {
+        int best = -1;
+        for (int c = 0; c < scores.Length; c++)
+        {
+            if (mask.Allowed[c] && (best < 0 || scores[c] > scores[best]))
+                best = c;
+        }
+
+        return best;
+    }
+
+    /// <summary>
+    /// A reading of small letters given in capitals: each label upper-cased and its alternatives of one letter (a and A)
+    /// added together.
+    /// </summary>
+    private static FieldReading InCapitals(FieldReading reading)
+    {
+        var characters = reading.Characters.Select(c =>
+        {
+            var alternatives = c.Alternatives.GroupBy(a => a.ClassName.ToUpperInvariant())
+                .Select(g => new ClassScore(g.Key, g.Sum(a => a.Score))).OrderByDescending(a => a.Score).ToArray();
+            return c with { Label = alternatives[0].ClassName, Confidence = alternatives[0].Score, Alternatives = alternatives };
+        }).ToArray();
+        return new FieldReading(reading.Text.ToUpperInvariant(), characters.Aggregate(1f, (p, c) => p * c.Confidence), characters);
     }
 
     /// <summary>The best allowed classes, their probabilities renormalised over the allowed classes.</summary>
@@ -530,4 +593,7 @@ public sealed class HandwrittenFieldReader : IDisposable
         };
 
     private sealed record Candidate(int First, int Last, (int Left, int Top, int Right, int Bottom) Bounds);
+
+    /// <summary>A line's candidate characters, their prepared pixels and the network's scores (row per candidate).</summary>
+    private sealed record ScoredCandidates(List<Candidate> Candidates, float[] Pixels, float[] Scores);
 }
