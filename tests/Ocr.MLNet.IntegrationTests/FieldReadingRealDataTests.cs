@@ -278,11 +278,11 @@ public sealed class FieldReadingRealDataTests
 
     /// <summary>
     /// The real dev folders with the pretrained model (or the 47-class model at <c>OCR_MLNET_FIELD_MODEL</c>). The floors sit
-    /// a little below what it scored (names CER 9.3 %, exact 71.6 %; amounts CER 25.6 %, exact 34.4 %), short of the
+    /// a little below what it scored (names CER 9.1 %, exact 72.6 %; amounts CER 24.7 %, exact 36.6 %), short of the
     /// targets (names CER 8 %, exact 65 %; amounts CER 15 %), and above Tesseract's (names CER 55.5 %, exact 20.7 %).
     /// </summary>
     [TestCase("names-dev", FieldKind.Upper, 0.10, 0.69)]
-    [TestCase("cheque-amounts-dev", FieldKind.Digits, 0.28, 0.32)]
+    [TestCase("cheque-amounts-dev", FieldKind.Digits, 0.27, 0.34)]
     public void The_real_dev_fields_read_above_their_floors(string name, FieldKind kind, double maxCer, double minExact)
     {
         string folder = TestEnvironment.RealData(Path.Combine("handwritten-fields", name));

@@ -134,6 +134,20 @@ public sealed class FieldReaderTests
     }
 
     [Test]
+    public void A_fragment_far_smaller_than_a_character_and_apart_from_the_others_is_no_character()
+    {
+        // A stub 7×18 pixels between characters 56 high (a hyphen's blot, the end of a bar split off), too far from either
+        // neighbour to join it: reading it as a character of its own added a letter.
+        var field = DrawField(["O", "|", "O"], box: false);
+        for (int y = 58; y < 76; y++)
+            field.Grey.AsSpan((y * field.Width) + 134, 7).Clear();
+
+        var reading = reader.Read(field.Grey, field.Width, field.Height);
+
+        Assert.That(reading.Characters.Select(c => c.Box.X), Is.EqualTo(field.Characters.Select(c => c.Left)).Within(4), $"read '{reading.Text}'");
+    }
+
+    [Test]
     public void Characters_are_found_in_order_inside_a_box_with_boxes_in_field_pixels()
     {
         var field = DrawField(["O", "|", "O"], box: true);

@@ -47,6 +47,13 @@ public sealed class HandwrittenFieldReader : IDisposable
     /// <summary>What reading a fragment as a character of its own costs (a log-probability).</summary>
     private const double SmallPenalty = 3;
 
+    /// <summary>
+    /// What leaving a fragment out of the reading costs (a log-probability): less than reading it as a character of its own
+    /// (<see cref="SmallPenalty"/> and more), so a fragment joins a neighbour or is dropped. 1.5 on the dev folders (names
+    /// 9.34 → 9.06 %, cheques 25.57 → 24.72 %; 0.5 to 2 all within 0.1 points on names).
+    /// </summary>
+    private const double FragmentDropCost = 1.5;
+
     /// <summary>A line whose reading scores this or less per character (a mean log-probability) may be the wrong line of writing.</summary>
     private const double PoorLineScore = -1.2;
 
@@ -439,8 +446,18 @@ public sealed class HandwrittenFieldReader : IDisposable
         Array.Fill(best, double.NegativeInfinity);
         best[0] = 0;
         var byEnd = candidates.Select((c, index) => (c, index)).GroupBy(x => x.c.Last).ToDictionary(g => g.Key, g => g.ToArray());
+        // A fragment far smaller than a character (a hyphen, the end of a T's bar split off) may be no character at all.
+        var fragment = new bool[n];
+        foreach (var candidate in candidates.Where(c => c.First == c.Last))
+            fragment[candidate.First] = IsFragment(candidate, height);
         for (int k = 1; k <= n; k++)
         {
+            if (fragment[k - 1] && best[k - 1] - FragmentDropCost > best[k])
+            {
+                best[k] = best[k - 1] - FragmentDropCost;
+                choice[k] = -1;
+            }
+
             if (!byEnd.TryGetValue(k - 1, out var ending))
                 continue;
             foreach (var (candidate, index) in ending)
@@ -458,7 +475,8 @@ public sealed class HandwrittenFieldReader : IDisposable
             }
         }
 
-        // Pieces that belong to no scored character (no ink after cleaning) are skipped by bridging from the last reachable end.
+        // Pieces that belong to no scored character (no ink after cleaning) are skipped by bridging from the last reachable end;
+        // a choice of −1 is a dropped fragment.
         var chosen = new List<int>();
         int end = n;
         while (end > 0 && double.IsNegativeInfinity(best[end]))
@@ -467,6 +485,12 @@ public sealed class HandwrittenFieldReader : IDisposable
         while (end > 0)
         {
             int index = choice[end];
+            if (index < 0)
+            {
+                end--;
+                continue;
+            }
+
             chosen.Add(index);
             end = candidates[index].First;
         }
@@ -521,10 +545,13 @@ public sealed class HandwrittenFieldReader : IDisposable
         double ratio = (candidate.Bounds.Right - candidate.Bounds.Left) / height;
         double widthPenalty = ratio > WidePenaltyFrom ? WidePenalty * (ratio - WidePenaltyFrom) * (ratio - WidePenaltyFrom) : 0;
         // A fragment far smaller than a character (the end of a stroke cut off) is part of its neighbour, not a character.
-        double size = Math.Max(ratio, (candidate.Bounds.Bottom - candidate.Bounds.Top) / height);
-        double smallPenalty = size < SmallFrom ? SmallPenalty : 0;
+        double smallPenalty = IsFragment(candidate, height) ? SmallPenalty : 0;
         return Math.Log(bestAllowed + 1e-6) - widthPenalty - smallPenalty;
     }
+
+    /// <summary>Whether a candidate's width and height are both under <see cref="SmallFrom"/> character heights.</summary>
+    private static bool IsFragment(Candidate candidate, double height) =>
+        Math.Max(candidate.Bounds.Right - candidate.Bounds.Left, candidate.Bounds.Bottom - candidate.Bounds.Top) < SmallFrom * height;
 
     /// <summary>The allowed class the network scores highest (the mask allows at least one).</summary>
     private static int BestAllowed(ReadOnlySpan<float> scores, ClassMask mask)
