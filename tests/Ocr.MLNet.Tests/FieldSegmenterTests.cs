@@ -34,6 +34,26 @@ public sealed class FieldSegmenterTests
     }
 
     [Test]
+    public void A_faint_bar_the_threshold_lost_inside_a_letters_box_reaches_the_network()
+    {
+        // An E whose middle bar is faint and does not touch the stem: neither threshold keeps it, but it lies inside the
+        // letter's box, next to its strokes, and is what tells the E from a C.
+        var grey = Paper();
+        Fill(grey, 60, 10, 66, 54, 0);       // stem
+        Fill(grey, 60, 10, 90, 16, 0);       // top bar
+        Fill(grey, 60, 48, 90, 54, 0);       // bottom bar
+        Fill(grey, 68, 30, 86, 35, 170);     // faint middle bar, two pixels from the stem
+
+        var segmentation = FieldSegmenter.Segment(grey, Width, Height, maxPieces: 50);
+        Assert.That(segmentation.Labels[(32 * Width) + 75], Is.Zero, "the middle bar is not kept ink");
+        var prepared = new float[CharacterFormat.PixelCount];
+        segmentation.Prepare(0, 0, segmentation.InkBounds(0, 0)!.Value, prepared);
+
+        float middle = Enumerable.Range(14, 6).SelectMany(y => Enumerable.Range(14, 8).Select(x => prepared[(y * 32) + x])).Max();
+        Assert.That(middle, Is.GreaterThan(0.1f), "the middle bar in the network's pixels");
+    }
+
+    [Test]
     public void On_plain_paper_the_fainter_part_of_a_stroke_reaches_full_ink_strength()
     {
         // A stroke most of whose width is a lighter grey (a thin pen, a faded scan): on plain paper it is ink all the

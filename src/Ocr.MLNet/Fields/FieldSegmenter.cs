@@ -26,6 +26,12 @@ internal sealed class FieldSegmentation
     /// <summary>Ink strength per working pixel (0 = paper, 255 = darkest ink), row-major.</summary>
     public required byte[] Ink { get; init; }
 
+    /// <summary>
+    /// On plain paper, the ink strength of every working pixel, normalised as <see cref="Ink"/>, kept by the threshold or
+    /// not; empty on a patterned background, where faint ink is the pattern.
+    /// </summary>
+    public byte[] FaintInk { get; init; } = [];
+
     /// <summary>Connected-component label per working pixel; 0 = no kept ink.</summary>
     public required int[] Labels { get; init; }
 
@@ -88,6 +94,8 @@ internal sealed class FieldSegmentation
             }
         }
 
+        AddFaintInk(crop, bounds);
+
         // SD19's characters, which EMNIST's preparation was made for, are 60–100 pixels high: a smaller crop is scaled up
         // to that size first, or the preparation's blur (σ = 1 source pixel) would thin and shrink it far more than it
         // does a training image.
@@ -105,6 +113,41 @@ internal sealed class FieldSegmentation
 
         CharacterImageConverter.ToEmnistPixels(crop, w, h, InkPolarity.LightOnDark, destination);
     }
+
+    /// <summary>
+    /// Adds to a candidate's crop the faint ink next to its strokes: thin bars of an E or an L that the threshold lost,
+    /// or kept only in part, which the network needs to tell an E from a C. Only within <see cref="FaintInkReach"/>
+    /// character heights of the candidate's own ink and at least <see cref="FaintInkFloor"/> strong, so neighbours and the
+    /// paper's grain stay out.
+    /// </summary>
+    private void AddFaintInk(byte[] crop, (int Left, int Top, int Right, int Bottom) bounds)
+    {
+        if (FaintInk.Length == 0)
+            return;
+        int w = bounds.Right - bounds.Left, h = bounds.Bottom - bounds.Top;
+        int reach = Math.Max(1, (int)Math.Round(FaintInkReach * CharacterHeight));
+        using var own = Mat.FromPixelData(h, w, MatType.CV_8UC1, crop);
+        using var near = new Mat();
+        using (var kernel = Cv2.GetStructuringElement(MorphShapes.Rect, new Size((2 * reach) + 1, (2 * reach) + 1)))
+            Cv2.Dilate(own, near, kernel);
+        near.GetArray(out byte[] nearby);
+        for (int y = 0; y < h; y++)
+        {
+            int row = ((bounds.Top + y) * Width) + bounds.Left;
+            for (int x = 0; x < w; x++)
+            {
+                int i = (y * w) + x;
+                if (crop[i] == 0 && nearby[i] != 0 && Labels[row + x] == 0 && FaintInk[row + x] >= FaintInkFloor)
+                    crop[i] = FaintInk[row + x];
+            }
+        }
+    }
+
+    /// <summary>How far from a candidate's strokes faint ink is taken in, in character heights.</summary>
+    private const double FaintInkReach = 0.15;
+
+    /// <summary>The least strength (of 255) faint ink must have to be taken in.</summary>
+    private const byte FaintInkFloor = 40;
 
     /// <summary>The longer side a candidate's crop is scaled up to before the training preparation.</summary>
     internal const int PreparedSide = 96;
@@ -300,12 +343,18 @@ internal static class FieldSegmenter
         }
 
         var inkData = new byte[fieldInk.Length];
+        var faintInk = new byte[field.PlainPaper ? fieldInk.Length : 0];
         // Normalise ink strength so faint and dark writing look alike to the network. On plain paper (faint strokes were
         // joined) most of the ink counts as full strength, as the pen's strokes do in SD19's two-level scans, so a thin
         // faint bar of an E is not lost beside its stem; on a patterned background less does, so the pattern stays faint.
         double strong = Math.Max(MinContrast, Percentile(fieldInk, labelData, field.PlainPaper ? PlainPaperFullInk : PatternedFullInk));
         for (int i = 0; i < inkData.Length; i++)
-            inkData[i] = labelData[i] == 0 ? (byte)0 : (byte)Math.Min(255, fieldInk[i] * 255 / strong);
+        {
+            byte normalised = (byte)Math.Min(255, fieldInk[i] * 255 / strong);
+            inkData[i] = labelData[i] == 0 ? (byte)0 : normalised;
+            if (faintInk.Length > 0)
+                faintInk[i] = normalised;
+        }
 
         var pieces = new List<InkPiece>();
         for (int g = 0; g < groups.Count; g++)
@@ -322,6 +371,7 @@ internal static class FieldSegmenter
         return new FieldSegmentation
         {
             Width = w, Height = h, Scale = scale, Ink = inkData, Labels = labelData, Pieces = pieces, CharacterHeight = characterHeight,
+            FaintInk = faintInk,
         };
     }
 
