@@ -18,6 +18,7 @@ public sealed class ClassMaskTests
 
     [TestCase("O")]
     [TestCase("D")]
+    [TestCase("a")]
     public void In_a_digit_field_a_zero_read_best_as_a_round_letter_is_a_zero(string letter)
     {
         var mask = ClassMask.For(Classes, FieldKind.Digits);

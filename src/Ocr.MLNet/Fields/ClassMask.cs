@@ -23,11 +23,13 @@ internal sealed class ClassMask
 
     /// <summary>
     /// Classes that stand for another when the field may not hold them and the network likes them best (<see cref="Fold"/>):
-    /// a flat or straight-sided zero reads as O or D; writers of capitals mix in a lower-case e or a; a capital I written
-    /// as a bar reads as 1. Chosen on the dev folders, each alone (names CER: e −0.21, a −0.40, 1→I −0.28 points; cheques:
-    /// O −0.09, D −1.97); the other letter–digit and case pairs tried did not help (benchmarks/README.md).
+    /// a flat or straight-sided zero reads as O or D, and a zero joined to the next digit by its tail as a; writers of
+    /// capitals mix in a lower-case e or a; a capital I written as a bar reads as 1. Chosen on the dev folders, each alone
+    /// (names CER: e −0.21, a −0.40, 1→I −0.28 points; cheques: O −0.09, D −1.97, a −0.89); the other letter–digit and case
+    /// pairs tried did not help (benchmarks/README.md).
     /// </summary>
-    private static readonly (string LookAlike, string Character)[] LookAlikes = [("O", "0"), ("D", "0"), ("e", "E"), ("a", "A"), ("1", "I")];
+    private static readonly (string LookAlike, string Character)[] LookAlikes =
+        [("O", "0"), ("D", "0"), ("a", "0"), ("e", "E"), ("a", "A"), ("1", "I")];
 
     /// <summary>Whether the field may hold digits only (amounts, dates: often written joined).</summary>
     public bool DigitsOnly { get; }
