@@ -274,6 +274,20 @@ public sealed class FieldSegmenterTests
     }
 
     [Test]
+    public void A_thick_hyphen_in_the_middle_of_the_line_is_no_character()
+    {
+        // JEAN-MICHEL: a hyphen a third of a character high, thicker than a dash, read as a C between the names.
+        var grey = Paper();
+        Bars(grey, 2, left: 20, step: 30, barWidth: 6, top: 10, bottom: 54);
+        Fill(grey, 80, 24, 110, 40, 0);
+        Bars(grey, 2, left: 130, step: 30, barWidth: 6, top: 10, bottom: 54);
+
+        var segmentation = FieldSegmenter.Segment(grey, Width, Height, maxPieces: 50);
+
+        Assert.That(segmentation.Pieces.Select(p => p.Left), Is.EqualTo(new[] { 20, 50, 130, 160 }));
+    }
+
+    [Test]
     public void Letters_all_cut_by_a_tight_crop_are_kept_beside_a_whole_hyphen()
     {
         var grey = Paper();
