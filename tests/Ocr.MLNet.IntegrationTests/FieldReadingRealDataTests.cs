@@ -246,7 +246,7 @@ public sealed class FieldReadingRealDataTests
 
     /// <summary>
     /// The names are French: weighing the letters by French letter frequencies reads them better than taking every letter
-    /// as likely (8.84 → 8.50 % CER when measured), and no field fails.
+    /// as likely (8.72 → 8.38 % CER when measured), and no field fails.
     /// </summary>
     [Test]
     public void French_letter_frequencies_read_the_french_names_better()
@@ -271,7 +271,7 @@ public sealed class FieldReadingRealDataTests
 
     /// <summary>
     /// The real dev folders with the pretrained model (or the 47-class model at <c>OCR_MLNET_FIELD_MODEL</c>). The floors sit
-    /// a little below what it scored (names CER 8.8 %, exact 73.0 %; amounts CER 23.7 %, exact 37.2 %), short of the
+    /// a little below what it scored (names CER 8.7 %, exact 73.2 %; amounts CER 23.5 %, exact 38.2 %), short of the
     /// targets (names CER 8 %, exact 65 %; amounts CER 15 %), and above Tesseract's (names CER 55.5 %, exact 20.7 %).
     /// </summary>
     [TestCase("names-dev", FieldKind.Upper, 0.095, 0.71)]
