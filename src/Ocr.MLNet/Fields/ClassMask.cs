@@ -47,7 +47,7 @@ internal sealed class ClassMask
     public float[]? Weights { get; private init; }
 
     /// <summary>For a capitals field: the mask of every letter, to read a writer who wrote in small letters (null otherwise).</summary>
-    public ClassMask? SmallLetters { get; private init; }
+    public ClassMask? SmallLetters { get; private set; }
 
     /// <summary>This mask with the letters weighed by <paramref name="frequencies"/> (this mask itself when null).</summary>
     public ClassMask WeighedBy(LetterFrequencies? frequencies) => frequencies is null ? this
@@ -86,14 +86,22 @@ internal sealed class ClassMask
     public static ClassMask For(IReadOnlyList<string> classNames, FieldKind kind) => kind switch
     {
         FieldKind.Digits => Build(classNames, "0123456789"),
-        FieldKind.Upper => Build(classNames, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") is var capitals && For(classNames, FieldKind.Letters) is var letters
-            && letters.Allowed.Where((allowed, c) => allowed && !capitals.Allowed[c]).Any()
-            ? new ClassMask(capitals.Allowed, capitals.Labels) { SmallLetters = letters } : capitals,
+        FieldKind.Upper => Capitals(classNames),
         FieldKind.Lower => Build(classNames, "abcdefghijklmnopqrstuvwxyz"),
         FieldKind.Letters => Build(classNames, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"),
         FieldKind.Alphanumeric => new ClassMask(classNames.Select(_ => true).ToArray(), classNames.ToArray()),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Use Alphanumeric, Digits, Upper, Lower or Letters."),
     };
+
+    /// <summary>The capitals, with every letter as <see cref="SmallLetters"/> when the model has small letters of their own classes.</summary>
+    private static ClassMask Capitals(IReadOnlyList<string> classNames)
+    {
+        var capitals = Build(classNames, "ABCDEFGHIJKLMNOPQRSTUVWXYZ");
+        var letters = For(classNames, FieldKind.Letters);
+        if (letters.Allowed.Where((allowed, c) => allowed && !capitals.Allowed[c]).Any())
+            capitals.SmallLetters = letters;
+        return capitals;
+    }
 
     /// <summary>The mask for a custom set of characters; each must have a class (its own, or its merged other case).</summary>
     /// <exception cref="ArgumentException">A character has no class in the model (the message lists them and the model's classes).</exception>

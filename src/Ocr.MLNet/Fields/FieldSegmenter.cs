@@ -23,14 +23,14 @@ internal sealed class FieldSegmentation
     /// <summary>Working pixels per source pixel.</summary>
     public required double Scale { get; init; }
 
-    /// <summary>Ink strength per working pixel (0 = paper, 255 = darkest ink), row-major.</summary>
+    /// <summary>
+    /// Normalised ink strength per working pixel (0 = paper, 255 = full ink), row-major, kept by the threshold or not: the
+    /// kept ink is where <see cref="Labels"/> is not 0.
+    /// </summary>
     public required byte[] Ink { get; init; }
 
-    /// <summary>
-    /// On plain paper, the ink strength of every working pixel, normalised as <see cref="Ink"/>, kept by the threshold or
-    /// not; empty on a patterned background, where faint ink is the pattern.
-    /// </summary>
-    public byte[] FaintInk { get; init; } = [];
+    /// <summary>Whether the field is on plain paper, where faint ink beside the kept strokes is writing, not a background pattern.</summary>
+    public bool PlainPaper { get; init; }
 
     /// <summary>Connected-component label per working pixel; 0 = no kept ink.</summary>
     public required int[] Labels { get; init; }
@@ -115,14 +115,14 @@ internal sealed class FieldSegmentation
     }
 
     /// <summary>
-    /// Adds to a candidate's crop the faint ink next to its strokes: thin bars of an E or an L that the threshold lost,
-    /// or kept only in part, which the network needs to tell an E from a C. Only within <see cref="FaintInkReach"/>
-    /// character heights of the candidate's own ink and at least <see cref="FaintInkFloor"/> strong, so neighbours and the
-    /// paper's grain stay out.
+    /// Adds to a candidate's crop the faint ink next to its strokes, on plain paper: thin bars of an E or an L that the
+    /// threshold lost, or kept only in part, which the network needs to tell an E from a C. Only within
+    /// <see cref="FaintInkReach"/> character heights of the candidate's own ink and at least <see cref="FaintInkFloor"/>
+    /// strong, so neighbours and the paper's grain stay out.
     /// </summary>
     private void AddFaintInk(byte[] crop, (int Left, int Top, int Right, int Bottom) bounds)
     {
-        if (FaintInk.Length == 0)
+        if (!PlainPaper)
             return;
         int w = bounds.Right - bounds.Left, h = bounds.Bottom - bounds.Top;
         int reach = Math.Max(1, (int)Math.Round(FaintInkReach * CharacterHeight));
@@ -137,8 +137,8 @@ internal sealed class FieldSegmentation
             for (int x = 0; x < w; x++)
             {
                 int i = (y * w) + x;
-                if (crop[i] == 0 && nearby[i] != 0 && Labels[row + x] == 0 && FaintInk[row + x] >= FaintInkFloor)
-                    crop[i] = FaintInk[row + x];
+                if (crop[i] == 0 && nearby[i] != 0 && Labels[row + x] == 0 && Ink[row + x] >= FaintInkFloor)
+                    crop[i] = Ink[row + x];
             }
         }
     }
@@ -245,7 +245,7 @@ internal static class FieldSegmenter
             Cv2.Threshold(ink, binary, otsu, 255, ThresholdTypes.Binary);
         }
 
-        bool plainPaper = KeepFaintStrokes(ink, binary, otsu) is not null;
+        bool plainPaper = KeepFaintStrokes(ink, binary, otsu);
 
         RemoveLines(binary, w, h);
 
@@ -350,18 +350,12 @@ internal static class FieldSegmenter
         }
 
         var inkData = new byte[fieldInk.Length];
-        var faintInk = new byte[field.PlainPaper ? fieldInk.Length : 0];
         // Normalise ink strength so faint and dark writing look alike to the network. On plain paper (faint strokes were
         // joined) most of the ink counts as full strength, as the pen's strokes do in SD19's two-level scans, so a thin
         // faint bar of an E is not lost beside its stem; on a patterned background less does, so the pattern stays faint.
         double strong = Math.Max(MinContrast, Percentile(fieldInk, labelData, field.PlainPaper ? PlainPaperFullInk : PatternedFullInk));
         for (int i = 0; i < inkData.Length; i++)
-        {
-            byte normalised = (byte)Math.Min(255, fieldInk[i] * 255 / strong);
-            inkData[i] = labelData[i] == 0 ? (byte)0 : normalised;
-            if (faintInk.Length > 0)
-                faintInk[i] = normalised;
-        }
+            inkData[i] = (byte)Math.Min(255, fieldInk[i] * 255 / strong);
 
         var pieces = new List<InkPiece>();
         for (int g = 0; g < groups.Count; g++)
@@ -378,7 +372,7 @@ internal static class FieldSegmenter
         return new FieldSegmentation
         {
             Width = w, Height = h, Scale = scale, Ink = inkData, Labels = labelData, Pieces = pieces, CharacterHeight = characterHeight,
-            FaintInk = faintInk,
+            PlainPaper = field.PlainPaper,
         };
     }
 
@@ -398,8 +392,8 @@ internal static class FieldSegmenter
     /// <see cref="HysteresisFractions"/> that does not grow the ink by more than <see cref="MaxFaintGrowth"/> is used; where
     /// every one does, the faint ink is a textured background (a cheque's pattern) and none is kept.
     /// </summary>
-    /// <returns>The fraction used, or null on a textured background.</returns>
-    private static double? KeepFaintStrokes(Mat ink, Mat binary, double otsu)
+    /// <returns>Whether faint strokes were kept: false on a textured background.</returns>
+    private static bool KeepFaintStrokes(Mat ink, Mat binary, double otsu)
     {
         binary.GetArray(out byte[] strong);
         int before = strong.Count(v => v != 0);
@@ -427,10 +421,10 @@ internal static class FieldSegmenter
             for (int i = 0; i < strong.Length; i++)
                 strong[i] = anchored[weakLabels[i]] ? (byte)255 : (byte)0;
             binary.SetArray(strong);
-            return fraction;
+            return true;
         }
 
-        return null;
+        return false;
     }
 
     /// <summary>Removes long straight lines: underlines, guide lines, box borders (a vertical one only at the field's sides).</summary>

@@ -359,7 +359,7 @@ public sealed class HandwrittenFieldReader : IDisposable
         fit = LineFit.Blank;
         if (ScoreCandidates(segmentation) is not { } scored)
             return FieldReading.Blank;
-        var reading = Choose(segmentation, scored, mask, offsetX, offsetY, out fit);
+        var reading = Choose(segmentation, scored, mask, offsetX, offsetY, out fit, out _);
         if (mask.SmallLetters is not { } small || reading.IsBlank)
             return reading;
         var inSmallLetters = Choose(segmentation, scored, small, offsetX, offsetY, out var smallFit, out var classes);
@@ -408,9 +408,6 @@ public sealed class HandwrittenFieldReader : IDisposable
             segmentation.Prepare(candidates[c].First, candidates[c].Last, candidates[c].Bounds, pixels.AsSpan(c * size, size));
         return new ScoredCandidates(candidates, pixels, recognizer.ScorePixels(pixels));
     }
-
-    private FieldReading Choose(FieldSegmentation segmentation, ScoredCandidates scored, ClassMask mask, int offsetX, int offsetY, out LineFit fit) =>
-        Choose(segmentation, scored, mask, offsetX, offsetY, out fit, out _);
 
     /// <summary>The best segmentation of a line under a mask (dynamic programming over the cut points) and its reading; <paramref name="chosenClasses"/> are the characters' classes.</summary>
     private FieldReading Choose(FieldSegmentation segmentation, ScoredCandidates scored, ClassMask mask, int offsetX, int offsetY,
