@@ -104,6 +104,50 @@ public sealed class ClassMaskTests
     }
 
     [Test]
+    public void Letter_pairs_favour_what_the_language_writes_and_leave_other_classes_alone()
+    {
+        // The shipped French table: U after Q, a word ending in E; V after Q and a word ending in C are rare.
+        var pairs = ClassMask.For(Classes, FieldKind.Alphanumeric).WeighedBy(LetterFrequencies.French).PairBonus!;
+        float Pair(string first, string next) => pairs[first == " " ? 0 : Array.IndexOf(Classes, first) + 1, next == " " ? 0 : Array.IndexOf(Classes, next) + 1];
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(Pair("Q", "U"), Is.GreaterThan(0.5f), "QU");
+            Assert.That(Pair("Q", "V"), Is.LessThan(-0.5f), "QV");
+            Assert.That(Pair("E", " "), Is.GreaterThan(Pair("C", " ") + 0.5f), "a final E over a final C");
+            Assert.That(Pair("q", "U"), Is.EqualTo(Pair("Q", "U")), "both cases of a letter");
+            Assert.That(Pair("Q", "7"), Is.Zero, "digits follow no pairs");
+            Assert.That(Pair("7", "U"), Is.Zero);
+            Assert.That(Pair(" ", " "), Is.Zero, "an empty field");
+            Assert.That(ClassMask.For(Classes, FieldKind.Upper).WeighedBy(new LetterFrequencies(LetterFrequencies.French.Frequencies)).PairBonus, Is.Null,
+                "a table without pairs");
+        });
+    }
+
+    [Test]
+    public void A_pair_table_of_ones_own_is_counted_as_given_and_refuses_what_is_not_a_pair()
+    {
+        var letters = new Dictionary<char, double> { ['A'] = 5, ['B'] = 5 };
+        var own = new LetterFrequencies(letters, new Dictionary<string, double> { ["AB"] = 8, ["ab"] = 2, [" A"] = 10, ["B "] = 10 });
+        var pairs = ClassMask.For(["A", "B"], FieldKind.Upper).WeighedBy(own).PairBonus!;
+        Assert.Multiple(() =>
+        {
+            Assert.That(own.Pairs!["AB"], Is.EqualTo(10), "cases added together");
+            // Add-one smoothing over 27 symbols: P(B | A) = 11 / 37, P(B) = 11 / 57 as the second of a pair.
+            Assert.That(pairs[1, 2], Is.EqualTo((float)(0.3 * Math.Log((11.0 / 37) / (11.0 / 57)))).Within(1e-6), "AB");
+            Assert.That(pairs[2, 1], Is.LessThan(0f), "BA, never seen");
+            Assert.That(() => new LetterFrequencies(letters, new Dictionary<string, double> { ["Q"] = 1 }),
+                Throws.ArgumentException.With.Message.Contains("The letter pair 'Q' is not two letters"));
+            Assert.That(() => new LetterFrequencies(letters, new Dictionary<string, double> { ["1U"] = 1 }),
+                Throws.ArgumentException.With.Message.Contains("'1U'"));
+            Assert.That(() => new LetterFrequencies(letters, new Dictionary<string, double> { ["  "] = 1 }),
+                Throws.ArgumentException.With.Message.Contains("a space for a word's edge"));
+            Assert.That(() => new LetterFrequencies(letters, new Dictionary<string, double> { ["QU"] = -1 }),
+                Throws.ArgumentException.With.Message.Contains("frequency of 'QU' is -1"));
+        });
+    }
+
+    [Test]
     public void A_capitals_mask_carries_every_letter_for_writers_of_small_letters_and_other_kinds_do_not()
     {
         var capitals = ClassMask.For(Classes, FieldKind.Upper);

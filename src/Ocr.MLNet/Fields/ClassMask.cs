@@ -51,7 +51,19 @@ internal sealed class ClassMask
 
     /// <summary>This mask with the letters weighed by <paramref name="frequencies"/> (this mask itself when null).</summary>
     public ClassMask WeighedBy(LetterFrequencies? frequencies) => frequencies is null ? this
-        : new ClassMask(Allowed, Labels) { Weights = frequencies.ClassWeights(Labels, Allowed), SmallLetters = SmallLetters?.WeighedBy(frequencies) };
+        : new ClassMask(Allowed, Labels)
+        {
+            Weights = frequencies.ClassWeights(Labels, Allowed),
+            PairBonus = frequencies.PairBonus(Labels),
+            SmallLetters = SmallLetters?.WeighedBy(frequencies),
+        };
+
+    /// <summary>
+    /// The letter-pair term the decoder adds between neighbouring characters (<see cref="LetterFrequencies.Pairs"/>):
+    /// [s, t] for a character of class t − 1 after one of class s − 1, index 0 standing for the field's edge; null when
+    /// there are no pairs.
+    /// </summary>
+    public float[,]? PairBonus { get; private init; }
 
     /// <summary>Multiplies the scores by the letters' prior (in place); nothing without one.</summary>
     public void Weigh(Span<float> scores)

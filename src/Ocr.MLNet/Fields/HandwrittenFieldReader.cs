@@ -63,6 +63,9 @@ public sealed class HandwrittenFieldReader : IDisposable
     /// <summary>What one more character adds to a line's score when lines of writing compete (a log-probability).</summary>
     private const double CharacterReward = 0.3;
 
+    /// <summary>Classes per candidate the decoder weighs when it follows letter pairs (the network's best few; 2 and 8 read names-dev alike).</summary>
+    private const int PairReadings = 4;
+
     private readonly CharacterRecognizer recognizer;
     private readonly bool ownsRecognizer;
     private readonly ConcurrentDictionary<FieldKind, ClassMask> masks = new();
@@ -437,62 +440,111 @@ public sealed class HandwrittenFieldReader : IDisposable
             }
         }
 
-        // Dynamic programming over cut points: best[k] is the best score of pieces [0, k).
-        var best = new double[n + 1];
-        var choice = new int[n + 1];
-        Array.Fill(best, double.NegativeInfinity);
-        best[0] = 0;
+        // Dynamic programming over cut points and, with letter pairs, the last character's class: best[k, s] is the best
+        // score of pieces [0, k) whose last character is of class s − 1 (s = 0: none yet, or no pairs to follow).
+        float[,]? pairs = mask.PairBonus;
+        int states = pairs is null ? 1 : classes + 1;
+        var readings = new (int Class, double Score)[candidates.Count][];
+        for (int c = 0; c < candidates.Count; c++)
+            readings[c] = CandidateReadings(scores.AsSpan(c * classes, classes), mask, candidates[c], height, pairs is null ? 1 : PairReadings);
+        var best = new double[n + 1, states];
+        var from = new (int Candidate, int Class, int State)[n + 1, states];
+        for (int k = 0; k <= n; k++)
+        {
+            for (int s = 0; s < states; s++)
+                best[k, s] = double.NegativeInfinity;
+        }
+
+        best[0, 0] = 0;
         var byEnd = candidates.Select((c, index) => (c, index)).GroupBy(x => x.c.Last).ToDictionary(g => g.Key, g => g.ToArray());
         // A fragment far smaller than a character (a hyphen, the end of a T's bar split off) may be no character at all.
         var fragment = new bool[n];
         foreach (var candidate in candidates.Where(c => c.First == c.Last))
             fragment[candidate.First] = IsFragment(candidate, height);
+        double Pair(int state, int nextClass) => pairs is null ? 0 : pairs[state, nextClass + 1];
         for (int k = 1; k <= n; k++)
         {
-            if (fragment[k - 1] && best[k - 1] - FragmentDropCost > best[k])
+            for (int s = 0; fragment[k - 1] && s < states; s++)
             {
-                best[k] = best[k - 1] - FragmentDropCost;
-                choice[k] = -1;
+                if (best[k - 1, s] - FragmentDropCost > best[k, s])
+                {
+                    best[k, s] = best[k - 1, s] - FragmentDropCost;
+                    from[k, s] = (-1, -1, s);
+                }
             }
 
             if (!byEnd.TryGetValue(k - 1, out var ending))
                 continue;
             foreach (var (candidate, index) in ending)
             {
-                if (double.IsNegativeInfinity(best[candidate.First]))
-                    continue;
-                double value = best[candidate.First] + CandidateScore(scores.AsSpan(index * classes, classes), mask, candidate, height);
-                if (candidate.First > 0)
-                    value -= BoundaryCost(pieces[candidate.First - 1], pieces[candidate.First], height, cutCost);
-                if (value > best[k])
+                double boundary = candidate.First > 0 ? BoundaryCost(pieces[candidate.First - 1], pieces[candidate.First], height, cutCost) : 0;
+                for (int s = 0; s < states; s++)
                 {
-                    best[k] = value;
-                    choice[k] = index;
+                    double before = best[candidate.First, s];
+                    if (double.IsNegativeInfinity(before))
+                        continue;
+                    foreach (var (cls, score) in readings[index])
+                    {
+                        double value = before + score + Pair(s, cls) - boundary;
+                        int next = pairs is null ? 0 : cls + 1;
+                        if (value > best[k, next])
+                        {
+                            best[k, next] = value;
+                            from[k, next] = (index, cls, s);
+                        }
+                    }
                 }
             }
         }
 
         // Pieces that belong to no scored character (no ink after cleaning) are skipped by bridging from the last reachable end;
-        // a choice of −1 is a dropped fragment.
-        var chosen = new List<int>();
-        int end = n;
-        while (end > 0 && double.IsNegativeInfinity(best[end]))
-            end--;
-        double pathScore = end > 0 ? best[end] : double.NegativeInfinity;
-        while (end > 0)
+        // a step without a candidate is a dropped fragment.
+        var chosen = new List<(int Candidate, int Class)>();
+        int end = n, state = -1;
+        double pathScore = double.NegativeInfinity;
+        for (; end > 0 && state < 0; end--)
         {
-            int index = choice[end];
-            if (index < 0)
+            for (int s = 0; s < states; s++)
             {
-                end--;
-                continue;
+                double value = best[end, s] + (pairs is null ? 0 : pairs[s, 0]);
+                if (value > pathScore)
+                    (pathScore, state) = (value, s);
             }
 
-            chosen.Add(index);
-            end = candidates[index].First;
+            if (state >= 0)
+                break;
+        }
+
+        while (end > 0)
+        {
+            var step = from[end, state];
+            if (step.Candidate >= 0)
+            {
+                chosen.Add((step.Candidate, step.Class));
+                end = candidates[step.Candidate].First;
+            }
+            else
+            {
+                end--;
+            }
+
+            state = step.State;
         }
 
         chosen.Reverse();
+        if (chosen.Count > 0)
+        {
+            // How well the line fits is the network's and the shapes' word alone: a printed prompt's common words must not win the line.
+            int previous = 0;
+            foreach (var (_, cls) in chosen)
+            {
+                pathScore -= Pair(previous, cls);
+                previous = pairs is null ? 0 : cls + 1;
+            }
+
+            pathScore -= pairs is null ? 0 : pairs[previous, 0];
+        }
+
         if (chosen.Count > 0)
             fit = new LineFit(pathScore, chosen.Count);
         var characters = new List<CharacterReading>(chosen.Count);
@@ -500,14 +552,15 @@ public sealed class HandwrittenFieldReader : IDisposable
         double scale = segmentation.Scale;
         float confidence = 1f;
         // A space is a gap clearly wider than the field's usual gap between characters (some people print letters far apart).
-        var gaps = chosen.Skip(1).Select((index, i) => candidates[index].Bounds.Left - candidates[chosen[i]].Bounds.Right).Order().ToArray();
+        var gaps = chosen.Skip(1).Select((c, i) => candidates[c.Candidate].Bounds.Left - candidates[chosen[i].Candidate].Bounds.Right).Order().ToArray();
         double spaceGap = Math.Max(0.8 * height, gaps.Length > 0 ? 2.5 * Math.Max(0, gaps[gaps.Length / 2]) : 0);
         int previousRight = int.MinValue;
-        foreach (int index in chosen)
+        foreach (var (index, cls) in chosen)
         {
             var candidate = candidates[index];
-            var alternatives = Alternatives(scores.AsSpan(index * classes, classes), mask);
-            chosenClasses.Add(BestAllowed(scores.AsSpan(index * classes, classes), mask));
+            var row = scores.AsSpan(index * classes, classes);
+            var alternatives = Alternatives(row, mask);
+            chosenClasses.Add(cls);
             if (previousRight != int.MinValue && candidate.Bounds.Left - previousRight > spaceGap)
                 text.Append(' ');
             previousRight = candidate.Bounds.Right;
@@ -515,9 +568,12 @@ public sealed class HandwrittenFieldReader : IDisposable
                 offsetX + (int)Math.Floor(candidate.Bounds.Left / scale), offsetY + (int)Math.Floor(candidate.Bounds.Top / scale),
                 Math.Max(1, (int)Math.Ceiling((candidate.Bounds.Right - candidate.Bounds.Left) / scale)),
                 Math.Max(1, (int)Math.Ceiling((candidate.Bounds.Bottom - candidate.Bounds.Top) / scale)));
-            characters.Add(new CharacterReading(box, alternatives[0].ClassName, alternatives[0].Score, alternatives));
-            text.Append(alternatives[0].ClassName);
-            confidence *= alternatives[0].Score;
+            string label = mask.Labels[cls];
+            double allowed = AllowedSum(row, mask);
+            float labelConfidence = allowed > 0 ? (float)(row[cls] / allowed) : 0f;
+            characters.Add(new CharacterReading(box, label, labelConfidence, alternatives));
+            text.Append(label);
+            confidence *= labelConfidence;
         }
 
         return characters.Count == 0 ? FieldReading.Blank : new FieldReading(text.ToString(), confidence, characters);
@@ -531,37 +587,39 @@ public sealed class HandwrittenFieldReader : IDisposable
         left.Group == right.Group ? cutCost : right.Left - left.Right < 0.15 * height ? cutCost / 2 : 0;
 
     /// <summary>
-    /// How much the decoder likes a candidate: the log of the network's probability for the best allowed class (not
-    /// renormalised, so a crop the network takes for a forbidden class or for junk scores low) and a penalty for characters
-    /// wider than a character.
+    /// How much the decoder likes a candidate read as each of its <paramref name="count"/> best allowed classes: the log of
+    /// the network's probability (not renormalised, so a crop the network takes for a forbidden class or for junk scores
+    /// low), less a penalty for characters wider than a character and for fragments.
     /// </summary>
-    private static double CandidateScore(ReadOnlySpan<float> scores, ClassMask mask, Candidate candidate, double height)
+    private static (int Class, double Score)[] CandidateReadings(ReadOnlySpan<float> scores, ClassMask mask, Candidate candidate, double height, int count)
     {
-        float bestAllowed = scores[BestAllowed(scores, mask)];
-
         double ratio = (candidate.Bounds.Right - candidate.Bounds.Left) / height;
         double widthPenalty = ratio > WidePenaltyFrom ? WidePenalty * (ratio - WidePenaltyFrom) * (ratio - WidePenaltyFrom) : 0;
         // A fragment far smaller than a character (the end of a stroke cut off) is part of its neighbour, not a character.
         double smallPenalty = IsFragment(candidate, height) ? SmallPenalty : 0;
-        return Math.Log(bestAllowed + 1e-6) - widthPenalty - smallPenalty;
+        var readings = new List<(int Class, double Score)>(count);
+        for (int c = 0; c < scores.Length; c++)
+        {
+            if (!mask.Allowed[c])
+                continue;
+            double score = Math.Log(scores[c] + 1e-6) - widthPenalty - smallPenalty;
+            int at = readings.Count;
+            while (at > 0 && readings[at - 1].Score < score)
+                at--;
+            if (at < count)
+            {
+                readings.Insert(at, (c, score));
+                if (readings.Count > count)
+                    readings.RemoveAt(count);
+            }
+        }
+
+        return [.. readings];
     }
 
     /// <summary>Whether a candidate's width and height are both under <see cref="SmallFrom"/> character heights.</summary>
     private static bool IsFragment(Candidate candidate, double height) =>
         Math.Max(candidate.Bounds.Right - candidate.Bounds.Left, candidate.Bounds.Bottom - candidate.Bounds.Top) < SmallFrom * height;
-
-    /// <summary>The allowed class the network scores highest (the mask allows at least one).</summary>
-    private static int BestAllowed(ReadOnlySpan<float> scores, ClassMask mask)
-    {
-        int best = -1;
-        for (int c = 0; c < scores.Length; c++)
-        {
-            if (mask.Allowed[c] && (best < 0 || scores[c] > scores[best]))
-                best = c;
-        }
-
-        return best;
-    }
 
     /// <summary>
     /// A reading of small letters given in capitals: each label upper-cased and its alternatives of one letter (a and A)
@@ -581,13 +639,7 @@ public sealed class HandwrittenFieldReader : IDisposable
     /// <summary>The best allowed classes, their probabilities renormalised over the allowed classes.</summary>
     private IReadOnlyList<ClassScore> Alternatives(ReadOnlySpan<float> scores, ClassMask mask)
     {
-        double sum = 0;
-        for (int c = 0; c < scores.Length; c++)
-        {
-            if (mask.Allowed[c])
-                sum += scores[c];
-        }
-
+        double sum = AllowedSum(scores, mask);
         var ranked = new List<ClassScore>();
         for (int c = 0; c < scores.Length; c++)
         {
@@ -596,6 +648,19 @@ public sealed class HandwrittenFieldReader : IDisposable
         }
 
         return ranked.OrderByDescending(s => s.Score).Take(Options.Alternatives).ToArray();
+    }
+
+    /// <summary>The network's probabilities summed over the allowed classes (what the alternatives are renormalised by).</summary>
+    private static double AllowedSum(ReadOnlySpan<float> scores, ClassMask mask)
+    {
+        double sum = 0;
+        for (int c = 0; c < scores.Length; c++)
+        {
+            if (mask.Allowed[c])
+                sum += scores[c];
+        }
+
+        return sum;
     }
 
     /// <summary>How well a line's reading fits the field: the decoder's score and the number of characters read.</summary>
