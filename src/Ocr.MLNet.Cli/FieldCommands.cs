@@ -65,18 +65,23 @@ internal static class FieldCommands
 
     private static Option<string?> LanguageOption() => new("--language")
     {
-        Description = "The fields' language, french (fr) or english (en): its letter frequencies weigh the letters the shape leaves in doubt (default: none).",
+        Description = "The fields' language, english (en, the default) or french (fr): its letter frequencies and letter pairs weigh the letters the shape leaves in doubt; none reads each letter by its shape alone (codes, serial numbers).",
     };
 
     private static FieldReaderOptions ReaderOptions(bool crossedSevens, string? language)
     {
+        var defaults = new FieldReaderOptions { CrossedSevens = crossedSevens };
+        if (language is null)
+            return defaults;
+        if (language.Trim().Equals("none", StringComparison.OrdinalIgnoreCase))
+            return defaults with { LetterFrequencies = null };
         try
         {
-            return new FieldReaderOptions { CrossedSevens = crossedSevens, LetterFrequencies = language is null ? null : LetterFrequencies.ForLanguage(language) };
+            return defaults with { LetterFrequencies = LetterFrequencies.ForLanguage(language) };
         }
         catch (ArgumentException e)
         {
-            throw new ArgumentException($"--language {language}: {e.Message.Split(" (Parameter")[0]} Correct it and run the command again.", e);
+            throw new ArgumentException($"--language {language}: no letter frequencies for that language; use english (en), french (fr) or none.", e);
         }
     }
 

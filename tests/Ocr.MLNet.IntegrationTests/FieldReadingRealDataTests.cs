@@ -190,12 +190,13 @@ public sealed class FieldReadingRealDataTests
     /// Names cropped loosely from their forms, with the line above whole (the school's code in digits, or the printed
     /// prompt) and their own line cut by the crop's bottom edge: the reader reads the line above as capitals poorly,
     /// tries the cut line and keeps it. (Before it did, these read NNIUMOYAAAOOB, MENOM and PRENOM; GAUDET, whose line above
-    /// reads a little better, KNCIWNUJSASOYU until a poor line was taken to start at −1.2 per character.)
+    /// reads a little better, KNCIWNUJSASOYU until a poor line was taken to start at −1.2 per character.) GAUDET reads
+    /// GAVAFT: its D and E are open (A, F), and English letter pairs take its round U before an A for a V.
     /// </summary>
     [TestCase("VALIDATION_0036.jpg", "FRERE", 1)]
     [TestCase("VALIDATION_0109.jpg", "LEA", 0)]
     [TestCase("VALIDATION_0269.jpg", "HUGO", 0)]
-    [TestCase("VALIDATION_0446.jpg", "GAUDET", 2)]
+    [TestCase("VALIDATION_0446.jpg", "GAUDET", 3)]
     public void A_name_cropped_with_the_line_above_it_is_read_from_its_own_line(string image, string truth, int maxErrors)
     {
         var reading = ReadName(image, truth);
@@ -206,11 +207,12 @@ public sealed class FieldReadingRealDataTests
     /// <summary>
     /// Names a writer wrote in small letters on a form that asks for capitals: the reader sees that a quarter or more of
     /// the characters read best as small letters (b, h, n, t, …), reads the name with them and gives it in capitals.
-    /// (With capitals only, these read TVIILJAUIK, CIFIOPIII and CASSACUCA.)
+    /// (With capitals only, these read TVIILJAUIK, CIFIOPIII and CASSACUCA.) The third is labelled CAGGANDRO, as its s
+    /// are written like g; English letter pairs read it CASSANDRA, three letters from the label.
     /// </summary>
     [TestCase("VALIDATION_0322.jpg", "THIBAULT", 2)]
     [TestCase("VALIDATION_0452.jpg", "CHOPIN", 1)]
-    [TestCase("VALIDATION_0115.jpg", "CAGGANDRO", 2)]
+    [TestCase("VALIDATION_0115.jpg", "CAGGANDRO", 3)]
     public void A_name_written_in_small_letters_is_read_in_capitals(string image, string truth, int maxErrors)
     {
         var reading = ReadName(image, truth);
@@ -247,7 +249,8 @@ public sealed class FieldReadingRealDataTests
     /// <summary>
     /// The names are French: weighing the letters by French letter frequencies reads them better than taking every letter
     /// as likely, and following French letter pairs better still (8.72 → 8.38 → 7.95 % CER when measured: QUENTIN, not
-    /// QVENTIN; JULIE, not JULIC); no field fails.
+    /// QVENTIN; JULIE, not JULIC); no field fails. The default reader, with English letters and pairs, reads them better
+    /// than without a prior too (7.85 % when measured).
     /// </summary>
     [Test]
     public void French_letter_frequencies_and_letter_pairs_read_the_french_names_better()
@@ -264,25 +267,29 @@ public sealed class FieldReadingRealDataTests
         var plain = Evaluate(null);
         var letters = Evaluate(new LetterFrequencies(LetterFrequencies.French.Frequencies));
         var french = Evaluate(LetterFrequencies.French);
+        var english = Evaluate(new FieldReaderOptions().LetterFrequencies);
 
         TestContext.Out.WriteLine($"names-dev CER: {plain.CharacterErrorRate:P2} without a prior, {letters.CharacterErrorRate:P2} with French letter frequencies, "
-            + $"{french.CharacterErrorRate:P2} with their letter pairs too");
+            + $"{french.CharacterErrorRate:P2} with their letter pairs too, {english.CharacterErrorRate:P2} with the default English ones");
         Assert.That(letters.CharacterErrorRate, Is.LessThan(plain.CharacterErrorRate - 0.002));
         Assert.That(letters.ExactRate, Is.GreaterThanOrEqualTo(plain.ExactRate));
         Assert.That(french.CharacterErrorRate, Is.LessThan(letters.CharacterErrorRate - 0.002));
         Assert.That(french.ExactRate, Is.GreaterThan(letters.ExactRate + 0.02));
         Assert.That(french.CharacterErrorRate, Is.LessThanOrEqualTo(0.085), "floor with French");
         Assert.That(french.Fields.Where(f => f.Error is not null), Is.Empty);
+        Assert.That(english.CharacterErrorRate, Is.LessThan(plain.CharacterErrorRate - 0.005), "the default reader follows English letters and pairs");
+        Assert.That(english.ExactRate, Is.GreaterThan(plain.ExactRate + 0.02));
         Assert.That(french.Fields.Single(f => Path.GetFileName(f.Field.ImagePath) == "VALIDATION_0381.jpg").Read, Is.EqualTo("QUENTIN"), "QVENTIN with letters alone");
         Assert.That(letters.Fields.Single(f => Path.GetFileName(f.Field.ImagePath) == "VALIDATION_0381.jpg").Read, Is.EqualTo("QVENTIN"));
     }
 
     /// <summary>
     /// The real dev folders with the pretrained model (or the 47-class model at <c>OCR_MLNET_FIELD_MODEL</c>). The floors sit
-    /// a little below what it scored (names CER 8.7 %, exact 73.2 %; amounts CER 23.5 %, exact 38.2 %), short of the
-    /// targets (names CER 8 %, exact 65 %; amounts CER 15 %), and above Tesseract's (names CER 55.5 %, exact 20.7 %).
+    /// a little below what it scored with the default options (names CER 7.85 %, exact 76.6 %, which meets the targets of
+    /// 8 % and 65 %; amounts CER 23.5 %, exact 38.2 %, short of the target of 15 %), and far above Tesseract's (names CER
+    /// 55.5 %, exact 20.7 %).
     /// </summary>
-    [TestCase("names-dev", FieldKind.Upper, 0.095, 0.71)]
+    [TestCase("names-dev", FieldKind.Upper, 0.085, 0.74)]
     [TestCase("cheque-amounts-dev", FieldKind.Digits, 0.26, 0.35)]
     public void The_real_dev_fields_read_above_their_floors(string name, FieldKind kind, double maxCer, double minExact)
     {
@@ -353,6 +360,21 @@ public sealed class FieldReadingRealDataTests
         Assert.That(evaluate.Output, Does.Contain("character error rate"));
         Assert.That(File.Exists(Path.Combine(report, "report.md")) && File.Exists(Path.Combine(report, "fields.tsv")), evaluate.Output);
         Assert.That(File.ReadAllLines(Path.Combine(report, "fields.tsv")), Has.Length.EqualTo(7));
+    }
+
+    [Test]
+    public void The_cli_reads_without_a_language_when_told_and_refuses_one_it_has_no_letters_for()
+    {
+        string image = Path.Combine(directory, "language.png");
+        FieldComposer.WritePng(image, Compose("0123456789", 4, new FieldComposer.Layout(Gap: 8)).Field);
+
+        var none = Run($"read \"{image}\" --model \"{modelPath}\" --kind digits --language none --json");
+        Assert.That(none.ExitCode, Is.Zero, none.Output);
+        Assert.That(none.Output, Does.Contain("\"characters\""), none.Output);
+
+        var unknown = Run($"read \"{image}\" --model \"{modelPath}\" --language klingon");
+        Assert.That(unknown.ExitCode, Is.Not.Zero, unknown.Output);
+        Assert.That(unknown.Output, Does.Contain("--language klingon").And.Contain("english (en), french (fr) or none"), unknown.Output);
     }
 
     private (string Text, FieldComposer.Field Field) Compose(string alphabet, int length, FieldComposer.Layout layout)

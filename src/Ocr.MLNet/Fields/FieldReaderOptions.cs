@@ -43,15 +43,18 @@ public sealed record FieldReaderOptions
     /// <summary>
     /// How often each letter occurs in the fields' language (<see cref="Fields.LetterFrequencies.French"/>,
     /// <see cref="Fields.LetterFrequencies.English"/> or a table of your own): the reader weighs the network's letter scores by
-    /// it, so that a letter the shape leaves in doubt (a thin E or a C, a round U or a V) is read as the likelier one.
-    /// Default null: every letter is taken as likely as any other, as the network was trained.
+    /// it, so that a letter the shape leaves in doubt (a thin E or a C, a round U or a V) is read as the likelier one, and
+    /// by its letter pairs, so that a Q is followed by a U rather than a V. Default <see cref="Fields.LetterFrequencies.English"/>,
+    /// as OCR engines read English unless told otherwise; null reads every letter by its shape alone, as the network was
+    /// trained, which suits codes and serial numbers, where letters follow no language.
     /// </summary>
     /// <example>
     /// <code>
     /// var names = HandwrittenFieldReader.Load("ocr.zip", new FieldReaderOptions { Kind = FieldKind.Upper, LetterFrequencies = LetterFrequencies.French });
+    /// var codes = HandwrittenFieldReader.Load("ocr.zip", new FieldReaderOptions { LetterFrequencies = null });
     /// </code>
     /// </example>
-    public LetterFrequencies? LetterFrequencies { get; init; }
+    public LetterFrequencies? LetterFrequencies { get; init; } = Fields.LetterFrequencies.English;
 
     /// <summary>How many alternatives each character carries (the best first). Default 3.</summary>
     public int Alternatives { get; init; } = DefaultAlternatives;
