@@ -151,6 +151,24 @@ public sealed class CharacterRecognizerTests
         var expected = EngineScores(CharacterModelInput.ImagePath, files.Select(p => new PathRow { ImagePath = p }));
         using var recognizer = CharacterRecognizer.Load(modelPath, new CharacterRecognizerOptions { BatchSize = 16 });
         AssertRows(recognizer.ScoreImageFiles(files), expected, "SD19 paths");
+        // One batch of three preprocessing chunks, prepared side by side on the cores: the same scores, in order.
+        using var wholeBatch = CharacterRecognizer.Load(modelPath);
+        AssertRows(wholeBatch.ScoreImageFiles(files), expected, "SD19 paths, chunks side by side");
+    }
+
+    [Test]
+    public void A_bad_file_among_chunks_prepared_side_by_side_is_reported_as_the_first_in_order()
+    {
+        using var recognizer = CharacterRecognizer.Load(modelPath, new CharacterRecognizerOptions { IntraOpThreads = 2 });
+        var paths = Enumerable.Range(0, 48).Select(i => imagePaths[i % imagePaths.Count]).ToList();
+        string firstMissing = Path.Combine(directory, "first-missing.png"), laterMissing = Path.Combine(directory, "later-missing.png");
+        paths[20] = firstMissing; // the second chunk of 16
+        paths[40] = laterMissing; // the third
+        for (int attempt = 0; attempt < 5; attempt++)
+        {
+            var e = Assert.Throws<CharacterDataException>(() => recognizer.ScoreImageFiles(paths))!;
+            Assert.That(e.Message, Does.Contain(firstMissing).And.Not.Contain(laterMissing));
+        }
     }
 
     [Test]
