@@ -17,7 +17,10 @@ public sealed class CharacterRecognizerOptions
     /// </summary>
     public bool TestTimeAugmentation { get; set; }
 
-    /// <summary>ONNX Runtime's intra-op threads; 0 (the default) lets ONNX Runtime choose, one per core.</summary>
+    /// <summary>
+    /// ONNX Runtime's intra-op threads for the network; 0 (the default) lets ONNX Runtime choose, one per core. On the CPU
+    /// the preprocessing graph runs on one thread per 16-image chunk, with this many chunks side by side (the cores when 0).
+    /// </summary>
     public int IntraOpThreads { get; set; }
 
     /// <summary>
