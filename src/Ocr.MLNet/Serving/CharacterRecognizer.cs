@@ -439,29 +439,21 @@ public sealed class CharacterRecognizer : IDisposable
             for (int start = 0; start < count; start += batchSize)
             {
                 int n = Math.Min(batchSize, count - start), chunks = (n + chunk - 1) / chunk;
-                if (chunks == 1 || preprocessingWorkers == 1)
+                // Every chunk runs, so a bad image is reported as the first in order, as a sequential run would report it.
+                var failures = new Exception?[chunks];
+                Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = preprocessingWorkers }, c =>
                 {
-                    for (int c = 0; c < chunks; c++)
-                        Prepare(start, c * chunk, Math.Min(chunk, n - (c * chunk)));
-                }
-                else
-                {
-                    // Every chunk runs, so a bad image is reported as the first in order, as a sequential run would report it.
-                    var failures = new Exception?[chunks];
-                    Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = preprocessingWorkers }, c =>
+                    try
                     {
-                        try
-                        {
-                            Prepare(start, c * chunk, Math.Min(chunk, n - (c * chunk)));
-                        }
-                        catch (Exception e)
-                        {
-                            failures[c] = e;
-                        }
-                    });
-                    if (failures.FirstOrDefault(e => e is not null) is { } failure)
-                        System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
-                }
+                        Prepare(start, c * chunk, Math.Min(chunk, n - (c * chunk)));
+                    }
+                    catch (Exception e)
+                    {
+                        failures[c] = e;
+                    }
+                });
+                if (failures.FirstOrDefault(e => e is not null) is { } failure)
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
 
                 if (!preparedPixels.IsEmpty)
                     pixels.AsSpan(0, n * CharacterFormat.PixelCount).CopyTo(preparedPixels.Slice(start * CharacterFormat.PixelCount, n * CharacterFormat.PixelCount));
