@@ -52,6 +52,8 @@ internal static class DigitBoxOracle
         float[] scores = recognizer.ScorePixels(allPixels);
         // --dump DIR: the prepared pixels of every misread box and of every tenth box (raw floats, and truth/read per line).
         string? dumpFolder = StringArg(args, "--dump");
+        if (dumpFolder is not null)
+            Directory.CreateDirectory(dumpFolder);
         using var dump = dumpFolder is null ? null : File.Create(Path.Combine(dumpFolder, "boxes.f32"));
         using var dumpIndex = dumpFolder is null ? null : new StreamWriter(Path.Combine(dumpFolder, "boxes.tsv"));
         int classes = recognizer.ClassNames.Count;

@@ -3,7 +3,6 @@ using Microsoft.Extensions.ObjectPool;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms.Image;
-using Microsoft.ML.Transforms.Onnx;
 using Ocr.MLNet;
 using Ocr.MLNet.Serving;
 
@@ -67,13 +66,11 @@ internal sealed class Recognizer : IDisposable
         // ML.NET keeps copies of the model's ONNX graphs in TempFilePath while the model lives: a private folder, deleted on Dispose.
         string temporaryFolder = Directory.CreateTempSubdirectory("webdemo-").FullName;
         var mlContext = new MLContext { TempFilePath = temporaryFolder };
-        // One intra-op thread per ONNX session: requests run side by side on the cores, and one image is faster so anyway
-        // (434 against 499 µs per image from a path here, benchmarks/README.md).
-        mlContext.SetOnnxSessionOption(new OnnxSessionOptions { IntraOpNumThreads = 1 });
         ITransformer? fromImage = null;
         try
         {
-            // The part of the saved chain that reads in-memory images (a zip saved for image files starts with LoadImages).
+            // The part of the saved chain that reads in-memory images (a zip saved for image files starts with LoadImages),
+            // its ONNX sessions on one intra-op thread each, so that requests run side by side on the cores.
             fromImage = mlContext.Model.LoadCharacterModel(path, CharacterModelInput.Image);
             var inputSchema = mlContext.Data.LoadFromEnumerable(Array.Empty<ImageInput>()).Schema;
             var classNames = CharacterScores.GetClassNames(fromImage.GetOutputSchema(inputSchema));

@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms.Image;
+using Microsoft.ML.Transforms.Onnx;
 using Ocr.MLNet.Serving;
 
 namespace Ocr.MLNet.Tests;
@@ -126,6 +127,52 @@ public sealed class CharacterModelLoadingTests
         }
 
         Assert.That(CharacterScores.GetClassNames(fromPixels.GetOutputSchema(byPixels.Schema)), Is.EqualTo(classNames));
+    }
+
+    [Test]
+    public void LoadCharacterModel_opens_its_sessions_on_one_thread_unless_the_context_sets_ONNX_options_and_leaves_the_context_as_it_was()
+    {
+        // ONNX Runtime gives a session with n intra-op threads n − 1 threads of its own, started as the session opens.
+        Assume.That(OperatingSystem.IsLinux() && Environment.ProcessorCount >= 2, "counts threads in /proc/self/task; needs two cores");
+        const int loads = 3, sessionsPerModel = 2; // the preparation graph and the network
+
+        var mlContext = new MLContext();
+        var (oneThread, oneThreadScores) = LoadAndScore(() => mlContext.Model.LoadCharacterModel(modelPath, out _), loads);
+        Assert.That(mlContext.GetOnnxSessionOption(), Is.Null, "the context has no ONNX session options after the load, as before it");
+
+        var plainContext = new MLContext();
+        var (plain, plainScores) = LoadAndScore(() => plainContext.Model.Load(modelPath, out _), loads);
+
+        var ownContext = new MLContext();
+        ownContext.SetOnnxSessionOption(new OnnxSessionOptions { IntraOpNumThreads = 3 });
+        var (own, ownScores) = LoadAndScore(() => ownContext.Model.LoadCharacterModel(modelPath, out _), loads);
+
+        // ONNX Runtime's own default is one thread per physical core (or half the logical ones where it cannot tell): the plain
+        // load shows which this machine gets.
+        TestContext.Out.WriteLine($"threads started by {loads} loads: LoadCharacterModel {oneThread}, plain Load {plain}, the context's 3 threads {own}");
+        Assert.That(oneThread, Is.LessThan(loads * sessionsPerModel), "no pool threads: one intra-op thread per session");
+        // A margin of 2 for the runtime's own threads coming and going.
+        Assert.That(own - oneThread, Is.GreaterThanOrEqualTo((loads * sessionsPerModel * 2) - 2), "the context's own options are used: 2 pool threads per session");
+        Assert.That(oneThreadScores, Is.EqualTo(plainScores), "the same scores whatever the threads");
+        Assert.That(ownScores, Is.EqualTo(plainScores));
+    }
+
+    /// <summary>Loads <paramref name="loads"/> copies, counts the process's threads before and after, scores one image, disposes them.</summary>
+    private static (int StartedThreads, float[] Scores) LoadAndScore(Func<ITransformer> load, int loads)
+    {
+        int before = Directory.GetDirectories("/proc/self/task").Length;
+        var models = Enumerable.Range(0, loads).Select(_ => load()).ToList();
+        int started = Directory.GetDirectories("/proc/self/task").Length - before;
+        try
+        {
+            var input = new MLContext().Data.LoadFromEnumerable(testFiles.Take(1).Select(f => new PathRow { ImagePath = f.ImagePath }));
+            return (started, models[0].Transform(input).GetColumn<float[]>("Score").Single());
+        }
+        finally
+        {
+            foreach (var model in models)
+                (model as IDisposable)?.Dispose();
+        }
     }
 
     [Test]

@@ -6,6 +6,13 @@ namespace Ocr.MLNet;
 /// Adds <c>LoadCharacterModel</c> and <c>SaveCharacterModel</c> to <c>mlContext.Model</c>: loads a saved character model with
 /// errors that name the file, and saves one so that a crash or a full disk never leaves a broken model behind.
 /// </summary>
+/// <remarks>
+/// The loaders open the model's ONNX Runtime sessions with the context's ONNX session options
+/// (<c>mlContext.SetOnnxSessionOption</c>) when it has some, and otherwise with one intra-op thread per session rather than
+/// ONNX Runtime's default of one per physical core: a model scores one image per call, its preparation graph's many small
+/// steps lose more to sharing each between threads than they gain, and the other cores stay free for other calls. The
+/// context itself is left as it was.
+/// </remarks>
 public static class CharacterModelCatalog
 {
     /// <summary>
