@@ -150,7 +150,7 @@ public sealed class CharacterModelLoadingTests
         // ONNX Runtime's own default is one thread per physical core (or half the logical ones where it cannot tell): the plain
         // load shows which this machine gets.
         TestContext.Out.WriteLine($"threads started by {loads} loads: LoadCharacterModel {oneThread}, plain Load {plain}, the context's 3 threads {own}");
-        Assert.That(oneThread, Is.LessThan(loads * sessionsPerModel), "no pool threads: one intra-op thread per session");
+        Assert.That(oneThread, Is.LessThanOrEqualTo(1), "no pool threads: one intra-op thread per session");
         // A margin of 2 for the runtime's own threads coming and going.
         Assert.That(own - oneThread, Is.GreaterThanOrEqualTo((loads * sessionsPerModel * 2) - 2), "the context's own options are used: 2 pool threads per session");
         Assert.That(oneThreadScores, Is.EqualTo(plainScores), "the same scores whatever the threads");

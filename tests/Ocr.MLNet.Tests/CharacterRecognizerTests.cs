@@ -172,6 +172,27 @@ public sealed class CharacterRecognizerTests
     }
 
     [Test]
+    public void The_network_runs_on_a_thread_per_processor_by_default_and_on_IntraOpThreads_when_set()
+    {
+        // A session with n intra-op threads starts n − 1 pool threads as it opens; the preparation graph's session has one.
+        Assume.That(OperatingSystem.IsLinux() && Environment.ProcessorCount >= 2, "counts threads in /proc/self/task; needs two cores");
+        int StartedThreads(CharacterRecognizerOptions options)
+        {
+            int before = Directory.GetDirectories("/proc/self/task").Length;
+            using var recognizer = CharacterRecognizer.Load(modelPath, options);
+            return Directory.GetDirectories("/proc/self/task").Length - before;
+        }
+
+        int oneThread = StartedThreads(new CharacterRecognizerOptions { IntraOpThreads = 1 });
+        int byDefault = StartedThreads(new CharacterRecognizerOptions());
+        int three = StartedThreads(new CharacterRecognizerOptions { IntraOpThreads = 3 });
+        TestContext.Out.WriteLine($"threads started: IntraOpThreads = 1: {oneThread}, default: {byDefault}, 3: {three}");
+        Assert.That(byDefault - oneThread, Is.GreaterThanOrEqualTo(Environment.ProcessorCount - 1), "the default is one thread per processor");
+        Assert.That(three - oneThread, Is.GreaterThanOrEqualTo(2), "IntraOpThreads = 3 starts two pool threads");
+        Assert.That(oneThread, Is.LessThanOrEqualTo(1));
+    }
+
+    [Test]
     public void Bad_input_gets_errors_that_name_the_value_or_file()
     {
         using var recognizer = CharacterRecognizer.Load(modelPath);

@@ -138,20 +138,23 @@ public sealed class CharacterRecognizer : IDisposable
         var (networkOnnx, networkInput, classNames) = FindNetwork(graphs, name);
         byte[]? preprocessingOnnx = FindPreprocessing(graphs, networkInput, out int side);
 
+        // ONNX Runtime's own default (one thread per physical core) is one thread on machines where it cannot count the cores,
+        // which leaves the others idle during a batch's network run: one per processor unless the app says otherwise.
+        int threads = options.IntraOpThreads > 0 ? options.IntraOpThreads : Environment.ProcessorCount;
         const string GpuSetting = $"{nameof(CharacterRecognizerOptions)}.{nameof(CharacterRecognizerOptions.GpuDeviceId)}";
         InferenceSession networkSession;
         InferenceSession? preprocessingSession;
         bool usesGpu = false;
         try
         {
-            var sessionOptions = OnnxRuntimeGpu.CreateSessionOptions(options.IntraOpThreads, options.GpuDeviceId, options.FallbackToCpu, GpuSetting, out usesGpu);
+            var sessionOptions = OnnxRuntimeGpu.CreateSessionOptions(threads, options.GpuDeviceId, options.FallbackToCpu, GpuSetting, out usesGpu);
             (networkSession, preprocessingSession) = OpenSessions(networkOnnx, preprocessingOnnx, sessionOptions, usesGpu);
         }
         catch (OnnxRuntimeException) when (usesGpu && options.FallbackToCpu)
         {
             // The CUDA provider loaded but the device would not open (a wrong number, a busy or absent GPU): the CPU, as asked.
             usesGpu = false;
-            (networkSession, preprocessingSession) = OpenSessions(networkOnnx, preprocessingOnnx, new SessionOptions { IntraOpNumThreads = options.IntraOpThreads }, usesGpu);
+            (networkSession, preprocessingSession) = OpenSessions(networkOnnx, preprocessingOnnx, new SessionOptions { IntraOpNumThreads = threads }, usesGpu);
         }
         catch (OnnxRuntimeException e) when (usesGpu)
         {
@@ -164,7 +167,7 @@ public sealed class CharacterRecognizer : IDisposable
             throw CharacterModelLoader.NotAModel(name, $"ONNX Runtime cannot open its graphs ({e.Message.TrimEnd('.')})", e);
         }
 
-        int workers = usesGpu ? 1 : options.IntraOpThreads > 0 ? options.IntraOpThreads : Environment.ProcessorCount;
+        int workers = usesGpu ? 1 : threads;
         var recognizer = new CharacterRecognizer(networkSession, networkInput, classNames, preprocessingSession, side, options.BatchSize, workers)
         {
             testTimeAugmentation = options.TestTimeAugmentation,

@@ -18,8 +18,9 @@ public sealed class CharacterRecognizerOptions
     public bool TestTimeAugmentation { get; set; }
 
     /// <summary>
-    /// ONNX Runtime's intra-op threads for the network; 0 (the default) lets ONNX Runtime choose, one per core. On the CPU
-    /// the preprocessing graph runs on one thread per 16-image chunk, with this many chunks side by side (the cores when 0).
+    /// ONNX Runtime's intra-op threads for the network; 0 (the default) means one per processor
+    /// (<see cref="Environment.ProcessorCount"/>). On the CPU the preprocessing graph runs on one thread per 16-image chunk,
+    /// with this many chunks side by side.
     /// </summary>
     public int IntraOpThreads { get; set; }
 
@@ -48,7 +49,7 @@ public sealed class CharacterRecognizerOptions
         var problems = new List<string>();
         problems.Check(BatchSize >= 1, nameof(BatchSize), BatchSize, "at least 1");
         problems.Check(GpuDeviceId is null or >= 0, nameof(GpuDeviceId), GpuDeviceId, "null for the CPU, or a CUDA device number from 0");
-        problems.Check(IntraOpThreads >= 0, nameof(IntraOpThreads), IntraOpThreads, "0 for ONNX Runtime's choice, or a positive count");
+        problems.Check(IntraOpThreads >= 0, nameof(IntraOpThreads), IntraOpThreads, "0 for one per processor, or a positive count");
         problems.ThrowIfAny("CharacterRecognizer options");
     }
 }
