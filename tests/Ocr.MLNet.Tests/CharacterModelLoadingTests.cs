@@ -132,8 +132,7 @@ public sealed class CharacterModelLoadingTests
     [Test]
     public void LoadCharacterModel_opens_its_sessions_on_one_thread_unless_the_context_sets_ONNX_options_and_leaves_the_context_as_it_was()
     {
-        // ONNX Runtime gives a session with n intra-op threads n − 1 threads of its own, started as the session opens.
-        Assume.That(OperatingSystem.IsLinux() && Environment.ProcessorCount >= 2, "counts threads in /proc/self/task; needs two cores");
+        ProcessThreads.AssumeCountable();
         const int loads = 3, sessionsPerModel = 2; // the preparation graph and the network
 
         var mlContext = new MLContext();
@@ -160,9 +159,9 @@ public sealed class CharacterModelLoadingTests
     /// <summary>Loads <paramref name="loads"/> copies, counts the process's threads before and after, scores one image, disposes them.</summary>
     private static (int StartedThreads, float[] Scores) LoadAndScore(Func<ITransformer> load, int loads)
     {
-        int before = Directory.GetDirectories("/proc/self/task").Length;
+        int before = ProcessThreads.Count();
         var models = Enumerable.Range(0, loads).Select(_ => load()).ToList();
-        int started = Directory.GetDirectories("/proc/self/task").Length - before;
+        int started = ProcessThreads.Count() - before;
         try
         {
             var input = new MLContext().Data.LoadFromEnumerable(testFiles.Take(1).Select(f => new PathRow { ImagePath = f.ImagePath }));

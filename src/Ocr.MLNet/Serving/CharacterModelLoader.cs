@@ -70,25 +70,18 @@ internal static class CharacterModelLoader
         return model;
     }
 
-    /// <summary>The ONNX session options a character model loads with when its context sets none: one intra-op thread per session.</summary>
-    internal static OnnxSessionOptions DefaultSessionOptions() => new() { IntraOpNumThreads = 1 };
-
     /// <summary>
     /// Reads the model with the context's ONNX session options (<c>mlContext.SetOnnxSessionOption</c>), or, when it sets none,
-    /// with <see cref="DefaultSessionOptions"/>: ML.NET reads them as each <c>ApplyOnnxModel</c> opens its session during the
-    /// load, so they are set for the load and taken back after it, and the context's other models keep ONNX Runtime's choice.
+    /// with one intra-op thread per session (why: <see cref="CharacterModelCatalog"/>). ML.NET reads the options as each
+    /// <c>ApplyOnnxModel</c> opens its session during the load, so they are set for the load and taken back after it, and
+    /// the context's other models keep ONNX Runtime's choice.
     /// </summary>
-    /// <remarks>
-    /// A saved model runs one image per ONNX Runtime call; the preparation graph's many small kernels lose more to sharing
-    /// each between threads than they gain, and one thread leaves the other cores to other requests
-    /// (benchmarks/README.md: 434 against 499 µs per image from a path on 2 cores, same scores).
-    /// </remarks>
     private static ITransformer ReadWithSessionOptions(ModelOperationsCatalog catalog, ModelReader read, out DataViewSchema inputSchema)
     {
         var environment = MLNetInterop.EnvironmentOf(catalog);
         if (environment.GetOnnxSessionOption() is not null)
             return read(catalog, out inputSchema);
-        environment.SetOnnxSessionOption(DefaultSessionOptions());
+        environment.SetOnnxSessionOption(new OnnxSessionOptions { IntraOpNumThreads = 1 });
         try
         {
             return read(catalog, out inputSchema);
