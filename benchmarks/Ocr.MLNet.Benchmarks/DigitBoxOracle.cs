@@ -57,6 +57,7 @@ internal static class DigitBoxOracle
         using var dump = dumpFolder is null ? null : File.Create(Path.Combine(dumpFolder, "boxes.f32"));
         using var dumpIndex = dumpFolder is null ? null : new StreamWriter(Path.Combine(dumpFolder, "boxes.tsv"));
         int classes = recognizer.ClassNames.Count;
+        var reads = new List<char>();
         for (int i = 0; i < truths.Count; i++)
         {
             var row = scores.AsSpan(i * classes, classes);
@@ -69,6 +70,7 @@ internal static class DigitBoxOracle
             }
 
             string read = mask.Labels[best];
+            reads.Add(read[0]);
             if (read[0] == truths[i])
                 right++;
             else
@@ -83,6 +85,9 @@ internal static class DigitBoxOracle
         Console.WriteLine($"digit-boxes: {MachineLine()}; {lines.Length} cheque amounts, {boxes} true digit boxes");
         Console.WriteLine($"lost by segmentation (no ink piece centred in the box): {lost} ({Percent((double)lost / boxes)})");
         Console.WriteLine($"classified among the digits from the true cuts: {right} of {truths.Count} right ({Percent((double)right / truths.Count)})");
+        var perDigit = truths.Select((t, i) => (Truth: t, Index: i)).GroupBy(t => t.Truth).OrderBy(g => g.Key)
+            .Select(g => $"{g.Key} {Percent((double)g.Count(t => reads[t.Index] == t.Truth) / g.Count())} of {g.Count()}");
+        Console.WriteLine($"per digit: {string.Join(", ", perDigit)}");
         Console.WriteLine($"most frequent confusions: {string.Join(", ", confusions.OrderByDescending(c => c.Value).Take(12).Select(c => $"{c.Key} {c.Value}"))}");
         return 0;
     }

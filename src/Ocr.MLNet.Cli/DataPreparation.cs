@@ -4,7 +4,7 @@ using Ocr.MLNet.Preparation;
 
 namespace Ocr.MLNet.Cli;
 
-/// <summary>The data steps the CLI applies before training or evaluating: row limit, class merging, balancing, offline augmentation.</summary>
+/// <summary>The data steps the CLI applies before training or evaluating: row limit, class merging, continental digits, balancing, offline augmentation.</summary>
 internal sealed record DataPreparation(int? MaxRows, bool Merge, string? Balance, int AugmentCopies = 0)
 {
     /// <summary>Checks the options before any data is loaded.</summary>
@@ -30,6 +30,9 @@ internal sealed record DataPreparation(int? MaxRows, bool Merge, string? Balance
     /// <summary>For evaluate: score only the balanced held-out split of this many images per class (0: all rows).</summary>
     public int HoldoutPerClass { get; init; }
 
+    /// <summary>For train: add continental copies of the ones and sevens (<c>AddContinentalDigits</c>).</summary>
+    public bool ContinentalDigits { get; init; }
+
     /// <summary>The seed of that split.</summary>
     public int Seed { get; init; } = 1;
 
@@ -52,11 +55,17 @@ internal sealed record DataPreparation(int? MaxRows, bool Merge, string? Balance
     }
 
     /// <summary>
-    /// Balances (--balance) and adds offline augmented copies (--augment-copies): steps that repeat rows, so a held-out
-    /// test part must be split off before them.
+    /// Adds continental digits (--continental-digits), balances (--balance) and adds offline augmented copies
+    /// (--augment-copies): steps that add or repeat rows, so a held-out test part must be split off before them.
     /// </summary>
     public IDataView Resample(MLContext mlContext, IDataView data, int seed)
     {
+        if (ContinentalDigits)
+        {
+            data = mlContext.Data.AddContinentalDigits(data, new ContinentalDigitOptions { Seed = seed });
+            AnsiConsole.WriteLine("Added a continental copy of every 1 (flagged) and 7 (crossed).");
+        }
+
         if (Balance is { } balance)
         {
             var options = balance.ToLowerInvariant() switch

@@ -44,4 +44,51 @@ public static class AugmentationCatalog
         ArgumentNullException.ThrowIfNull(catalog);
         return OfflineAugmentation.Augment(data, copiesPerImage, options, pixelsColumnName, labelColumnName);
     }
+
+    /// <summary>
+    /// Returns the rows of <paramref name="data"/> followed by a continental copy of every one (a long up-stroke drawn
+    /// from the top of its stem) and of every seven (a bar drawn across its stem), so that a network trained on NIST's
+    /// American handwriting also reads digits written the European and Latin American way.
+    /// </summary>
+    /// <param name="catalog">The data catalog, <c>mlContext.Data</c>.</param>
+    /// <param name="data">Data with a string label column and a 1×32×32 (1,024 floats) pixels column, ink bright on dark.</param>
+    /// <param name="pixelsColumnName">The pixels column.</param>
+    /// <param name="labelColumnName">The label column.</param>
+    /// <returns>A view with the label (string) and pixels (float 1×32×32) columns only: the input's rows, then the copies.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">A column is missing or has the wrong type (ML.NET's schema-error wording).</exception>
+    /// <exception cref="InvalidDataException">A row has a missing label, a pixel vector of the wrong size, or a non-finite pixel.</exception>
+    /// <example>
+    /// <code>
+    /// IDataView digits = mlContext.Data.AddContinentalDigits(mlContext.Data.LoadFromEmnist(options));
+    /// </code>
+    /// </example>
+    public static IDataView AddContinentalDigits(this DataOperationsCatalog catalog, IDataView data,
+        string pixelsColumnName = EmnistLoaderOptions.DefaultPixelsColumnName, string labelColumnName = EmnistLoaderOptions.DefaultLabelColumnName)
+        => AddContinentalDigits(catalog, data, new ContinentalDigitOptions(), pixelsColumnName, labelColumnName);
+
+    /// <summary>
+    /// Returns the rows of <paramref name="data"/> followed by the continental copies that <paramref name="options"/>
+    /// asks for: flagged ones, crossed sevens, or both, with their labels and seed.
+    /// </summary>
+    /// <param name="catalog">The data catalog, <c>mlContext.Data</c>.</param>
+    /// <param name="data">Data with a string label column and a 1×32×32 (1,024 floats) pixels column, ink bright on dark.</param>
+    /// <param name="options">Which copies, the two labels and the seed.</param>
+    /// <param name="pixelsColumnName">The pixels column.</param>
+    /// <param name="labelColumnName">The label column.</param>
+    /// <returns>A view with the label (string) and pixels (float 1×32×32) columns only: the input's rows, then the copies.</returns>
+    /// <exception cref="ArgumentException">An option is invalid (the message lists every invalid value).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A column is missing or has the wrong type (ML.NET's schema-error wording).</exception>
+    /// <exception cref="InvalidDataException">A row has a missing label, a pixel vector of the wrong size, or a non-finite pixel.</exception>
+    /// <example>
+    /// <code>
+    /// IDataView digits = mlContext.Data.AddContinentalDigits(data, new ContinentalDigitOptions { CrossedSevens = false, Seed = 7 });
+    /// </code>
+    /// </example>
+    public static IDataView AddContinentalDigits(this DataOperationsCatalog catalog, IDataView data, ContinentalDigitOptions options,
+        string pixelsColumnName = EmnistLoaderOptions.DefaultPixelsColumnName, string labelColumnName = EmnistLoaderOptions.DefaultLabelColumnName)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(options);
+        return ContinentalDigits.Add(data, options, pixelsColumnName, labelColumnName);
+    }
 }

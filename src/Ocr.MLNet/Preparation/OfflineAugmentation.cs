@@ -60,7 +60,8 @@ internal static class OfflineAugmentation
         return new CharacterDataView<AugmentedImages>(new AugmentedImages(labels, originals, copies, copiesPerImage, low, step), labelColumnName, pixelsColumnName);
     }
 
-    private static (string[] Labels, float[] Pixels) Read(IDataView data, string labelColumnName, string pixelsColumnName)
+    /// <summary>Reads every row's string label and pixels, checking the columns' types first.</summary>
+    internal static (string[] Labels, float[] Pixels) Read(IDataView data, string labelColumnName, string pixelsColumnName)
     {
         const int pixelCount = AugmentedImages.PixelCount;
         if (data.Schema.GetColumnOrNull(labelColumnName) is not { } label)
