@@ -44,7 +44,7 @@ internal static class TrainCommand
         var ema = new Option<bool>("--ema") { Description = "Make an exponential moving average of the weights the model (on by default; --ema false keeps the last weights).", DefaultValueFactory = _ => true };
         var weightDecay = new Option<double>("--weight-decay") { Description = "Weight decay of the optimizer.", DefaultValueFactory = _ => 0 };
         var augmentCopies = new Option<int>("--augment-copies") { Description = "Offline augmentation: add N augmented copies of every image before training.", DefaultValueFactory = _ => 0 };
-        var continentalDigits = new Option<bool>("--continental-digits") { Description = "Add a copy of every 1 with a continental up-stroke and of every 7 with a bar, so the model also reads digits written the European way." };
+        var continentalDigits = new Option<bool>("--continental-digits") { Description = "Add a copy of every 1 with a continental up-stroke and of every 7 with a bar, so the model also reads digits written the European way (for digit models: with letter classes, a bare stem then reads as I or l)." };
         var skipBadFiles = DataSources.SkipBadFilesOption();
 
         var command = new Command("train", "Train the CNN on EMNIST, NIST SD19 or image-folder data and save a model zip that classifies image files of any size and ink polarity (the preprocessing is inside the model).")

@@ -55,11 +55,15 @@ public static class AugmentationCatalog
     /// <param name="pixelsColumnName">The pixels column.</param>
     /// <param name="labelColumnName">The label column.</param>
     /// <returns>A view with the label (string) and pixels (float 1×32×32) columns only: the input's rows, then the copies.</returns>
+    /// <remarks>
+    /// The data is read once, here, and held in memory (4 KiB per image). Meant for digit models (amounts, codes): in a
+    /// model that also has letter classes, a bare stem then reads as I or l rather than 1 (benchmarks/README.md).
+    /// </remarks>
     /// <exception cref="ArgumentOutOfRangeException">A column is missing or has the wrong type (ML.NET's schema-error wording).</exception>
     /// <exception cref="InvalidDataException">A row has a missing label, a pixel vector of the wrong size, or a non-finite pixel.</exception>
     /// <example>
     /// <code>
-    /// IDataView digits = mlContext.Data.AddContinentalDigits(mlContext.Data.LoadFromEmnist(options));
+    /// IDataView digits = mlContext.Data.AddContinentalDigits(mlContext.Data.LoadFromEmnist("emnist-mnist-test", split: "test"));
     /// </code>
     /// </example>
     public static IDataView AddContinentalDigits(this DataOperationsCatalog catalog, IDataView data,
