@@ -33,12 +33,7 @@ internal static class DigitModelHarness
         var last = trained.History.Epochs[^1];
         Console.WriteLine($"held-out accuracy {F(100 * (last.ValidationAccuracy ?? double.NaN), "F2")} %");
 
-        var imagePaths = mlContext.Data.LoadFromEnumerable(Array.Empty<ImagePathRow>());
-        using var forFiles = mlContext.Transforms.LoadImages(CharacterFormat.ImageColumnName, imageFolder: null, CharacterFormat.ImagePathColumnName)
-            .Append(mlContext.Transforms.PrepareCharacterImages())
-            .Fit(imagePaths)
-            .Append(trained);
-        mlContext.Model.SaveCharacterModel(forFiles, imagePaths.Schema, model);
+        SaveForImageFiles(mlContext, trained, model);
         Console.WriteLine($"saved {model}");
         return 0;
     }
@@ -54,10 +49,5 @@ internal static class DigitModelHarness
 
         [VectorType(1, CharacterFormat.ImageSide, CharacterFormat.ImageSide)]
         public float[] Pixels { get; set; } = [];
-    }
-
-    private sealed class ImagePathRow
-    {
-        public string ImagePath { get; set; } = "";
     }
 }

@@ -98,15 +98,20 @@ internal static class Harness
         var data = mlContext.Data.LoadFromEnumerable(rows);
         var options = new Training.CharacterCnnTrainer.Options { Epochs = 1, BatchSize = 64, ValidationFraction = 0, Device = Training.TrainingDevice.Cpu };
         using var model = mlContext.MulticlassClassification.Trainers.CharacterCnn(options).Fit(data);
-        // Saved as 'ocr-mlnet train' saves: image files in, LoadImages and PrepareCharacterImages in front of the network.
+        SaveForImageFiles(mlContext, model, path);
+        Console.WriteLine($"trained a 1-epoch model on {rows.Count} synthetic images ({model.ClassNames.Count} classes): {path}");
+        return path;
+    }
+
+    /// <summary>Saves a trained network as 'ocr-mlnet train' saves it: image files in, LoadImages and PrepareCharacterImages in front.</summary>
+    public static void SaveForImageFiles(MLContext mlContext, ITransformer model, string path)
+    {
         var imagePaths = mlContext.Data.LoadFromEnumerable(Array.Empty<InferenceHarness.PathInput>());
         using var forFiles = mlContext.Transforms.LoadImages(CharacterFormat.ImageColumnName, imageFolder: null, CharacterFormat.ImagePathColumnName)
             .Append(mlContext.Transforms.PrepareCharacterImages())
             .Fit(imagePaths)
             .Append(model);
         mlContext.Model.Save(forFiles, imagePaths.Schema, path);
-        Console.WriteLine($"trained a 1-epoch model on {rows.Count} synthetic images ({model.ClassNames.Count} classes): {path}");
-        return path;
     }
 
     /// <summary>The network's ONNX bytes, read from the model zip (the OnnxTransformer entry that carries the class names).</summary>
