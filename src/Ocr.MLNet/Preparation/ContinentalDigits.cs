@@ -14,10 +14,9 @@ internal static class ContinentalDigits
     /// <summary>The prepared content's margin: EMNIST pads its 28×28 content by 2.</summary>
     private const int Margin = 2;
 
-    public static IDataView Add(IDataView data, ContinentalDigitOptions? options, string pixelsColumnName, string labelColumnName)
+    public static IDataView Add(IDataView data, ContinentalDigitOptions options, string pixelsColumnName, string labelColumnName)
     {
         ArgumentNullException.ThrowIfNull(data);
-        options ??= new ContinentalDigitOptions();
         options.Validate();
         var (labels, originals) = OfflineAugmentation.Read(data, labelColumnName, pixelsColumnName);
         var random = new Random(options.Seed);
@@ -130,7 +129,7 @@ internal static class ContinentalDigits
     {
         for (int step = 0; step < Side; step++)
         {
-            foreach (int row in (int[])[y + step, y - step])
+            foreach (int row in (ReadOnlySpan<int>)[y + step, y - step])
             {
                 if (row < 0 || row >= Side)
                     continue;
