@@ -95,12 +95,21 @@ internal sealed class ClassMask
         }
     }
 
+    /// <summary>The characters of <see cref="FieldKind.Digits"/> (the line decoder's masks share these).</summary>
+    internal const string DigitCharacters = "0123456789";
+
+    /// <summary>The characters of <see cref="FieldKind.Upper"/>.</summary>
+    internal const string CapitalCharacters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+    /// <summary>The characters of <see cref="FieldKind.Lower"/>.</summary>
+    internal const string SmallCharacters = "abcdefghijklmnopqrstuvwxyz";
+
     public static ClassMask For(IReadOnlyList<string> classNames, FieldKind kind) => kind switch
     {
-        FieldKind.Digits => Build(classNames, "0123456789"),
+        FieldKind.Digits => Build(classNames, DigitCharacters),
         FieldKind.Upper => Capitals(classNames),
-        FieldKind.Lower => Build(classNames, "abcdefghijklmnopqrstuvwxyz"),
-        FieldKind.Letters => Build(classNames, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"),
+        FieldKind.Lower => Build(classNames, SmallCharacters),
+        FieldKind.Letters => Build(classNames, CapitalCharacters + SmallCharacters),
         FieldKind.Alphanumeric => new ClassMask(classNames.Select(_ => true).ToArray(), classNames.ToArray()),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Use Alphanumeric, Digits, Upper, Lower or Letters."),
     };
@@ -108,7 +117,7 @@ internal sealed class ClassMask
     /// <summary>The capitals, with every letter as <see cref="SmallLetters"/> when the model has small letters of their own classes.</summary>
     private static ClassMask Capitals(IReadOnlyList<string> classNames)
     {
-        var capitals = Build(classNames, "ABCDEFGHIJKLMNOPQRSTUVWXYZ");
+        var capitals = Build(classNames, CapitalCharacters);
         var letters = For(classNames, FieldKind.Letters);
         if (letters.Allowed.Where((allowed, c) => allowed && !capitals.Allowed[c]).Any())
             capitals.SmallLetters = letters;

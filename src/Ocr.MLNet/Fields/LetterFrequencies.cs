@@ -140,7 +140,18 @@ public sealed class LetterFrequencies
     /// Per class of a model: the factor its score is multiplied by (1 for classes that are not letters), (frequency ÷ the
     /// mean over the letter classes <paramref name="allowed"/>) to the power <see cref="PriorWeight"/>.
     /// </summary>
-    internal float[] ClassWeights(IReadOnlyList<string> labels, IReadOnlyList<bool> allowed)
+    internal float[] ClassWeights(IReadOnlyList<string> labels, IReadOnlyList<bool> allowed) =>
+        RelativeFrequencies(labels, allowed).Select(r => r is { } f ? (float)Math.Pow(f, PriorWeight) : 1f).ToArray();
+
+    /// <summary>
+    /// Per class of a model: ln(its frequency ÷ the mean over the letter classes <paramref name="allowed"/>), 0 for classes
+    /// that are not letters; a decoder that scores in log space adds a weight (<see cref="PriorWeight"/>) times this.
+    /// </summary>
+    internal double[] LogRelativeFrequencies(IReadOnlyList<string> labels, IReadOnlyList<bool> allowed) =>
+        RelativeFrequencies(labels, allowed).Select(r => r is { } f ? Math.Log(f) : 0).ToArray();
+
+    /// <summary>Per class: its frequency ÷ the mean over the allowed letter classes; null for classes that are not letters.</summary>
+    private double?[] RelativeFrequencies(IReadOnlyList<string> labels, IReadOnlyList<bool> allowed)
     {
         double rarest = Frequencies.Values.Min();
         double? FrequencyOf(string label) => label.Length == 1 && char.IsLetter(label[0])
@@ -148,7 +159,7 @@ public sealed class LetterFrequencies
             : null;
         var letters = Enumerable.Range(0, labels.Count).Where(c => allowed[c] && FrequencyOf(labels[c]) is not null).ToArray();
         double mean = letters.Length > 0 ? letters.Average(c => FrequencyOf(labels[c])!.Value) : 1;
-        return labels.Select(label => FrequencyOf(label) is { } f ? (float)Math.Pow(f / mean, PriorWeight) : 1f).ToArray();
+        return labels.Select(label => FrequencyOf(label) is { } f ? f / mean : (double?)null).ToArray();
     }
 
     /// <summary>
@@ -166,14 +177,56 @@ public sealed class LetterFrequencies
     /// </summary>
     internal float[,]? PairBonus(IReadOnlyList<string> labels)
     {
+        if (PairLogRatios is not { } ratios)
+            return null;
+        double weight = PairWeight;
+        var symbol = new int[labels.Count + 1];
+        for (int c = 0; c < labels.Count; c++)
+            symbol[c + 1] = labels[c].Length == 1 && char.IsLetter(labels[c][0]) ? PairSymbols.IndexOf(char.ToUpperInvariant(labels[c][0])) : -1;
+        var bonus = new float[labels.Count + 1, labels.Count + 1];
+        for (int s = 0; s <= labels.Count; s++)
+        {
+            for (int t = 0; t <= labels.Count; t++)
+            {
+                int a = symbol[s], b = symbol[t];
+                if (a < 0 || b < 0 || (a == 0 && b == 0))
+                    continue;
+                bonus[s, t] = (float)(weight * ratios[a, b]);
+            }
+        }
+
+        return bonus;
+    }
+
+    /// <summary>
+    /// ln(P(<paramref name="next"/> | <paramref name="previous"/>) ÷ P(<paramref name="next"/>)) from the pairs, a space standing
+    /// for a word's edge (either case of a letter); 0 without pairs, for two edges, or where either is neither a letter nor a space.
+    /// </summary>
+    internal double PairLogRatio(char previous, char next)
+    {
+        if (PairLogRatios is not { } ratios)
+            return 0;
+        int a = PairSymbols.IndexOf(char.ToUpperInvariant(previous)), b = PairSymbols.IndexOf(char.ToUpperInvariant(next));
+        return a < 0 || b < 0 || (a == 0 && b == 0) ? 0 : ratios[a, b];
+    }
+
+    /// <summary>The symbols of <see cref="PairLogRatios"/>: index 0 the word's edge, then the letters.</summary>
+    private const string PairSymbols = " ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+    /// <summary>ln(P(b | a) ÷ P(b)) over <see cref="PairSymbols"/>, computed once (the table is immutable); null without pairs.</summary>
+    private double[,]? PairLogRatios => pairLogRatios ??= ComputePairLogRatios();
+
+    private double[,]? pairLogRatios;
+
+    private double[,]? ComputePairLogRatios()
+    {
         if (Pairs is null)
             return null;
-        const string Symbols = " ABCDEFGHIJKLMNOPQRSTUVWXYZ";
-        int m = Symbols.Length;
+        int m = PairSymbols.Length;
         var counts = new double[m, m];
         foreach (var (pair, frequency) in Pairs)
         {
-            int a = Symbols.IndexOf(pair[0]), b = Symbols.IndexOf(pair[1]);
+            int a = PairSymbols.IndexOf(pair[0]), b = PairSymbols.IndexOf(pair[1]);
             if (a >= 0 && b >= 0)
                 counts[a, b] += frequency;
         }
@@ -192,23 +245,13 @@ public sealed class LetterFrequencies
             }
         }
 
-        double weight = PairWeight;
-        var symbol = new int[labels.Count + 1];
-        for (int c = 0; c < labels.Count; c++)
-            symbol[c + 1] = labels[c].Length == 1 && char.IsLetter(labels[c][0]) ? Symbols.IndexOf(char.ToUpperInvariant(labels[c][0])) : -1;
-        var bonus = new float[labels.Count + 1, labels.Count + 1];
-        for (int s = 0; s <= labels.Count; s++)
+        var ratios = new double[m, m];
+        for (int a = 0; a < m; a++)
         {
-            for (int t = 0; t <= labels.Count; t++)
-            {
-                int a = symbol[s], b = symbol[t];
-                if (a < 0 || b < 0 || (a == 0 && b == 0))
-                    continue;
-                double conditional = (counts[a, b] + 1) / (rows[a] + m), marginal = (columns[b] + 1) / (total + m);
-                bonus[s, t] = (float)(weight * Math.Log(conditional / marginal));
-            }
+            for (int b = 0; b < m; b++)
+                ratios[a, b] = Math.Log((counts[a, b] + 1) / (rows[a] + m) / ((columns[b] + 1) / (total + m)));
         }
 
-        return bonus;
+        return ratios;
     }
 }
