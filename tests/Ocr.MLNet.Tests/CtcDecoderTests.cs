@@ -208,19 +208,32 @@ public sealed class CtcDecoderTests
             LogSoftmax(noise, flat.AsSpan(row * classes, classes));
         }
 
-        var decoder = new CtcDecoder(Alphabet);
-        // Past the JIT's first tier.
-        for (int warm = 0; warm < 3; warm++)
-            decoder.DecodeBatch(peaky.AsSpan(0, 100 * steps * classes), 100, steps);
-        double MillisecondsPerLine(float[] scores)
+        var beam = new CtcDecoder(Alphabet);
+        var greedy = new CtcDecoder(Alphabet, new CtcDecoderOptions { BeamWidth = 1 });
+        // The best of several rounds, past the JIT's first tier: the machine is shared, and others' load only slows.
+        double MillisecondsPerLine(CtcDecoder decoder, float[] scores)
         {
-            var watch = Stopwatch.StartNew();
-            decoder.DecodeBatch(scores, lines, steps);
-            return watch.Elapsed.TotalMilliseconds / lines;
+            const int perRound = 20;
+            double best = double.PositiveInfinity;
+            for (int round = 0; round < lines / perRound; round++)
+            {
+                var watch = Stopwatch.StartNew();
+                decoder.DecodeBatch(scores.AsSpan(round * perRound * steps * classes, perRound * steps * classes), perRound, steps);
+                best = Math.Min(best, watch.Elapsed.TotalMilliseconds / perRound);
+            }
+
+            return best;
         }
 
-        double peakyMs = MillisecondsPerLine(peaky), flatMs = MillisecondsPerLine(flat);
-        TestContext.Out.WriteLine($"CTC decode, T={steps}, C={classes}, beam 8: {peakyMs:F3} ms per line (peaky), {flatMs:F3} ms (flat, worst case)");
+        for (int warm = 0; warm < 3; warm++)
+        {
+            beam.DecodeBatch(peaky.AsSpan(0, 100 * steps * classes), 100, steps);
+            greedy.DecodeBatch(peaky.AsSpan(0, 100 * steps * classes), 100, steps);
+        }
+
+        double peakyMs = MillisecondsPerLine(beam, peaky), flatMs = MillisecondsPerLine(beam, flat), greedyMs = MillisecondsPerLine(greedy, peaky);
+        TestContext.Out.WriteLine(
+            $"CTC decode, T={steps}, C={classes}: beam 8 {peakyMs:F3} ms per line (peaky), {flatMs:F3} ms (flat, worst case); greedy {greedyMs:F3} ms");
         // Generous: the machine is shared; the aim is 0.3 ms.
         Assert.That(peakyMs, Is.LessThan(2));
     }

@@ -19,13 +19,17 @@ namespace Ocr.MLNet.Lines;
 public sealed class CtcDecoder
 {
     /// <summary>
-    /// Per time step, the beam search extends prefixes only by the classes at least e^−12 as probable as the step's best
-    /// (and at most <see cref="MinClassesPerStep"/> or twice the beam): the rest cannot reach the beam, and skipping them
-    /// keeps a flat step from costing beam × classes extensions.
+    /// Per time step, the beam search extends prefixes only by the classes at least e^−12 as probable as the step's best,
+    /// and by at most <see cref="ExtraClassesPerStep"/> more than the beam is wide: an extension by a class ranked below
+    /// that loses to the beam's width of extensions of the same prefix unless the language model turns the order round,
+    /// and a network's step rarely leaves more than a few classes in play. Skipping them keeps a flat step from costing
+    /// beam × classes extensions.
     /// </summary>
     private const float PruneLogRatio = 12f;
 
-    private const int MinClassesPerStep = 16;
+    private const int ExtraClassesPerStep = 4;
+
+    private static readonly float PruneFactor = MathF.Exp(-PruneLogRatio);
 
     private readonly string alphabet;
     private readonly int classes;
@@ -35,10 +39,13 @@ public sealed class CtcDecoder
     private readonly int classesPerStep;
     private readonly int alternatives;
 
-    /// <summary>[p · classes + c]: the language model's bonus for class c written after class p (0: the line's start).</summary>
+    /// <summary>
+    /// [p · classes + c]: the language model's factor for class c written after class p (0: the line's start), e^bonus:
+    /// the beam search works with probabilities, not their logarithms, so that no step takes a logarithm.
+    /// </summary>
     private readonly double[] transition;
 
-    /// <summary>[p]: the bonus for ending the line after class p (a letter that ends words often earns).</summary>
+    /// <summary>[p]: the factor for ending the line after class p (a letter that ends words often earns).</summary>
     private readonly double[] lineEnd;
 
     /// <summary>Creates a decoder for a network whose classes are the blank and then <paramref name="alphabet"/>'s characters.</summary>
@@ -63,7 +70,7 @@ public sealed class CtcDecoder
         this.alphabet = alphabet;
         classes = alphabet.Length + 1;
         beamWidth = options.BeamWidth;
-        classesPerStep = Math.Max(MinClassesPerStep, 2 * beamWidth);
+        classesPerStep = beamWidth + ExtraClassesPerStep;
         alternatives = options.Alternatives;
         allowed = new bool[classes];
         allowed[0] = true;
@@ -131,9 +138,10 @@ public sealed class CtcDecoder
         if (timeSteps == 0)
             return CtcDecoding.Empty;
         var scores = new float[timeSteps * classes];
-        Normalise(logProbabilities, timeSteps, scores);
-        int[] labelling = beamWidth == 1 ? BestPath(scores, timeSteps) : BeamSearch(scores, timeSteps);
-        return Describe(scores, timeSteps, labelling);
+        var probabilities = new float[timeSteps * classes];
+        Normalise(logProbabilities, timeSteps, scores, probabilities);
+        int[] labelling = beamWidth == 1 ? BestPath(scores, timeSteps) : BeamSearch(probabilities, timeSteps);
+        return Describe(scores, probabilities, timeSteps, labelling);
     }
 
     /// <summary>Decodes several lines of the same length, one after another (the decoder is thread-safe for callers that parallelise).</summary>
@@ -164,6 +172,8 @@ public sealed class CtcDecoder
     {
         var transitionTable = new double[classes * classes];
         var end = new double[classes];
+        Array.Fill(transitionTable, 1);
+        Array.Fill(end, 1);
         if (options.LetterFrequencies is not { } language)
             return (transitionTable, end);
         var labels = alphabet.Select(c => c.ToString()).ToArray();
@@ -181,19 +191,23 @@ public sealed class CtcDecoder
         for (int p = 0; p < classes; p++)
         {
             for (int c = 1; c < classes; c++)
-                transitionTable[p * classes + c] = options.PriorWeight * prior[c - 1] + Pair(p, c);
-            end[p] = p == 0 ? 0 : Pair(p, 0);
+                transitionTable[p * classes + c] = Math.Exp(options.PriorWeight * prior[c - 1] + Pair(p, c));
+            end[p] = p == 0 ? 1 : Math.Exp(Pair(p, 0));
         }
 
         return (transitionTable, end);
     }
 
-    /// <summary>Masks and renormalises each time step over the allowed classes and the blank, in log space.</summary>
-    private void Normalise(ReadOnlySpan<float> input, int timeSteps, float[] output)
+    /// <summary>
+    /// Masks and renormalises each time step over the allowed classes and the blank: log-probabilities into
+    /// <paramref name="scores"/>, probabilities into <paramref name="probabilities"/> (0 for masked classes).
+    /// </summary>
+    private void Normalise(ReadOnlySpan<float> input, int timeSteps, float[] scores, float[] probabilities)
     {
         for (int t = 0; t < timeSteps; t++)
         {
             var row = input.Slice(t * classes, classes);
+            int at = t * classes;
             float max = float.NegativeInfinity;
             for (int c = 0; c < classes; c++)
             {
@@ -201,23 +215,28 @@ public sealed class CtcDecoder
                     max = row[c];
             }
 
-            double sum = 0;
+            float sum = 0;
             for (int c = 0; c < classes; c++)
             {
-                if (allowed[c])
-                    sum += Math.Exp(row[c] - max);
+                float e = allowed[c] ? MathF.Exp(row[c] - max) : 0;
+                probabilities[at + c] = e;
+                sum += e;
             }
 
-            float logTotal = (float)(max + Math.Log(sum));
+            float logTotal = max + MathF.Log(sum);
             if (!float.IsFinite(logTotal))
             {
                 throw new ArgumentException(
                     $"Time step {t} has a NaN or +∞ score, or no finite score among the blank and the allowed characters; give log-probabilities (log-softmax).",
-                    nameof(input));
+                    "logProbabilities");
             }
 
+            float inverse = 1 / sum;
             for (int c = 0; c < classes; c++)
-                output[t * classes + c] = allowed[c] ? row[c] - logTotal : float.NegativeInfinity;
+            {
+                probabilities[at + c] *= inverse;
+                scores[at + c] = allowed[c] ? row[c] - logTotal : float.NegativeInfinity;
+            }
         }
     }
 
@@ -244,11 +263,13 @@ public sealed class CtcDecoder
     }
 
     /// <summary>
-    /// CTC prefix beam search: each prefix keeps the log-probability of its alignments ending in a blank and ending in its
-    /// last character, so that a repeat extends it only across a blank; prefixes are ranked by that probability plus the
-    /// language model's bonus. Prefixes are nodes of a tree in arrays (parent, class), so no step allocates.
+    /// CTC prefix beam search: each prefix keeps the probability of its alignments ending in a blank and of those ending in
+    /// its last character, so that a repeat extends it only across a blank; prefixes are ranked by their probability times
+    /// the language model's factor. Probabilities, not logarithms, rescaled each step (every prefix by the same number,
+    /// which leaves the ranking as it is) so they cannot underflow. Prefixes are nodes of a tree held in arrays (parent,
+    /// class), so no step allocates.
     /// </summary>
-    private int[] BeamSearch(float[] scores, int timeSteps)
+    private int[] BeamSearch(float[] probabilities, int timeSteps)
     {
         int width = beamWidth;
         int maxNodes = timeSteps * width + 1;
@@ -262,10 +283,10 @@ public sealed class CtcDecoder
         var beamNode = new int[width];
         var beamBlank = new double[width];
         var beamLast = new double[width];
-        var beamBonus = new double[width];
+        var beamFactor = new double[width];
         int beams = 1;
-        beamBlank[0] = 0;
-        beamLast[0] = double.NegativeInfinity;
+        beamBlank[0] = 1;
+        beamFactor[0] = 1;
 
         int perStep = Math.Min(classesPerStep, allowedClasses.Length);
         int capacity = width + width * perStep;
@@ -274,7 +295,7 @@ public sealed class CtcDecoder
         var candClass = new int[capacity];
         var candBlank = new double[capacity];
         var candLast = new double[capacity];
-        var candBonus = new double[capacity];
+        var candFactor = new double[capacity];
         var mergeInto = new int[width * classes];
         Array.Fill(mergeInto, -1);
         var merges = new int[width];
@@ -285,8 +306,8 @@ public sealed class CtcDecoder
         for (int t = 0; t < timeSteps; t++)
         {
             int row = t * classes;
-            int stepCount = TopClasses(scores, row, stepClasses);
-            double blank = scores[row];
+            int stepCount = TopClasses(probabilities, row, stepClasses);
+            double blank = probabilities[row];
 
             // Staying: the prefix is unchanged, by a blank or by its last character again.
             for (int b = 0; b < beams; b++)
@@ -294,9 +315,9 @@ public sealed class CtcDecoder
                 int last = nodeClass[beamNode[b]];
                 nodeBeam[beamNode[b]] = b;
                 candNode[b] = beamNode[b];
-                candBlank[b] = LogAdd(beamBlank[b], beamLast[b]) + blank;
-                candLast[b] = last != 0 ? beamLast[b] + scores[row + last] : double.NegativeInfinity;
-                candBonus[b] = beamBonus[b];
+                candBlank[b] = (beamBlank[b] + beamLast[b]) * blank;
+                candLast[b] = last != 0 ? beamLast[b] * probabilities[row + last] : 0;
+                candFactor[b] = beamFactor[b];
             }
 
             // A prefix in the beam that is another's extension by one character gathers that extension's probability.
@@ -316,27 +337,27 @@ public sealed class CtcDecoder
             for (int b = 0; b < beams; b++)
             {
                 int last = nodeClass[beamNode[b]];
-                double total = LogAdd(beamBlank[b], beamLast[b]);
+                double total = beamBlank[b] + beamLast[b];
                 for (int k = 0; k < stepCount; k++)
                 {
                     int c = stepClasses[k];
                     // A repeated character is a new one only after a blank.
-                    double probability = (c == last ? beamBlank[b] : total) + scores[row + c];
-                    if (double.IsNegativeInfinity(probability))
+                    double probability = (c == last ? beamBlank[b] : total) * probabilities[row + c];
+                    if (probability == 0)
                         continue;
                     int into = mergeInto[b * classes + c];
                     if (into >= 0)
                     {
-                        candLast[into] = LogAdd(candLast[into], probability);
+                        candLast[into] += probability;
                         continue;
                     }
 
                     candNode[count] = -1;
                     candParent[count] = beamNode[b];
                     candClass[count] = c;
-                    candBlank[count] = double.NegativeInfinity;
+                    candBlank[count] = 0;
                     candLast[count] = probability;
-                    candBonus[count] = beamBonus[b] + transition[last * classes + c];
+                    candFactor[count] = beamFactor[b] * transition[last * classes + c];
                     count++;
                 }
             }
@@ -350,8 +371,8 @@ public sealed class CtcDecoder
             int kept = 0;
             for (int i = 0; i < count; i++)
             {
-                double score = LogAdd(candBlank[i], candLast[i]) + candBonus[i];
-                if (double.IsNegativeInfinity(score) || (kept == width && score <= topScore[kept - 1]))
+                double score = (candBlank[i] + candLast[i]) * candFactor[i];
+                if (score <= 0 || (kept == width && score <= topScore[kept - 1]))
                     continue;
                 int at = kept < width ? kept++ : kept - 1;
                 while (at > 0 && topScore[at - 1] < score)
@@ -365,6 +386,10 @@ public sealed class CtcDecoder
                 topScore[at] = score;
             }
 
+            double scale = 0;
+            for (int b = 0; b < kept; b++)
+                scale = Math.Max(scale, candBlank[top[b]] + candLast[top[b]]);
+            double rescale = scale > 0 ? 1 / scale : 1;
             for (int b = 0; b < kept; b++)
             {
                 int i = top[b];
@@ -377,19 +402,19 @@ public sealed class CtcDecoder
                 }
 
                 beamNode[b] = node;
-                beamBlank[b] = candBlank[i];
-                beamLast[b] = candLast[i];
-                beamBonus[b] = candBonus[i];
+                beamBlank[b] = candBlank[i] * rescale;
+                beamLast[b] = candLast[i] * rescale;
+                beamFactor[b] = candFactor[i];
             }
 
             beams = kept;
         }
 
         int best = 0;
-        double bestScore = double.NegativeInfinity;
+        double bestScore = -1;
         for (int b = 0; b < beams; b++)
         {
-            double score = LogAdd(beamBlank[b], beamLast[b]) + beamBonus[b] + lineEnd[nodeClass[beamNode[b]]];
+            double score = (beamBlank[b] + beamLast[b]) * beamFactor[b] * lineEnd[nodeClass[beamNode[b]]];
             if (score > bestScore)
                 (best, bestScore) = (b, score);
         }
@@ -401,21 +426,21 @@ public sealed class CtcDecoder
         return [.. labelling];
     }
 
-    /// <summary>The step's most probable allowed characters, within <see cref="PruneLogRatio"/> of its best class; returns how many.</summary>
-    private int TopClasses(float[] scores, int row, int[] chosen)
+    /// <summary>The step's most probable allowed characters, at least e^−<see cref="PruneLogRatio"/> of its best class; returns how many.</summary>
+    private int TopClasses(float[] probabilities, int row, int[] chosen)
     {
-        float best = float.NegativeInfinity;
+        float best = 0;
         for (int c = 0; c < classes; c++)
-            best = Math.Max(best, scores[row + c]);
-        float floor = best - PruneLogRatio;
+            best = Math.Max(best, probabilities[row + c]);
+        float floor = best * PruneFactor;
         int count = 0;
         foreach (int c in allowedClasses)
         {
-            float score = scores[row + c];
-            if (score < floor || (count == chosen.Length && score <= scores[row + chosen[count - 1]]))
+            float p = probabilities[row + c];
+            if (p < floor || p == 0 || (count == chosen.Length && p <= probabilities[row + chosen[count - 1]]))
                 continue;
             int at = count < chosen.Length ? count++ : count - 1;
-            while (at > 0 && scores[row + chosen[at - 1]] < score)
+            while (at > 0 && probabilities[row + chosen[at - 1]] < p)
             {
                 chosen[at] = chosen[at - 1];
                 at--;
@@ -428,58 +453,77 @@ public sealed class CtcDecoder
     }
 
     /// <summary>
-    /// The decoding of a labelling: its probability by CTC's forward algorithm, and each character's time steps from the
-    /// most probable alignment (Viterbi over the labelling with blanks between), with its peak probability and alternatives.
+    /// The decoding of a labelling: its probability by CTC's forward algorithm (probabilities rescaled each step, the scales'
+    /// logarithms summed), and each character's time steps from the most probable alignment (Viterbi over the labelling
+    /// with blanks between, in log space), with its peak probability and alternatives.
     /// </summary>
-    private CtcDecoding Describe(float[] scores, int timeSteps, int[] labelling)
+    private CtcDecoding Describe(float[] scores, float[] probabilities, int timeSteps, int[] labelling)
     {
         int length = labelling.Length;
         int states = 2 * length + 1;
         // State s: even a blank, odd the character labelling[(s − 1) / 2].
-        int ClassOf(int s) => (s & 1) == 0 ? 0 : labelling[s >> 1];
+        var stateClass = new int[states];
+        for (int s = 1; s < states; s += 2)
+            stateClass[s] = labelling[s >> 1];
         var forward = new double[states];
         var viterbi = new double[states];
         var nextForward = new double[states];
         var nextViterbi = new double[states];
-        var from = new int[timeSteps * states];
-        Array.Fill(forward, double.NegativeInfinity);
+        var from = new byte[timeSteps * states];
         Array.Fill(viterbi, double.NegativeInfinity);
-        forward[0] = viterbi[0] = scores[0];
+        forward[0] = probabilities[0];
+        viterbi[0] = scores[0];
         if (states > 1)
-            forward[1] = viterbi[1] = scores[ClassOf(1)];
+        {
+            forward[1] = probabilities[stateClass[1]];
+            viterbi[1] = scores[stateClass[1]];
+        }
+
+        double logScale = 0;
         for (int t = 1; t < timeSteps; t++)
         {
+            int row = t * classes;
+            double sum = 0;
             for (int s = 0; s < states; s++)
             {
-                double sum = forward[s], bestValue = viterbi[s];
-                int bestFrom = s;
+                double reach = forward[s], bestValue = viterbi[s];
+                byte back = 0;
                 if (s >= 1)
                 {
-                    sum = LogAdd(sum, forward[s - 1]);
+                    reach += forward[s - 1];
                     if (viterbi[s - 1] > bestValue)
-                        (bestValue, bestFrom) = (viterbi[s - 1], s - 1);
+                        (bestValue, back) = (viterbi[s - 1], 1);
                 }
 
                 // A character may follow the previous one without a blank unless it is the same character.
-                if (s >= 2 && (s & 1) == 1 && ClassOf(s) != ClassOf(s - 2))
+                if ((s & 1) == 1 && s >= 2 && stateClass[s] != stateClass[s - 2])
                 {
-                    sum = LogAdd(sum, forward[s - 2]);
+                    reach += forward[s - 2];
                     if (viterbi[s - 2] > bestValue)
-                        (bestValue, bestFrom) = (viterbi[s - 2], s - 2);
+                        (bestValue, back) = (viterbi[s - 2], 2);
                 }
 
-                double emit = scores[t * classes + ClassOf(s)];
-                nextForward[s] = sum + emit;
-                nextViterbi[s] = bestValue + emit;
-                from[t * states + s] = bestFrom;
+                int c = stateClass[s];
+                nextForward[s] = reach * probabilities[row + c];
+                sum += nextForward[s];
+                nextViterbi[s] = bestValue + scores[row + c];
+                from[t * states + s] = back;
+            }
+
+            // Rescaled, so a long line cannot underflow.
+            if (sum > 0)
+            {
+                logScale += Math.Log(sum);
+                for (int s = 0; s < states; s++)
+                    nextForward[s] /= sum;
             }
 
             (forward, nextForward) = (nextForward, forward);
             (viterbi, nextViterbi) = (nextViterbi, viterbi);
         }
 
-        double logProbability = states > 1 ? LogAdd(forward[states - 1], forward[states - 2]) : forward[0];
-        float confidence = (float)Math.Clamp(Math.Exp(logProbability), 0, 1);
+        double end = states > 1 ? forward[states - 1] + forward[states - 2] : forward[0];
+        float confidence = end > 0 ? (float)Math.Clamp(Math.Exp(logScale + Math.Log(end)), 0, 1) : 0f;
         if (length == 0)
             return new CtcDecoding("", confidence, []);
 
@@ -499,7 +543,7 @@ public sealed class CtcDecoder
             }
 
             if (t > 0)
-                state = from[t * states + state];
+                state -= from[t * states + state];
         }
 
         var characters = new CtcCharacter[length];
@@ -510,37 +554,43 @@ public sealed class CtcDecoder
             int peak = first[i];
             for (int t = first[i] + 1; t <= lastStep[i]; t++)
             {
-                if (scores[t * classes + c] > scores[peak * classes + c])
+                if (probabilities[t * classes + c] > probabilities[peak * classes + c])
                     peak = t;
             }
 
             text[i] = alphabet[c - 1];
-            characters[i] = new CtcCharacter(text[i], first[i], lastStep[i], Probability(scores[peak * classes + c]), AlternativesAt(scores, peak, c));
+            characters[i] = new CtcCharacter(text[i], first[i], lastStep[i], probabilities[peak * classes + c], AlternativesAt(probabilities, peak, c));
         }
 
         return new CtcDecoding(new string(text), confidence, characters);
     }
 
     /// <summary>The best allowed characters other than <paramref name="chosen"/> at a time step, best first.</summary>
-    private CtcAlternative[] AlternativesAt(float[] scores, int timeStep, int chosen)
+    private CtcAlternative[] AlternativesAt(float[] probabilities, int timeStep, int chosen)
     {
         int row = timeStep * classes;
-        var others = allowedClasses.Where(c => c != chosen)
-            .OrderByDescending(c => scores[row + c])
-            .Take(alternatives)
-            .Select(c => new CtcAlternative(alphabet[c - 1], Probability(scores[row + c])));
-        return others.ToArray();
-    }
+        var best = new int[Math.Min(alternatives, allowedClasses.Length - 1)];
+        if (best.Length == 0)
+            return [];
+        int count = 0;
+        foreach (int c in allowedClasses)
+        {
+            float p = probabilities[row + c];
+            if (c == chosen || (count == best.Length && p <= probabilities[row + best[count - 1]]))
+                continue;
+            int at = count < best.Length ? count++ : count - 1;
+            while (at > 0 && probabilities[row + best[at - 1]] < p)
+            {
+                best[at] = best[at - 1];
+                at--;
+            }
 
-    private static float Probability(float logProbability) => Math.Clamp(MathF.Exp(logProbability), 0f, 1f);
+            best[at] = c;
+        }
 
-    /// <summary>ln(eᵃ + eᵇ), exact where either is −∞.</summary>
-    private static double LogAdd(double a, double b)
-    {
-        if (double.IsNegativeInfinity(a))
-            return b;
-        if (double.IsNegativeInfinity(b))
-            return a;
-        return a > b ? a + Math.Log(1 + Math.Exp(b - a)) : b + Math.Log(1 + Math.Exp(a - b));
+        var others = new CtcAlternative[count];
+        for (int i = 0; i < count; i++)
+            others[i] = new CtcAlternative(alphabet[best[i] - 1], probabilities[row + best[i]]);
+        return others;
     }
 }
