@@ -45,6 +45,9 @@ public sealed class CtcDecoder
     /// </summary>
     private readonly double[] transition;
 
+    /// <summary>[p]: the largest factor of any class after class p, which bounds what an extension can earn.</summary>
+    private readonly double[] maxTransition;
+
     /// <summary>[p]: the factor for ending the line after class p (a letter that ends words often earns).</summary>
     private readonly double[] lineEnd;
 
@@ -78,6 +81,9 @@ public sealed class CtcDecoder
             allowed[c] = options.AllowedCharacters is null || options.AllowedCharacters.Contains(alphabet[c - 1], StringComparison.Ordinal);
         allowedClasses = Enumerable.Range(1, classes - 1).Where(c => allowed[c]).ToArray();
         (transition, lineEnd) = LanguageModel(options);
+        maxTransition = new double[classes];
+        for (int p = 0; p < classes; p++)
+            maxTransition[p] = allowedClasses.Max(c => transition[p * classes + c]);
     }
 
     /// <summary>The characters of classes 1, 2, …</summary>
@@ -320,44 +326,54 @@ public sealed class CtcDecoder
                 candFactor[b] = beamFactor[b];
             }
 
-            // A prefix in the beam that is another's extension by one character gathers that extension's probability.
+            // A prefix in the beam that is another's extension by one character gathers that extension's probability now,
+            // so every staying prefix's score is final before the selection starts.
             int mergeCount = 0;
             for (int b = 0; b < beams; b++)
             {
                 int parent = nodeParent[beamNode[b]];
-                if (parent >= 0 && nodeBeam[parent] >= 0)
-                {
-                    int key = nodeBeam[parent] * classes + nodeClass[beamNode[b]];
-                    mergeInto[key] = b;
-                    merges[mergeCount++] = key;
-                }
+                int a = parent >= 0 ? nodeBeam[parent] : -1;
+                if (a < 0)
+                    continue;
+                int c = nodeClass[beamNode[b]];
+                candLast[b] += (c == nodeClass[parent] ? beamBlank[a] : beamBlank[a] + beamLast[a]) * probabilities[row + c];
+                int key = a * classes + c;
+                mergeInto[key] = b;
+                merges[mergeCount++] = key;
             }
 
+            // The best `width` candidates, by insertion into a short sorted list as they come.
+            int kept = 0;
+            for (int b = 0; b < beams; b++)
+                Offer(top, topScore, ref kept, b, (candBlank[b] + candLast[b]) * candFactor[b]);
             int count = beams;
             for (int b = 0; b < beams; b++)
             {
                 int last = nodeClass[beamNode[b]];
                 double total = beamBlank[b] + beamLast[b];
+                double bound = total * beamFactor[b] * maxTransition[last];
                 for (int k = 0; k < stepCount; k++)
                 {
                     int c = stepClasses[k];
+                    double p = probabilities[row + c];
+                    // The classes come best first: once even the best factor cannot lift one into the beam, none can.
+                    if (kept == width && bound * p <= topScore[width - 1])
+                        break;
                     // A repeated character is a new one only after a blank.
-                    double probability = (c == last ? beamBlank[b] : total) * probabilities[row + c];
-                    if (probability == 0)
+                    double probability = (c == last ? beamBlank[b] : total) * p;
+                    if (probability == 0 || mergeInto[b * classes + c] >= 0)
                         continue;
-                    int into = mergeInto[b * classes + c];
-                    if (into >= 0)
-                    {
-                        candLast[into] += probability;
+                    double factor = beamFactor[b] * transition[last * classes + c];
+                    double score = probability * factor;
+                    if (kept == width && score <= topScore[width - 1])
                         continue;
-                    }
-
                     candNode[count] = -1;
                     candParent[count] = beamNode[b];
                     candClass[count] = c;
                     candBlank[count] = 0;
                     candLast[count] = probability;
-                    candFactor[count] = beamFactor[b] * transition[last * classes + c];
+                    candFactor[count] = factor;
+                    Offer(top, topScore, ref kept, count, score);
                     count++;
                 }
             }
@@ -366,25 +382,6 @@ public sealed class CtcDecoder
                 nodeBeam[beamNode[b]] = -1;
             for (int m = 0; m < mergeCount; m++)
                 mergeInto[merges[m]] = -1;
-
-            // The best `width` candidates, by insertion into a short sorted list.
-            int kept = 0;
-            for (int i = 0; i < count; i++)
-            {
-                double score = (candBlank[i] + candLast[i]) * candFactor[i];
-                if (score <= 0 || (kept == width && score <= topScore[kept - 1]))
-                    continue;
-                int at = kept < width ? kept++ : kept - 1;
-                while (at > 0 && topScore[at - 1] < score)
-                {
-                    top[at] = top[at - 1];
-                    topScore[at] = topScore[at - 1];
-                    at--;
-                }
-
-                top[at] = i;
-                topScore[at] = score;
-            }
 
             double scale = 0;
             for (int b = 0; b < kept; b++)
@@ -424,6 +421,24 @@ public sealed class CtcDecoder
             labelling.Add(nodeClass[node]);
         labelling.Reverse();
         return [.. labelling];
+    }
+
+    /// <summary>Puts candidate <paramref name="candidate"/> into the sorted list of the best, if it belongs there.</summary>
+    private static void Offer(int[] top, double[] topScore, ref int kept, int candidate, double score)
+    {
+        int width = top.Length;
+        if (score <= 0 || (kept == width && score <= topScore[width - 1]))
+            return;
+        int at = kept < width ? kept++ : width - 1;
+        while (at > 0 && topScore[at - 1] < score)
+        {
+            top[at] = top[at - 1];
+            topScore[at] = topScore[at - 1];
+            at--;
+        }
+
+        top[at] = candidate;
+        topScore[at] = score;
     }
 
     /// <summary>The step's most probable allowed characters, at least e^−<see cref="PruneLogRatio"/> of its best class; returns how many.</summary>
