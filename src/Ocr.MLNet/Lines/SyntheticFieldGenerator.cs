@@ -531,7 +531,8 @@ public sealed class SyntheticFieldGenerator
         private void DrawPaper(byte[] paper, Mat paperMat, int width, int height)
         {
             bool cheque = kind == SyntheticFieldKind.Amount;
-            double baseGrey = cheque ? Uniform(random, 165, 235) : Uniform(random, 225, 255);
+            // The forms' scans are near white; cheques a mid grey once their colour is greyed.
+            double baseGrey = cheque ? Uniform(random, 165, 235) : Uniform(random, 238, 255);
             double gx = Uniform(random, -1, 1) * (cheque ? 25 : 10) / width, gy = Uniform(random, -1, 1) * (cheque ? 20 : 8) / height;
             for (int y = 0; y < height; y++)
             {
@@ -685,9 +686,10 @@ public sealed class SyntheticFieldGenerator
 
             if (random.NextDouble() < clutter * 0.2)
             {
-                // A stray pen line.
-                var from = new Point(random.Next(0, width), random.Next(0, height));
-                var to = new Point(from.X + random.Next(-40, 40), from.Y + random.Next(-6, 6));
+                // A stray pen line, in the margin above or below the writing (through it, it would be a character of its own).
+                int band = Math.Max(1, height / 5);
+                var from = new Point(random.Next(0, width), random.NextDouble() < 0.5 ? random.Next(0, band) : height - 1 - random.Next(0, band));
+                var to = new Point(from.X + random.Next(-40, 40), from.Y + random.Next(-2, 3));
                 Cv2.Line(inkMat, from, to, Scalar.All(255), stroke, LineTypes.AntiAlias);
             }
         }
