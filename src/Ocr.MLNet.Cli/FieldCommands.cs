@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Ocr.MLNet.Evaluation;
 using Ocr.MLNet.Fields;
 using Spectre.Console;
 
@@ -11,6 +12,12 @@ namespace Ocr.MLNet.Cli;
 internal static class FieldCommands
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+
+    /// <summary>The field errors a user may route at: the highest-coverage threshold within each is printed and reported.</summary>
+    private static readonly double[] RoutingErrors = [0.01, 0.05];
+
+    /// <summary>The confidence whose calibration is reported: how often a field read at this or more is right.</summary>
+    private const double CalibrationConfidence = 0.9;
 
     public static Command CreateRead()
     {
@@ -44,11 +51,11 @@ internal static class FieldCommands
         };
         var model = CliModels.ModelOption();
         var kind = KindOption();
-        var report = new Option<DirectoryInfo?>("--report") { Description = "Write report.md, fields.tsv and overlays of the worst fields here." };
+        var report = new Option<DirectoryInfo?>("--report") { Description = "Write report.md, metrics.json, fields.tsv, the error–reject chart and overlays of the worst fields here." };
         var worst = new Option<int>("--worst") { Description = "How many of the worst fields get an overlay in the report.", DefaultValueFactory = _ => 20 };
         var crossedSevens = CrossedSevensOption();
         var language = LanguageOption();
-        var command = new Command("evaluate-fields", "Score the field reader on a labelled folder: character error rate and exact fields (upper-case letters and digits compared).")
+        var command = new Command("evaluate-fields", "Score the field reader on a labelled folder: character error rate, exact fields (upper-case letters and digits compared), and how many fields can be accepted unread at 1 % and 5 % field error (the error–reject curve).")
         {
             data, model, kind, report, worst, crossedSevens, language,
         };
@@ -211,16 +218,18 @@ internal static class FieldCommands
             throw new DirectoryNotFoundException($"The folder '{data.FullName}' does not exist. Pass a folder with labels.tsv.");
         if (worst < 0)
             throw new ArgumentException($"--worst {worst}: must be at least 0. Correct it and run the command again.");
-        using var reader = LoadReader(model, options);
         bool isForm = !File.Exists(Path.Combine(data.FullName, FieldEvaluation.LabelsFileName))
             && File.Exists(Path.Combine(data.FullName, FormReference.FileName));
+        // The labels are checked before the model is loaded: a bad row is reported at once.
+        var labelled = isForm ? null : FieldEvaluation.LoadLabels(data.FullName);
+        using var reader = LoadReader(model, options);
         FieldEvaluationResult result;
         IReadOnlyList<FormField>? formFields = null;
         string? page = null;
         if (isForm)
             (result, formFields, page) = FormReference.Evaluate(reader, data.FullName, kind);
         else
-            result = FieldEvaluation.Evaluate(reader, FieldEvaluation.LoadLabels(data.FullName), kind);
+            result = FieldEvaluation.Evaluate(reader, labelled!, kind);
 
         var table = new Table().AddColumns("what", "value");
         table.AddRow("fields", result.Fields.Count.ToString(CultureInfo.InvariantCulture));
@@ -228,21 +237,65 @@ internal static class FieldCommands
         table.AddRow("exact fields", $"{result.Fields.Count(f => f.Exact)} ({result.ExactRate.ToString("P2", CultureInfo.InvariantCulture)})");
         table.AddRow("errors", result.Fields.Count(f => f.Error is not null).ToString(CultureInfo.InvariantCulture));
         AnsiConsole.Write(table);
+        var curve = result.ErrorReject();
+        foreach (double error in RoutingErrors)
+            AnsiConsole.WriteLine(RoutingLine(curve, error));
+        AnsiConsole.WriteLine(CalibrationLine(curve));
 
         if (report is not null)
-            WriteReport(report, data, result, worst, page, formFields);
+            WriteReport(report, data, result, curve, worst, page, formFields);
         return 0;
     }
 
-    private static void WriteReport(DirectoryInfo report, DirectoryInfo data, FieldEvaluationResult result, int worst, string? page, IReadOnlyList<FormField>? formFields)
+    /// <summary>"accepts N of M fields (x %) at confidence ≥ t with y % field error", or why no threshold does.</summary>
+    private static string RoutingLine(ErrorRejectCurve curve, double maxError) => curve.HighestCoverageAt(maxError) is { } p
+        ? string.Create(CultureInfo.InvariantCulture,
+            $"at ≤ {maxError:P0} field error: accepts {p.Accepted} of {p.Total} fields ({p.AcceptedShare:P1}) at confidence ≥ {p.Threshold:F3} with {p.Error:P2} field error")
+        : string.Create(CultureInfo.InvariantCulture,
+            $"at ≤ {maxError:P0} field error: no confidence threshold gets there (the most confident fields, at {curve.Points[0].Threshold:F3}, are {curve.Points[0].Error:P1} wrong); every field needs a person");
+
+    private static string CalibrationLine(ErrorRejectCurve curve)
+    {
+        var (fields, right) = curve.RightAtOrAbove(CalibrationConfidence);
+        return fields == 0
+            ? string.Create(CultureInfo.InvariantCulture, $"calibration: no field was read at ≥ {CalibrationConfidence:P0} confidence")
+            : string.Create(CultureInfo.InvariantCulture,
+                $"calibration: {fields} fields read at ≥ {CalibrationConfidence:P0} confidence, {right} right ({(double)right / fields:P1})");
+    }
+
+    private static object PointJson(ErrorRejectPoint p) => new
+    {
+        threshold = p.Threshold, accepted = p.Accepted, acceptedShare = p.AcceptedShare, errors = p.Errors, fieldError = p.Error,
+    };
+
+    private static void WriteReport(DirectoryInfo report, DirectoryInfo data, FieldEvaluationResult result, ErrorRejectCurve curve, int worst, string? page, IReadOnlyList<FormField>? formFields)
     {
         Directory.CreateDirectory(report.FullName);
         AtomicFile.Write(Path.Combine(report.FullName, "fields.tsv"), temporary => File.WriteAllText(temporary, FieldEvaluation.ToTsv(result)));
+        var calibration = curve.RightAtOrAbove(CalibrationConfidence);
+        var metrics = new
+        {
+            data = data.Name,
+            fields = result.Fields.Count,
+            characterErrorRate = result.CharacterErrorRate,
+            exactFields = result.Fields.Count(f => f.Exact),
+            exactRate = result.ExactRate,
+            errorReject = new
+            {
+                atMaxFieldError = RoutingErrors.Select(e => new { maxFieldError = e, point = curve.HighestCoverageAt(e) is { } p ? PointJson(p) : null }),
+                atAcceptedShares = curve.AtTenths().Select(PointJson),
+                calibration = new { minConfidence = CalibrationConfidence, fields = calibration.Fields, right = calibration.Right },
+                curve = curve.Points.Select(PointJson),
+            },
+        };
+        AtomicFile.Write(Path.Combine(report.FullName, "metrics.json"), temporary => File.WriteAllText(temporary, JsonSerializer.Serialize(metrics, Json)));
+        curve.SaveChart(Path.Combine(report.FullName, "error-reject.png"), $"{data.Name}: field error against fields accepted");
         var md = new StringBuilder();
         md.Append(CultureInfo.InvariantCulture, $"# Field reading: {data.Name}\n\n");
         md.Append(CultureInfo.InvariantCulture, $"- fields: {result.Fields.Count}\n- character error rate: {result.CharacterErrorRate:P2}\n");
         md.Append(CultureInfo.InvariantCulture, $"- exact fields: {result.Fields.Count(f => f.Exact)} ({result.ExactRate:P2})\n\n");
-        md.Append("Both texts are compared as upper-case letters and digits. The per-field table is `fields.tsv`.\n\n");
+        md.Append("Both texts are compared as upper-case letters and digits. The per-field table is `fields.tsv`, the figures `metrics.json`.\n\n");
+        AppendErrorReject(md, curve);
         if (page is not null && formFields is not null)
         {
             FieldOverlay.Save(page, formFields, Path.Combine(report.FullName, "form.png"));
@@ -269,5 +322,18 @@ internal static class FieldCommands
 
         AtomicFile.Write(Path.Combine(report.FullName, "report.md"), temporary => File.WriteAllText(temporary, md.ToString()));
         AnsiConsole.MarkupLineInterpolated($"report: {Path.Combine(report.FullName, "report.md")}");
+    }
+
+    /// <summary>The report's error–reject section: the routing points, calibration, the curve at tenths of the fields, the chart.</summary>
+    private static void AppendErrorReject(StringBuilder md, ErrorRejectCurve curve)
+    {
+        md.Append("## Error–reject\n\nFields read at a confidence or more are accepted unread; the rest go to a person. A field is wrong unless read exactly.\n\n");
+        foreach (double error in RoutingErrors)
+            md.Append("- ").Append(RoutingLine(curve, error)).Append('\n');
+        md.Append("- ").Append(CalibrationLine(curve)).Append("\n\n");
+        md.Append("| accepted | fields | confidence ≥ | field error |\n|---:|---:|---:|---:|\n");
+        foreach (var p in curve.AtTenths().Distinct())
+            md.Append(CultureInfo.InvariantCulture, $"| {p.AcceptedShare:P1} | {p.Accepted} | {p.Threshold:F3} | {p.Error:P2} |\n");
+        md.Append("\n![error against fields accepted](error-reject.png)\n\n");
     }
 }

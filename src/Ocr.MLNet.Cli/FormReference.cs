@@ -18,6 +18,8 @@ internal static class FormReference
         if (text < 0)
             throw new CharacterDataException($"'{path}' has no 'text' column in its header (tab-separated); it has: {string.Join(", ", header)}.", path, null);
         var texts = lines.Skip(1).Where(l => l.Length > 0).Select(l => l.Split('\t')).Select(cells => cells.Length > text ? cells[text] : "").ToArray();
+        if (texts.Length == 0)
+            throw new CharacterDataException($"'{path}' has a header but no rows, so there is nothing to score. Add one row per box of the page, in reading order.", path, null);
         var pages = Directory.EnumerateFiles(folder).Where(f => PageExtensions.Contains(Path.GetExtension(f).ToLowerInvariant())).Order().ToArray();
         if (pages.Length != 1)
             throw new CharacterDataException($"'{folder}' holds {pages.Length} images beside {FileName}; a form folder holds exactly one page.", folder, null);

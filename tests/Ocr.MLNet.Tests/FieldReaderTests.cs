@@ -164,6 +164,28 @@ public sealed class FieldReaderTests
     }
 
     [Test]
+    public void CleanLines_gives_a_line_recognizer_the_writing_inside_the_box_without_the_box_in_field_pixels()
+    {
+        var field = DrawField(["O", "|", "O"], box: true);
+
+        var lines = reader.CleanLines(field.Grey, field.Width, field.Height);
+
+        Assert.That(lines, Has.Count.EqualTo(1));
+        var line = lines[0];
+        Assert.Multiple(() =>
+        {
+            Assert.That(line.Box.X, Is.EqualTo(field.Characters[0].Left).Within(4), "the line starts at the first O, not at the box");
+            Assert.That(line.Box.X + line.Box.Width, Is.EqualTo(field.Characters[2].Right).Within(4), "and ends at the last");
+            Assert.That(line.Box.Y, Is.InRange(20, 30), "the box's top border is not part of the line");
+            Assert.That(line.Ink, Has.Length.EqualTo(line.Width * line.Height));
+            Assert.That(line.Width, Is.EqualTo(line.Box.Width * line.Scale).Within(2 * line.Scale), "working pixels are field pixels × Scale");
+            Assert.That(line.Ink.Max(), Is.EqualTo((byte)255), "full ink is 255");
+            Assert.That(line.Ink[((line.Height / 2) * line.Width) + (line.Width / 4)], Is.Zero, "inside the first O is paper");
+        });
+        Assert.That(reader.CleanLines(Enumerable.Repeat((byte)255, 200 * 60).ToArray(), 200, 60), Is.Empty, "a blank field has no line");
+    }
+
+    [Test]
     public void A_form_gives_its_inked_boxes_in_reading_order_and_a_page_without_boxes_gives_none()
     {
         // Two rows: (filled, empty, filled) then (filled); drawn slightly out of order in y within the first row.

@@ -307,6 +307,95 @@ internal static class ReportCharts
         }
     }
 
+    /// <summary>
+    /// Draws an error–reject curve: the error among accepted fields (up) against the share of fields accepted (across),
+    /// one step per threshold, with the 1 % and 5 % error lines and the widest coverage within each marked.
+    /// </summary>
+    /// <returns>The picture's width and height.</returns>
+    public static (int Width, int Height) DrawErrorReject(ErrorRejectCurve curve, string title, string path)
+    {
+        const int width = 760, height = 520;
+        var plot = new SKRect(76, 64, width - 28, height - 78);
+        var points = curve.Points;
+        double yMax = Math.Max(0.05, points.Max(p => p.Error)) * 100;
+        var yTicks = NiceTicks(0, yMax);
+        yMax = yTicks[^1];
+        float Px(double share) => plot.Left + (float)(share * plot.Width);
+        float Py(double percent) => plot.Bottom - (float)(percent / yMax * plot.Height);
+
+        using var bitmap = new SKBitmap(width, height, SKColorType.Rgba8888, SKAlphaType.Opaque);
+        using (var canvas = new SKCanvas(bitmap))
+        {
+            canvas.Clear(SKColors.White);
+            using (var titlePaint = PixelDrawing.TextPaint(16, Ink, bold: true))
+                canvas.DrawText(title, 12, 24, titlePaint);
+            using (var note = PixelDrawing.TextPaint(12, Muted))
+            {
+                canvas.DrawText(string.Create(CultureInfo.InvariantCulture,
+                    $"{curve.Total} fields; accept those read at a confidence or more, key the rest by hand; dashed: 1 % and 5 % field error"), 12, 44, note);
+            }
+
+            using var gridPaint = new SKPaint { Color = Grid, StrokeWidth = 1, IsAntialias = true };
+            using var axisPaint = new SKPaint { Color = Muted, StrokeWidth = 1, Style = SKPaintStyle.Stroke, IsAntialias = true };
+            using var tickPaint = PixelDrawing.TextPaint(11, Ink, SKTextAlign.Right);
+            foreach (double t in yTicks)
+            {
+                canvas.DrawLine(plot.Left, Py(t), plot.Right, Py(t), gridPaint);
+                canvas.DrawText(t.ToString("0.###", CultureInfo.InvariantCulture) + " %", plot.Left - 6, Py(t) + 4, tickPaint);
+            }
+
+            tickPaint.TextAlign = SKTextAlign.Center;
+            for (int k = 0; k <= 10; k++)
+            {
+                canvas.DrawLine(Px(k / 10.0), plot.Top, Px(k / 10.0), plot.Bottom, gridPaint);
+                canvas.DrawText(string.Create(CultureInfo.InvariantCulture, $"{k * 10} %"), Px(k / 10.0), plot.Bottom + 17, tickPaint);
+            }
+
+            canvas.DrawRect(plot, axisPaint);
+            using (var axisTitle = PixelDrawing.TextPaint(12, Ink, SKTextAlign.Center))
+            {
+                canvas.DrawText("fields accepted (share of all)", plot.MidX, plot.Bottom + 38, axisTitle);
+                canvas.Save();
+                canvas.RotateDegrees(-90, 18, plot.MidY);
+                canvas.DrawText("field error among the accepted", 18, plot.MidY, axisTitle);
+                canvas.Restore();
+            }
+
+            using var bound = new SKPaint { Color = ValidationColor, StrokeWidth = 1, IsAntialias = true, PathEffect = SKPathEffect.CreateDash([6, 4], 0) };
+            foreach (double limit in new[] { 1.0, 5.0 }.Where(l => l <= yMax))
+                canvas.DrawLine(plot.Left, Py(limit), plot.Right, Py(limit), bound);
+
+            // Steps: between thresholds the accepted share grows with the error of the last threshold.
+            using var line = new SKPaint { Color = TrainingColor, StrokeWidth = 2, IsAntialias = true, Style = SKPaintStyle.Stroke };
+            using var curvePath = new SKPath();
+            curvePath.MoveTo(Px(0), Py(points[0].Error * 100));
+            foreach (var p in points)
+            {
+                curvePath.LineTo(Px(p.AcceptedShare), curvePath.LastPoint.Y);
+                curvePath.LineTo(Px(p.AcceptedShare), Py(p.Error * 100));
+            }
+
+            canvas.DrawPath(curvePath, line);
+            using var dot = new SKPaint { Color = ValidationColor, IsAntialias = true, Style = SKPaintStyle.Fill };
+            using var label = PixelDrawing.TextPaint(12, Ink);
+            double[] limits = [0.01, 0.05];
+            for (int k = 0; k < limits.Length; k++)
+            {
+                double limit = limits[k];
+                if (curve.HighestCoverageAt(limit) is not { } p)
+                    continue;
+                canvas.DrawCircle(Px(p.AcceptedShare), Py(p.Error * 100), 4.5f, dot);
+                string text = string.Create(CultureInfo.InvariantCulture, $"≤ {limit:P0}: {p.AcceptedShare:P1} at ≥ {p.Threshold:F3}");
+                float x = Math.Min(Px(p.AcceptedShare) + 8, plot.Right - label.MeasureText(text) - 4);
+                // One label a line above the other: both limits may land on the same point.
+                canvas.DrawText(text, x, Py(p.Error * 100) - 8 - (16 * k), label);
+            }
+        }
+
+        AtomicFile.Write(path, temporary => PixelDrawing.SavePng(bitmap, temporary));
+        return (width, height);
+    }
+
     /// <summary>Round tick values (1, 2 or 5 times a power of ten apart) that cover [min, max] in about five steps.</summary>
     private static double[] NiceTicks(double min, double max)
     {

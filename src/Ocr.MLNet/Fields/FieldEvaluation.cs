@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Ocr.MLNet.Evaluation;
 using Ocr.MLNet.Loading;
 
 namespace Ocr.MLNet.Fields;
@@ -38,6 +39,19 @@ public sealed record FieldEvaluationResult(IReadOnlyList<FieldScore> Fields)
 
     /// <summary>The share of fields read exactly (after normalising).</summary>
     public double ExactRate => Fields.Count == 0 ? 0 : Fields.Count(f => f.Exact) / (double)Fields.Count;
+
+    /// <summary>
+    /// The error–reject curve of these fields: each field's confidence (0 for one that could not be read) and whether it
+    /// was read exactly (after <see cref="FieldEvaluation.Normalize"/>).
+    /// </summary>
+    /// <returns>The curve.</returns>
+    /// <exception cref="ArgumentException">There are no fields.</exception>
+    /// <example>
+    /// <code>
+    /// ErrorRejectPoint? point = result.ErrorReject().HighestCoverageAt(0.01);
+    /// </code>
+    /// </example>
+    public ErrorRejectCurve ErrorReject() => ErrorRejectCurve.Compute(Fields.Select(f => ((double)(f.Reading?.Confidence ?? 0f), f.Exact)));
 }
 
 /// <summary>
@@ -60,7 +74,11 @@ public static class FieldEvaluation
     /// <summary>Reads <c>labels.tsv</c> in <paramref name="folder"/>; image paths are relative to the folder.</summary>
     /// <param name="folder">The folder.</param>
     /// <returns>The fields in file order.</returns>
-    /// <exception cref="CharacterDataException">The file is missing, has no <c>image</c> or <c>text</c> column, or a row is short (the message names the line).</exception>
+    /// <exception cref="CharacterDataException">
+    /// The file is missing, has no <c>image</c> or <c>text</c> column or no rows of fields, or a row is short, has more
+    /// cells than the header, names no image, an image outside the folder (<c>../x.png</c>, <c>/etc/passwd</c>) or the
+    /// same image as an earlier row (the message names the line, or both lines).
+    /// </exception>
     /// <example>
     /// <code>
     /// IReadOnlyList&lt;LabelledField&gt; fields = FieldEvaluation.LoadLabels("../shared/data/handwritten-fields/names-dev");
@@ -77,17 +95,34 @@ public static class FieldEvaluation
         int image = Array.IndexOf(header, "image"), text = Array.IndexOf(header, "text");
         if (image < 0 || text < 0)
             throw new CharacterDataException($"'{path}' has no 'image' and 'text' columns in its header (tab-separated); it has: {string.Join(", ", header)}.", path, null);
+        // Image paths must stay inside the folder: a labels file from elsewhere must not make the evaluation read any file.
+        string root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)) + Path.DirectorySeparatorChar;
         var fields = new List<LabelledField>();
+        var lineOfImage = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int i = 1; i < lines.Length; i++)
         {
             if (lines[i].Length == 0)
                 continue;
+            int line = i + 1;
             var cells = lines[i].Split('\t');
             if (cells.Length <= Math.Max(image, text))
-                throw new CharacterDataException($"'{path}' line {i + 1} has {cells.Length} cells; the header names {header.Length}.", path, null);
-            fields.Add(new LabelledField(Path.GetFullPath(Path.Combine(folder, cells[image])), cells[text]));
+                throw new CharacterDataException($"'{path}' line {line} has {cells.Length} cells; the header names {header.Length}.", path, null);
+            if (cells.Length > header.Length)
+                throw new CharacterDataException($"'{path}' line {line} has {cells.Length} cells, more than the {header.Length} the header names ({string.Join(", ", header)}): a tab inside a text, or a missing header column? Fix the row, or name the extra column in the header.", path, null);
+            string relative = cells[image];
+            if (relative.Trim().Length == 0)
+                throw new CharacterDataException($"'{path}' line {line} names no image. Give each row the image's path relative to the folder.", path, null);
+            string full = Path.GetFullPath(Path.Combine(root, relative));
+            if (Path.IsPathRooted(relative) || !full.StartsWith(root, StringComparison.Ordinal))
+                throw new CharacterDataException($"'{path}' line {line}: the image '{relative}' lies outside the folder '{root}'. Image paths are relative to the folder and stay inside it; move the image into the folder and name it relative to it.", path, null);
+            if (lineOfImage.TryGetValue(full, out int earlier))
+                throw new CharacterDataException($"'{path}' lines {earlier} and {line} both name the image '{relative}': each image is one field, scored once. Remove one of the rows.", path, null);
+            lineOfImage.Add(full, line);
+            fields.Add(new LabelledField(full, cells[text]));
         }
 
+        if (fields.Count == 0)
+            throw new CharacterDataException($"'{path}' has a header but no rows of fields, so there is nothing to score. Add one row per image (image, tab, text).", path, null);
         return fields;
     }
 

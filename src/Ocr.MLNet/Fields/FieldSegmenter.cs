@@ -1,5 +1,6 @@
 using OpenCvSharp;
 using Ocr.MLNet.Preparation;
+using static Ocr.MLNet.Fields.FieldReaderThresholds;
 
 namespace Ocr.MLNet.Fields;
 
@@ -69,6 +70,34 @@ internal sealed class FieldSegmentation
         }
 
         return bottom < 0 ? null : (left, top, right + 1, bottom + 1);
+    }
+
+    /// <summary>
+    /// This line's kept ink cropped to its bounds, with its box in the field's pixels shifted by
+    /// (<paramref name="offsetX"/>, <paramref name="offsetY"/>); null when the line holds no ink.
+    /// </summary>
+    public CleanedLine? ToCleanedLine(int offsetX, int offsetY)
+    {
+        if (Pieces.Count == 0 || InkBounds(0, Pieces.Count - 1) is not { } bounds)
+            return null;
+        int w = bounds.Right - bounds.Left, h = bounds.Bottom - bounds.Top;
+        var ink = new byte[w * h];
+        for (int y = 0; y < h; y++)
+        {
+            int row = (bounds.Top + y) * Width;
+            for (int x = 0; x < w; x++)
+            {
+                // Labels hold only this line's kept components; the rest of Ink is other lines, background and faint grain.
+                if (Labels[row + bounds.Left + x] != 0)
+                    ink[(y * w) + x] = Ink[row + bounds.Left + x];
+            }
+        }
+
+        // Rounded outwards, as the reader's character boxes are, so the box holds all of the line's ink.
+        int left = (int)Math.Floor(bounds.Left / Scale), top = (int)Math.Floor(bounds.Top / Scale);
+        var box = new FieldBox(offsetX + left, offsetY + top,
+            Math.Max(1, (int)Math.Ceiling(bounds.Right / Scale) - left), Math.Max(1, (int)Math.Ceiling(bounds.Bottom / Scale) - top));
+        return new CleanedLine(ink, w, h, box, Scale, CharacterHeight);
     }
 
     /// <summary>
@@ -143,15 +172,6 @@ internal sealed class FieldSegmentation
         }
     }
 
-    /// <summary>How far from a candidate's strokes faint ink is taken in, in character heights.</summary>
-    private const double FaintInkReach = 0.15;
-
-    /// <summary>The least strength (of 255) faint ink must have to be taken in.</summary>
-    private const byte FaintInkFloor = 40;
-
-    /// <summary>The longer side a candidate's crop is scaled up to before the training preparation.</summary>
-    internal const int PreparedSide = 96;
-
     private static bool Belongs(InkPiece piece, int label) => label != 0 && Array.IndexOf(piece.Components, label) >= 0;
 }
 
@@ -163,33 +183,6 @@ internal sealed class FieldSegmentation
 /// </summary>
 internal static class FieldSegmenter
 {
-    /// <summary>Fields lower than this are scaled up: thin strokes survive the morphology and the threshold.</summary>
-    private const int MinWorkingHeight = 64;
-
-    /// <summary>Fields higher than this are scaled down: the work stays proportional to the ink, not to the camera.</summary>
-    private const int MaxWorkingHeight = 320;
-
-    /// <summary>The least contrast (0–255) between ink and paper for anything to count as ink.</summary>
-    private const int MinContrast = 40;
-
-    /// <summary>The faint-ink thresholds the hysteresis tries, faintest first, as fractions of the clear-ink (Otsu) threshold.</summary>
-    private static readonly double[] HysteresisFractions = [0.2, 0.3, 0.4];
-
-    /// <summary>How far the top of the ink must dip between two joined digits, as a share of the character height.</summary>
-    private const double SkylineDipDepth = 0.1;
-
-    /// <summary>The most the faint ink may grow the clear ink by (a ratio of areas) before it counts as background texture.</summary>
-    private const double MaxFaintGrowth = 1.6;
-
-    /// <summary>The most a hyphen in the middle of the line may measure, in character heights (names 8.84 → 8.72 %, cheques 23.74 → 23.47 %; 0.4: 8.75 / 23.56 %).</summary>
-    private const double HyphenHeight = 0.5;
-
-    /// <summary>The percentile of a line's ink strength taken as full strength on plain paper (names-dev: 0.9 → 0.6 took CER 11.4 → 10.9 %).</summary>
-    private const double PlainPaperFullInk = 0.6;
-
-    /// <summary>The percentile taken as full strength on a textured background (lower lifts the pattern: cheques 26.5 → 27.2 % at 0.6).</summary>
-    private const double PatternedFullInk = 0.9;
-
     /// <summary>Segments one field into ink pieces at candidate cuts, on the line of writing most of its tall marks sit on.</summary>
     /// <param name="grey">The field's grey pixels, row-major.</param>
     /// <param name="width">Its width.</param>
@@ -210,10 +203,10 @@ internal static class FieldSegmenter
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(height, 1);
-        double scale = height < MinWorkingHeight ? Math.Min(4.0, (double)MinWorkingHeight / height)
+        double scale = height < MinWorkingHeight ? Math.Min(MaxUpscale, (double)MinWorkingHeight / height)
             : height > MaxWorkingHeight ? (double)MaxWorkingHeight / height : 1.0;
         int w = Math.Max(1, (int)Math.Round(width * scale)), h = Math.Max(1, (int)Math.Round(height * scale));
-        if (width < 3 || height < 3)
+        if (width < MinFieldSide || height < MinFieldSide)
             return [FieldSegmentation.Blank(w, h, scale)];
 
         using var source = Mat.FromPixelData(height, width, MatType.CV_8UC1, grey);
@@ -227,7 +220,7 @@ internal static class FieldSegmenter
         Cv2.Resize(paper, scaled, new Size(w, h), 0, 0, scale > 1 ? InterpolationFlags.Cubic : InterpolationFlags.Area);
 
         // Ink strength = how much darker than the local paper: removes shading and smooth background patterns.
-        int backgroundSide = (Math.Max(15, h / 3) | 1);
+        int backgroundSide = (Math.Max(BackgroundWindowMin, h / BackgroundWindowDivisor) | 1);
         using var background = new Mat();
         using (var kernel = Cv2.GetStructuringElement(MorphShapes.Rect, new Size(backgroundSide, backgroundSide)))
             Cv2.Dilate(scaled, background, kernel);
@@ -239,9 +232,9 @@ internal static class FieldSegmenter
 
         using var binary = new Mat();
         double otsu = Cv2.Threshold(ink, binary, 0, 255, ThresholdTypes.Binary | ThresholdTypes.Otsu);
-        if (otsu < MinContrast / 2.0)
+        if (otsu < MinOtsuThreshold)
         {
-            otsu = MinContrast / 2.0;
+            otsu = MinOtsuThreshold;
             Cv2.Threshold(ink, binary, otsu, 255, ThresholdTypes.Binary);
         }
 
@@ -261,7 +254,7 @@ internal static class FieldSegmenter
         }
 
         // Specks first, by an absolute size, so that noise cannot set the character height.
-        double minArea = Math.Max(6, 0.0008 * h * h);
+        double minArea = Math.Max(MinSpeckArea, SpeckAreaPerSquaredHeight * h * h);
         boxes.RemoveAll(b => b.Area < minArea);
         if (boxes.Count == 0)
             return [FieldSegmentation.Blank(w, h, scale)];
@@ -270,15 +263,15 @@ internal static class FieldSegmenter
         // A character is not tiny beside its field or its neighbours: marks this small on their own are dust, not writing
         // (after the prompt's colon, whose dots are this small, has been found). Beside the neighbours too: in a crop that
         // holds the prompts above and below, a small i is smaller than an eighth of the field.
-        bool Tiny(Blob b) => b.Height < 0.12 * h && b.Width < 0.12 * h;
+        bool Tiny(Blob b) => b.Height < TinyShareOfField * h && b.Width < TinyShareOfField * h;
         if (boxes.All(Tiny))
             boxes.Clear();
         else
-            boxes.RemoveAll(b => Tiny(b) && b.Height < 0.4 * characterHeight);
+            boxes.RemoveAll(b => Tiny(b) && b.Height < DustHeight * characterHeight);
         if (boxes.Count == 0)
             return [FieldSegmentation.Blank(w, h, scale)];
         characterHeight = EstimateCharacterHeight(boxes, h);
-        boxes.RemoveAll(b => b.Area < 0.012 * characterHeight * characterHeight && b.Height < 0.3 * characterHeight);
+        boxes.RemoveAll(b => b.Area < LeftoverArea * characterHeight * characterHeight && b.Height < LeftoverHeight * characterHeight);
 
         ink.GetArray(out byte[] inkData);
         labels.GetArray(out int[] labelData);
@@ -298,7 +291,7 @@ internal static class FieldSegmenter
         {
             var onLine = field.Boxes.Where(b => line.Holds(b, field.Height)).ToList();
             var components = onLine.SelectMany(b => b.Components).ToHashSet();
-            if (!first && (onLine.Count < 2 || taken.Any(t => t.SetEquals(components))))
+            if (!first && (onLine.Count < MinMarksOnOtherLine || taken.Any(t => t.SetEquals(components))))
                 continue;
             taken.Add(components);
             // Only the first line may fail the field for too many marks; another line that has them is not the field's.
@@ -329,14 +322,14 @@ internal static class FieldSegmenter
         // A long flat mark in the line of writing is a dash or an underline fragment, not a character; up to half a
         // character high when it sits in the middle of the line, as a hyphen does (JEAN-MICHEL read JEANCMICHEL).
         var middle = MiddleOfLine(groups, characterHeight);
-        groups.RemoveAll(g => g.Width > 1.5 * g.Height
-            && (g.Height < 0.3 * characterHeight
+        groups.RemoveAll(g => g.Width > FlatMarkAspect * g.Height
+            && (g.Height < FlatMarkHeight * characterHeight
                 || (g.Height < HyphenHeight * characterHeight && (g.Top + g.Bottom) / 2.0 is var centre && centre > middle.From && centre < middle.To)));
         // A small mark on its own is punctuation (the point of an amount, an apostrophe), not a character.
-        groups.RemoveAll(g => g.Height < 0.3 * characterHeight && g.Width < 0.35 * characterHeight);
+        groups.RemoveAll(g => g.Height < PunctuationHeight * characterHeight && g.Width < PunctuationWidth * characterHeight);
         // A mark well under a character's size, far from the writing, is a speck.
-        var specks = groups.Where(g => g.Height < 0.6 * characterHeight && g.Width < 0.6 * characterHeight
-            && groups.All(o => o == g || Math.Max(o.Left - g.Right, g.Left - o.Right) > 2 * characterHeight)).ToHashSet();
+        var specks = groups.Where(g => g.Height < SpeckSize * characterHeight && g.Width < SpeckSize * characterHeight
+            && groups.All(o => o == g || Math.Max(o.Left - g.Right, g.Left - o.Right) > SpeckDistance * characterHeight)).ToHashSet();
         groups.RemoveAll(specks.Contains);
         if (groups.Count == 0)
             return FieldSegmentation.Blank(w, h, scale);
@@ -379,11 +372,11 @@ internal static class FieldSegmenter
     /// <summary>The middle half of a line's height: between the median top and bottom of its tall marks, a quarter in from each.</summary>
     private static (double From, double To) MiddleOfLine(List<Blob> marks, double characterHeight)
     {
-        var tall = marks.Where(g => g.Height >= 0.5 * characterHeight).ToList();
+        var tall = marks.Where(g => g.Height >= TallMarkHeight * characterHeight).ToList();
         if (tall.Count == 0)
             return (0, -1);
         double top = Median(tall.Select(g => g.Top)), bottom = Median(tall.Select(g => g.Bottom));
-        return (top + (0.25 * (bottom - top)), bottom - (0.25 * (bottom - top)));
+        return (top + (LineMiddleInset * (bottom - top)), bottom - (LineMiddleInset * (bottom - top)));
     }
 
     /// <summary>
@@ -430,19 +423,19 @@ internal static class FieldSegmenter
     /// <summary>Removes long straight lines: underlines, guide lines, box borders (a vertical one only at the field's sides).</summary>
     private static void RemoveLines(Mat binary, int w, int h)
     {
-        int horizontal = Math.Max(20, w < 3 * h ? (int)(0.6 * w) : Math.Max(w / 4, 2 * h));
+        int horizontal = Math.Max(MinHorizontalLine, w < WideFieldAspect * h ? (int)(NarrowFieldLineShare * w) : Math.Max(w / WideFieldLineDivisor, WideFieldLineHeights * h));
         using var lines = new Mat();
         using (var kernel = Cv2.GetStructuringElement(MorphShapes.Rect, new Size(horizontal, 1)))
             Cv2.MorphologyEx(binary, lines, MorphTypes.Open, kernel);
         using var vertical = new Mat();
-        using (var kernel = Cv2.GetStructuringElement(MorphShapes.Rect, new Size(1, Math.Max(10, (int)(0.85 * h)))))
+        using (var kernel = Cv2.GetStructuringElement(MorphShapes.Rect, new Size(1, Math.Max(MinVerticalLine, (int)(VerticalLineShare * h)))))
             Cv2.MorphologyEx(binary, vertical, MorphTypes.Open, kernel);
         // A tall stroke in the middle is a character (1, I, l); only the sides hold borders.
-        int side = Math.Max(3, w / 8);
+        int side = Math.Max(MinBorderSide, w / BorderSideDivisor);
         if (w > 2 * side)
             vertical[new Rect(side, 0, w - (2 * side), h)].SetTo(Scalar.All(0));
         Cv2.BitwiseOr(lines, vertical, lines);
-        using (var grow = Cv2.GetStructuringElement(MorphShapes.Rect, new Size(3, 3)))
+        using (var grow = Cv2.GetStructuringElement(MorphShapes.Rect, new Size(LineGrowthPixels, LineGrowthPixels)))
             Cv2.Dilate(lines, lines, grow);
         binary.SetTo(Scalar.All(0), lines);
     }
@@ -455,13 +448,13 @@ internal static class FieldSegmenter
     private static double EstimateCharacterHeight(List<Blob> boxes, int h)
     {
         double biggest = boxes.Max(b => b.Area);
-        var bigger = boxes.Where(b => b.Area >= 0.2 * biggest).ToList();
-        var inside = bigger.Where(b => b.Top > 1 && b.Bottom < h - 1).ToList();
-        var source = inside.Count >= 2 ? inside : bigger;
+        var bigger = boxes.Where(b => b.Area >= BiggerMarkAreaShare * biggest).ToList();
+        var inside = bigger.Where(b => b.Top > EdgeMarginPixels && b.Bottom < h - EdgeMarginPixels).ToList();
+        var source = inside.Count >= MinWholeMarksForHeight ? inside : bigger;
         double biggestInside = source.Max(b => b.Area);
-        var heights = source.Where(b => b.Area >= 0.2 * biggestInside).Select(b => (double)b.Height).Order().ToArray();
+        var heights = source.Where(b => b.Area >= BiggerMarkAreaShare * biggestInside).Select(b => (double)b.Height).Order().ToArray();
         double median = heights[heights.Length / 2];
-        return Math.Clamp(median, 8, h);
+        return Math.Clamp(median, MinCharacterHeight, h);
     }
 
     /// <summary>
@@ -472,20 +465,21 @@ internal static class FieldSegmenter
     /// </summary>
     private static void DropPrintedLabel(List<Blob> boxes, double characterHeight, int w, int h)
     {
-        bool IsDot(Blob b) => b.Height <= 0.4 * characterHeight && b.Width <= 0.4 * characterHeight && b.Area <= 0.12 * characterHeight * characterHeight
-            && b.Width <= 2 * b.Height && b.Height <= 2 * b.Width && b.Top > 1;
-        var dots = boxes.Where(b => IsDot(b) && b.Right < 0.6 * w).ToArray();
+        bool IsDot(Blob b) => b.Height <= ColonDotSize * characterHeight && b.Width <= ColonDotSize * characterHeight
+            && b.Area <= ColonDotArea * characterHeight * characterHeight
+            && b.Width <= ColonDotAspect * b.Height && b.Height <= ColonDotAspect * b.Width && b.Top > EdgeMarginPixels;
+        var dots = boxes.Where(b => IsDot(b) && b.Right < ColonLeftShare * w).ToArray();
         int colonRight = -1;
-        foreach (var upper in dots.Where(d => d.Bottom < h - 1))
+        foreach (var upper in dots.Where(d => d.Bottom < h - EdgeMarginPixels))
         {
             foreach (var lower in dots)
             {
                 int overlap = Math.Min(upper.Right, lower.Right) - Math.Max(upper.Left, lower.Left);
                 int gap = lower.Top - upper.Bottom;
                 // A printed colon's dots are one glyph drawn twice: as wide as each other (the lower may be cut, so not as high).
-                bool alike = Math.Max(upper.Area, lower.Area) <= 3 * Math.Min(upper.Area, lower.Area)
-                    && Math.Max(upper.Width, lower.Width) <= 1.5 * Math.Min(upper.Width, lower.Width);
-                if (overlap > 0 && gap > 0 && gap < 0.6 * characterHeight && alike)
+                bool alike = Math.Max(upper.Area, lower.Area) <= ColonDotsAreaRatio * Math.Min(upper.Area, lower.Area)
+                    && Math.Max(upper.Width, lower.Width) <= ColonDotsWidthRatio * Math.Min(upper.Width, lower.Width);
+                if (overlap > 0 && gap > 0 && gap < ColonDotsGap * characterHeight && alike)
                     colonRight = Math.Max(colonRight, Math.Max(upper.Right, lower.Right));
             }
         }
@@ -502,8 +496,8 @@ internal static class FieldSegmenter
     /// </summary>
     private static IEnumerable<LineBand> LinesOfWriting(List<Blob> boxes, double characterHeight, int h)
     {
-        var tall = boxes.Where(b => b.Height >= 0.5 * characterHeight).ToArray();
-        var inside = tall.Where(b => b.Top > 1 && b.Bottom < h - 1).ToArray();
+        var tall = boxes.Where(b => b.Height >= TallMarkHeight * characterHeight).ToArray();
+        var inside = tall.Where(b => b.Top > EdgeMarginPixels && b.Bottom < h - EdgeMarginPixels).ToArray();
         var main = inside.Length > 0 ? inside : tall;
         if (main.Length == 0)
         {
@@ -522,7 +516,7 @@ internal static class FieldSegmenter
                 band.Add(mark);
         }
 
-        foreach (var band in bands.Where(l => l.Count >= 2))
+        foreach (var band in bands.Where(l => l.Count >= MinMarksOnOtherLine))
             yield return LineBand.Of(band);
     }
 
@@ -534,18 +528,18 @@ internal static class FieldSegmenter
 
         public static LineBand Of(List<Blob> marks) => new(Median(marks.Select(b => b.Top)), Median(marks.Select(b => b.Bottom)));
 
-        /// <summary>Whether a mark belongs to the line: at least 30 % of its height in it, 50 % for a mark cut by the field's edge.</summary>
+        /// <summary>Whether a mark belongs to the line: <see cref="LineHoldsShare"/> of its height in it, <see cref="LineHoldsEdgeShare"/> for a mark cut by the field's edge.</summary>
         public bool Holds(Blob mark, int fieldHeight)
         {
             if (this == Everything)
                 return true;
             int overlap = Math.Min(mark.Bottom, Bottom) - Math.Max(mark.Top, Top);
-            bool touchesEdge = mark.Top <= 1 || mark.Bottom >= fieldHeight - 1;
-            return overlap >= (touchesEdge ? 0.5 : 0.3) * mark.Height;
+            bool touchesEdge = mark.Top <= EdgeMarginPixels || mark.Bottom >= fieldHeight - EdgeMarginPixels;
+            return overlap >= (touchesEdge ? LineHoldsEdgeShare : LineHoldsShare) * mark.Height;
         }
 
         /// <summary>Whether a tall mark shares half of its height, or of the line's, with the line.</summary>
-        public bool Overlaps(Blob mark) => Math.Min(mark.Bottom, Bottom) - Math.Max(mark.Top, Top) >= 0.5 * Math.Min(mark.Height, Bottom - Top);
+        public bool Overlaps(Blob mark) => Math.Min(mark.Bottom, Bottom) - Math.Max(mark.Top, Top) >= LineOverlapShare * Math.Min(mark.Height, Bottom - Top);
     }
 
     /// <summary>Joins components that overlap in x (an i and its dot, a character broken in two), left to right.</summary>
@@ -562,7 +556,7 @@ internal static class FieldSegmenter
                 {
                     var (a, b) = (groups[i], groups[j]);
                     int overlap = Math.Min(a.Right, b.Right) - Math.Max(a.Left, b.Left);
-                    if (overlap >= 0.5 * Math.Min(a.Width, b.Width))
+                    if (overlap >= JoinOverlapShare * Math.Min(a.Width, b.Width))
                     {
                         groups[i] = a.Join(b);
                         groups.RemoveAt(j);
@@ -596,19 +590,19 @@ internal static class FieldSegmenter
         }
 
         var cuts = new List<int>();
-        if (group.Width > 0.7 * characterHeight)
+        if (group.Width > CutFromWidth * characterHeight)
         {
             var smooth = new double[profile.Length];
             for (int i = 0; i < profile.Length; i++)
             {
-                int from = Math.Max(0, i - 1), to = Math.Min(profile.Length - 1, i + 1);
+                int from = Math.Max(0, i - ProfileSmoothingReach), to = Math.Min(profile.Length - 1, i + ProfileSmoothingReach);
                 for (int k = from; k <= to; k++)
                     smooth[i] += profile[k] / (to - from + 1);
             }
 
-            int margin = Math.Max(2, (int)(0.18 * characterHeight));
-            int spacing = Math.Max(2, (int)(0.18 * characterHeight));
-            int most = (int)Math.Ceiling(group.Width / (0.25 * characterHeight));
+            int margin = Math.Max(MinCutSpacingPixels, (int)(CutSpacing * characterHeight));
+            int spacing = Math.Max(MinCutSpacingPixels, (int)(CutSpacing * characterHeight));
+            int most = (int)Math.Ceiling(group.Width / (CutsPerWidth * characterHeight));
             var valleys = new List<int>();
             for (int i = margin; i < profile.Length - margin; i++)
             {

@@ -1,4 +1,5 @@
 using OpenCvSharp;
+using static Ocr.MLNet.Fields.FieldReaderThresholds;
 
 namespace Ocr.MLNet.Fields;
 
@@ -8,13 +9,10 @@ namespace Ocr.MLNet.Fields;
 /// </summary>
 internal static class FormBoxFinder
 {
-    /// <summary>Boxes taller than this many times the page's median box are frames around text, not fields.</summary>
-    private const double FrameHeightRatio = 2.5;
-
     /// <summary>The boxes (their border) and their inside (border excluded), in reading order.</summary>
     public static IReadOnlyList<(FieldBox Box, FieldBox Inner)> Find(byte[] grey, int width, int height)
     {
-        if (width < 16 || height < 16)
+        if (width < FormMinPageSide || height < FormMinPageSide)
             return [];
         using var page = Mat.FromPixelData(height, width, MatType.CV_8UC1, grey);
         using var ink = new Mat();
@@ -23,7 +21,7 @@ internal static class FormBoxFinder
         else
             Cv2.Threshold(page, ink, 0, 255, ThresholdTypes.Binary | ThresholdTypes.Otsu);
 
-        int length = Math.Max(15, Math.Min(width, height) / 60);
+        int length = Math.Max(FormMinLineLengthPixels, Math.Min(width, height) / FormLineLengthDivisor);
         using var horizontal = Open(ink, new Size(length, 1));
         using var vertical = Open(ink, new Size(1, length));
         using var lines = new Mat();
@@ -37,7 +35,7 @@ internal static class FormBoxFinder
         for (int i = 1; i < count; i++)
         {
             var box = new FieldBox(stats.At<int>(i, 0), stats.At<int>(i, 1), stats.At<int>(i, 2), stats.At<int>(i, 3));
-            if (box.Width < 2 * length || box.Height < length)
+            if (box.Width < FormMinBoxWidthInLines * length || box.Height < length)
                 continue;
             if (Inside(box, horizontal, vertical) is { } found)
                 boxes.Add(found);
@@ -65,7 +63,7 @@ internal static class FormBoxFinder
         h.GetArray(out byte[] hData);
         v.GetArray(out byte[] vData);
         int w = bounds.Width, ht = bounds.Height;
-        const int Skew = 2;
+        const int Skew = FormBorderSkewPixels;
 
         double RowCover(int y, int reach)
         {
@@ -95,31 +93,31 @@ internal static class FormBoxFinder
             return (double)covered / (to - from + 1);
         }
 
-        int top = Enumerable.Range(0, ht).FirstOrDefault(y => RowCover(y, Skew) >= 0.6, -1);
-        int bottom = Enumerable.Range(0, ht).Reverse().FirstOrDefault(y => RowCover(y, Skew) >= 0.6, -1);
-        if (top < 0 || bottom - top < Math.Min(16, ht / 2))
+        int top = Enumerable.Range(0, ht).FirstOrDefault(y => RowCover(y, Skew) >= FormBorderCover, -1);
+        int bottom = Enumerable.Range(0, ht).Reverse().FirstOrDefault(y => RowCover(y, Skew) >= FormBorderCover, -1);
+        if (top < 0 || bottom - top < Math.Min(FormMinBoxSide, ht / 2))
             return null;
-        int left = Enumerable.Range(0, w).FirstOrDefault(x => ColumnCover(x, Skew, top, bottom) >= 0.6, -1);
-        int right = Enumerable.Range(0, w).Reverse().FirstOrDefault(x => ColumnCover(x, Skew, top, bottom) >= 0.6, -1);
-        if (left < 0 || right - left < Math.Min(16, w / 2))
+        int left = Enumerable.Range(0, w).FirstOrDefault(x => ColumnCover(x, Skew, top, bottom) >= FormBorderCover, -1);
+        int right = Enumerable.Range(0, w).Reverse().FirstOrDefault(x => ColumnCover(x, Skew, top, bottom) >= FormBorderCover, -1);
+        if (left < 0 || right - left < Math.Min(FormMinBoxSide, w / 2))
             return null;
 
         // The inside begins past the line's thickness (rows or columns that still hold some line).
-        int band = Math.Max(3, Math.Min(right - left, bottom - top) / 8);
+        int band = Math.Max(FormMinBorderBand, Math.Min(right - left, bottom - top) / FormBorderBandDivisor);
         int innerTop = top, innerBottom = bottom, innerLeft = left, innerRight = right;
-        while (innerTop < top + band && RowCover(innerTop + 1, 0) >= 0.05)
+        while (innerTop < top + band && RowCover(innerTop + 1, 0) >= FormBorderThicknessCover)
             innerTop++;
-        while (innerBottom > bottom - band && RowCover(innerBottom - 1, 0) >= 0.05)
+        while (innerBottom > bottom - band && RowCover(innerBottom - 1, 0) >= FormBorderThicknessCover)
             innerBottom--;
-        while (innerLeft < left + band && ColumnCover(innerLeft + 1, 0, top, bottom) >= 0.05)
+        while (innerLeft < left + band && ColumnCover(innerLeft + 1, 0, top, bottom) >= FormBorderThicknessCover)
             innerLeft++;
-        while (innerRight > right - band && ColumnCover(innerRight - 1, 0, top, bottom) >= 0.05)
+        while (innerRight > right - band && ColumnCover(innerRight - 1, 0, top, bottom) >= FormBorderThicknessCover)
             innerRight--;
-        const int Margin = 2;
+        const int Margin = FormInnerMarginPixels;
         var box = new FieldBox(bounds.X + left, bounds.Y + top, right - left + 1, bottom - top + 1);
         var inner = new FieldBox(bounds.X + innerLeft + Margin, bounds.Y + innerTop + Margin,
             innerRight - innerLeft - (2 * Margin) - 1, innerBottom - innerTop - (2 * Margin) - 1);
-        return inner.Width < 4 || inner.Height < 4 ? null : (box, inner);
+        return inner.Width < FormMinInnerSide || inner.Height < FormMinInnerSide ? null : (box, inner);
     }
 
     /// <summary>Rows top to bottom (a box joins a row when its middle lies within the row's first box), left to right in a row.</summary>

@@ -3,6 +3,7 @@ using Ocr.MLNet.Loading;
 using Ocr.MLNet.Preparation;
 using Ocr.MLNet.Serving;
 using SkiaSharp;
+using static Ocr.MLNet.Fields.FieldReaderThresholds;
 
 namespace Ocr.MLNet.Fields;
 
@@ -26,46 +27,6 @@ namespace Ocr.MLNet.Fields;
 /// </example>
 public sealed class HandwrittenFieldReader : IDisposable
 {
-    /// <summary>The most pieces one character may be made of.</summary>
-    private const int MaxPiecesPerCharacter = 4;
-
-    /// <summary>Log-score taken per cut made inside a connected stroke: a cut must buy a clearly better reading.</summary>
-    private const double CutCost = 3.0;
-
-    /// <summary>The cut cost in a digits-only field, whose characters are often written joined (amounts, dates).</summary>
-    private const double DigitCutCost = 1.0;
-
-    /// <summary>Characters wider than this many character heights pay <see cref="WidePenalty"/> times the square of the excess.</summary>
-    private const double WidePenaltyFrom = 0.8;
-
-    /// <summary>The weight of the wide-character penalty (touching characters read as one are wide).</summary>
-    private const double WidePenalty = 6;
-
-    /// <summary>A candidate whose width and height are both under this share of the character height is a fragment.</summary>
-    private const double SmallFrom = 0.4;
-
-    /// <summary>What reading a fragment as a character of its own costs (a log-probability).</summary>
-    private const double SmallPenalty = 3;
-
-    /// <summary>
-    /// What leaving a fragment out of the reading costs (a log-probability): less than reading it as a character of its own
-    /// (<see cref="SmallPenalty"/> and more), so a fragment joins a neighbour or is dropped. 1.5 on the dev folders (names
-    /// 9.34 → 9.06 %, cheques 25.57 → 24.72 %; 0.5 to 2 all within 0.1 points on names).
-    /// </summary>
-    private const double FragmentDropCost = 1.5;
-
-    /// <summary>A line whose reading scores this or less per character (a mean log-probability) may be the wrong line of writing.</summary>
-    private const double PoorLineScore = -1.2;
-
-    /// <summary>The share of a capitals field's characters read best as small letters from which the writer is taken to write in small letters.</summary>
-    private const double SmallLetterShare = 0.25;
-
-    /// <summary>What one more character adds to a line's score when lines of writing compete (a log-probability).</summary>
-    private const double CharacterReward = 0.3;
-
-    /// <summary>Classes per candidate the decoder weighs when it follows letter pairs (the network's best few; 2 and 8 read names-dev alike).</summary>
-    private const int PairReadings = 4;
-
     private readonly CharacterRecognizer recognizer;
     private readonly bool ownsRecognizer;
     private readonly ConcurrentDictionary<FieldKind, ClassMask> masks = new();
@@ -222,16 +183,55 @@ public sealed class HandwrittenFieldReader : IDisposable
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         CheckPixels(grey.Length, width, height);
-        var pixels = grey[..(width * height)].ToArray();
         var mask = MaskFor(kind);
-        // A field cropped with its box (and a margin, or the prompt above it): read inside the box, as a form's fields are.
-        if (FormBoxFinder.Find(pixels, width, height) is [var (box, inner)] && box.Width * 2 >= width)
-            return ReadBestLine(FieldSegmenter.SegmentLines(Crop(pixels, width, inner), inner.Width, inner.Height, Options.MaxPieces, mask.DigitsOnly), mask, inner.X, inner.Y);
-        return ReadBestLine(FieldSegmenter.SegmentLines(pixels, width, height, Options.MaxPieces, mask.DigitsOnly), mask, 0, 0);
+        var area = FindFieldArea(grey[..(width * height)].ToArray(), width, height);
+        return ReadBestLine(CleanAndFindLines(area, mask.DigitsOnly), mask, area.X, area.Y);
     }
 
     /// <summary>
-    /// Reads the line most of the field's tall marks sit on; when that reading is poor (the decoder's score per character
+    /// The stage seam for other recognizers (a line recognizer): a field's cleaned lines of writing, as the reader's own
+    /// stages 1 and 2 find them (inside the field's box when it was cropped with one; box borders, guide lines, a printed
+    /// prompt, specks and punctuation removed; the line most tall marks sit on first, then every other line of writing).
+    /// </summary>
+    /// <param name="grey">The field's 8-bit grey pixels, row-major; dark ink on light paper or the reverse.</param>
+    /// <param name="width">Image width.</param>
+    /// <param name="height">Image height.</param>
+    /// <param name="kind">What the field holds (a digit field's joined digits are also cut where the ink's top dips; that does not change the line's pixels); null for the options' kind.</param>
+    /// <returns>The lines that hold ink, in the order the reader tries them; empty for a blank field.</returns>
+    /// <exception cref="ArgumentException">The field holds more marks than <see cref="FieldReaderOptions.MaxPieces"/>.</exception>
+    /// <example>
+    /// <code>
+    /// foreach (CleanedLine line in reader.CleanLines(grey, width, height, FieldKind.Upper))
+    ///     Console.WriteLine($"{line.Box}: {line.Width}×{line.Height} working pixels");
+    /// </code>
+    /// </example>
+    internal IReadOnlyList<CleanedLine> CleanLines(ReadOnlySpan<byte> grey, int width, int height, FieldKind? kind = null)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        CheckPixels(grey.Length, width, height);
+        var mask = MaskFor(kind);
+        var area = FindFieldArea(grey[..(width * height)].ToArray(), width, height);
+        return CleanAndFindLines(area, mask.DigitsOnly).Select(line => line.ToCleanedLine(area.X, area.Y)).OfType<CleanedLine>().ToArray();
+    }
+
+    /// <summary>
+    /// Stage 1, find the field: a field cropped with its box (and a margin, or the prompt above it) is read inside the
+    /// box, as a form's fields are; otherwise the whole image.
+    /// </summary>
+    internal static FieldArea FindFieldArea(byte[] pixels, int width, int height) =>
+        FormBoxFinder.Find(pixels, width, height) is [var (box, inner)] && box.Width >= BoxedFieldMinWidthShare * width
+            ? new FieldArea(Crop(pixels, width, inner), inner.Width, inner.Height, inner.X, inner.Y)
+            : new FieldArea(pixels, width, height, 0, 0);
+
+    /// <summary>
+    /// Stage 2, clean the image and find the lines of writing: each line cut into pieces at candidate cuts, lazily (the
+    /// field is cleaned once; a line is cut only when the sequence reaches it).
+    /// </summary>
+    private IEnumerable<FieldSegmentation> CleanAndFindLines(FieldArea area, bool digitsOnly) =>
+        FieldSegmenter.SegmentLines(area.Grey, area.Width, area.Height, Options.MaxPieces, digitsOnly);
+
+    /// <summary>
+    /// Stages 3 and 4 for each line: reads the line most of the field's tall marks sit on; when that reading is poor (the decoder's score per character
     /// below <see cref="PoorLineScore"/>), also every other line of writing the field holds, and keeps the one with the best
     /// decoder score plus <see cref="CharacterReward"/> per character. A loosely cropped name holds the line above, whole,
     /// while its own is cut by the crop; the line above (digits, a printed prompt) reads poorly as capitals.
@@ -240,12 +240,12 @@ public sealed class HandwrittenFieldReader : IDisposable
     {
         using var line = lines.GetEnumerator();
         line.MoveNext(); // a field has at least one line, blank or not
-        var best = Decode(line.Current, mask, offsetX, offsetY, out var bestFit);
+        var best = ReadLine(line.Current, mask, offsetX, offsetY, out var bestFit);
         if (bestFit.PerCharacter > PoorLineScore)
             return best;
         while (line.MoveNext())
         {
-            var reading = Decode(line.Current, mask, offsetX, offsetY, out var fit);
+            var reading = ReadLine(line.Current, mask, offsetX, offsetY, out var fit);
             if (fit.Rewarded > bestFit.Rewarded)
                 (best, bestFit) = (reading, fit);
         }
@@ -299,14 +299,16 @@ public sealed class HandwrittenFieldReader : IDisposable
         CheckPixels(grey.Length, width, height);
         var page = grey[..(width * height)].ToArray();
         var result = new List<FormField>();
+        // Stage 1 for a page: its boxes; each box's inside then goes through stages 2 to 4 on its first line of writing.
         foreach (var (box, inner) in FormBoxFinder.Find(page, width, height))
         {
             var kind = kinds is not null && result.Count < kinds.Count ? kinds[result.Count] : (FieldKind?)null;
             var mask = MaskFor(kind);
-            var segmentation = FieldSegmenter.Segment(Crop(page, width, inner), inner.Width, inner.Height, Options.MaxPieces, mask.DigitsOnly);
+            var area = new FieldArea(Crop(page, width, inner), inner.Width, inner.Height, inner.X, inner.Y);
+            var segmentation = CleanAndFindLines(area, mask.DigitsOnly).First();
             if (segmentation.Pieces.Count == 0)
                 continue;
-            result.Add(new FormField(box, kind ?? Options.Kind, Decode(segmentation, mask, inner.X, inner.Y, out _)));
+            result.Add(new FormField(box, kind ?? Options.Kind, ReadLine(segmentation, mask, area.X, area.Y, out _)));
         }
 
         return result;
@@ -353,19 +355,19 @@ public sealed class HandwrittenFieldReader : IDisposable
     }
 
     /// <summary>
-    /// Reads one segmented line; <paramref name="fit"/> says how well the reading fits the field (for choosing between
+    /// Stages 3 and 4 for one line: recognises its candidate characters, then decodes them. <paramref name="fit"/> says how well the reading fits the field (for choosing between
     /// lines). A capitals field whose writer wrote in small letters (a quarter of the characters or more read best as a
     /// small letter of its own class: a, b, d, e, …) is read with the small letters too and given in capitals.
     /// </summary>
-    private FieldReading Decode(FieldSegmentation segmentation, ClassMask mask, int offsetX, int offsetY, out LineFit fit)
+    private FieldReading ReadLine(FieldSegmentation segmentation, ClassMask mask, int offsetX, int offsetY, out LineFit fit)
     {
         fit = LineFit.Blank;
-        if (ScoreCandidates(segmentation) is not { } scored)
+        if (Recognise(segmentation) is not { } scored)
             return FieldReading.Blank;
-        var reading = Choose(segmentation, scored, mask, offsetX, offsetY, out fit, out _);
+        var reading = Decode(segmentation, scored, mask, offsetX, offsetY, out fit, out _);
         if (mask.SmallLetters is not { } small || reading.IsBlank)
             return reading;
-        var inSmallLetters = Choose(segmentation, scored, small, offsetX, offsetY, out var smallFit, out var classes);
+        var inSmallLetters = Decode(segmentation, scored, small, offsetX, offsetY, out var smallFit, out var classes);
         int written = classes.Count(c => !mask.Allowed[c]);
         if (written < SmallLetterShare * classes.Count)
             return reading;
@@ -373,8 +375,11 @@ public sealed class HandwrittenFieldReader : IDisposable
         return InCapitals(inSmallLetters);
     }
 
-    /// <summary>Every plausible character of a line (a run of neighbouring pieces) with the network's scores; null when there is none.</summary>
-    private ScoredCandidates? ScoreCandidates(FieldSegmentation segmentation)
+    /// <summary>
+    /// Stage 3, recognise: every plausible character of a line (a run of neighbouring pieces) with the network's scores,
+    /// all in one batched call; null when there is none.
+    /// </summary>
+    private ScoredCandidates? Recognise(FieldSegmentation segmentation)
     {
         var pieces = segmentation.Pieces;
         int n = pieces.Count;
@@ -392,12 +397,12 @@ public sealed class HandwrittenFieldReader : IDisposable
             (int Left, int Top, int Right, int Bottom)? bounds = null;
             for (int j = i; j < Math.Min(n, i + MaxPiecesPerCharacter); j++)
             {
-                if (j > i && pieces[j].Group != pieces[j - 1].Group && pieces[j].Left - pieces[j - 1].Right > 0.25 * height)
+                if (j > i && pieces[j].Group != pieces[j - 1].Group && pieces[j].Left - pieces[j - 1].Right > CandidateMaxGap * height)
                     break;
                 bounds = Union(bounds, pieceBounds[j]);
                 if (bounds is not { } b)
                     continue;
-                if (j > i && b.Right - b.Left > 1.6 * height)
+                if (j > i && b.Right - b.Left > CandidateMaxWidth * height)
                     break;
                 candidates.Add(new Candidate(i, j, b));
             }
@@ -412,8 +417,11 @@ public sealed class HandwrittenFieldReader : IDisposable
         return new ScoredCandidates(candidates, pixels, recognizer.ScorePixels(pixels));
     }
 
-    /// <summary>The best segmentation of a line under a mask (dynamic programming over the cut points) and its reading; <paramref name="chosenClasses"/> are the characters' classes.</summary>
-    private FieldReading Choose(FieldSegmentation segmentation, ScoredCandidates scored, ClassMask mask, int offsetX, int offsetY,
+    /// <summary>
+    /// Stage 4, decode: the best segmentation of a line under a mask (dynamic programming over the cut points, with the
+    /// letter pairs when the mask has them) and its reading; <paramref name="chosenClasses"/> are the characters' classes.
+    /// </summary>
+    private FieldReading Decode(FieldSegmentation segmentation, ScoredCandidates scored, ClassMask mask, int offsetX, int offsetY,
         out LineFit fit, out List<int> chosenClasses)
     {
         fit = LineFit.Blank;
@@ -553,7 +561,7 @@ public sealed class HandwrittenFieldReader : IDisposable
         float confidence = 1f;
         // A space is a gap clearly wider than the field's usual gap between characters (some people print letters far apart).
         var gaps = chosen.Skip(1).Select((c, i) => candidates[c.Candidate].Bounds.Left - candidates[chosen[i].Candidate].Bounds.Right).Order().ToArray();
-        double spaceGap = Math.Max(0.8 * height, gaps.Length > 0 ? 2.5 * Math.Max(0, gaps[gaps.Length / 2]) : 0);
+        double spaceGap = Math.Max(SpaceMinGap * height, gaps.Length > 0 ? SpaceGapOverMedian * Math.Max(0, gaps[gaps.Length / 2]) : 0);
         int previousRight = int.MinValue;
         foreach (var (index, cls) in chosen)
         {
@@ -584,7 +592,7 @@ public sealed class HandwrittenFieldReader : IDisposable
     /// <paramref name="cutCost"/>, a boundary between marks that nearly touch half of it, a clear gap nothing.
     /// </summary>
     private static double BoundaryCost(InkPiece left, InkPiece right, double height, double cutCost) =>
-        left.Group == right.Group ? cutCost : right.Left - left.Right < 0.15 * height ? cutCost / 2 : 0;
+        left.Group == right.Group ? cutCost : right.Left - left.Right < NearlyTouchingGap * height ? cutCost / 2 : 0;
 
     /// <summary>
     /// How much the decoder likes a candidate read as each of its <paramref name="count"/> best allowed classes: the log of
@@ -602,7 +610,7 @@ public sealed class HandwrittenFieldReader : IDisposable
         {
             if (!mask.Allowed[c])
                 continue;
-            double score = Math.Log(scores[c] + 1e-6) - widthPenalty - smallPenalty;
+            double score = Math.Log(scores[c] + LogProbabilityFloor) - widthPenalty - smallPenalty;
             int at = readings.Count;
             while (at > 0 && readings[at - 1].Score < score)
                 at--;
@@ -680,6 +688,14 @@ public sealed class HandwrittenFieldReader : IDisposable
             (_, null) => a,
             ({ } x, { } y) => (Math.Min(x.Left, y.Left), Math.Min(x.Top, y.Top), Math.Max(x.Right, y.Right), Math.Max(x.Bottom, y.Bottom)),
         };
+
+    /// <summary>The pixels a field is read from (the whole image, or the inside of its box) and where they lie in the image.</summary>
+    /// <param name="Grey">8-bit grey pixels, row-major.</param>
+    /// <param name="Width">Width.</param>
+    /// <param name="Height">Height.</param>
+    /// <param name="X">The area's left column in the image.</param>
+    /// <param name="Y">The area's top row in the image.</param>
+    internal sealed record FieldArea(byte[] Grey, int Width, int Height, int X, int Y);
 
     private sealed record Candidate(int First, int Last, (int Left, int Top, int Right, int Bottom) Bounds);
 
