@@ -90,9 +90,10 @@ var root = new RootCommand("ocr-mlnet: handwritten-character recognition with ML
     UpgradeCommand.Create(),
     FieldCommands.CreateRead(),
     FieldCommands.CreateEvaluate(),
+    TrainFieldsCommand.Create(),
 };
 var parsed = root.Parse(args);
-// train handles SIGINT and SIGTERM itself (TrainCommand.CancelOnSignals): it finishes the batch and exits 130. System.CommandLine's
+// train and train-fields handle SIGINT and SIGTERM itself (TrainCommand.CancelOnSignals): it finishes the batch and exits 130. System.CommandLine's
 // own handler would end the process 2 seconds after the signal, before the "Cancelled." path runs.
-bool handlesSignals = parsed.CommandResult.Command.Name == "train";
+bool handlesSignals = parsed.CommandResult.Command.Name is "train" or "train-fields";
 return parsed.Invoke(handlesSignals ? new InvocationConfiguration { ProcessTerminationTimeout = null } : null);

@@ -117,7 +117,7 @@ internal static class TrainCommand
     /// last epoch's checkpoint and throws, so the "Cancelled." line and exit code 130 come from <see cref="CliErrors"/>.
     /// A second Ctrl-C ends the process at once, as usual.
     /// </summary>
-    private static IDisposable CancelOnSignals(CancellationTokenSource cancellation)
+    internal static IDisposable CancelOnSignals(CancellationTokenSource cancellation)
     {
         void Cancel() => cancellation.Cancel();
         ConsoleCancelEventHandler onCancelKey = (_, e) =>

@@ -505,7 +505,7 @@ public sealed class TrainingCallbackTests : TemporaryDirectoryTest
         return [.. rates];
     }
 
-    private Dictionary<string, Tensor> Snapshot(CharacterCnnNetwork network)
+    private Dictionary<string, Tensor> Snapshot(nn.Module network)
     {
         var copy = network.state_dict().ToDictionary(p => p.Key, p => p.Value.detach().clone().DetachFromDisposeScope());
         foreach (var tensor in copy.Values)

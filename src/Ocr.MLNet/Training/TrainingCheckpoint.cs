@@ -18,9 +18,9 @@ namespace Ocr.MLNet.Training;
 internal sealed class TrainingCheckpoint
 {
     public const int CurrentFormat = 1;
-    private const string CurrentFolder = "checkpoint";
+    internal const string CurrentFolder = "checkpoint";
     private const string TemporaryFolder = "checkpoint.tmp";
-    private const string PreviousFolder = "checkpoint.old";
+    internal const string PreviousFolder = "checkpoint.old";
     private const string StateFile = "state.json";
     public const string WeightsFile = "weights.bin";
     public const string OptimizerFile = "optimizer.bin";
@@ -256,14 +256,8 @@ internal sealed class TrainingCheckpoint
     }
 
     /// <summary>Writes the state and lets <paramref name="writeTensors"/> save the weight files into the same folder, then swaps it in.</summary>
-    private void Write(string directory, Action<string> writeTensors)
+    private void Write(string directory, Action<string> writeTensors) => WriteFolder(directory, temporary =>
     {
-        Directory.CreateDirectory(directory);
-        string temporary = Path.Combine(directory, TemporaryFolder);
-        if (Directory.Exists(temporary))
-            Directory.Delete(temporary, recursive: true);
-        Directory.CreateDirectory(temporary);
-
         writeTensors(temporary);
         Files = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (string name in new[] { WeightsFile, OptimizerFile, BestWeightsFile, AveragedWeightsFile })
@@ -274,6 +268,20 @@ internal sealed class TrainingCheckpoint
         }
 
         File.WriteAllText(Path.Combine(temporary, StateFile), JsonSerializer.Serialize(this, Json));
+    });
+
+    /// <summary>
+    /// Lets <paramref name="writeFiles"/> fill a fresh temporary folder in <paramref name="directory"/>, then swaps it in as the
+    /// current checkpoint: a kill at any moment leaves a complete current or previous checkpoint (the line trainer's too).
+    /// </summary>
+    internal static void WriteFolder(string directory, Action<string> writeFiles)
+    {
+        Directory.CreateDirectory(directory);
+        string temporary = Path.Combine(directory, TemporaryFolder);
+        if (Directory.Exists(temporary))
+            Directory.Delete(temporary, recursive: true);
+        Directory.CreateDirectory(temporary);
+        writeFiles(temporary);
 
         string current = Path.Combine(directory, CurrentFolder);
         string previous = Path.Combine(directory, PreviousFolder);

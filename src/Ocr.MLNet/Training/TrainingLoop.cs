@@ -96,7 +96,7 @@ internal sealed class TrainingLoop
             if (xValidation is not null && yValidation is not null)
             {
                 Notify(callbacks, c => c.OnValidationBegin(state, epoch, (trainLoss, trainAccuracy)));
-                (validationLoss, validationAccuracy) = Evaluate(state.ModelNetwork, xValidation, yValidation);
+                (validationLoss, validationAccuracy) = Evaluate((CharacterCnnNetwork)state.ModelNetwork, xValidation, yValidation);
             }
 
             var metrics = new EpochMetrics(epoch, trainLoss, trainAccuracy, validationLoss, validationAccuracy, learningRate,
@@ -109,7 +109,7 @@ internal sealed class TrainingLoop
 
         Notify(callbacks, c => c.OnTrainEnd(state));
         state.DisposeBestWeights();
-        var model = state.ModelNetwork;
+        var model = (CharacterCnnNetwork)state.ModelNetwork;
         if (!ReferenceEquals(model, network))
             network.Dispose();
         model.to(CPU);
@@ -160,7 +160,7 @@ internal sealed class TrainingLoop
     private (double Loss, double Accuracy, double LearningRate, double BaseRate) TrainEpoch(TrainingState state,
         List<ITrainingCallback> callbacks, ILearningRateSchedule schedule, ClassBalancedSampler? sampler, Tensor x, Tensor y, int epoch, Device device)
     {
-        var network = state.Network;
+        var network = (CharacterCnnNetwork)state.Network;
         var optimizer = state.Optimizer;
         int batches = state.BatchesPerEpoch;
         int batchSize = options.BatchSize;

@@ -4,13 +4,13 @@ using static TorchSharp.torch;
 namespace Ocr.MLNet.Training;
 
 /// <summary>
-/// What a run knows while it trains: the network and optimizer it updates, the epoch and step it has reached,
+/// What a run knows while it trains (the character network's or the line recognizer's): the network and optimizer it updates, the epoch and step it has reached,
 /// the learning rate, the history so far and the stop flag. The loop and its callbacks share it; a checkpoint is
 /// made from it and restored into it (<see cref="TrainingCheckpoint"/>), but it is not the on-disk format.
 /// </summary>
 internal sealed class TrainingState
 {
-    public TrainingState(CharacterCnnNetwork network, OptimizerHelper optimizer, IReadOnlyList<string> classNames,
+    public TrainingState(nn.Module<Tensor, Tensor> network, OptimizerHelper optimizer, IReadOnlyList<string> classNames,
         int batchesPerEpoch, double learningRate)
     {
         Network = network;
@@ -21,13 +21,13 @@ internal sealed class TrainingState
     }
 
     /// <summary>The network being trained, on the training device.</summary>
-    public CharacterCnnNetwork Network { get; }
+    public nn.Module<Tensor, Tensor> Network { get; }
 
     /// <summary>The moving average of <see cref="Network"/>'s weights, when the run keeps one; owned by the loop.</summary>
     public WeightAveraging? Averaging { get; init; }
 
     /// <summary>The network that becomes the model: the averaged one when the run keeps an average, else <see cref="Network"/>.</summary>
-    public CharacterCnnNetwork ModelNetwork => Averaging?.Averaged ?? Network;
+    public nn.Module<Tensor, Tensor> ModelNetwork => Averaging?.Averaged ?? Network;
 
     /// <summary>The optimizer that updates <see cref="Network"/>.</summary>
     public OptimizerHelper Optimizer { get; }
@@ -78,7 +78,7 @@ internal sealed class TrainingState
     public void KeepBestWeights() => KeepBestWeights(ModelNetwork);
 
     /// <summary>Replaces <see cref="BestWeights"/> by a copy of <paramref name="network"/>'s weights (a checkpoint's best network).</summary>
-    public void KeepBestWeights(CharacterCnnNetwork network)
+    public void KeepBestWeights(nn.Module network)
     {
         DisposeBestWeights(); // before the copy, so two copies never coexist
         BestWeights = CloneWeights(network);
@@ -98,7 +98,7 @@ internal sealed class TrainingState
     /// <param name="bestEpoch">The epoch whose weights the network ends with, when best weights are restored.</param>
     public TrainingHistory ToHistory(int? bestEpoch) => new(History.ToArray(), bestEpoch, StopTraining, ResumedAfterEpoch);
 
-    private static Dictionary<string, Tensor> CloneWeights(CharacterCnnNetwork network)
+    private static Dictionary<string, Tensor> CloneWeights(nn.Module network)
     {
         using var noGrad = no_grad();
         return network.state_dict().ToDictionary(p => p.Key, p => p.Value.detach().clone().DetachFromDisposeScope());

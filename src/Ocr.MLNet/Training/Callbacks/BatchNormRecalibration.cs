@@ -18,6 +18,6 @@ internal sealed class BatchNormRecalibration(Tensor images, int calibrationImage
         long count = images.shape[0];
         long step = Math.Max(1, (count + calibrationImages - 1) / calibrationImages);
         var sample = step == 1 ? images : images.index_select(0, arange(0, count, step, dtype: ScalarType.Int64, device: images.device));
-        state.ModelNetwork.RecalibrateBatchNorm(sample, Math.Max(batchSize, 2));
+        ((CharacterCnnNetwork)state.ModelNetwork).RecalibrateBatchNorm(sample, Math.Max(batchSize, 2));
     }
 }

@@ -93,6 +93,18 @@ internal sealed class RunningMetrics : IDisposable
         Seen = seen;
     }
 
+    /// <summary>Adds a batch of <paramref name="length"/> items of which <paramref name="right"/> were read right (a line recognizer's exact fields).</summary>
+    public void Add(Tensor loss, long right, long length, long seen)
+    {
+        using (no_grad())
+        {
+            lossSum.add_(loss.detach().to(float64) * length);
+            correct.add_(right);
+        }
+
+        Seen = seen;
+    }
+
     public void Dispose()
     {
         lossSum.Dispose();

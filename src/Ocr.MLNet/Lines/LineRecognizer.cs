@@ -1,0 +1,149 @@
+using Microsoft.ML.Data;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using Ocr.MLNet.Fields;
+using Onnx;
+
+namespace Ocr.MLNet.Lines;
+
+/// <summary>
+/// Reads field images with a saved line model in batches, calling ONNX Runtime directly (ML.NET's chain calls it once per
+/// image): the same preparation, network and decoding as the model's <c>PredictionEngine</c>, plus each character's box
+/// in the image's own coordinates. The field reader uses it.
+/// </summary>
+/// <example>
+/// <code>
+/// using var lines = LineRecognizer.Load("amounts.zip");
+/// LineReading amount = lines.Read(image);                  // the kind the model was trained for
+/// LineReading name = lines.Read(image, FieldKind.Upper);   // or another mask
+/// Console.WriteLine($"{amount.Text} {amount.Confidence:P0}");
+/// </code>
+/// </example>
+public sealed class LineRecognizer : IDisposable
+{
+    /// <summary>Images per ONNX Runtime run.</summary>
+    public const int BatchSize = 32;
+
+    private readonly InferenceSession session;
+    private readonly LineDecodingSettings settings;
+    private readonly CtcDecoder decoder;
+    private readonly Dictionary<(FieldKind?, bool), CtcDecoder> decoders = [];
+    private readonly Lock decodersLock = new();
+
+    private LineRecognizer(byte[] onnx, int? threads)
+    {
+        var graph = ModelProto.Parser.ParseFrom(onnx).Graph;
+        var json = graph.Initializer.Single(i => i.Name == "decoding_settings").StringData[0].ToStringUtf8();
+        settings = LineDecodingSettings.FromJson(json);
+        decoder = settings.ToDecoder();
+        using var options = new SessionOptions { IntraOpNumThreads = threads ?? Environment.ProcessorCount };
+        session = new InferenceSession(onnx, options);
+    }
+
+    /// <summary>The characters the model's own decoding allows (its field kind).</summary>
+    public string AllowedCharacters => settings.AllowedCharacters;
+
+    /// <summary>Loads a saved line model (zip) from a file.</summary>
+    /// <param name="path">The zip written by <c>mlContext.Model.Save</c> or <c>ocr-mlnet train-fields</c>.</param>
+    /// <param name="threads">ONNX Runtime's intra-op threads for the network; null: one per core.</param>
+    /// <exception cref="InvalidDataException">The file is damaged or holds no line model; the message names it.</exception>
+    public static LineRecognizer Load(string path, int? threads = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        using var stream = File.OpenRead(path);
+        return new LineRecognizer(LineRecognizerModel.ReadOnnx(stream, path), threads);
+    }
+
+    /// <summary>Loads a saved line model (zip) from a stream, e.g. <see cref="PretrainedLineModel.OpenRead"/>.</summary>
+    public static LineRecognizer Load(Stream zip, int? threads = null)
+    {
+        ArgumentNullException.ThrowIfNull(zip);
+        return new LineRecognizer(LineRecognizerModel.ReadOnnx(zip, "the line model stream"), threads);
+    }
+
+    /// <summary>Reads one field image.</summary>
+    /// <param name="image">The field, any size (it is scaled to fit 256×32).</param>
+    /// <param name="kind">The characters to allow; null: the model's own.</param>
+    /// <param name="language">Decode with the model's letter frequencies and pairs (true) or by shape alone (false).</param>
+    public LineReading Read(MLImage image, FieldKind? kind = null, bool language = true) => Read([image], kind, language)[0];
+
+    /// <summary>Reads field images in batches of <see cref="BatchSize"/>.</summary>
+    public IReadOnlyList<LineReading> Read(IReadOnlyList<MLImage> images, FieldKind? kind = null, bool language = true)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        var chosen = DecoderFor(kind, language);
+        var readings = new LineReading[images.Count];
+        int planes = 4 * LineImageFormat.PixelCount;
+        for (int start = 0; start < images.Count; start += BatchSize)
+        {
+            int length = Math.Min(BatchSize, images.Count - start);
+            var argb = new float[length * planes];
+            for (int i = 0; i < length; i++)
+                LinePreparation.ExtractArgb(images[start + i], argb.AsSpan(i * planes, planes));
+            var input = new DenseTensor<float>(argb, [length, 4, LineImageFormat.Height, LineImageFormat.Width]);
+            using var results = session.Run([NamedOnnxValue.CreateFromTensor(LineOnnxExporter.InputColumnName, input)], [LineImageFormat.ScoreColumnName]);
+            float[] scores = results[0].AsTensor<float>().ToArray();
+            int perLine = LineImageFormat.TimeSteps * chosen.ClassCount;
+            for (int i = 0; i < length; i++)
+            {
+                var logProbabilities = new float[perLine];
+                for (int j = 0; j < perLine; j++)
+                    logProbabilities[j] = MathF.Log(Math.Max(scores[(i * perLine) + j], 1e-30f));
+                var image = images[start + i];
+                readings[start + i] = LineReading.From(chosen.Decode(logProbabilities, LineImageFormat.TimeSteps), image.Width, image.Height);
+            }
+        }
+
+        return readings;
+    }
+
+    private CtcDecoder DecoderFor(FieldKind? kind, bool language)
+    {
+        if (kind is null && language)
+            return decoder;
+        lock (decodersLock)
+        {
+            if (!decoders.TryGetValue((kind, language), out var found))
+            {
+                string? allowed = kind is { } k ? CtcDecoder.AllowedCharactersFor(k, settings.Alphabet) : null;
+                found = settings.ToDecoder(allowed, keepLanguage: language);
+                decoders[(kind, language)] = found;
+            }
+
+            return found;
+        }
+    }
+
+    /// <summary>Releases the ONNX Runtime session.</summary>
+    public void Dispose() => session.Dispose();
+}
+
+/// <summary>A field read by the line recognizer.</summary>
+/// <param name="Text">The text.</param>
+/// <param name="Confidence">The probability of the text under the model and the decoding, in [0, 1].</param>
+/// <param name="Characters">Each character with its span along the field (from the CTC alignment) and its alternatives.</param>
+public sealed record LineReading(string Text, float Confidence, IReadOnlyList<LineCharacter> Characters)
+{
+    /// <summary>Maps the decoding's time steps to columns of a <paramref name="width"/>×<paramref name="height"/> image scaled into the line with IsoPad (centred).</summary>
+    internal static LineReading From(CtcDecoding decoding, int width, int height)
+    {
+        double scale = Math.Min(LineImageFormat.Width / (double)width, LineImageFormat.Height / (double)height);
+        double offset = (LineImageFormat.Width - (width * scale)) / 2;
+        const int ColumnsPerStep = LineImageFormat.Width / LineImageFormat.TimeSteps;
+        var characters = decoding.Characters.Select(c =>
+        {
+            int left = (int)Math.Clamp(Math.Floor(((c.FirstTimeStep * ColumnsPerStep) - offset) / scale), 0, width - 1);
+            int right = (int)Math.Clamp(Math.Ceiling((((c.LastTimeStep + 1) * ColumnsPerStep) - offset) / scale), left + 1, width);
+            return new LineCharacter(c.Character, left, right - left, c.Confidence, c.Alternatives);
+        }).ToArray();
+        return new LineReading(decoding.Text, decoding.Confidence, characters);
+    }
+}
+
+/// <summary>A character of a <see cref="LineReading"/>: its columns in the field image, its confidence and alternatives.</summary>
+/// <param name="Character">The character.</param>
+/// <param name="X">Its first column in the field image.</param>
+/// <param name="Width">Its columns (from the CTC alignment, so only roughly the ink's extent).</param>
+/// <param name="Confidence">Its probability at its best time step.</param>
+/// <param name="Alternatives">The other likely characters at that step.</param>
+public sealed record LineCharacter(char Character, int X, int Width, float Confidence, IReadOnlyList<CtcAlternative> Alternatives);

@@ -1,0 +1,112 @@
+using Ocr.MLNet.Fields;
+using Ocr.MLNet.Lines;
+using Ocr.MLNet.Serving;
+
+namespace Ocr.MLNet;
+
+/// <summary>
+/// Adds the line recognizer to ML.NET's catalogs: the trainer on <c>mlContext.MulticlassClassification.Trainers</c> (where
+/// ML.NET puts its own sequence trainers), and loading saved line models on <c>mlContext.Model</c>.
+/// </summary>
+public static class LineRecognizerCatalog
+{
+    /// <summary>
+    /// Trains a line recognizer (a CRNN with CTC, TorchSharp) on field images and their texts. Reads a decoded image column
+    /// and a text label column; the model adds <c>Score</c>, <c>Text</c>, <c>TextConfidence</c> and <c>CharacterPositions</c>.
+    /// </summary>
+    /// <example>
+    /// <code>
+    /// // rows of (ImagePath, Label): e.g. a folder of cheque amounts and their text
+    /// var pipeline = mlContext.Transforms.LoadImages("Image", imageFolder: "amounts", "ImagePath")
+    ///     .Append(mlContext.MulticlassClassification.Trainers.LineRecognizer(kind: FieldKind.Digits));
+    /// var model = pipeline.Fit(rows);
+    /// mlContext.Model.Save(model, rows.Schema, "amounts.zip");
+    /// </code>
+    /// </example>
+    /// <param name="catalog">The multiclass trainers catalog.</param>
+    /// <param name="labelColumnName">The text column.</param>
+    /// <param name="imageColumnName">The decoded image column.</param>
+    /// <param name="kind">What the fields hold.</param>
+    /// <param name="epochs">Passes over the rows.</param>
+    public static LineRecognizerTrainer LineRecognizer(
+        this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
+        string labelColumnName = CharacterFormat.LabelColumnName,
+        string imageColumnName = CharacterFormat.ImageColumnName,
+        FieldKind kind = FieldKind.Alphanumeric,
+        int epochs = LineRecognizerTrainer.DefaultEpochs) =>
+        catalog.LineRecognizer(new LineRecognizerTrainer.Options
+        {
+            LabelColumnName = labelColumnName,
+            ImageColumnName = imageColumnName,
+            Kind = kind,
+            Epochs = epochs,
+        });
+
+    /// <summary>Trains a line recognizer with every option: fine-tuning from a saved model, synthetic fields, checkpoints, early stopping.</summary>
+    /// <example>
+    /// <code>
+    /// var trainer = mlContext.MulticlassClassification.Trainers.LineRecognizer(new LineRecognizerTrainer.Options
+    /// {
+    ///     Kind = FieldKind.Digits,
+    ///     BaseModel = PretrainedLineModel.OpenRead,   // fine-tune the shipped model
+    ///     Epochs = 15,
+    /// });
+    /// </code>
+    /// </example>
+    /// <param name="catalog">The multiclass trainers catalog.</param>
+    /// <param name="options">The options; invalid values are all reported in one exception.</param>
+    public static LineRecognizerTrainer LineRecognizer(
+        this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
+        LineRecognizerTrainer.Options options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(options);
+        return new LineRecognizerTrainer(MLNetInterop.EnvironmentOf(catalog), options);
+    }
+
+    /// <summary>
+    /// Loads a saved line model as ML.NET transforms, after registering its decoding step with the context and checking the
+    /// zip's checksums. The model reads the image column it was trained on (<c>Image</c> by default).
+    /// </summary>
+    /// <example>
+    /// <code>
+    /// ITransformer model = mlContext.Model.LoadLineModel("amounts.zip", out var schema);
+    /// var engine = mlContext.Model.CreatePredictionEngine&lt;LineImage, LineText&gt;(model);
+    /// </code>
+    /// </example>
+    /// <exception cref="InvalidDataException">The file is damaged or not a line model (the message names it).</exception>
+    public static ITransformer LoadLineModel(this ModelOperationsCatalog catalog, string path, out DataViewSchema inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(path);
+        using (var stream = File.OpenRead(path))
+            LineRecognizerModel.ReadOnnx(stream, path);
+        var environment = MLNetInterop.EnvironmentOf(catalog);
+        LineRecognizerModel.RegisterDecoding(environment);
+        return catalog.Load(path, out inputSchema);
+    }
+
+    /// <summary>Loads the line model that ships inside Ocr.MLNet (<see cref="PretrainedLineModel"/>) as ML.NET transforms.</summary>
+    public static ITransformer LoadPretrainedLineModel(this ModelOperationsCatalog catalog, out DataViewSchema inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        LineRecognizerModel.RegisterDecoding(MLNetInterop.EnvironmentOf(catalog));
+        using var stream = PretrainedLineModel.OpenRead();
+        return catalog.Load(stream, out inputSchema);
+    }
+}
+
+/// <summary>A row for a line model's <c>PredictionEngine</c>: a decoded field image.</summary>
+public sealed class LineImage
+{
+    /// <summary>The field image.</summary>
+    [Microsoft.ML.Transforms.Image.ImageType(LineImageFormat.Height, LineImageFormat.Width)]
+    public MLImage? Image { get; set; }
+}
+
+/// <summary>A row for a saved line model's <c>PredictionEngine</c> (as <c>train-fields</c> saves it): the path of a field image.</summary>
+public sealed class FieldImageFile
+{
+    /// <summary>The image file.</summary>
+    public string ImagePath { get; set; } = "";
+}

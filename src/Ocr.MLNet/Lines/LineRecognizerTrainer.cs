@@ -1,0 +1,191 @@
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using Ocr.MLNet.Fields;
+using Microsoft.ML.Transforms.Image;
+using Ocr.MLNet.Training;
+
+namespace Ocr.MLNet.Lines;
+
+/// <summary>
+/// Trains the line recognizer (<see cref="LineRecognizerNetwork"/>, CTC) with TorchSharp on rows of a field image and its
+/// text, from scratch or from a saved line model (fine-tuning), optionally with synthetic fields mixed in. Returns a
+/// <see cref="LineRecognizerModel"/>: ML.NET transforms that read the image column and add <c>Score</c>, <c>Text</c>,
+/// <c>TextConfidence</c> and <c>CharacterPositions</c>.
+/// </summary>
+/// <remarks>Created by <c>mlContext.MulticlassClassification.Trainers.LineRecognizer</c>, where ML.NET also puts its own
+/// sequence trainers (named-entity recognition, question answering): each time step is a classification over the alphabet.</remarks>
+public sealed partial class LineRecognizerTrainer : IEstimator<LineRecognizerModel>
+{
+    /// <summary>Default passes over the training rows.</summary>
+    public const int DefaultEpochs = 30;
+
+    /// <summary>Default lines per batch.</summary>
+    public const int DefaultBatchSize = 32;
+
+    /// <summary>Default peak learning rate of Adam (after one epoch of warm-up, annealed to 0 by a cosine).</summary>
+    public const double DefaultLearningRate = 2e-3;
+
+    /// <summary>Default share of the rows held out for validation when no validation data is given.</summary>
+    public const double DefaultValidationFraction = 0.1;
+
+    /// <summary>Default width of the CTC prefix beam.</summary>
+    public const int DefaultBeamWidth = 8;
+
+    private readonly IHostEnvironment environment;
+    private readonly Options options;
+
+    internal LineRecognizerTrainer(IHostEnvironment environment, Options options)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        this.environment = environment;
+        this.options = options.Clone();
+    }
+
+    /// <summary>Reads the rows, trains and returns the model.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A column is missing or of the wrong type (ML.NET's schema wording).</exception>
+    /// <exception cref="InvalidDataException">A row's text is empty where the kind needs one, too long, holds a character the kind cannot, or its image is missing; the message names the row.</exception>
+    public LineRecognizerModel Fit(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        GetOutputSchema(MLNetInterop.ToShape(input.Schema));
+        using var channel = environment.Start(nameof(LineRecognizerTrainer));
+        return new LineTrainingLoop(environment, options, channel).Run(input);
+    }
+
+    /// <summary>The input columns plus the recognizer's outputs.</summary>
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        if (MLNetInterop.FindColumn(inputSchema, options.ImageColumnName) is not { } image)
+        {
+            throw SchemaErrors.NotFound("image", options.ImageColumnName,
+                "Load images first, e.g. mlContext.Transforms.LoadImages(\"Image\", imageFolder: null, \"ImagePath\").");
+        }
+
+        if (image.Kind != SchemaShape.Column.VectorKind.Scalar || image.ItemType is not ImageDataViewType)
+            throw SchemaErrors.Mismatch("image", options.ImageColumnName, "Image", MLNetInterop.Describe(image), "The line recognizer reads decoded field images.");
+        if (MLNetInterop.FindColumn(inputSchema, options.LabelColumnName) is not { } label)
+            throw SchemaErrors.NotFound("label", options.LabelColumnName, "Name the column that holds each field's text with LabelColumnName.");
+        if (label.Kind != SchemaShape.Column.VectorKind.Scalar || label.ItemType is not TextDataViewType)
+            throw SchemaErrors.Mismatch("label", options.LabelColumnName, "String", MLNetInterop.Describe(label), "The label is the field's text.");
+        return LineRecognizerModel.OutputShape(inputSchema);
+    }
+
+    /// <summary>The synthetic fields that teach a kind: amounts and digit boxes for digits, names for letters, all of them otherwise.</summary>
+    public static SyntheticFieldKind SyntheticKindFor(FieldKind kind) => kind switch
+    {
+        FieldKind.Digits => SyntheticFieldKind.Amount,
+        FieldKind.Upper or FieldKind.Letters or FieldKind.Lower => SyntheticFieldKind.Name,
+        _ => SyntheticFieldKind.Mixed,
+    };
+
+    /// <summary>The trainer's options. Invalid values are all reported in one exception when the trainer is created.</summary>
+    public sealed class Options
+    {
+        /// <summary>The text column (string). Default <c>Label</c>.</summary>
+        public string LabelColumnName { get; set; } = CharacterFormat.LabelColumnName;
+
+        /// <summary>The decoded field image column. Default <c>Image</c>.</summary>
+        public string ImageColumnName { get; set; } = CharacterFormat.ImageColumnName;
+
+        /// <summary>What the fields hold: training texts may hold only its characters, and the saved model decodes to them.</summary>
+        public FieldKind Kind { get; set; } = FieldKind.Alphanumeric;
+
+        /// <summary>Passes over the training rows (synthetic ones included).</summary>
+        public int Epochs { get; set; } = DefaultEpochs;
+
+        /// <summary>Lines per batch.</summary>
+        public int BatchSize { get; set; } = DefaultBatchSize;
+
+        /// <summary>Adam's peak learning rate.</summary>
+        public double LearningRate { get; set; } = DefaultLearningRate;
+
+        /// <summary>Dropout before the network's head.</summary>
+        public double DropoutRate { get; set; } = LineRecognizerNetwork.DefaultDropoutRate;
+
+        /// <summary>Seeds the weights, the split, the order of the rows, augmentation and dropout.</summary>
+        public int Seed { get; set; } = 1;
+
+        /// <summary>Rows to validate on; when null, <see cref="ValidationFraction"/> of the rows are held out.</summary>
+        public IDataView? ValidationData { get; set; }
+
+        /// <summary>Share of the rows held out for validation when <see cref="ValidationData"/> is null (0 for none).</summary>
+        public double ValidationFraction { get; set; } = DefaultValidationFraction;
+
+        /// <summary>Synthetic fields (<see cref="SyntheticFieldGenerator"/>) added to the training rows; 0 for none.</summary>
+        public int SyntheticFields { get; set; }
+
+        /// <summary>How the synthetic fields are drawn; null for the generator's defaults for <see cref="Kind"/>.</summary>
+        public SyntheticFieldOptions? Synthetic { get; set; }
+
+        /// <summary>A saved line model (zip) to start from instead of fresh weights: fine-tuning. Read when training starts.</summary>
+        public Func<Stream>? BaseModel { get; set; }
+
+        /// <summary>Perturb every batch afresh (small shifts, zoom, shear and rotation); on by default.</summary>
+        public bool Augment { get; set; } = true;
+
+        /// <summary>Where a checkpoint is written after each epoch; a run started again with the same options resumes there.</summary>
+        public string? CheckpointDirectory { get; set; }
+
+        /// <summary>Stop when the validation loss has not improved for this many epochs, keeping the best epoch's weights; null never stops early.</summary>
+        public int? EarlyStoppingPatience { get; set; }
+
+        /// <summary>TensorBoard event files (<c>train/</c>, <c>validation/</c>) go here; null for none.</summary>
+        public string? LogDirectory { get; set; }
+
+        /// <summary>Receives progress about a hundred times per epoch and at each epoch's end.</summary>
+        public IProgress<TrainingProgress>? Progress { get; set; }
+
+        /// <summary>Cancels training between batches (Ctrl-C in the CLI); the last checkpoint stays.</summary>
+        public CancellationToken CancellationToken { get; set; }
+
+        /// <summary>libtorch's intra-op threads; null keeps its default (one per core).</summary>
+        public int? NumberOfThreads { get; set; }
+
+        /// <summary>A limit on the training time: the epochs the budget allows are fixed from the first batches' speed, and the schedule runs over them.</summary>
+        public TimeSpan? TimeBudget { get; set; }
+
+        /// <summary>The language whose letter frequencies and pairs the saved model's decoding follows; null reads by shape alone.</summary>
+        public LetterFrequencies? LetterFrequencies { get; set; } = Fields.LetterFrequencies.English;
+
+        /// <summary>Width of the saved model's CTC prefix beam (1 is best-path decoding).</summary>
+        public int BeamWidth { get; set; } = DefaultBeamWidth;
+
+        internal Options Clone() => (Options)MemberwiseClone();
+
+        /// <summary>Checks every option and reports all invalid values in one <see cref="ArgumentException"/>.</summary>
+        public void Validate()
+        {
+            var problems = new List<string>();
+            if (string.IsNullOrWhiteSpace(LabelColumnName))
+                problems.Add($"{nameof(LabelColumnName)} is empty");
+            if (string.IsNullOrWhiteSpace(ImageColumnName))
+                problems.Add($"{nameof(ImageColumnName)} is empty");
+            if (!Enum.IsDefined(Kind))
+                problems.Add($"{nameof(Kind)} = {(int)Kind} is not a {nameof(FieldKind)}");
+            if (Epochs < 1)
+                problems.Add($"{nameof(Epochs)} = {Epochs} must be at least 1");
+            if (BatchSize < 2)
+                problems.Add($"{nameof(BatchSize)} = {BatchSize} must be at least 2");
+            if (!(LearningRate > 0 && double.IsFinite(LearningRate)))
+                problems.Add($"{nameof(LearningRate)} = {LearningRate} must be a positive number");
+            if (!(DropoutRate >= 0 && DropoutRate < 1))
+                problems.Add($"{nameof(DropoutRate)} = {DropoutRate} must be in [0, 1)");
+            if (!(ValidationFraction >= 0 && ValidationFraction < 1))
+                problems.Add($"{nameof(ValidationFraction)} = {ValidationFraction} must be in [0, 1)");
+            if (SyntheticFields < 0)
+                problems.Add($"{nameof(SyntheticFields)} = {SyntheticFields} must be 0 or more");
+            if (EarlyStoppingPatience is < 1)
+                problems.Add($"{nameof(EarlyStoppingPatience)} = {EarlyStoppingPatience} must be at least 1 (or null)");
+            if (NumberOfThreads is < 1)
+                problems.Add($"{nameof(NumberOfThreads)} = {NumberOfThreads} must be at least 1 (or null)");
+            if (TimeBudget is { } budget && budget <= TimeSpan.Zero)
+                problems.Add($"{nameof(TimeBudget)} = {budget} must be positive (or null)");
+            if (BeamWidth < 1)
+                problems.Add($"{nameof(BeamWidth)} = {BeamWidth} must be at least 1");
+            problems.ThrowIfAny("LineRecognizer options");
+        }
+    }
+}

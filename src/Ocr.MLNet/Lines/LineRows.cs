@@ -1,0 +1,162 @@
+using Microsoft.ML.Data;
+using static TorchSharp.torch;
+
+namespace Ocr.MLNet.Lines;
+
+/// <summary>Prepared training lines: their pixels as bytes (a quarter of the floats' memory) and their texts.</summary>
+internal sealed class LineRows
+{
+    private readonly byte[] pixels;
+
+    private LineRows(byte[] pixels, string[] texts)
+    {
+        this.pixels = pixels;
+        Texts = texts;
+    }
+
+    public int Count => Texts.Length;
+
+    public string[] Texts { get; }
+
+    /// <summary>
+    /// Reads every row's image and text, refusing (with the row's number and what to do) a missing image, a text too
+    /// long for a line, or a character the field kind cannot hold.
+    /// </summary>
+    public static LineRows Read(IDataView data, string imageColumn, string labelColumn, string allowed, LinePreparation preparation, string what)
+    {
+        var texts = new List<string>();
+        var prepared = new List<byte>();
+        var images = new List<MLImage>();
+        var imageGetterColumn = data.Schema[imageColumn];
+        var labelGetterColumn = data.Schema[labelColumn];
+        using var cursor = data.GetRowCursor([imageGetterColumn, labelGetterColumn]);
+        var getImage = cursor.GetGetter<MLImage>(imageGetterColumn);
+        var getText = cursor.GetGetter<ReadOnlyMemory<char>>(labelGetterColumn);
+        long row = 0;
+        try
+        {
+            while (cursor.MoveNext())
+            {
+                row++;
+                MLImage image = null!;
+                getImage(ref image);
+                ReadOnlyMemory<char> text = default;
+                getText(ref text);
+                string value = text.ToString();
+                if (image is null)
+                    throw new InvalidDataException($"Row {row} of the {what} has no image in column '{imageColumn}' (it did not decode): fix or remove the file.");
+                CheckText(value, allowed, $"Row {row} of the {what}");
+                texts.Add(value);
+                images.Add(image);
+                if (images.Count == 256)
+                    Flush();
+            }
+
+            Flush();
+        }
+        finally
+        {
+            foreach (var image in images)
+                image.Dispose();
+        }
+
+        return new LineRows(prepared.ToArray(), texts.ToArray());
+
+        void Flush()
+        {
+            if (images.Count == 0)
+                return;
+            prepared.AddRange(ToBytes(preparation.Prepare(images)));
+            foreach (var image in images)
+                image.Dispose();
+            images.Clear();
+        }
+    }
+
+    /// <summary>Refuses a text the kind cannot hold or a line cannot fit, naming <paramref name="where"/>.</summary>
+    public static void CheckText(string text, string allowed, string where)
+    {
+        if (text.Length > LineImageFormat.MaxTextLength)
+            throw new InvalidDataException($"{where}: the text '{text}' has {text.Length} characters; a line holds at most {LineImageFormat.MaxTextLength}. Split the field into lines.");
+        foreach (char c in text)
+        {
+            if (!allowed.Contains(c))
+                throw new InvalidDataException($"{where}: the text '{text}' holds '{c}' (U+{(int)c:X4}), which the field kind cannot hold ({allowed}). Choose a kind that holds it (e.g. alnum) or correct the text.");
+        }
+    }
+
+    /// <summary><paramref name="count"/> synthetic fields of the kind, drawn by <see cref="SyntheticFieldGenerator"/> and prepared as a saved model would.</summary>
+    public static LineRows Synthesize(SyntheticFieldOptions? options, Fields.FieldKind kind, int count, LinePreparation preparation, CancellationToken cancellation)
+    {
+        var generator = new SyntheticFieldGenerator(options ?? new SyntheticFieldOptions { Kind = LineRecognizerTrainer.SyntheticKindFor(kind) });
+        string allowed = CtcDecoder.AllowedCharactersFor(kind, LineImageFormat.DefaultAlphabet);
+        var texts = new string[count];
+        var bytes = new byte[(long)count * LineImageFormat.PixelCount];
+        int planes = 4 * LineImageFormat.PixelCount;
+        for (int start = 0; start < count; start += 256)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            int length = Math.Min(256, count - start);
+            var argb = new float[length * planes];
+            Parallel.For(0, length, i =>
+            {
+                var field = generator.Generate(start + i);
+                using var image = LinePreparation.FromGrey(field.Pixels, field.Width, field.Height);
+                LinePreparation.ExtractArgb(image, argb.AsSpan(i * planes, planes));
+                texts[start + i] = field.Text;
+            });
+            for (int i = 0; i < length; i++)
+                CheckText(texts[start + i], allowed, $"Synthetic field {start + i}");
+            ToBytes(preparation.PrepareArgb(argb, length)).CopyTo(bytes.AsSpan(start * LineImageFormat.PixelCount));
+        }
+
+        return new LineRows(bytes, texts);
+    }
+
+    /// <summary>A seeded split: <paramref name="fraction"/> of the rows for validation, the rest for training.</summary>
+    public (LineRows Train, LineRows Validation) Split(double fraction, int seed)
+    {
+        int validationCount = (int)Math.Round(Count * fraction);
+        var order = Enumerable.Range(0, Count).ToArray();
+        new Random(seed).Shuffle(order);
+        return (Select(order.Skip(validationCount).Order()), Select(order.Take(validationCount).Order()));
+    }
+
+    public LineRows Concat(LineRows other) => new([.. pixels, .. other.pixels], [.. Texts, .. other.Texts]);
+
+    /// <summary>All lines as a <c>N×1×32×256</c> byte tensor (ink × 255).</summary>
+    public Tensor PixelTensor() => tensor(pixels, [Count, 1, LineImageFormat.Height, LineImageFormat.Width]);
+
+    /// <summary>The CTC targets of the picked rows: their class indices (1 + alphabet position) concatenated, and their lengths.</summary>
+    public (Tensor Targets, Tensor Lengths) Targets(long[] rows)
+    {
+        var classes = new List<long>();
+        var lengths = new long[rows.Length];
+        for (int i = 0; i < rows.Length; i++)
+        {
+            string text = Texts[rows[i]];
+            lengths[i] = text.Length;
+            foreach (char c in text)
+                classes.Add(1 + LineImageFormat.DefaultAlphabet.IndexOf(c));
+        }
+
+        return (tensor(classes.ToArray(), int64), tensor(lengths, int64));
+    }
+
+    private LineRows Select(IEnumerable<int> rows)
+    {
+        var picked = rows.ToArray();
+        var selected = new byte[(long)picked.Length * LineImageFormat.PixelCount];
+        for (int i = 0; i < picked.Length; i++)
+            pixels.AsSpan(picked[i] * LineImageFormat.PixelCount, LineImageFormat.PixelCount).CopyTo(selected.AsSpan(i * LineImageFormat.PixelCount));
+        return new LineRows(selected, picked.Select(r => Texts[r]).ToArray());
+    }
+
+    private static byte[] ToBytes(float[] values)
+    {
+        var bytes = new byte[values.Length];
+        for (int i = 0; i < values.Length; i++)
+            bytes[i] = (byte)Math.Clamp(MathF.Round(values[i] * 255f), 0f, 255f);
+        return bytes;
+    }
+}

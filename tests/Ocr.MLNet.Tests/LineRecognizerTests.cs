@@ -1,0 +1,223 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using Ocr.MLNet.Fields;
+using Ocr.MLNet.Lines;
+using Ocr.MLNet.Training;
+using SkiaSharp;
+using static TorchSharp.torch;
+
+namespace Ocr.MLNet.Tests;
+
+[TestFixture]
+public sealed class LineRecognizerTests
+{
+    private static readonly int ClassCount = 1 + LineImageFormat.DefaultAlphabet.Length;
+
+    [OneTimeSetUp]
+    public void LoadBackend() => TorchBackend.EnsureLoaded();
+
+    [Test]
+    public void The_network_gives_64_steps_per_line_and_has_about_half_a_million_parameters()
+    {
+        random.manual_seed(1);
+        using var network = new LineRecognizerNetwork(ClassCount);
+        network.eval();
+        using var output = network.forward(rand(3, 1, LineImageFormat.Height, LineImageFormat.Width));
+        Assert.That(output.shape, Is.EqualTo(new long[] { 3, LineImageFormat.TimeSteps, ClassCount }));
+        TestContext.Out.WriteLine($"{network.ParameterCount:N0} parameters");
+        Assert.That(network.ParameterCount, Is.InRange(400_000, 700_000));
+    }
+
+    [Test]
+    public void Onnx_runtime_matches_TorchSharp_preparation_and_network()
+    {
+        using var network = NetworkWithStatistics(seed: 3);
+        byte[] onnx = LineOnnxExporter.Export(network, SettingsJson(FieldKind.Digits));
+        float[] argb = RandomFields(seed: 4, count: 3);
+
+        using var preparation = new LinePreparation();
+        float[] prepared = preparation.PrepareArgb(argb, 3);
+        Assert.That(prepared.Max(), Is.EqualTo(1f).Within(1e-6), "the stretch makes the darkest stroke 1");
+        Assert.That(prepared.Min(), Is.EqualTo(0f));
+
+        float[] expected;
+        using (no_grad())
+        using (var logits = network.forward(tensor(prepared, [3, 1, LineImageFormat.Height, LineImageFormat.Width])))
+        using (var probabilities = logits.softmax(2))
+            expected = probabilities.data<float>().ToArray();
+
+        using var session = new InferenceSession(onnx);
+        using var results = session.Run([NamedOnnxValue.CreateFromTensor(LineOnnxExporter.InputColumnName,
+            new DenseTensor<float>(argb, [3, 4, LineImageFormat.Height, LineImageFormat.Width]))]);
+        float[] actual = results.Single(r => r.Name == LineImageFormat.ScoreColumnName).AsTensor<float>().ToArray();
+        double maxDiff = expected.Zip(actual, (a, b) => Math.Abs(a - b)).Max();
+        TestContext.Out.WriteLine($"max |TorchSharp - ONNX Runtime| over {actual.Length} probabilities: {maxDiff:E2}");
+        Assert.That(actual, Has.Length.EqualTo(3 * LineImageFormat.TimeSteps * ClassCount));
+        Assert.That(maxDiff, Is.LessThan(1e-5));
+    }
+
+    [Test]
+    public void Preparation_makes_dark_ink_on_light_paper_and_light_ink_on_dark_paper_alike()
+    {
+        using var darkOnLight = Field(SKColors.Black, SKColors.White);
+        using var lightOnDark = Field(SKColors.White, SKColors.Black);
+        using var preparation = new LinePreparation();
+        float[] a = preparation.Prepare([darkOnLight]);
+        float[] b = preparation.Prepare([lightOnDark]);
+        Assert.That(a.Count(v => v > 0.5f), Is.GreaterThan(100), "the ink comes out high");
+        Assert.That(a.Zip(b, (x, y) => Math.Abs(x - y)).Max(), Is.LessThan(0.02), "the polarity is undone");
+    }
+
+    [Test]
+    public void Saved_model_reads_through_a_prediction_engine_as_the_batched_recognizer_reads()
+    {
+        using var network = NetworkWithStatistics(seed: 5);
+        string folder = TestEnvironment.CreateTemporaryDirectory("ocr-lines-save");
+        try
+        {
+            var mlContext = new MLContext(seed: 1) { TempFilePath = folder };
+            var options = new LineRecognizerTrainer.Options { Kind = FieldKind.Digits, LetterFrequencies = null };
+            using var model = LineRecognizerModel.Create(MLNetInterop.EnvironmentOf(mlContext.Model), network, options, new TrainingHistory([], null, false, 0));
+            string zip = SaveForImageFiles(mlContext, model, folder);
+
+            var other = new MLContext();
+            var loaded = other.Model.LoadLineModel(zip, out _);
+            using var engine = other.Model.CreatePredictionEngine<FieldImageFile, LineText>(loaded);
+            using var recognizer = LineRecognizer.Load(zip);
+            foreach (var (ink, paper) in new[] { (SKColors.Black, SKColors.White), (SKColors.Navy, SKColors.LightYellow) })
+            {
+                using var bitmap = FieldBitmap(ink, paper, antialias: true);
+                using var image = MLImage.CreateFromPixels(bitmap.Width, bitmap.Height, MLPixelFormat.Bgra32, bitmap.Bytes);
+                string path = Path.Combine(folder, $"field-{ink}.png");
+                File.WriteAllBytes(path, DrawnGlyphs.Png(bitmap));
+                var viaEngine = engine.Predict(new FieldImageFile { ImagePath = path });
+                var batched = recognizer.Read(image);
+                Assert.That(viaEngine.Text, Is.EqualTo(batched.Text));
+                Assert.That(viaEngine.TextConfidence, Is.EqualTo(batched.Confidence).Within(1e-4));
+                Assert.That(viaEngine.Text.All(char.IsAsciiDigit), Is.True, $"a digits model decodes to digits: '{viaEngine.Text}'");
+                Assert.That(viaEngine.CharacterPositions, Has.Length.EqualTo(viaEngine.Text.Length));
+                Assert.That(batched.Characters.All(c => c.X >= 0 && c.X + c.Width <= image.Width), Is.True);
+            }
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Test]
+    public void Fine_tuning_starts_from_the_saved_weights()
+    {
+        using var network = NetworkWithStatistics(seed: 7);
+        string folder = TestEnvironment.CreateTemporaryDirectory("ocr-lines-weights");
+        try
+        {
+            var mlContext = new MLContext(seed: 1) { TempFilePath = folder };
+            var options = new LineRecognizerTrainer.Options();
+            using var model = LineRecognizerModel.Create(MLNetInterop.EnvironmentOf(mlContext.Model), network, options, new TrainingHistory([], null, false, 0));
+            string zip = SaveForImageFiles(mlContext, model, folder);
+
+            random.manual_seed(99);
+            using var fresh = new LineRecognizerNetwork(ClassCount);
+            using (var stream = File.OpenRead(zip))
+                LineRecognizerModel.LoadWeights(stream, fresh);
+            fresh.eval();
+            using var x = rand(2, 1, LineImageFormat.Height, LineImageFormat.Width);
+            using var expected = network.forward(x);
+            using var actual = fresh.forward(x);
+            Assert.That(actual.allclose(expected, rtol: 0, atol: 1e-6), Is.True);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Test]
+    public void Training_rows_that_a_kind_cannot_hold_or_a_line_cannot_fit_are_refused_by_row()
+    {
+        var tooLong = new string('1', LineImageFormat.MaxTextLength + 1);
+        var e = Assert.Throws<InvalidDataException>(() => LineRows.CheckText("12A4", "0123456789", "Row 3 of the training data"));
+        Assert.That(e!.Message, Does.Contain("Row 3").And.Contain("'A'"));
+        e = Assert.Throws<InvalidDataException>(() => LineRows.CheckText(tooLong, "0123456789", "Row 4 of the training data"));
+        Assert.That(e!.Message, Does.Contain("Row 4").And.Contain($"at most {LineImageFormat.MaxTextLength}"));
+        Assert.DoesNotThrow(() => LineRows.CheckText("", "0123456789", "Row 5"), "an empty field (a blank form box) is a valid row");
+    }
+
+    [Test]
+    public void Options_report_every_invalid_value_at_once()
+    {
+        var options = new LineRecognizerTrainer.Options { Epochs = 0, BatchSize = 1, LearningRate = -1, ValidationFraction = 1, BeamWidth = 0 };
+        var e = Assert.Throws<ArgumentException>(options.Validate);
+        Assert.That(e!.Message, Does.Contain("Epochs").And.Contain("BatchSize").And.Contain("LearningRate").And.Contain("ValidationFraction").And.Contain("BeamWidth"));
+    }
+
+    /// <summary>A network whose BatchNorm statistics moved away from 0 and 1, so the export is checked with them.</summary>
+    private static LineRecognizerNetwork NetworkWithStatistics(int seed)
+    {
+        random.manual_seed(seed);
+        var network = new LineRecognizerNetwork(ClassCount);
+        network.train();
+        using (no_grad())
+        {
+            for (int i = 0; i < 3; i++)
+                network.forward(rand(4, 1, LineImageFormat.Height, LineImageFormat.Width)).Dispose();
+        }
+
+        network.eval();
+        return network;
+    }
+
+    private static string SettingsJson(FieldKind kind) =>
+        LineDecodingSettings.Create(LineImageFormat.DefaultAlphabet, CtcDecoder.AllowedCharactersFor(kind, LineImageFormat.DefaultAlphabet), 4, null).ToJson();
+
+    private static float[] RandomFields(int seed, int count)
+    {
+        var random = new Random(seed);
+        int plane = LineImageFormat.PixelCount;
+        var argb = new float[count * 4 * plane];
+        for (int n = 0; n < count; n++)
+        {
+            for (int i = 0; i < plane; i++)
+            {
+                float grey = random.NextDouble() < 0.1 ? (float)random.NextDouble() * 0.3f : 0.8f + ((float)random.NextDouble() * 0.2f);
+                argb[(n * 4 * plane) + i] = 1f;
+                for (int c = 1; c < 4; c++)
+                    argb[(n * 4 * plane) + (c * plane) + i] = grey;
+            }
+        }
+
+        return argb;
+    }
+
+    /// <summary>The model behind ML.NET's LoadImages, saved as train-fields saves it.</summary>
+    private static string SaveForImageFiles(MLContext mlContext, LineRecognizerModel model, string folder)
+    {
+        var files = mlContext.Data.LoadFromEnumerable(Array.Empty<FieldImageFile>());
+        var chain = mlContext.Transforms.LoadImages(CharacterFormat.ImageColumnName, imageFolder: null, nameof(FieldImageFile.ImagePath)).Fit(files).Append(model.Scorer);
+        string zip = Path.Combine(folder, "lines.zip");
+        mlContext.Model.Save(chain, files.Schema, zip);
+        return zip;
+    }
+
+    /// <summary>A 240×40 field with "2024" written in <paramref name="ink"/> on <paramref name="paper"/>.</summary>
+    private static SKBitmap FieldBitmap(SKColor ink, SKColor paper, bool antialias)
+    {
+        var bitmap = new SKBitmap(240, 40, SKColorType.Bgra8888, SKAlphaType.Premul);
+        using var canvas = new SKCanvas(bitmap);
+        canvas.Clear(paper);
+        using var font = new SKFont(SKTypeface.Default, 30) { Edging = antialias ? SKFontEdging.Antialias : SKFontEdging.Alias };
+        using var paint = new SKPaint { Color = ink, IsAntialias = antialias };
+        canvas.DrawText("2024", 20, 32, font, paint);
+        return bitmap;
+    }
+
+    /// <summary>As <see cref="FieldBitmap"/>, without antialiasing (Skia's text contrast differs between dark and light ink), as a decoded image.</summary>
+    private static MLImage Field(SKColor ink, SKColor paper)
+    {
+        using var bitmap = FieldBitmap(ink, paper, antialias: false);
+        return MLImage.CreateFromPixels(bitmap.Width, bitmap.Height, MLPixelFormat.Bgra32, bitmap.Bytes);
+    }
+}
