@@ -153,8 +153,6 @@ internal static class TrainFieldsCommand
             var view = mlContext.Data.LoadFromEnumerable(rows);
             var pipeline = mlContext.Transforms.LoadImages(CharacterFormat.ImageColumnName, imageFolder: null, nameof(FieldRow.ImagePath));
             var images = pipeline.Fit(view).Transform(view);
-            if (data is null)
-                options.ValidationFraction = 0;
             using var trained = mlContext.MulticlassClassification.Trainers.LineRecognizer(options).Fit(images);
             AtomicFile.Write(modelFile.FullName, temporary => mlContext.Model.Save(pipeline.Fit(view).Append(trained.Scorer), view.Schema, temporary));
             AtomicFile.Write(TrainingHistory.PathBeside(modelFile.FullName), trained.History.Save);

@@ -67,6 +67,8 @@ internal sealed class LineTrainingLoop
             {
                 var synthetic = LineRows.Synthesize(options.Synthetic, options.Kind, options.SyntheticFields, preparation, options.CancellationToken);
                 Info($"Drew {synthetic.Count:N0} synthetic fields in {clock.Elapsed.TotalSeconds:F0} s.");
+                if (rows.Count == 0 && options.ValidationData is null)
+                    (synthetic, validation) = synthetic.Split(options.ValidationFraction, options.Seed); // pretraining validates on synthetic fields it does not train on
                 train = train.Concat(synthetic);
             }
         }
