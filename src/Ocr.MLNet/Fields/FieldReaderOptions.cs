@@ -56,6 +56,18 @@ public sealed record FieldReaderOptions
     /// </example>
     public LetterFrequencies? LetterFrequencies { get; init; } = Fields.LetterFrequencies.English;
 
+    /// <summary>
+    /// How the characters are recognised: <see cref="FieldReadingMethod.Auto"/> (the default) reads with the line recognizer
+    /// where the reader has one and it reads the kind better, <see cref="FieldReadingMethod.Segmentation"/> always cuts the
+    /// field into characters for the character model, <see cref="FieldReadingMethod.Lines"/> always uses the line recognizer.
+    /// </summary>
+    /// <example>
+    /// <code>
+    /// using var reader = HandwrittenFieldReader.Load("amounts-lines.zip", new FieldReaderOptions { Method = FieldReadingMethod.Lines });
+    /// </code>
+    /// </example>
+    public FieldReadingMethod Method { get; init; }
+
     /// <summary>How many alternatives each character carries (the best first). Default 3.</summary>
     public int Alternatives { get; init; } = DefaultAlternatives;
 
@@ -73,6 +85,7 @@ public sealed record FieldReaderOptions
         var problems = new List<string>();
         problems.Check(Enum.IsDefined(Kind), nameof(Kind), Kind, "one of Alphanumeric, Digits, Upper, Lower, Letters");
         problems.Check(AllowedCharacters is null || AllowedCharacters.Trim().Length > 0, nameof(AllowedCharacters), AllowedCharacters, "null or at least one character");
+        problems.Check(Enum.IsDefined(Method), nameof(Method), Method, "one of Auto, Segmentation, Lines");
         problems.Check(Alternatives is >= 1 and <= 100, nameof(Alternatives), Alternatives, "1 to 100");
         problems.Check(MaxPieces is >= 1 and <= 10_000, nameof(MaxPieces), MaxPieces, "1 to 10,000");
         problems.Check(MaxImagePixels >= 1, nameof(MaxImagePixels), MaxImagePixels, "at least 1");

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Ocr.MLNet.Lines;
 using Ocr.MLNet.Loading;
 using Ocr.MLNet.Preparation;
 using Ocr.MLNet.Serving;
@@ -15,6 +16,9 @@ namespace Ocr.MLNet.Fields;
 /// and the field kind's class mask). A loosely cropped field may hold a line of its neighbour: when the line most marks
 /// sit on reads poorly, the other lines of writing are read too and the likeliest kept.
 /// <see cref="ReadForm(string, IReadOnlyList{FieldKind}?)"/> finds the boxes of a form page and reads each.
+/// With a line recognizer (<see cref="LineRecognizer"/>, trained with CTC on whole fields), the reader keeps stages 1 and 2
+/// (the field's box, and whether it holds ink at all) and reads the field with it instead of segmenting
+/// (<see cref="FieldReaderOptions.Method"/>).
 /// </summary>
 /// <remarks>Thread-safe: a reader may serve several threads at once.</remarks>
 /// <example>
@@ -29,6 +33,8 @@ public sealed class HandwrittenFieldReader : IDisposable
 {
     private readonly CharacterRecognizer recognizer;
     private readonly bool ownsRecognizer;
+    private readonly LineRecognizer? lines;
+    private readonly bool ownsLines;
     private readonly ConcurrentDictionary<FieldKind, ClassMask> masks = new();
     private readonly ClassMask? custom;
     private readonly int sevenClass, oneClass;
@@ -46,11 +52,27 @@ public sealed class HandwrittenFieldReader : IDisposable
     /// </code>
     /// </example>
     public HandwrittenFieldReader(CharacterRecognizer recognizer, FieldReaderOptions? options = null)
-        : this(recognizer, options, ownsRecognizer: false)
+        : this(recognizer, null, options, ownsRecognizer: false, ownsLines: false)
     {
     }
 
-    private HandwrittenFieldReader(CharacterRecognizer recognizer, FieldReaderOptions? options, bool ownsRecognizer)
+    /// <summary>Creates a reader with a character model and a line recognizer (neither disposed with the reader).</summary>
+    /// <param name="recognizer">A loaded character model: segmentation, and the fields the line recognizer does not read (<see cref="FieldReaderOptions.Method"/>).</param>
+    /// <param name="lines">A loaded line model; null reads by segmentation alone.</param>
+    /// <param name="options">What fields hold and the limits; null for the defaults.</param>
+    /// <example>
+    /// <code>
+    /// using var characters = CharacterRecognizer.Load(PretrainedCharacterModel.OpenRead());
+    /// using var lines = LineRecognizer.Load("amounts-finetuned.zip", threads: 1);
+    /// using var reader = new HandwrittenFieldReader(characters, lines, new FieldReaderOptions { Kind = FieldKind.Digits });
+    /// </code>
+    /// </example>
+    public HandwrittenFieldReader(CharacterRecognizer recognizer, LineRecognizer? lines, FieldReaderOptions? options = null)
+        : this(recognizer, lines, options, ownsRecognizer: false, ownsLines: false)
+    {
+    }
+
+    private HandwrittenFieldReader(CharacterRecognizer recognizer, LineRecognizer? lines, FieldReaderOptions? options, bool ownsRecognizer, bool ownsLines)
     {
         ArgumentNullException.ThrowIfNull(recognizer);
         OpenCvRuntime.EnsureLoaded();
@@ -59,6 +81,10 @@ public sealed class HandwrittenFieldReader : IDisposable
         Options = options;
         this.recognizer = recognizer;
         this.ownsRecognizer = ownsRecognizer;
+        this.lines = lines;
+        this.ownsLines = ownsLines;
+        if (options.Method == FieldReadingMethod.Lines && lines is null)
+            throw new ArgumentException("FieldReaderOptions.Method is Lines, but the reader has no line recognizer: load a line model (train-fields) or use Auto.", nameof(options));
         ClassNames = recognizer.ClassNames;
         custom = options.AllowedCharacters is { } allowed ? ClassMask.For(ClassNames, allowed).WeighedBy(options.LetterFrequencies) : null;
         var classList = ClassNames.ToList();
@@ -72,7 +98,14 @@ public sealed class HandwrittenFieldReader : IDisposable
     /// <summary>The model's class names, in score order.</summary>
     public IReadOnlyList<string> ClassNames { get; }
 
-    /// <summary>Creates a reader from a saved character model (a zip written by <c>ocr-mlnet train</c> or <c>SaveCharacterModel</c>).</summary>
+    /// <summary>Whether the reader has a line recognizer.</summary>
+    public bool HasLineRecognizer => lines is not null;
+
+    /// <summary>
+    /// Creates a reader from a saved model: a character model (a zip written by <c>ocr-mlnet train</c> or
+    /// <c>SaveCharacterModel</c>), used with the packaged line model where this build has one, or a line model (written by
+    /// <c>ocr-mlnet train-fields</c>), used with the packaged character model.
+    /// </summary>
     /// <remarks>
     /// The reader's network runs each field's candidates on one thread: a field has a few dozen, too few to share out
     /// (two threads read one field 1.15× faster here for 1.36× the CPU). Read fields in parallel to use more cores, as
@@ -93,15 +126,18 @@ public sealed class HandwrittenFieldReader : IDisposable
     public static HandwrittenFieldReader Load(string modelPath, FieldReaderOptions? options = null)
     {
         options?.Validate();
-        return Own(CharacterRecognizer.Load(modelPath, RecognizerOptions), options);
+        ArgumentException.ThrowIfNullOrWhiteSpace(modelPath);
+        if (LineRecognizerModel.IsLineModel(modelPath))
+            return Own(CharacterRecognizer.Load(PretrainedCharacterModel.OpenRead(), RecognizerOptions), LineRecognizer.Load(modelPath, threads: 1), options);
+        return Own(CharacterRecognizer.Load(modelPath, RecognizerOptions), PretrainedLines(options), options);
     }
 
-    /// <summary>Creates a reader from a saved character model's bytes (for example an embedded resource); the stream is read, not kept.</summary>
-    /// <remarks>As <see cref="Load(string, FieldReaderOptions?)"/>, its network runs each field on one thread.</remarks>
+    /// <summary>Creates a reader from a saved model's bytes (for example an embedded resource); the stream is read, not kept.</summary>
+    /// <remarks>As <see cref="Load(string, FieldReaderOptions?)"/>: a character model, or a line model (then with the packaged character model beside it).</remarks>
     /// <param name="modelZip">The model zip.</param>
     /// <param name="options">What fields hold and the limits; null for the defaults.</param>
-    /// <returns>A reader that owns the loaded model; dispose it.</returns>
-    /// <exception cref="InvalidDataException">The bytes are not a character model.</exception>
+    /// <returns>A reader that owns the loaded models; dispose it.</returns>
+    /// <exception cref="InvalidDataException">The bytes are not a model.</exception>
     /// <example>
     /// <code>
     /// using var stream = File.OpenRead("ocr.zip");
@@ -111,21 +147,66 @@ public sealed class HandwrittenFieldReader : IDisposable
     public static HandwrittenFieldReader Load(Stream modelZip, FieldReaderOptions? options = null)
     {
         options?.Validate();
-        return Own(CharacterRecognizer.Load(modelZip, RecognizerOptions), options);
+        ArgumentNullException.ThrowIfNull(modelZip);
+        var bytes = new MemoryStream();
+        modelZip.CopyTo(bytes);
+        bytes.Position = 0;
+        if (LineRecognizerModel.IsLineModel(bytes))
+        {
+            bytes.Position = 0;
+            return Own(CharacterRecognizer.Load(PretrainedCharacterModel.OpenRead(), RecognizerOptions), LineRecognizer.Load(bytes, threads: 1), options);
+        }
+
+        bytes.Position = 0;
+        return Own(CharacterRecognizer.Load(bytes, RecognizerOptions), PretrainedLines(options), options);
     }
+
+    /// <summary>Creates a reader from a character model and a line model (either null for the packaged one).</summary>
+    /// <param name="characterModelPath">A character model zip; null for <see cref="PretrainedCharacterModel"/>.</param>
+    /// <param name="lineModelPath">A line model zip (train-fields); null for <see cref="PretrainedLineModel"/> where this build has it.</param>
+    /// <param name="options">What fields hold and the limits; null for the defaults.</param>
+    /// <example>
+    /// <code>
+    /// using var reader = HandwrittenFieldReader.Load(characterModelPath: null, lineModelPath: "amounts-finetuned.zip");
+    /// </code>
+    /// </example>
+    public static HandwrittenFieldReader Load(string? characterModelPath, string? lineModelPath, FieldReaderOptions? options = null)
+    {
+        options?.Validate();
+        var characters = characterModelPath is null
+            ? CharacterRecognizer.Load(PretrainedCharacterModel.OpenRead(), RecognizerOptions)
+            : CharacterRecognizer.Load(characterModelPath, RecognizerOptions);
+        LineRecognizer? lineRecognizer;
+        try
+        {
+            lineRecognizer = lineModelPath is null ? PretrainedLines(options) : LineRecognizer.Load(lineModelPath, threads: 1);
+        }
+        catch
+        {
+            characters.Dispose();
+            throw;
+        }
+
+        return Own(characters, lineRecognizer, options);
+    }
+
+    /// <summary>The packaged line model for a reader that may use it (not for <see cref="FieldReadingMethod.Segmentation"/>), or null where the build has none.</summary>
+    private static LineRecognizer? PretrainedLines(FieldReaderOptions? options) =>
+        options?.Method == FieldReadingMethod.Segmentation || !PretrainedLineModel.IsAvailable ? null : LineRecognizer.Load(PretrainedLineModel.OpenRead(), threads: 1);
 
     /// <summary>The recognizer a loaded reader owns: one intra-op thread (see <see cref="Load(string, FieldReaderOptions?)"/>).</summary>
     private static CharacterRecognizerOptions RecognizerOptions => new() { IntraOpThreads = 1 };
 
-    private static HandwrittenFieldReader Own(CharacterRecognizer recognizer, FieldReaderOptions? options)
+    private static HandwrittenFieldReader Own(CharacterRecognizer recognizer, LineRecognizer? lines, FieldReaderOptions? options)
     {
         try
         {
-            return new HandwrittenFieldReader(recognizer, options, ownsRecognizer: true);
+            return new HandwrittenFieldReader(recognizer, lines, options, ownsRecognizer: true, ownsLines: true);
         }
         catch
         {
             recognizer.Dispose();
+            lines?.Dispose();
             throw;
         }
     }
@@ -185,7 +266,41 @@ public sealed class HandwrittenFieldReader : IDisposable
         CheckPixels(grey.Length, width, height);
         var mask = MaskFor(kind);
         var area = FindFieldArea(grey[..(width * height)].ToArray(), width, height);
-        return ReadBestLine(CleanAndFindLines(area, mask.DigitsOnly), mask, area.X, area.Y);
+        var segmented = CleanAndFindLines(area, mask.DigitsOnly);
+        if (!ReadsWithLines(kind))
+            return ReadBestLine(segmented, mask, area.X, area.Y);
+        return segmented.First().Pieces.Count == 0 ? FieldReading.Blank : ReadWithLines(area, kind);
+    }
+
+    /// <summary>
+    /// The kinds the line recognizer reads better than segmentation, measured on the dev folders with the packaged models
+    /// (README, "Read handwritten fields"); <see cref="FieldReadingMethod.Auto"/> uses it for them.
+    /// </summary>
+    internal static bool LinesReadBetter(FieldKind kind) => kind is FieldKind.Digits or FieldKind.Upper;
+
+    private bool ReadsWithLines(FieldKind? kind) => lines is not null && Options.Method switch
+    {
+        FieldReadingMethod.Lines => true,
+        FieldReadingMethod.Segmentation => false,
+        _ => Options.AllowedCharacters is null && LinesReadBetter(kind ?? Options.Kind),
+    };
+
+    /// <summary>
+    /// Stages 3 and 4 by the line recognizer, for a field whose cleaning (stage 2) found ink (a field without is blank, as
+    /// segmentation says): the field's area, as it is, goes to the line recognizer, which was trained on whole fields with
+    /// their clutter.
+    /// </summary>
+    private FieldReading ReadWithLines(FieldArea area, FieldKind? kind)
+    {
+        using var image = LinePreparation.FromGrey(area.Grey, area.Width, area.Height);
+        string allowed = Options.AllowedCharacters ?? CtcDecoder.AllowedCharactersFor(kind ?? Options.Kind, LineImageFormat.DefaultAlphabet);
+        var reading = lines!.Read([image], allowed, Options.LetterFrequencies)[0];
+        var characters = reading.Characters.Select(c => new CharacterReading(
+            new FieldBox(area.X + c.X, area.Y, c.Width, area.Height), c.Character.ToString(), c.Confidence,
+            [new ClassScore(c.Character.ToString(), c.Confidence), .. c.Alternatives.Take(Options.Alternatives - 1).Select(a => new ClassScore(a.Character.ToString(), a.Probability))]))
+            .Where(c => c.Label != " ")
+            .ToArray();
+        return new FieldReading(reading.Text, reading.Confidence, characters);
     }
 
     /// <summary>
@@ -308,7 +423,8 @@ public sealed class HandwrittenFieldReader : IDisposable
             var segmentation = CleanAndFindLines(area, mask.DigitsOnly).First();
             if (segmentation.Pieces.Count == 0)
                 continue;
-            result.Add(new FormField(box, kind ?? Options.Kind, ReadLine(segmentation, mask, area.X, area.Y, out _)));
+            var reading = ReadsWithLines(kind) ? ReadWithLines(area, kind) : ReadLine(segmentation, mask, area.X, area.Y, out _);
+            result.Add(new FormField(box, kind ?? Options.Kind, reading));
         }
 
         return result;
@@ -322,6 +438,8 @@ public sealed class HandwrittenFieldReader : IDisposable
         disposed = true;
         if (ownsRecognizer)
             recognizer.Dispose();
+        if (ownsLines)
+            lines?.Dispose();
     }
 
     /// <summary>Decodes an image file to grey, refusing one that declares more than <paramref name="maxPixels"/> before decoding it.</summary>

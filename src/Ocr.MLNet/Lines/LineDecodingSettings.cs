@@ -45,9 +45,11 @@ internal sealed record LineDecodingSettings(string Alphabet, string AllowedChara
             LetterFrequencies = keepLanguage ? language ?? Language() : language,
         });
 
-    /// <summary>The language table these settings carry, or null.</summary>
+    private LetterFrequencies? language;
+
+    /// <summary>The language table these settings carry (one instance per settings), or null.</summary>
     public LetterFrequencies? Language() => LetterFrequencies is null ? null
-        : new LetterFrequencies(LetterFrequencies.ToDictionary(p => p.Key[0], p => p.Value), LetterPairs);
+        : language ??= new LetterFrequencies(LetterFrequencies.ToDictionary(p => p.Key[0], p => p.Value), LetterPairs);
 
     public static LineDecodingSettings FromJson(string json) =>
         JsonSerializer.Deserialize<LineDecodingSettings>(json) ?? throw new InvalidDataException("The line model's decoding settings are empty.");

@@ -15,7 +15,7 @@ namespace Ocr.MLNet.Lines;
 /// <code>
 /// using var lines = LineRecognizer.Load("amounts.zip");
 /// LineReading amount = lines.Read(image);                  // the kind the model was trained for
-/// LineReading name = lines.Read(image, FieldKind.Upper);   // or another mask
+/// LineReading name = lines.Read(image, FieldKind.Upper);   // or another mask (and language: Read(images, chars, LetterFrequencies.French))
 /// Console.WriteLine($"{amount.Text} {amount.Confidence:P0}");
 /// </code>
 /// </example>
@@ -27,7 +27,7 @@ public sealed class LineRecognizer : IDisposable
     private readonly InferenceSession session;
     private readonly LineDecodingSettings settings;
     private readonly CtcDecoder decoder;
-    private readonly Dictionary<(FieldKind?, bool), CtcDecoder> decoders = [];
+    private readonly Dictionary<(string Allowed, LetterFrequencies? Language), CtcDecoder> decoders = [];
     private readonly Lock decodersLock = new();
 
     private LineRecognizer(byte[] onnx, int? threads)
@@ -61,19 +61,28 @@ public sealed class LineRecognizer : IDisposable
         return new LineRecognizer(LineRecognizerModel.ReadOnnx(zip, "the line model stream"), threads);
     }
 
-    /// <summary>Reads one field image.</summary>
+    /// <summary>Reads one field image with the model's own characters and language.</summary>
     /// <param name="image">The field, any size (it is scaled to fit 256×32).</param>
     /// <param name="kind">The characters to allow; null: the model's own.</param>
-    /// <param name="language">Decode with the model's letter frequencies and pairs (true) or by shape alone (false).</param>
-    public LineReading Read(MLImage image, FieldKind? kind = null, bool language = true) => Read([image], kind, language)[0];
+    public LineReading Read(MLImage image, FieldKind? kind = null) => Read([image], kind)[0];
 
-    /// <summary>Reads field images in batches of <see cref="BatchSize"/>.</summary>
-    public IReadOnlyList<LineReading> Read(IReadOnlyList<MLImage> images, FieldKind? kind = null, bool language = true)
+    /// <summary>Reads field images in batches of <see cref="BatchSize"/>, with the model's language.</summary>
+    /// <param name="images">The fields.</param>
+    /// <param name="kind">The characters to allow; null: the model's own.</param>
+    public IReadOnlyList<LineReading> Read(IReadOnlyList<MLImage> images, FieldKind? kind = null) =>
+        Read(images, kind is { } k ? CtcDecoder.AllowedCharactersFor(k, settings.Alphabet) : null, settings.Language());
+
+    /// <summary>Reads field images with the given characters and language.</summary>
+    /// <param name="images">The fields.</param>
+    /// <param name="allowedCharacters">The characters to allow (a field kind's, or a custom set); null: the model's own.</param>
+    /// <param name="language">The letter frequencies and pairs to decode with; null reads by shape alone.</param>
+    public IReadOnlyList<LineReading> Read(IReadOnlyList<MLImage> images, string? allowedCharacters, LetterFrequencies? language)
     {
         ArgumentNullException.ThrowIfNull(images);
-        var chosen = DecoderFor(kind, language);
+        var chosen = DecoderFor(allowedCharacters ?? settings.AllowedCharacters, language);
         var readings = new LineReading[images.Count];
         int planes = 4 * LineImageFormat.PixelCount;
+        int perLine = LineImageFormat.TimeSteps * chosen.ClassCount;
         for (int start = 0; start < images.Count; start += BatchSize)
         {
             int length = Math.Min(BatchSize, images.Count - start);
@@ -82,32 +91,30 @@ public sealed class LineRecognizer : IDisposable
                 LinePreparation.ExtractArgb(images[start + i], argb.AsSpan(i * planes, planes));
             var input = new DenseTensor<float>(argb, [length, 4, LineImageFormat.Height, LineImageFormat.Width]);
             using var results = session.Run([NamedOnnxValue.CreateFromTensor(LineOnnxExporter.InputColumnName, input)], [LineImageFormat.ScoreColumnName]);
-            float[] scores = results[0].AsTensor<float>().ToArray();
-            int perLine = LineImageFormat.TimeSteps * chosen.ClassCount;
+            float[] logProbabilities = results[0].AsTensor<float>().ToArray();
+            for (int j = 0; j < logProbabilities.Length; j++)
+                logProbabilities[j] = MathF.Log(Math.Max(logProbabilities[j], 1e-30f));
             for (int i = 0; i < length; i++)
             {
-                var logProbabilities = new float[perLine];
-                for (int j = 0; j < perLine; j++)
-                    logProbabilities[j] = MathF.Log(Math.Max(scores[(i * perLine) + j], 1e-30f));
                 var image = images[start + i];
-                readings[start + i] = LineReading.From(chosen.Decode(logProbabilities, LineImageFormat.TimeSteps), image.Width, image.Height);
+                var decoding = chosen.Decode(logProbabilities.AsSpan(i * perLine, perLine), LineImageFormat.TimeSteps);
+                readings[start + i] = LineReading.From(decoding, image.Width, image.Height);
             }
         }
 
         return readings;
     }
 
-    private CtcDecoder DecoderFor(FieldKind? kind, bool language)
+    private CtcDecoder DecoderFor(string allowed, LetterFrequencies? language)
     {
-        if (kind is null && language)
+        if (allowed == settings.AllowedCharacters && language is not null && language.Equals(settings.Language()))
             return decoder;
         lock (decodersLock)
         {
-            if (!decoders.TryGetValue((kind, language), out var found))
+            if (!decoders.TryGetValue((allowed, language), out var found))
             {
-                string? allowed = kind is { } k ? CtcDecoder.AllowedCharactersFor(k, settings.Alphabet) : null;
-                found = settings.ToDecoder(allowed, keepLanguage: language);
-                decoders[(kind, language)] = found;
+                found = settings.ToDecoder(allowed, language, keepLanguage: false);
+                decoders[(allowed, language)] = found;
             }
 
             return found;

@@ -105,6 +105,34 @@ public sealed class LineRecognizerModel : ITransformer, IDisposable
         new DataViewSchema.DetachedColumn(LineImageFormat.ConfidenceColumnName, NumberDataViewType.Single),
         new DataViewSchema.DetachedColumn(LineImageFormat.CharacterPositionsColumnName, new VectorDataViewType(NumberDataViewType.Single)));
 
+    /// <summary>Whether the zip at <paramref name="path"/> holds a line recognizer (rather than a character model); its checksums are verified on load, not here.</summary>
+    internal static bool IsLineModel(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return IsLineModel(stream);
+    }
+
+    /// <summary>Whether the zip in <paramref name="zipStream"/> holds a line recognizer; the stream is left open.</summary>
+    internal static bool IsLineModel(Stream zipStream)
+    {
+        try
+        {
+            using var zip = new ZipArchive(zipStream, ZipArchiveMode.Read, leaveOpen: true);
+            return zip.Entries.Where(e => e.Name == "OnnxModel").Any(entry =>
+            {
+                using var stream = entry.Open();
+                using var buffer = new MemoryStream();
+                stream.CopyTo(buffer);
+                var bytes = buffer.GetBuffer().AsSpan(0, (int)buffer.Length);
+                return bytes.Length > sizeof(int) && ModelProto.Parser.ParseFrom(bytes[sizeof(int)..]).Graph?.Name == GraphName;
+            });
+        }
+        catch (Exception e) when (e is InvalidDataException or Google.Protobuf.InvalidProtocolBufferException)
+        {
+            return false; // not a line model: the character model loader then names what is wrong with the file
+        }
+    }
+
     /// <summary>The line recognizer's ONNX model inside a saved zip (checksums verified first).</summary>
     /// <exception cref="InvalidDataException">The file is damaged or holds no line model; the message names it.</exception>
     internal static byte[] ReadOnnx(Stream zipStream, string name)

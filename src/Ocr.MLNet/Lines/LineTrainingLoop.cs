@@ -18,8 +18,11 @@ internal sealed class LineTrainingLoop
     /// <summary>Lines per ONNX Runtime preparation run and per synthetic generation chunk.</summary>
     private const int PreparationChunk = 256;
 
-    /// <summary>Batches timed before a time budget fixes the number of epochs.</summary>
-    private const int BudgetProbeBatches = 8;
+    /// <summary>Batches left untimed at the start (oneDNN builds its kernels, the allocator warms up) before the budget's probe.</summary>
+    private const int BudgetWarmupBatches = 5;
+
+    /// <summary>Batches timed before a time budget fixes the number of epochs (then corrected by each finished epoch's time).</summary>
+    private const int BudgetProbeBatches = 20;
 
     // Wide lines: the character trainer's ±10° would tip a 256-pixel line by 45 pixels at its ends.
     private static readonly ImageAugmentationOptions LineAugmentation = new()
@@ -104,6 +107,7 @@ internal sealed class LineTrainingLoop
         if (options.LogDirectory is { } logDirectory)
             callbacks.Add(new TensorBoardLogger(logDirectory, validation.Count > 0));
         int epochs = options.Epochs;
+        double trainingSeconds = 0;
         var augmenter = options.Augment ? new ImageAugmenter(LineAugmentation) : null;
 
         foreach (var callback in callbacks)
@@ -116,6 +120,7 @@ internal sealed class LineTrainingLoop
             network.train();
             var (loss, exact, rate) = TrainEpoch(state, reporter, augmenter, x, train, epoch, ref epochs);
             double seconds = epochClock.Elapsed.TotalSeconds;
+            trainingSeconds += seconds;
             double? validationLoss = null, validationExact = null;
             if (xValidation is not null)
                 (validationLoss, validationExact) = Evaluate(network, xValidation, validation);
@@ -126,6 +131,8 @@ internal sealed class LineTrainingLoop
                 callback.OnEpochEnd(state, metrics);
             reporter.OnEpochEnd(state, metrics);
             checkpoint?.Save(state);
+            if (options.TimeBudget is { } budget)
+                epochs = EpochsWithin(budget, clock.Elapsed, trainingSeconds / epoch, epoch, epochs);
         }
 
         foreach (var callback in callbacks)
@@ -186,19 +193,33 @@ internal sealed class LineTrainingLoop
 
             state.Step++;
             reporter.OnBatchEnd(state, new BatchEnd(epoch, batch + 1, batches, running));
-            if (options.TimeBudget is { } budget && epoch == 1 && state.Step == state.ResumedAfterEpoch * batches + BudgetProbeBatches)
-                epochs = EpochsWithin(budget, budgetClock.Elapsed, batches);
+            if (options.TimeBudget is { } budget && epoch == state.ResumedAfterEpoch + 1 && batch == BudgetWarmupBatches - 1)
+                budgetClock.Restart();
+            if (options.TimeBudget is { } limit && epoch == state.ResumedAfterEpoch + 1 && batch == BudgetWarmupBatches + BudgetProbeBatches - 1)
+                epochs = ProbeEpochs(limit, budgetClock.Elapsed, batches);
         }
 
         return (running.Loss, running.Accuracy, rate);
     }
 
-    /// <summary>The epochs a budget allows at the speed of the first batches (validation counted as a tenth more), at least 1.</summary>
-    private int EpochsWithin(TimeSpan budget, TimeSpan probe, int batches)
+    /// <summary>The epochs a budget allows at the speed of the probe's batches (validation counted as a tenth more), at least 1.</summary>
+    private int ProbeEpochs(TimeSpan budget, TimeSpan probe, int batches)
     {
         double perEpoch = probe.TotalSeconds / BudgetProbeBatches * batches * 1.1;
         int epochs = Math.Clamp((int)(budget.TotalSeconds / perEpoch), 1, options.Epochs);
-        Info($"Time budget {budget}: {perEpoch:F0} s per epoch at the first batches' speed, so {epochs} epoch(s) of the {options.Epochs} asked.");
+        Info($"Time budget {budget}: about {perEpoch:F0} s per epoch at the first batches' speed, so {epochs} epoch(s) of the {options.Epochs} asked.");
+        return epochs;
+    }
+
+    /// <summary>
+    /// After each epoch, the epochs the budget still allows at the mean epoch time so far (never fewer than are done):
+    /// the probe's guess is corrected by whole epochs, and the schedule, which reads the total each batch, follows.
+    /// </summary>
+    private int EpochsWithin(TimeSpan budget, TimeSpan elapsed, double secondsPerEpoch, int done, int planned)
+    {
+        int epochs = Math.Clamp(done + (int)Math.Floor((budget - elapsed).TotalSeconds / secondsPerEpoch), done, options.Epochs);
+        if (epochs != planned)
+            Info($"Time budget {budget}: {elapsed.TotalSeconds:F0} s for {done} epoch(s), so {epochs} epoch(s) in all (was {planned}).");
         return epochs;
     }
 
