@@ -5,6 +5,7 @@ using Ocr.MLNet.Benchmarks;
 return args.Length == 0 ? RunBenchmarkDotNet(args) : args[0] switch
 {
     "training" => TrainingThroughput.Run(args[1..]),
+    "line-training" => LineTrainingHarness.Run(args[1..]),
     "layouts" => TrainingThroughput.Layouts(args[1..]),
     "recipe" => RecipeAblation.Run(args[1..]),
     "latency" => InferenceHarness.Latency(args[1..]),
