@@ -1,5 +1,3 @@
-using System.ComponentModel;
-using System.Diagnostics;
 using Ocr.MLNet.Fields;
 using static Ocr.MLNet.Benchmarks.Harness;
 
@@ -30,7 +28,7 @@ internal static class FieldsHarness
             new FieldSet("cheque-amounts-dev", Path.Combine(fieldsFolder, "cheque-amounts-dev"), FieldKind.Digits, Digits),
         };
         Console.WriteLine($"fields: {MachineLine()}; model {model}; {rounds} rounds");
-        string? tesseract = args.Contains("--no-tesseract") ? null : FindOrInstallTesseract();
+        string? tesseract = args.Contains("--no-tesseract") ? null : TesseractPeer.FindOrInstall();
 
         try
         {
@@ -63,7 +61,7 @@ internal static class FieldsHarness
         var cpu = names.Select(_ => new List<double>()).ToArray();
         void Add(int index, Action action)
         {
-            var (wall, processor) = Time(action);
+            var (wall, processor) = WallAndCpuSeconds(action);
             seconds[index].Add(wall);
             cpu[index].Add(processor);
         }
@@ -113,7 +111,7 @@ internal static class FieldsHarness
         if (tesseract is null)
             return;
         FieldEvaluationResult peer = null!;
-        var (peerSeconds, peerCpu) = Time(() => peer = RunTesseract(tesseract, fields, set.Whitelist));
+        var (peerSeconds, peerCpu) = WallAndCpuSeconds(() => peer = TesseractPeer.Read(tesseract, fields, set.Whitelist));
         Console.WriteLine();
         Console.WriteLine($"| peer | fields/s | characters/s | fields per CPU-second | CER | exact | reader ÷ peer, fields/s (1 thread) | reader ÷ peer, per CPU-second |");
         Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|");
@@ -123,93 +121,6 @@ internal static class FieldsHarness
         int failed = peer.Fields.Count(f => f.Error is not null);
         if (failed > 0)
             Console.WriteLine($"tesseract failed on {failed} fields, e.g. {peer.Fields.First(f => f.Error is not null).Error}");
-    }
-
-    /// <summary>Reads every field with one Tesseract process each (as a caller without an API would), timed over the set.</summary>
-    private static FieldEvaluationResult RunTesseract(string tesseract, IReadOnlyList<LabelledField> fields, string whitelist)
-    {
-        var scores = new FieldScore[fields.Count];
-        for (int i = 0; i < fields.Count; i++)
-        {
-            var (exit, output, error) = RunProcess(tesseract, [fields[i].ImagePath, "stdout", "--psm", "7", "-c", $"tessedit_char_whitelist={whitelist}"]);
-            scores[i] = FieldEvaluation.Score(fields[i], new FieldReading(output.Trim(), 0, []), exit == 0 ? null : $"exit {exit}: {error.Trim()}");
-        }
-
-        return new FieldEvaluationResult(scores);
-    }
-
-    /// <summary><c>tesseract</c> on the PATH; else, as root, Debian's <c>tesseract-ocr</c> installed with apt-get; else null and a line saying why.</summary>
-    private static string? FindOrInstallTesseract()
-    {
-        if (OnPath("tesseract") is { } found)
-            return found;
-        if (Environment.UserName != "root")
-        {
-            Console.WriteLine("tesseract: not installed and not running as root: the Tesseract peer is skipped (install it with `sudo apt-get install -y tesseract-ocr`).");
-            return null;
-        }
-
-        Console.WriteLine("tesseract: not installed; installing Debian's tesseract-ocr with apt-get ...");
-        var (exit, _, error) = RunProcess("apt-get", ["install", "-y", "--no-install-recommends", "tesseract-ocr"], Apt);
-        if (exit != 0)
-        {
-            RunProcess("apt-get", ["update"], Apt);
-            (exit, _, error) = RunProcess("apt-get", ["install", "-y", "--no-install-recommends", "tesseract-ocr"], Apt);
-        }
-
-        if (exit == 0 && OnPath("tesseract") is { } installed)
-            return installed;
-        Console.WriteLine($"tesseract: `apt-get install -y tesseract-ocr` failed (exit {exit}: {error.Trim().Split('\n').LastOrDefault()}): the Tesseract peer is skipped.");
-        return null;
-    }
-
-    private static readonly Dictionary<string, string> Apt = new() { ["DEBIAN_FRONTEND"] = "noninteractive" };
-
-    private static string? OnPath(string program) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
-            .Select(d => Path.Combine(d, program)).FirstOrDefault(File.Exists);
-
-    private static (int Exit, string Output, string Error) RunProcess(string program, IEnumerable<string> arguments, IDictionary<string, string>? environment = null)
-    {
-        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string argument in arguments)
-            start.ArgumentList.Add(argument);
-        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
-            start.Environment[key] = value;
-        // One thread per Tesseract process, as the reader's single-thread figure.
-        start.Environment["OMP_THREAD_LIMIT"] = "1";
-        try
-        {
-            using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {program}.");
-            var error = process.StandardError.ReadToEndAsync();
-            string output = process.StandardOutput.ReadToEnd();
-            process.WaitForExit();
-            return (process.ExitCode, output, error.Result);
-        }
-        catch (Win32Exception e)
-        {
-            return (-1, "", e.Message);
-        }
-    }
-
-    /// <summary>
-    /// Wall seconds and CPU seconds of <paramref name="action"/>: this process's user and system time plus that of the child
-    /// processes it waited for (the Tesseract processes), from /proc/self/stat. On a shared machine CPU time is the steadier figure.
-    /// </summary>
-    private static (double Wall, double Cpu) Time(Action action)
-    {
-        double before = CpuSeconds();
-        var clock = Stopwatch.StartNew();
-        action();
-        return (clock.Elapsed.TotalSeconds, CpuSeconds() - before);
-    }
-
-    private static double CpuSeconds()
-    {
-        // Fields 14–17 (utime, stime, cutime, cstime) in clock ticks of 1/100 s; the name in field 2 may hold spaces.
-        string stat = File.ReadAllText("/proc/self/stat");
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        return fields.Skip(11).Take(4).Sum(f => long.Parse(f, System.Globalization.CultureInfo.InvariantCulture)) / 100.0;
     }
 
     private static string Ms(double seconds, int count) => $"{F(1000 * seconds / count, "F2")} ms";

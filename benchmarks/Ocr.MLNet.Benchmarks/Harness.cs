@@ -158,4 +158,24 @@ internal static class Harness
             Console.WriteLine($"| {names[a]} | {Value(Median(samples[a]))} | {names[b]} | {Value(Median(samples[b]))} | {F(ratio, "F3")} | {target} |");
         }
     }
+
+    /// <summary>
+    /// Wall seconds and CPU seconds of <paramref name="action"/>: this process's user and system time plus that of the child
+    /// processes it waited for (a peer's processes, e.g. Tesseract's), from /proc/self/stat. On a shared machine CPU time is the steadier figure.
+    /// </summary>
+    public static (double Wall, double Cpu) WallAndCpuSeconds(Action action)
+    {
+        double before = CpuSeconds();
+        var clock = Stopwatch.StartNew();
+        action();
+        return (clock.Elapsed.TotalSeconds, CpuSeconds() - before);
+    }
+
+    private static double CpuSeconds()
+    {
+        // Fields 14–17 (utime, stime, cutime, cstime) in clock ticks of 1/100 s; the name in field 2 may hold spaces.
+        string stat = File.ReadAllText("/proc/self/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return fields.Skip(11).Take(4).Sum(f => long.Parse(f, System.Globalization.CultureInfo.InvariantCulture)) / 100.0;
+    }
 }

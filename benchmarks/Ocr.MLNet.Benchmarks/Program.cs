@@ -5,6 +5,7 @@ using Ocr.MLNet.Benchmarks;
 return args.Length == 0 ? RunBenchmarkDotNet(args) : args[0] switch
 {
     "training" => TrainingThroughput.Run(args[1..]),
+    "line-training" => LineTrainingHarness.Run(args[1..]),
     "layouts" => TrainingThroughput.Layouts(args[1..]),
     "recipe" => RecipeAblation.Run(args[1..]),
     "latency" => InferenceHarness.Latency(args[1..]),
@@ -17,6 +18,7 @@ return args.Length == 0 ? RunBenchmarkDotNet(args) : args[0] switch
     "preprocessing" => PreprocessingHarness.Run(args[1..]),
     "ensemble" => EnsembleHarness.Run(args[1..]),
     "fields" => FieldsHarness.Run(args[1..]),
+    "line-fields" => LineFieldsHarness.Run(args[1..]),
     "digit-boxes" => DigitBoxOracle.Run(args[1..]),
     "digit-model" => DigitModelHarness.Run(args[1..]),
     "gpu" => GpuHarness.Run(args[1..]),

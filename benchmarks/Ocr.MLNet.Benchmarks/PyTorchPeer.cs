@@ -28,16 +28,9 @@ internal sealed class PyTorchPeer : IDisposable
     /// <summary>The peer, or null (with <see cref="WhyMissing"/>) when the script or PyTorch is not available.</summary>
     public static PyTorchPeer? TryCreate(float[] pixels, long[] labels, int classes, int epochs, int batchSize)
     {
-        string? script = FindScript();
-        if (script is null)
+        if (FindScriptAndPython("pytorch_trainer.py", out string why) is not { } script)
         {
-            WhyMissing = "benchmarks/peers/pytorch_trainer.py not found above the working directory.";
-            return null;
-        }
-
-        if (FindPython() is null && !TryInstall())
-        {
-            WhyMissing = "python3 cannot import torch, and 'apt-get install -y python3-torch' did not succeed (not root, or no package source).";
+            WhyMissing = why;
             return null;
         }
 
@@ -67,11 +60,34 @@ internal sealed class PyTorchPeer : IDisposable
 
     public void Dispose() => Directory.Delete(folder, recursive: true);
 
-    private static string? FindScript()
+    /// <summary>
+    /// The peer script <paramref name="scriptName"/> in benchmarks/peers/ and a python that imports torch (installing
+    /// python3-torch with apt-get when missing); null and the reason when either cannot be had.
+    /// </summary>
+    internal static string? FindScriptAndPython(string scriptName, out string whyMissing)
+    {
+        whyMissing = "";
+        string? script = FindScript(scriptName);
+        if (script is null)
+        {
+            whyMissing = $"benchmarks/peers/{scriptName} not found above the working directory.";
+            return null;
+        }
+
+        if (FindPython() is null && !TryInstall())
+        {
+            whyMissing = "python3 cannot import torch, and 'apt-get install -y python3-torch' did not succeed (not root, or no package source).";
+            return null;
+        }
+
+        return script;
+    }
+
+    private static string? FindScript(string scriptName)
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
         {
-            string candidate = Path.Combine(directory.FullName, "benchmarks", "peers", "pytorch_trainer.py");
+            string candidate = Path.Combine(directory.FullName, "benchmarks", "peers", scriptName);
             if (File.Exists(candidate))
                 return candidate;
         }
@@ -80,7 +96,7 @@ internal sealed class PyTorchPeer : IDisposable
     }
 
     /// <summary>The first python that imports torch: the one on PATH, else Debian's (python3-torch installs there, and PATH may lead to another python first).</summary>
-    private static string? FindPython()
+    internal static string? FindPython()
     {
         foreach (string python in new[] { "python3", "/usr/bin/python3" })
         {
@@ -111,7 +127,7 @@ internal sealed class PyTorchPeer : IDisposable
         }
     }
 
-    private static (int ExitCode, string Output) RunProcess(string file, IEnumerable<string> arguments)
+    internal static (int ExitCode, string Output) RunProcess(string file, IEnumerable<string> arguments)
     {
         var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (string argument in arguments)
