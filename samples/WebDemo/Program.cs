@@ -7,7 +7,7 @@ using WebDemo;
 
 // A drawing page that sends the canvas as a PNG to POST /api/recognize, which answers the top-5 classes, or (field mode)
 // to POST /api/read?kind=..., which answers the text of a written word or number with each character's box.
-// Usage: WebDemo --model MODEL.zip [--urls http://127.0.0.1:5000]
+// Usage: WebDemo --model MODEL.zip [--lines LINES.zip] [--urls http://127.0.0.1:5000]
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 {
     Args = args,
@@ -16,9 +16,11 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 });
 
 string? modelPath = builder.Configuration["Model"];
+// The field mode's line recognizer: a model written by 'ocr-mlnet train-fields'; the one in the package when omitted.
+string? linesPath = builder.Configuration["Lines"];
 if (string.IsNullOrWhiteSpace(modelPath))
 {
-    Console.Error.WriteLine("usage: WebDemo --model MODEL.zip [--urls http://127.0.0.1:5000]");
+    Console.Error.WriteLine("usage: WebDemo --model MODEL.zip [--lines LINES.zip] [--urls http://127.0.0.1:5000]");
     Console.Error.WriteLine("The model is a zip saved by 'ocr-mlnet train', or any saved pipeline that ends in CharacterCnn.");
     return 2;
 }
@@ -37,8 +39,8 @@ catch (Exception e) when (e is FileNotFoundException or InvalidDataException)
 
 try
 {
-    // The same model reads whole fields: one reader for the app's lifetime (thread-safe), disposed on stop.
-    fieldReader = HandwrittenFieldReader.Load(Path.GetFullPath(modelPath));
+    // The same model and a line model read whole fields: one reader for the app's lifetime (thread-safe), disposed on stop.
+    fieldReader = HandwrittenFieldReader.Load(Path.GetFullPath(modelPath), linesPath is null ? null : Path.GetFullPath(linesPath));
 }
 catch (Exception e) when (e is FileNotFoundException or InvalidDataException)
 {

@@ -32,12 +32,13 @@ internal static class FieldCommands
         };
         var crossedSevens = CrossedSevensOption();
         var language = LanguageOption();
+        var method = MethodOption();
         var command = new Command("read", "Read handwritten fields: text, confidence and per-character boxes.")
         {
-            images, model, kind, form, json, overlay, crossedSevens, language,
+            images, model, kind, form, json, overlay, crossedSevens, language, method,
         };
         command.SetAction(result => CliErrors.Guard(() => Read(
-            result.GetValue(images)!, result.GetValue(model), ReaderOptions(result.GetValue(crossedSevens), result.GetValue(language)),
+            result.GetValue(images)!, result.GetValue(model), ReaderOptions(result.GetValue(crossedSevens), result.GetValue(language), result.GetValue(method)),
             ParseKind(result.GetValue(kind)), result.GetValue(form), result.GetValue(json), result.GetValue(overlay))));
         return command;
     }
@@ -55,13 +56,16 @@ internal static class FieldCommands
         var worst = new Option<int>("--worst") { Description = "How many of the worst fields get an overlay in the report.", DefaultValueFactory = _ => 20 };
         var crossedSevens = CrossedSevensOption();
         var language = LanguageOption();
+        var method = MethodOption();
+        var skip = new Option<int>("--skip") { Description = "Leave out the first N rows of labels.tsv (e.g. the rows a model was fine-tuned on: train-fields --first N).", DefaultValueFactory = _ => 0 };
+        var first = new Option<int?>("--first") { Description = "Score only the first N rows (after --skip)." };
         var command = new Command("evaluate-fields", "Score the field reader on a labelled folder: character error rate, exact fields (upper-case letters and digits compared), and how many fields can be accepted unread at 1 % and 5 % field error (the error–reject curve).")
         {
-            data, model, kind, report, worst, crossedSevens, language,
+            data, model, kind, report, worst, crossedSevens, language, method, skip, first,
         };
         command.SetAction(result => CliErrors.Guard(() => Evaluate(
-            result.GetValue(data)!, result.GetValue(model), ReaderOptions(result.GetValue(crossedSevens), result.GetValue(language)),
-            ParseKind(result.GetValue(kind)), result.GetValue(report), result.GetValue(worst))));
+            result.GetValue(data)!, result.GetValue(model), ReaderOptions(result.GetValue(crossedSevens), result.GetValue(language), result.GetValue(method)),
+            ParseKind(result.GetValue(kind)), result.GetValue(report), result.GetValue(worst), result.GetValue(skip), result.GetValue(first))));
         return command;
     }
 
@@ -75,9 +79,14 @@ internal static class FieldCommands
         Description = "The fields' language, english (en, the default) or french (fr): its letter frequencies and letter pairs weigh the letters the shape leaves in doubt; none reads each letter by its shape alone (codes, serial numbers).",
     };
 
-    private static FieldReaderOptions ReaderOptions(bool crossedSevens, string? language)
+    private static Option<string?> MethodOption() => new("--method")
     {
-        var defaults = new FieldReaderOptions { CrossedSevens = crossedSevens };
+        Description = "How characters are recognised: auto (the default: the line recognizer for digits and capitals where the model has one), segmentation (the character model on cut characters) or lines (the line recognizer).",
+    };
+
+    private static FieldReaderOptions ReaderOptions(bool crossedSevens, string? language, string? method = null)
+    {
+        var defaults = new FieldReaderOptions { CrossedSevens = crossedSevens, Method = ParseMethod(method) };
         if (language is null)
             return defaults;
         if (language.Trim().Equals("none", StringComparison.OrdinalIgnoreCase))
@@ -91,6 +100,14 @@ internal static class FieldCommands
             throw new ArgumentException($"--language {language}: no letter frequencies for that language; use english (en), french (fr) or none.", e);
         }
     }
+
+    private static FieldReadingMethod ParseMethod(string? method) => method?.Trim().ToLowerInvariant() switch
+    {
+        null or "auto" => FieldReadingMethod.Auto,
+        "segmentation" => FieldReadingMethod.Segmentation,
+        "lines" => FieldReadingMethod.Lines,
+        _ => throw new ArgumentException($"--method {method}: must be auto, segmentation or lines. Correct it and run the command again."),
+    };
 
     private static Option<string?> KindOption() => new("--kind") { Description = "What the fields hold: digits, upper, lower, letters or alnum (default)." };
 
@@ -113,7 +130,7 @@ internal static class FieldCommands
         }
 
         if (!model.Exists)
-            throw new FileNotFoundException($"The model '{model.FullName}' does not exist. Pass a model zip written by ocr-mlnet train.", model.FullName);
+            throw new FileNotFoundException($"The model '{model.FullName}' does not exist. Pass a model zip written by ocr-mlnet train (characters) or train-fields (lines).", model.FullName);
         return HandwrittenFieldReader.Load(model.FullName, options);
     }
 
@@ -212,8 +229,11 @@ internal static class FieldCommands
         }),
     };
 
-    private static int Evaluate(DirectoryInfo data, FileInfo? model, FieldReaderOptions options, FieldKind? kind, DirectoryInfo? report, int worst)
+    private static int Evaluate(DirectoryInfo data, FileInfo? model, FieldReaderOptions options, FieldKind? kind, DirectoryInfo? report, int worst,
+        int skip = 0, int? first = null)
     {
+        if (skip < 0 || first is < 1)
+            throw new ArgumentException($"--skip {skip} --first {first}: --skip must be 0 or more and --first at least 1. Correct them and run the command again.");
         if (!data.Exists)
             throw new DirectoryNotFoundException($"The folder '{data.FullName}' does not exist. Pass a folder with labels.tsv.");
         if (worst < 0)
@@ -221,7 +241,9 @@ internal static class FieldCommands
         bool isForm = !File.Exists(Path.Combine(data.FullName, FieldEvaluation.LabelsFileName))
             && File.Exists(Path.Combine(data.FullName, FormReference.FileName));
         // The labels are checked before the model is loaded: a bad row is reported at once.
-        var labelled = isForm ? null : FieldEvaluation.LoadLabels(data.FullName);
+        var labelled = isForm ? null : FieldEvaluation.LoadLabels(data.FullName).Skip(skip).Take(first ?? int.MaxValue).ToList();
+        if (labelled is { Count: 0 })
+            throw new ArgumentException($"--skip {skip} leaves no rows of '{Path.Combine(data.FullName, FieldEvaluation.LabelsFileName)}' to score.");
         using var reader = LoadReader(model, options);
         FieldEvaluationResult result;
         IReadOnlyList<FormField>? formFields = null;

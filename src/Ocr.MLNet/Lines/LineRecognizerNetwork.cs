@@ -23,6 +23,10 @@ public sealed class LineRecognizerNetwork : Module<Tensor, Tensor>
     public const double DefaultDropoutRate = 0.2;
 
     private const double BatchNormEpsilon = 1e-3;
+
+    // PyTorch's default rather than Keras' 0.01: the running statistics follow the weights within tens of steps, so a
+    // short fine-tuning run validates and exports with statistics of its own weights.
+    private const double BatchNormMomentum = 0.1;
     private const int SequenceChannels = 128;
 
     private static readonly (int In, int Out, int StrideHeight, int StrideWidth)[] ConvolutionBlocks =
@@ -116,5 +120,5 @@ public sealed class LineRecognizerNetwork : Module<Tensor, Tensor>
     private static BatchNorm2d Norm(Module block) => block.named_children().Select(c => c.module).OfType<BatchNorm2d>().Single();
 
     private static Sequential Block(Conv2d conv, int channels) =>
-        Sequential(("conv", conv), ("relu", ReLU()), ("bn", BatchNorm2d(channels, eps: BatchNormEpsilon, momentum: 0.01)));
+        Sequential(("conv", conv), ("relu", ReLU()), ("bn", BatchNorm2d(channels, eps: BatchNormEpsilon, momentum: BatchNormMomentum)));
 }

@@ -120,6 +120,9 @@ public sealed partial class LineRecognizerTrainer : IEstimator<LineRecognizerMod
         /// <summary>How the synthetic fields are drawn; null for the generator's defaults for <see cref="Kind"/>.</summary>
         public SyntheticFieldOptions? Synthetic { get; set; }
 
+        /// <summary>The glyphs the synthetic fields are drawn from; null: EMNIST from <see cref="SyntheticFieldOptions.EmnistFolder"/>.</summary>
+        public ICharacterSource? SyntheticCharacters { get; set; }
+
         /// <summary>A saved line model (zip) to start from instead of fresh weights: fine-tuning. Read when training starts.</summary>
         public Func<Stream>? BaseModel { get; set; }
 

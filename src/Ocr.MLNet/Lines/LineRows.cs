@@ -86,9 +86,11 @@ internal sealed class LineRows
     }
 
     /// <summary><paramref name="count"/> synthetic fields of the kind, drawn by <see cref="SyntheticFieldGenerator"/> and prepared as a saved model would.</summary>
-    public static LineRows Synthesize(SyntheticFieldOptions? options, Fields.FieldKind kind, int count, LinePreparation preparation, CancellationToken cancellation)
+    public static LineRows Synthesize(SyntheticFieldOptions? options, ICharacterSource? characters, Fields.FieldKind kind, int count,
+        LinePreparation preparation, CancellationToken cancellation)
     {
-        var generator = new SyntheticFieldGenerator(options ?? new SyntheticFieldOptions { Kind = LineRecognizerTrainer.SyntheticKindFor(kind) });
+        options ??= new SyntheticFieldOptions { Kind = LineRecognizerTrainer.SyntheticKindFor(kind) };
+        var generator = characters is null ? new SyntheticFieldGenerator(options) : new SyntheticFieldGenerator(options, characters);
         string allowed = CtcDecoder.AllowedCharactersFor(kind, LineImageFormat.DefaultAlphabet);
         var texts = new string[count];
         var bytes = new byte[(long)count * LineImageFormat.PixelCount];

@@ -68,7 +68,7 @@ internal sealed class LineTrainingLoop
 
             if (options.SyntheticFields > 0)
             {
-                var synthetic = LineRows.Synthesize(options.Synthetic, options.Kind, options.SyntheticFields, preparation, options.CancellationToken);
+                var synthetic = LineRows.Synthesize(options.Synthetic, options.SyntheticCharacters, options.Kind, options.SyntheticFields, preparation, options.CancellationToken);
                 Info($"Drew {synthetic.Count:N0} synthetic fields in {clock.Elapsed.TotalSeconds:F0} s.");
                 if (rows.Count == 0 && options.ValidationData is null)
                     (synthetic, validation) = synthetic.Split(options.ValidationFraction, options.Seed); // pretraining validates on synthetic fields it does not train on

@@ -80,9 +80,13 @@ public sealed class ImageAugmenter
 
         // Forward map (normalised coordinates, y down): p' = s·R·Sh·p + t with R = [[cos, sin], [-sin, cos]]
         // (counter-clockwise on screen) and Sh = [[1, shear], [0, 1]]; det(R·Sh) = 1. affine_grid wants the inverse.
+        // The matrix is built in pixels and expressed in affine_grid's normalised coordinates, whose axes are scaled by the
+        // width and the height: on a wide line image (256×32) a shear or rotation taken in normalised units would be eight
+        // times steeper in pixels. On a square image the two are the same.
+        double aspect = width / (double)height;
         var a11 = (cos - (sin * shear)) * inverseZoom;
-        var a12 = -((cos * shear) + sin) * inverseZoom;
-        var a21 = sin * inverseZoom;
+        var a12 = -((cos * shear) + sin) * inverseZoom / aspect;
+        var a21 = sin * inverseZoom * aspect;
         var a22 = cos * inverseZoom;
         var tx = shiftX.to(dtype) * (2.0 / width);
         var ty = shiftY.to(dtype) * (2.0 / height);
