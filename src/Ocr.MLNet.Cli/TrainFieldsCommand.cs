@@ -20,12 +20,12 @@ internal static class TrainFieldsCommand
         var kind = new Option<string>("--kind") { Description = "What the fields hold: digits, upper, lower, letters or alnum.", DefaultValueFactory = _ => "alnum" };
         var model = new Option<FileInfo>("--model") { Description = "Where to write the line model zip.", Required = true };
         var from = new Option<string?>("--from") { Description = "Fine-tune: 'pretrained' (the line model in the package) or a line model zip. Default: fresh weights." };
-        var epochs = new Option<int>("--epochs") { Description = "Passes over the training fields.", DefaultValueFactory = _ => LineRecognizerTrainer.DefaultEpochs };
+        var epochs = new Option<int?>("--epochs") { Description = $"Passes over the training fields (default {LineRecognizerTrainer.DefaultEpochs}, or {LineRecognizerTrainer.DefaultFineTuningEpochs} with --from)." };
         var synthetic = new Option<int>("--synthetic") { Description = "Synthetic fields of the kind to draw from EMNIST (../shared/data or --emnist) and add to the training fields.", DefaultValueFactory = _ => 0 };
         var emnist = new Option<DirectoryInfo?>("--emnist") { Description = "The EMNIST ByClass folder the synthetic fields draw their characters from (default: ../shared/data/emnist-byclass-test beside the working folder or the repository)." };
         var first = new Option<int?>("--first") { Description = "Use only the first N rows of labels.tsv (keep the rest for evaluation: evaluate-fields --skip N)." };
         var batch = new Option<int>("--batch-size") { Description = "Fields per batch.", DefaultValueFactory = _ => LineRecognizerTrainer.DefaultBatchSize };
-        var learningRate = new Option<double>("--learning-rate") { Description = "Peak learning rate (Adam, warm-up then cosine).", DefaultValueFactory = _ => LineRecognizerTrainer.DefaultLearningRate };
+        var learningRate = new Option<double?>("--learning-rate") { Description = $"Peak learning rate (Adam, warm-up then cosine; default {LineRecognizerTrainer.DefaultLearningRate}, or {LineRecognizerTrainer.DefaultFineTuningLearningRate} with --from)." };
         var validation = new Option<double>("--validation-fraction") { Description = "Share of the folder's rows held out to validate on (seeded).", DefaultValueFactory = _ => LineRecognizerTrainer.DefaultValidationFraction };
         var seed = new Option<int>("--seed") { Description = "Seed for weights, split, order, augmentation and the synthetic fields.", DefaultValueFactory = _ => 1 };
         var patience = new Option<int?>("--patience") { Description = "Early stopping on the validation loss after N epochs without improvement (keeps the best epoch)." };
@@ -33,11 +33,12 @@ internal static class TrainFieldsCommand
         var checkpoints = new Option<DirectoryInfo?>("--checkpoint-dir") { Description = "Write a checkpoint every epoch here, and resume from it when present." };
         var logs = new Option<DirectoryInfo?>("--log-dir") { Description = "Write TensorBoard event files here." };
         var budget = new Option<string?>("--time-budget") { Description = "Fit the run into a time, e.g. 25m or 90s: the epochs are fixed from the first batches' speed." };
+        var precision = new Option<TrainingPrecision>("--precision") { Description = "Auto (bfloat16 mixed precision where the CPU has it natively), Float32 or BFloat16.", DefaultValueFactory = _ => TrainingPrecision.Auto };
         var language = new Option<string?>("--language") { Description = "Letter frequencies and pairs the model decodes with: english (default), french or none." };
 
         var command = new Command("train-fields", "Train or fine-tune the line recognizer (CTC) on labelled field images and/or synthetic fields, and save a model zip that read and evaluate-fields take with --model.")
         {
-            data, kind, model, from, epochs, synthetic, emnist, first, batch, learningRate, validation, seed, patience, threads, checkpoints, logs, budget, language,
+            data, kind, model, from, epochs, synthetic, emnist, first, batch, learningRate, validation, seed, patience, threads, checkpoints, logs, budget, precision, language,
         };
         command.SetAction((result, cancellationToken) =>
         {
@@ -50,9 +51,9 @@ internal static class TrainFieldsCommand
                 var options = new LineRecognizerTrainer.Options
                 {
                     Kind = fieldKind,
-                    Epochs = result.GetValue(epochs),
+                    Epochs = result.GetValue(epochs) ?? (result.GetValue(from) is null ? LineRecognizerTrainer.DefaultEpochs : LineRecognizerTrainer.DefaultFineTuningEpochs),
                     BatchSize = result.GetValue(batch),
-                    LearningRate = result.GetValue(learningRate),
+                    LearningRate = result.GetValue(learningRate) ?? (result.GetValue(from) is null ? LineRecognizerTrainer.DefaultLearningRate : LineRecognizerTrainer.DefaultFineTuningLearningRate),
                     ValidationFraction = result.GetValue(validation),
                     Seed = result.GetValue(seed),
                     EarlyStoppingPatience = result.GetValue(patience),
@@ -61,6 +62,7 @@ internal static class TrainFieldsCommand
                     LogDirectory = result.GetValue(logs)?.FullName,
                     CancellationToken = cancellation.Token,
                     SyntheticFields = result.GetValue(synthetic),
+                    Precision = result.GetValue(precision),
                     TimeBudget = result.GetValue(budget) is { } text ? ParseDuration(text) : null,
                     LetterFrequencies = result.GetValue(language) is { } name ? LetterFrequencies.ForLanguage(name) : LetterFrequencies.English,
                 };

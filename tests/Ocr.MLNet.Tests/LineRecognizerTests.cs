@@ -31,6 +31,23 @@ public sealed class LineRecognizerTests
     }
 
     [Test]
+    public void Bfloat16_mixed_precision_gives_the_float32_probabilities_within_its_rounding()
+    {
+        using var network = NetworkWithStatistics(seed: 8);
+        using var x = rand(2, 1, LineImageFormat.Height, LineImageFormat.Width);
+        using var noGrad = no_grad();
+        using var full = network.forward(x).softmax(2);
+        network.ComputeType = ScalarType.BFloat16;
+        using var mixed = network.forward(x);
+        Assert.That(mixed.dtype, Is.EqualTo(ScalarType.Float32), "the logits come back as float32");
+        using var mixedProbabilities = mixed.softmax(2);
+        double maxDiff = (full - mixedProbabilities).abs().max().item<float>();
+        TestContext.Out.WriteLine($"max |float32 - bfloat16| probability: {maxDiff:E2}");
+        Assert.That(maxDiff, Is.LessThan(0.05));
+        Assert.That(network.parameters().All(p => p.dtype == ScalarType.Float32), Is.True, "the weights stay float32");
+    }
+
+    [Test]
     public void Onnx_runtime_matches_TorchSharp_preparation_and_network()
     {
         using var network = NetworkWithStatistics(seed: 3);

@@ -89,16 +89,48 @@ public sealed class LineRecognizerNetwork : Module<Tensor, Tensor>
     /// <summary>Dropout before the head.</summary>
     public double DropoutRate { get; }
 
+    /// <summary>
+    /// The type the convolutions compute in: <see cref="ScalarType.Float32"/> (the default) or <see cref="ScalarType.BFloat16"/>
+    /// for mixed precision, as <c>CharacterCnnNetwork.ComputeType</c>: weights stay float32 and are cast for each pass,
+    /// BatchNorm keeps float32 statistics, and the logits come back as float32.
+    /// </summary>
+    public ScalarType ComputeType
+    {
+        get => computeType;
+        set
+        {
+            if (value is not (ScalarType.Float32 or ScalarType.BFloat16))
+                throw new ArgumentOutOfRangeException(nameof(value), value, "The network computes in Float32 or BFloat16.");
+            computeType = value;
+        }
+    }
+
+    private ScalarType computeType = ScalarType.Float32;
+
     /// <summary>Maps <c>N×1×32×256</c> pixels to <c>N×T×ClassCount</c> float32 logits, <c>T = 64</c>.</summary>
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var x = fold.forward(features.forward(input));
+        var x = computeType == ScalarType.Float32 ? input : input.to(computeType);
+        foreach (var (_, block) in features.named_children())
+            x = Block((Sequential)block, x);
+        x = Block(fold, x);
         foreach (var block in temporal)
-            x = x + block.forward(x); // residual: the temporal layers refine the column features rather than replace them
-        x = head.forward(head_dropout.forward(x));      // N×C×1×T
+            x = x + Block(block, x); // residual: the temporal layers refine the column features rather than replace them
+        x = Convolve(head, head_dropout.forward(x)).to(ScalarType.Float32); // N×C×1×T
         return x.squeeze(2).permute(0, 2, 1).contiguous().MoveToOuterDisposeScope();
     }
+
+    private Tensor Block(Sequential block, Tensor x)
+    {
+        foreach (var (_, layer) in block.named_children())
+            x = layer is Conv2d conv ? Convolve(conv, x) : ((Module<Tensor, Tensor>)layer).forward(x);
+        return x;
+    }
+
+    private Tensor Convolve(Conv2d conv, Tensor x) => computeType == ScalarType.Float32
+        ? conv.forward(x)
+        : nn.functional.conv2d(x, conv.weight!.to(computeType), conv.bias!.to(computeType), strides: conv.stride, padding: conv.padding!, dilation: conv.dilation);
 
     /// <summary>The layers in call order, for the ONNX export: the convolution blocks, the fold, the temporal blocks and the head.</summary>
     internal IEnumerable<(string Name, Conv2d Conv, BatchNorm2d? Norm, bool Residual)> Layers()

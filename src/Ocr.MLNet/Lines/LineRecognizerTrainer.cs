@@ -25,6 +25,12 @@ public sealed partial class LineRecognizerTrainer : IEstimator<LineRecognizerMod
     /// <summary>Default peak learning rate of Adam (after one epoch of warm-up, annealed to 0 by a cosine).</summary>
     public const double DefaultLearningRate = 2e-3;
 
+    /// <summary>Passes over a user's fields when fine-tuning a trained model (<c>train-fields --from</c>): a few hundred fields need more passes than the synthetic thousands, at a gentler rate.</summary>
+    public const int DefaultFineTuningEpochs = 20;
+
+    /// <summary>Peak learning rate when fine-tuning a trained model: a quarter of training's, so the pretrained features are adjusted rather than relearned.</summary>
+    public const double DefaultFineTuningLearningRate = DefaultLearningRate / 4;
+
     /// <summary>Default share of the rows held out for validation when no validation data is given.</summary>
     public const double DefaultValidationFraction = 0.1;
 
@@ -102,6 +108,12 @@ public sealed partial class LineRecognizerTrainer : IEstimator<LineRecognizerMod
         /// <summary>Adam's peak learning rate.</summary>
         public double LearningRate { get; set; } = DefaultLearningRate;
 
+        /// <summary>
+        /// The number type of training: <see cref="TrainingPrecision.Auto"/> (default) trains in bfloat16 mixed precision where the
+        /// CPU has native bfloat16 (AVX512_BF16 or AMX), in float32 elsewhere, as the character trainer does; the saved model is float32.
+        /// </summary>
+        public TrainingPrecision Precision { get; set; } = TrainingPrecision.Auto;
+
         /// <summary>Dropout before the network's head.</summary>
         public double DropoutRate { get; set; } = LineRecognizerNetwork.DefaultDropoutRate;
 
@@ -174,6 +186,8 @@ public sealed partial class LineRecognizerTrainer : IEstimator<LineRecognizerMod
                 problems.Add($"{nameof(BatchSize)} = {BatchSize} must be at least 2");
             if (!(LearningRate > 0 && double.IsFinite(LearningRate)))
                 problems.Add($"{nameof(LearningRate)} = {LearningRate} must be a positive number");
+            if (!Enum.IsDefined(Precision))
+                problems.Add($"{nameof(Precision)} = {(int)Precision} is not a {nameof(TrainingPrecision)}");
             if (!(DropoutRate >= 0 && DropoutRate < 1))
                 problems.Add($"{nameof(DropoutRate)} = {DropoutRate} must be in [0, 1)");
             if (!(ValidationFraction >= 0 && ValidationFraction < 1))

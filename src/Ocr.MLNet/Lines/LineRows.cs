@@ -39,7 +39,15 @@ internal sealed class LineRows
             {
                 row++;
                 MLImage image = null!;
-                getImage(ref image);
+                try
+                {
+                    getImage(ref image);
+                }
+                catch (Exception e) when (e is InvalidOperationException or IOException or ArgumentException or FormatException)
+                {
+                    throw new InvalidDataException($"Row {row} of the {what}: its image does not decode ({e.Message}). Fix or remove the file.", e);
+                }
+
                 ReadOnlyMemory<char> text = default;
                 getText(ref text);
                 string value = text.ToString();

@@ -89,6 +89,8 @@ internal sealed class LineTrainingLoop
             Info("Starting from the base model's weights.");
         }
 
+        network.ComputeType = PrecisionSupport.Resolve(options.Precision, CPU);
+        Info($"Training in {(network.ComputeType == ScalarType.BFloat16 ? "bfloat16 mixed precision" : "float32")} on the CPU.");
         using var optimizer = optim.Adam(network.parameters(), options.LearningRate);
         int batches = (train.Count + options.BatchSize - 1) / options.BatchSize;
         var state = new TrainingState(network, optimizer, [alphabet], batches, options.LearningRate);
@@ -139,6 +141,7 @@ internal sealed class LineTrainingLoop
             callback.OnTrainEnd(state);
         state.DisposeBestWeights();
         network.eval();
+        network.ComputeType = ScalarType.Float32;
         var history = state.ToHistory(earlyStopping is { RestoresBestWeights: true } ? state.EarlyStopping.BestEpoch : null);
         Info($"Trained in {clock.Elapsed.TotalMinutes:F1} min.");
         return LineRecognizerModel.Create(environment, network, options, history);

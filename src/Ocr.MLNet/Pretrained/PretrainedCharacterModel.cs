@@ -32,10 +32,6 @@ public static class PretrainedCharacterModel
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         using var model = OpenRead();
-        AtomicFile.Write(path, temporary =>
-        {
-            using var file = File.Create(temporary);
-            model.CopyTo(file);
-        });
+        AtomicFile.Write(path, model);
     }
 }

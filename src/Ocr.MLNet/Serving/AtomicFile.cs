@@ -21,6 +21,23 @@ public static class AtomicFile
     /// </example>
     public static void Write(string path, Action<string> writeTemporaryFile)
     {
+        WriteCore(path, writeTemporaryFile);
+    }
+
+    /// <summary>Writes the rest of <paramref name="content"/> to <paramref name="path"/> atomically, as <see cref="Write(string, Action{string})"/> does.</summary>
+    /// <example><code>using var model = PretrainedLineModel.OpenRead(); AtomicFile.Write("lines.zip", model);</code></example>
+    public static void Write(string path, Stream content)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        WriteCore(path, temporary =>
+        {
+            using var file = File.Create(temporary);
+            content.CopyTo(file);
+        });
+    }
+
+    private static void WriteCore(string path, Action<string> writeTemporaryFile)
+    {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         ArgumentNullException.ThrowIfNull(writeTemporaryFile);
         string target = Path.GetFullPath(path);

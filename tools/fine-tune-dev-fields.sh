@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Fine-tunes the packaged line model on the first 400 rows of names-dev and cheque-amounts-dev (the rows their
+# PROVENANCE.md lets us train on) and scores, on the last 100 rows of each (never trained on), the segmentation reader,
+# the packaged line model and the fine-tuned one; the HSF page with the packaged models. The fine-tuned models are for
+# benchmarks only and never ship.
+#
+#   bash tools/fine-tune-dev-fields.sh [OUT_DIR] [DATA_ROOT]      (defaults: /tmp/ocr-mlnet-fine-tuned, ../shared/data)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out="${1:-/tmp/ocr-mlnet-fine-tuned}"
+fields="${2:-../shared/data}/handwritten-fields"
+mkdir -p "$out"
+dotnet build src/Ocr.MLNet.Cli -c Release -v quiet
+cli="dotnet src/Ocr.MLNet.Cli/bin/Release/net10.0/ocr-mlnet.dll"
+echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($(lscpu | sed -n 's/^Model name: *//p')), load $(cut -d' ' -f1-3 /proc/loadavg)"
+
+for set in "cheque-amounts-dev digits" "names-dev upper"; do
+  read -r name kind <<< "$set"
+  echo "== fine-tuning on $name rows 1-400"
+  start=$(date +%s)
+  $cli train-fields --data "$fields/$name" --first 400 --kind "$kind" --from pretrained --model "$out/$name-lines.zip" | grep -E "Epoch|Saved|Time budget|Training on"
+  echo "fine-tuning took $(( $(date +%s) - start )) s; load $(cut -d' ' -f1-3 /proc/loadavg)"
+  for reader in "segmentation --method segmentation" "packaged-lines --method lines" "fine-tuned-lines --method lines --model $out/$name-lines.zip"; do
+    read -r label args <<< "$reader"
+    echo "== $name rows 401-500, $label"
+    $cli evaluate-fields --data "$fields/$name" --kind "$kind" --skip 400 $args --report "$out/report-$name-$label"
+  done
+done
+for reader in "segmentation --method segmentation" "packaged-lines --method lines" "auto"; do
+  read -r label args <<< "$reader"
+  echo "== nist-hsf-page, $label"
+  $cli evaluate-fields --data "$fields/nist-hsf-page" ${args#auto}
+done
