@@ -16,7 +16,7 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 });
 
 string? modelPath = builder.Configuration["Model"];
-// The field mode's line recognizer: a model written by 'ocr-mlnet train-fields'; the one in the package when omitted.
+// The field mode's line recognizer: a model written by 'ocr-mlnet train-fields' (without it, fields are read by segmentation).
 string? linesPath = builder.Configuration["Lines"];
 if (string.IsNullOrWhiteSpace(modelPath))
 {
@@ -40,7 +40,9 @@ catch (Exception e) when (e is FileNotFoundException or InvalidDataException)
 try
 {
     // The same model and a line model read whole fields: one reader for the app's lifetime (thread-safe), disposed on stop.
-    fieldReader = HandwrittenFieldReader.Load(Path.GetFullPath(modelPath), linesPath is null ? null : Path.GetFullPath(linesPath));
+    fieldReader = linesPath is null
+        ? HandwrittenFieldReader.Load(Path.GetFullPath(modelPath))
+        : HandwrittenFieldReader.Load(Path.GetFullPath(modelPath), Path.GetFullPath(linesPath));
 }
 catch (Exception e) when (e is FileNotFoundException or InvalidDataException)
 {

@@ -81,7 +81,7 @@ internal static class FieldCommands
 
     private static Option<string?> MethodOption() => new("--method")
     {
-        Description = "How characters are recognised: auto (the default: the line recognizer for digits and capitals where the model has one), segmentation (the character model on cut characters) or lines (the line recognizer).",
+        Description = "How characters are recognised: auto (the default: the line recognizer for digits where the reader has one), segmentation (the character model on cut characters) or lines (the line recognizer).",
     };
 
     private static FieldReaderOptions ReaderOptions(bool crossedSevens, string? language, string? method = null)
@@ -125,8 +125,7 @@ internal static class FieldCommands
         if (model is null)
         {
             CliModels.AnnouncePretrained();
-            using var pretrained = PretrainedCharacterModel.OpenRead();
-            return HandwrittenFieldReader.Load(pretrained, options);
+            return HandwrittenFieldReader.LoadPretrained(options);
         }
 
         if (!model.Exists)

@@ -164,10 +164,10 @@ public sealed class LineRecognizerTests
             using var model = mlContext.MulticlassClassification.Trainers.LineRecognizer(new LineRecognizerTrainer.Options
             {
                 Kind = FieldKind.Digits,
-                SyntheticFields = 3000,
+                SyntheticFields = 2000,
                 Synthetic = synthetic,
                 SyntheticCharacters = new DrawnCharacters("0123456789"),
-                Epochs = 2,
+                Epochs = 3,
                 BatchSize = 16,
                 LearningRate = 3e-3,
                 ValidationFraction = 0.02,

@@ -5,7 +5,7 @@ public enum FieldReadingMethod
 {
     /// <summary>
     /// The line recognizer where the reader has one and it reads the field's kind better than segmentation (measured on
-    /// the dev folders: digits and capitals, see the README), segmentation otherwise. The default.
+    /// the dev folders: digits, see the README), segmentation otherwise. The default.
     /// </summary>
     Auto = 0,
 

@@ -103,8 +103,9 @@ public sealed class HandwrittenFieldReader : IDisposable
 
     /// <summary>
     /// Creates a reader from a saved model: a character model (a zip written by <c>ocr-mlnet train</c> or
-    /// <c>SaveCharacterModel</c>), used with the packaged line model where this build has one, or a line model (written by
-    /// <c>ocr-mlnet train-fields</c>), used with the packaged character model.
+    /// <c>SaveCharacterModel</c>), which reads by segmentation, or a line model (written by <c>ocr-mlnet train-fields</c>),
+    /// used with the packaged character model (for blank fields and the kinds it reads better). <see cref="LoadPretrained"/>
+    /// loads both packaged models.
     /// </summary>
     /// <remarks>
     /// The reader's network runs each field's candidates on one thread: a field has a few dozen, too few to share out
@@ -129,7 +130,7 @@ public sealed class HandwrittenFieldReader : IDisposable
         ArgumentException.ThrowIfNullOrWhiteSpace(modelPath);
         if (LineRecognizerModel.IsLineModel(modelPath))
             return Own(CharacterRecognizer.Load(PretrainedCharacterModel.OpenRead(), RecognizerOptions), LineRecognizer.Load(modelPath, threads: 1), options);
-        return Own(CharacterRecognizer.Load(modelPath, RecognizerOptions), PretrainedLines(options), options);
+        return Own(CharacterRecognizer.Load(modelPath, RecognizerOptions), null, options);
     }
 
     /// <summary>Creates a reader from a saved model's bytes (for example an embedded resource); the stream is read, not kept.</summary>
@@ -158,12 +159,25 @@ public sealed class HandwrittenFieldReader : IDisposable
         }
 
         bytes.Position = 0;
-        return Own(CharacterRecognizer.Load(bytes, RecognizerOptions), PretrainedLines(options), options);
+        return Own(CharacterRecognizer.Load(bytes, RecognizerOptions), null, options);
     }
+
+    /// <summary>
+    /// Creates a reader with the models that ship inside Ocr.MLNet: <see cref="PretrainedCharacterModel"/> and, where this
+    /// build has it, <see cref="PretrainedLineModel"/> (the CLI's <c>read</c> and <c>evaluate-fields</c> without <c>--model</c>).
+    /// </summary>
+    /// <param name="options">What fields hold and the limits; null for the defaults.</param>
+    /// <example>
+    /// <code>
+    /// using var reader = HandwrittenFieldReader.LoadPretrained();
+    /// FieldReading amount = reader.Read("amount.jpg", FieldKind.Digits);   // the line recognizer, where it reads digits better
+    /// </code>
+    /// </example>
+    public static HandwrittenFieldReader LoadPretrained(FieldReaderOptions? options = null) => Load(null, null, options);
 
     /// <summary>Creates a reader from a character model and a line model (either null for the packaged one).</summary>
     /// <param name="characterModelPath">A character model zip; null for <see cref="PretrainedCharacterModel"/>.</param>
-    /// <param name="lineModelPath">A line model zip (train-fields); null for <see cref="PretrainedLineModel"/> where this build has it.</param>
+    /// <param name="lineModelPath">A line model zip (train-fields); null for <see cref="PretrainedLineModel"/> where this build has it (and the method may use it).</param>
     /// <param name="options">What fields hold and the limits; null for the defaults.</param>
     /// <example>
     /// <code>
@@ -276,7 +290,7 @@ public sealed class HandwrittenFieldReader : IDisposable
     /// The kinds the line recognizer reads better than segmentation, measured on the dev folders with the packaged models
     /// (README, "Read handwritten fields"); <see cref="FieldReadingMethod.Auto"/> uses it for them.
     /// </summary>
-    internal static bool LinesReadBetter(FieldKind kind) => kind is FieldKind.Digits or FieldKind.Upper;
+    internal static bool LinesReadBetter(FieldKind kind) => kind is FieldKind.Digits;
 
     private bool ReadsWithLines(FieldKind? kind) => lines is not null && Options.Method switch
     {

@@ -18,6 +18,9 @@ internal sealed class LineTrainingLoop
     /// <summary>Lines per ONNX Runtime preparation run and per synthetic generation chunk.</summary>
     private const int PreparationChunk = 256;
 
+    /// <summary>The longest linear warm-up of the learning rate, in optimizer steps.</summary>
+    private const int MaxWarmupSteps = 200;
+
     /// <summary>Batches left untimed at the start (oneDNN builds its kernels, the allocator warms up) before the budget's probe.</summary>
     private const int BudgetWarmupBatches = 5;
 
@@ -155,7 +158,6 @@ internal sealed class LineTrainingLoop
         using var order = randperm(rows.Count);
         using var running = new RunningMetrics(CPU);
         double rate = 0;
-        double warmup = Math.Min(batches, 200);
         var budgetClock = Stopwatch.StartNew();
         for (int batch = 0; batch < batches; batch++)
         {
@@ -168,6 +170,8 @@ internal sealed class LineTrainingLoop
             {
                 long step = state.Step;
                 double progress = step / (double)(epochs * batches);
+                // Linear warm-up over a tenth of the run, at most 200 steps: Adam's first, noisy moments must not move a fine-tuned model far.
+                double warmup = Math.Clamp(epochs * batches / 10.0, 1, MaxWarmupSteps);
                 rate = options.LearningRate * Math.Min(1, (step + 1) / warmup) * 0.5 * (1 + Math.Cos(Math.PI * Math.Min(progress, 1)));
                 foreach (var group in state.Optimizer.ParamGroups)
                     group.LearningRate = rate;
