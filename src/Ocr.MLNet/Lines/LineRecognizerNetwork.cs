@@ -1,4 +1,5 @@
 using TorchSharp;
+using Ocr.MLNet.Training;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -97,12 +98,7 @@ public sealed class LineRecognizerNetwork : Module<Tensor, Tensor>
     public ScalarType ComputeType
     {
         get => computeType;
-        set
-        {
-            if (value is not (ScalarType.Float32 or ScalarType.BFloat16))
-                throw new ArgumentOutOfRangeException(nameof(value), value, "The network computes in Float32 or BFloat16.");
-            computeType = value;
-        }
+        set => computeType = PrecisionSupport.ComputeTypeOrThrow(value);
     }
 
     private ScalarType computeType = ScalarType.Float32;

@@ -101,12 +101,7 @@ public sealed class CharacterCnnNetwork : Module<Tensor, Tensor>
     public ScalarType ComputeType
     {
         get => computeType;
-        set
-        {
-            if (value is not (ScalarType.Float32 or ScalarType.BFloat16))
-                throw new ArgumentOutOfRangeException(nameof(value), value, "The network computes in Float32 or BFloat16.");
-            computeType = value;
-        }
+        set => computeType = PrecisionSupport.ComputeTypeOrThrow(value);
     }
 
     /// <summary>

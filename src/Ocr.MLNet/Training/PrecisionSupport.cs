@@ -8,6 +8,12 @@ namespace Ocr.MLNet.Training;
 /// <summary>Decides what <see cref="TrainingPrecision.Auto"/> means on this machine.</summary>
 internal static class PrecisionSupport
 {
+    /// <summary>A network's compute type, checked: float32, or bfloat16 for mixed precision.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Any other type.</exception>
+    public static ScalarType ComputeTypeOrThrow(ScalarType value) => value is ScalarType.Float32 or ScalarType.BFloat16
+        ? value
+        : throw new ArgumentOutOfRangeException(nameof(value), value, "The network computes in Float32 or BFloat16.");
+
     /// <summary>The number type the network computes in for <paramref name="precision"/> on <paramref name="device"/>.</summary>
     public static ScalarType Resolve(TrainingPrecision precision, Device device) => precision switch
     {
