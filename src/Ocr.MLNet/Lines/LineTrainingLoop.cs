@@ -40,6 +40,7 @@ internal sealed class LineTrainingLoop
     private readonly LineRecognizerTrainer.Options options;
     private readonly IChannel log;
     private readonly string alphabet = LineImageFormat.DefaultAlphabet;
+    private readonly CtcDecoder bestPath = new(LineImageFormat.DefaultAlphabet, new CtcDecoderOptions { BeamWidth = 1, LetterFrequencies = null });
 
     public LineTrainingLoop(IHostEnvironment environment, LineRecognizerTrainer.Options options, IChannel log)
     {
@@ -137,7 +138,7 @@ internal sealed class LineTrainingLoop
             reporter.OnEpochEnd(state, metrics);
             checkpoint?.Save(state);
             if (options.TimeBudget is { } budget)
-                epochs = EpochsWithin(budget, clock.Elapsed, trainingSeconds / epoch, epoch, epochs);
+                epochs = EpochsWithin(budget, clock.Elapsed, trainingSeconds / (epoch - state.ResumedAfterEpoch), epoch, epochs);
         }
 
         foreach (var callback in callbacks)
@@ -254,34 +255,20 @@ internal sealed class LineTrainingLoop
         return (lossSum / Math.Max(1, rows.Count), exact / (double)Math.Max(1, rows.Count));
     }
 
-    /// <summary>Lines whose best path (collapse repeats, drop blanks) is their text.</summary>
+    /// <summary>Lines whose best path (the decoder at beam width 1: collapse repeats, drop blanks) is their text.</summary>
     private long CountExact(Tensor logits, LineRows rows, long[] picked)
     {
         using var scope = NewDisposeScope();
-        long[] best = logits.detach().argmax(2).to(int64).data<long>().ToArray();
-        int steps = (int)logits.shape[1];
+        float[] logProbabilities = logits.detach().log_softmax(2).to(float32).data<float>().ToArray();
+        int perLine = (int)(logits.shape[1] * logits.shape[2]);
         long right = 0;
         for (int i = 0; i < picked.Length; i++)
         {
-            if (CtcBestPath(best.AsSpan(i * steps, steps)) == rows.Texts[(int)picked[i]])
+            if (bestPath.Decode(logProbabilities.AsSpan(i * perLine, perLine), (int)logits.shape[1]).Text == rows.Texts[(int)picked[i]])
                 right++;
         }
 
         return right;
-    }
-
-    private string CtcBestPath(ReadOnlySpan<long> classes)
-    {
-        var text = new System.Text.StringBuilder();
-        long previous = 0;
-        foreach (long c in classes)
-        {
-            if (c != 0 && c != previous)
-                text.Append(alphabet[(int)c - 1]);
-            previous = c;
-        }
-
-        return text.ToString();
     }
 
     private void Info(string message) => log.Info(MessageSensitivity.None, message);
