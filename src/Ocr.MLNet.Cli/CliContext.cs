@@ -8,14 +8,62 @@ internal sealed class CliContext : IDisposable
 {
     private readonly string temporaryFolder;
 
+    private const string FolderPrefix = "ocr-mlnet-";
+
     public CliContext(int? seed = null)
     {
-        temporaryFolder = Path.Combine(Path.GetTempPath(), $"ocr-mlnet-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        temporaryFolder = Path.Combine(Path.GetTempPath(), $"{FolderPrefix}{Environment.ProcessId}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(temporaryFolder);
         MLContext = new MLContext(seed) { TempFilePath = temporaryFolder };
     }
 
     public MLContext MLContext { get; }
+
+    /// <summary>
+    /// Deletes the temporary folders of runs that were killed before they could (<c>ocr-mlnet-PID-GUID</c> whose process is
+    /// gone). A folder whose PID now belongs to another process is left for a later run: only a dead owner's folder goes.
+    /// </summary>
+    public static void SweepLeftovers()
+    {
+        IEnumerable<string> folders;
+        try
+        {
+            folders = Directory.EnumerateDirectories(Path.GetTempPath(), FolderPrefix + "*").ToList();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return;
+        }
+
+        foreach (string folder in folders)
+        {
+            string[] parts = Path.GetFileName(folder)[FolderPrefix.Length..].Split('-', 2);
+            if (parts.Length != 2 || !int.TryParse(parts[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int pid)
+                || parts[1].Length != 32 || pid == Environment.ProcessId || IsRunning(pid))
+                continue;
+            try
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Another user's folder, or one being deleted: not ours to report.
+            }
+        }
+    }
+
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>Runs <paramref name="command"/> with a fresh context and deletes its temporary folder afterwards.</summary>
     public static int Run(Func<MLContext, int> command, int? seed = null)

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Ocr.MLNet.Evaluation;
 using Ocr.MLNet.Fields;
+using Ocr.MLNet.Preparation;
 using Spectre.Console;
 
 namespace Ocr.MLNet.Cli;
@@ -180,7 +181,12 @@ internal static class FieldCommands
 
     private static void PrintField(FileInfo image, FieldReading reading, string? overlay)
     {
-        string text = reading.IsBlank ? "(blank)" : reading.Text;
+        string text = reading.Content switch
+        {
+            ImageContent.Blank => "(blank)",
+            ImageContent.Noise => "(noise: scattered dots, not writing)",
+            _ => reading.IsBlank ? "(blank)" : reading.Text,
+        };
         AnsiConsole.MarkupLineInterpolated($"[bold]{image.Name}[/]: {text}  (confidence {reading.Confidence.ToString("P1", CultureInfo.InvariantCulture)})");
         var table = new Table().AddColumns("char", "confidence", "box (x,y,w,h)", "alternatives");
         foreach (var c in reading.Characters)
@@ -218,6 +224,7 @@ internal static class FieldCommands
     private static object Reading(FieldReading r) => new
     {
         text = r.Text,
+        content = r.Content.ToString().ToLowerInvariant(),
         confidence = r.Confidence,
         characters = r.Characters.Select(c => new
         {

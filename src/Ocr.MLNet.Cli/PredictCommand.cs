@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using Microsoft.ML.Data;
+using Microsoft.ML.Transforms.Image;
+using Ocr.MLNet.Preparation;
 using Spectre.Console;
 
 namespace Ocr.MLNet.Cli;
@@ -20,39 +22,36 @@ internal static class PredictCommand
     private static int Predict(FileInfo? modelFile, FileInfo[] images) =>
         CliContext.Run(mlContext => Predict(mlContext, modelFile, images));
 
-    /// <summary>One row per image: its label and top 3, "no ink" for a blank one, or why it could not be read; exit 1 if any could not.</summary>
+    /// <summary>
+    /// One row per image: its label and top 3, "no ink" for a blank image, "noise" for one without strokes, or why it could
+    /// not be read; exit 1 if any could not. Images are decoded by the library (size caps, truncation, EXIF orientation),
+    /// not by the saved model's LoadImages, so every command reads a file the same way.
+    /// </summary>
     private static int Predict(MLContext mlContext, FileInfo? modelFile, FileInfo[] images)
     {
-        using var model = (IDisposable)CliModels.Load(mlContext, modelFile, CharacterModelInput.ImagePath);
-        var transformer = (ITransformer)model;
-        var inputSchema = mlContext.Data.LoadFromEnumerable(Array.Empty<ImageInput>()).Schema;
-        var outputSchema = transformer.GetOutputSchema(inputSchema);
-        // The prepared pixels tell a blank image from a character; a model saved without them is scored without the check.
-        bool hasPixels = outputSchema.GetColumnOrNull(CharacterFormat.PixelsColumnName) is { Type: VectorDataViewType };
-        var outputDefinition = SchemaDefinition.Create(typeof(Prediction), SchemaDefinition.Direction.Write);
-        if (!hasPixels)
-            outputDefinition.Remove(outputDefinition.Single(c => c.ColumnName == CharacterFormat.PixelsColumnName));
-
-        using var engine = mlContext.Model.CreatePredictionEngine<ImageInput, Prediction>(transformer,
-            new PredictionEngineOptions { OwnsTransformer = false, OutputSchemaDefinition = outputDefinition });
+        using var model = (IDisposable)CliModels.Load(mlContext, modelFile, CharacterModelInput.Image);
+        using var engine = mlContext.Model.CreatePredictionEngine<ImageInput, Prediction>((ITransformer)model,
+            new PredictionEngineOptions { OwnsTransformer = false });
         var classNames = CharacterScores.GetClassNames(engine.OutputSchema);
         var table = new Table().AddColumns("image", "label", "top 3");
         int failed = 0;
         foreach (var image in images)
         {
-            if (!image.Exists)
-            {
-                failed++;
-                table.AddRow(Markup.Escape(image.Name), "[red]error[/]", Markup.Escape($"'{image.FullName}' does not exist."));
-                continue;
-            }
-
             Prediction prediction;
             try
             {
-                // The saved model's LoadImages decodes whatever it is given: refuse a declared size that would not fit first.
-                ImageHeader.Check(image.FullName);
-                prediction = engine.Predict(new ImageInput { ImagePath = image.FullName });
+                using var decoded = ImageFiles.Load(image.FullName);
+                switch (InkCheck.Inspect(decoded))
+                {
+                    case ImageContent.Blank:
+                        table.AddRow(Markup.Escape(image.Name), "[yellow]no ink[/]", "the image is blank; nothing to classify");
+                        continue;
+                    case ImageContent.Noise:
+                        table.AddRow(Markup.Escape(image.Name), "[yellow]noise[/]", "the image holds scattered dots, not strokes; nothing to classify");
+                        continue;
+                }
+
+                prediction = engine.Predict(new ImageInput { Image = decoded });
             }
             catch (CharacterDataException e)
             {
@@ -60,17 +59,11 @@ internal static class PredictCommand
                 table.AddRow(Markup.Escape(image.Name), "[red]error[/]", Markup.Escape(e.Message));
                 continue;
             }
-            catch (Exception e) when (e is InvalidOperationException or ArgumentException or IOException)
+            catch (Exception e) when (e is InvalidOperationException or ArgumentException)
             {
                 failed++;
                 table.AddRow(Markup.Escape(image.Name), "[red]error[/]",
                     Markup.Escape($"Could not classify '{image.FullName}': {e.Message} Check that it is a readable PNG or JPEG image."));
-                continue;
-            }
-
-            if (hasPixels && prediction.Pixels.All(p => p == 0))
-            {
-                table.AddRow(Markup.Escape(image.Name), "[yellow]no ink[/]", "the image is blank after preparation; nothing to classify");
                 continue;
             }
 
@@ -88,7 +81,9 @@ internal static class PredictCommand
 
     private sealed class ImageInput
     {
-        public string ImagePath { get; set; } = "";
+        // ML.NET needs a declared size for an image column; the model resizes whatever it gets.
+        [ImageType(32, 32)]
+        public MLImage? Image { get; set; }
     }
 
     private sealed class Prediction
@@ -96,7 +91,5 @@ internal static class PredictCommand
         public float[] Score { get; set; } = [];
 
         public string PredictedCharacter { get; set; } = "";
-
-        public float[] Pixels { get; set; } = [];
     }
 }

@@ -7,6 +7,9 @@ using Spectre.Console;
 using static TorchSharp.torch;
 using Ocr.MLNet.Training;
 
+OnnxRuntimeTelemetry.Disable();
+CliContext.SweepLeftovers();
+
 // Redirected output (logs, CI) gets whole lines instead of lines wrapped at 80 columns.
 if (Console.IsOutputRedirected)
     AnsiConsole.Profile.Width = 200;

@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using Ocr.MLNet.Fields;
 using Ocr.MLNet.Loading;
+using Ocr.MLNet.Preparation;
 using Ocr.MLNet.Serving;
 using SkiaSharp;
 
@@ -92,6 +93,23 @@ public sealed class FieldReaderTests
         var grey = Enumerable.Repeat(value, width * height).ToArray();
         var reading = reader.Read(grey, width, height);
         Assert.That(reading.IsBlank && reading.Text.Length == 0 && reading.Confidence == 1f, $"read '{reading.Text}'");
+    }
+
+    [TestCase(400, 100, 0.5)]
+    [TestCase(400, 100, 0.1)]
+    [TestCase(1024, 256, 0.3)]
+    public void Noise_reads_as_noise_with_confidence_zero_not_as_characters(int width, int height, double blackShare)
+    {
+        var random = new Random(width + height);
+        var grey = Enumerable.Range(0, width * height).Select(_ => random.NextDouble() < blackShare ? (byte)0 : (byte)255).ToArray();
+        var reading = reader.Read(grey, width, height);
+        Assert.Multiple(() =>
+        {
+            Assert.That(reading.Content, Is.EqualTo(ImageContent.Noise), $"read '{reading.Text}' at {reading.Confidence:P1}");
+            Assert.That(reading.Text, Is.Empty);
+            Assert.That(reading.Confidence, Is.Zero);
+            Assert.That(reading.IsBlank, Is.False, "noise is not a blank field");
+        });
     }
 
     [Test]

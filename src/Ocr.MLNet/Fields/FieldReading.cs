@@ -1,3 +1,4 @@
+using Ocr.MLNet.Preparation;
 using Ocr.MLNet.Serving;
 
 namespace Ocr.MLNet.Fields;
@@ -41,10 +42,16 @@ public sealed record CharacterReading(FieldBox Box, string Label, float Confiden
 public sealed record FieldReading(string Text, float Confidence, IReadOnlyList<CharacterReading> Characters)
 {
     /// <summary>The reading of a field without ink.</summary>
-    public static FieldReading Blank { get; } = new("", 1f, []);
+    public static FieldReading Blank { get; } = new("", 1f, []) { Content = ImageContent.Blank };
 
-    /// <summary>True when the field holds no characters.</summary>
-    public bool IsBlank => Characters.Count == 0;
+    /// <summary>The reading of an image that holds noise rather than writing (<see cref="InkCheck"/>): no text, confidence 0.</summary>
+    public static FieldReading Noise { get; } = new("", 0f, []) { Content = ImageContent.Noise };
+
+    /// <summary>What the image held: writing, nothing, or noise (told apart by <see cref="InkCheck"/> before reading).</summary>
+    public ImageContent Content { get; init; } = ImageContent.Writing;
+
+    /// <summary>True when the field holds no characters and is not noise.</summary>
+    public bool IsBlank => Characters.Count == 0 && Content != ImageContent.Noise;
 }
 
 /// <summary>One box of a form and what was read in it.</summary>

@@ -228,8 +228,9 @@ public sealed class HandwrittenFieldReader : IDisposable
     /// <summary>Reads the field in an image file (PNG, JPEG, BMP, GIF, WebP).</summary>
     /// <param name="imagePath">The image of one field.</param>
     /// <param name="kind">What the field holds; null for <see cref="FieldReaderOptions.Kind"/> (or the custom set).</param>
-    /// <returns>The text, its confidence and each character; <see cref="FieldReading.Blank"/> for a field without ink.</returns>
-    /// <exception cref="CharacterDataException">The file cannot be read, is not an image, or declares more pixels than
+    /// <returns>The text, its confidence and each character; <see cref="FieldReading.Blank"/> for a field without ink,
+    /// <see cref="FieldReading.Noise"/> (confidence 0) for noise.</returns>
+    /// <exception cref="CharacterDataException">The file cannot be read, is truncated or damaged, is not an image, or declares more pixels than
     /// <see cref="FieldReaderOptions.MaxImagePixels"/> (checked before decoding).</exception>
     /// <exception cref="ArgumentException">The image holds more separate marks than <see cref="FieldReaderOptions.MaxPieces"/>.</exception>
     /// <example>
@@ -279,6 +280,14 @@ public sealed class HandwrittenFieldReader : IDisposable
         ObjectDisposedException.ThrowIf(disposed, this);
         CheckPixels(grey.Length, width, height);
         var mask = MaskFor(kind);
+        switch (InkCheck.Inspect(grey, width, height))
+        {
+            case ImageContent.Blank:
+                return FieldReading.Blank;
+            case ImageContent.Noise:
+                return FieldReading.Noise;
+        }
+
         var area = FindFieldArea(grey[..(width * height)].ToArray(), width, height);
         var segmented = CleanAndFindLines(area, mask.DigitsOnly);
         if (!ReadsWithLines(kind))

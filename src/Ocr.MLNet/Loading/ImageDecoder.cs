@@ -23,9 +23,15 @@ internal static class ImageDecoder
         byte[] bytes;
         try
         {
-            bytes = File.ReadAllBytes(path);
+            if (BoundedFile.Problem(path, MaxFileBytes(maxPixels), CapReason(maxPixels)) is string fileProblem)
+            {
+                problem = fileProblem;
+                return null;
+            }
+
+            bytes = BoundedFile.ReadAllBytes(path, MaxFileBytes(maxPixels), CapReason(maxPixels));
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
         {
             problem = $"cannot be read ({e.Message})";
             return null;
@@ -33,6 +39,15 @@ internal static class ImageDecoder
 
         return DecodeBytes(bytes, full, maxPixels, out problem);
     }
+
+    /// <summary>
+    /// The most bytes an image file may hold: four per pixel of <paramref name="maxPixels"/> (more than any PNG, JPEG,
+    /// BMP, GIF or WebP of that many pixels takes) and 1 MiB for headers and metadata.
+    /// </summary>
+    public static long MaxFileBytes(long maxPixels) => maxPixels > (long.MaxValue - (1 << 20)) / 4 ? long.MaxValue : maxPixels * 4 + (1 << 20);
+
+    private static string CapReason(long maxPixels) =>
+        $"the most an image of {nameof(CharacterImageLoaderOptions.MaxImagePixels)} = {maxPixels:N0} pixels takes: 4 bytes a pixel and 1 MiB";
 
     /// <summary>Decodes encoded image bytes; null with the problem in words when they cannot be decoded or declare more than <paramref name="maxPixels"/> pixels.</summary>
     public static SKBitmap? DecodeBytes(byte[] bytes, bool full, long maxPixels, out string? problem)
@@ -77,11 +92,52 @@ internal static class ImageDecoder
         if (decoded != SKCodecResult.Success)
         {
             bitmap.Dispose();
-            problem = $"is damaged: its {codec.EncodedFormat} image data cannot be decoded (SkiaSharp says {decoded})";
+            // IncompleteInput is a file cut short: SkiaSharp fills the rest, but a part-image must not be read as a whole one.
+            problem = decoded == SKCodecResult.IncompleteInput
+                ? $"is damaged: its {codec.EncodedFormat} image data ends before the image does (the file is truncated); copy or export it again"
+                : $"is damaged: its {codec.EncodedFormat} image data cannot be decoded (SkiaSharp says {decoded})";
             return null;
         }
 
-        return bitmap;
+        return Upright(bitmap, codec.EncodedOrigin);
+    }
+
+    /// <summary>
+    /// The image as it is meant to be seen: a phone stores a photo as the sensor saw it and says in its EXIF Orientation
+    /// how to turn it. Takes ownership of <paramref name="bitmap"/>.
+    /// </summary>
+    internal static SKBitmap Upright(SKBitmap bitmap, SKEncodedOrigin origin)
+    {
+        if (origin is SKEncodedOrigin.TopLeft || !Enum.IsDefined(origin))
+            return bitmap;
+        int w = bitmap.Width, h = bitmap.Height;
+        bool swapsSides = origin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
+        int uprightWidth = swapsSides ? h : w;
+        var upright = new SKBitmap(new SKImageInfo(uprightWidth, swapsSides ? w : h, bitmap.ColorType, bitmap.AlphaType));
+        // Pixels are moved, not resampled: every colour type here is 4 bytes a pixel.
+        var source = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, uint>(bitmap.GetPixelSpan());
+        using var pixmap = upright.PeekPixels();
+        var target = pixmap.GetPixelSpan<uint>();
+        for (int y = 0; y < h; y++)
+        {
+            for (int x = 0; x < w; x++)
+            {
+                var (ux, uy) = origin switch
+                {
+                    SKEncodedOrigin.TopRight => (w - 1 - x, y),              // mirrored left–right
+                    SKEncodedOrigin.BottomRight => (w - 1 - x, h - 1 - y),   // turned 180°
+                    SKEncodedOrigin.BottomLeft => (x, h - 1 - y),            // mirrored top–bottom
+                    SKEncodedOrigin.LeftTop => (y, x),                       // transposed
+                    SKEncodedOrigin.RightTop => (h - 1 - y, x),              // turned 90° clockwise
+                    SKEncodedOrigin.RightBottom => (h - 1 - y, w - 1 - x),   // transverse
+                    _ => (y, w - 1 - x),                                     // LeftBottom: turned 90° anticlockwise
+                };
+                target[uy * uprightWidth + ux] = source[y * w + x];
+            }
+        }
+
+        bitmap.Dispose();
+        return upright;
     }
 
     /// <summary>

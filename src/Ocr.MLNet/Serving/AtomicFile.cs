@@ -46,6 +46,7 @@ public static class AtomicFile
         try
         {
             Directory.CreateDirectory(folder);
+            SweepAbandoned(folder, Path.GetFileName(target));
             writeTemporaryFile(temporary);
             if (!File.Exists(temporary))
                 throw new InvalidOperationException($"The writer did not create the temporary file '{temporary}'.");
@@ -64,6 +65,24 @@ public static class AtomicFile
         {
             TryDelete(temporary);
             throw;
+        }
+    }
+
+    /// <summary>How long a temporary file may go unwritten before it counts as a killed save's leftover.</summary>
+    internal static readonly TimeSpan AbandonedAfter = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// Deletes the temporary files that saves of the same file left when they were killed: a live save writes its file
+    /// continuously, so one untouched for <see cref="AbandonedAfter"/> belongs to no running save.
+    /// </summary>
+    private static void SweepAbandoned(string folder, string name)
+    {
+        var cutoff = DateTime.UtcNow - AbandonedAfter;
+        foreach (string leftover in Directory.EnumerateFiles(folder, $".{name}.*.tmp"))
+        {
+            string guid = Path.GetFileName(leftover)[(name.Length + 2)..^4];
+            if (guid.Length == 32 && guid.All(char.IsAsciiHexDigitLower) && File.GetLastWriteTimeUtc(leftover) < cutoff)
+                TryDelete(leftover);
         }
     }
 

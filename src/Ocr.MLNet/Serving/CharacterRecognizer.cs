@@ -565,14 +565,6 @@ public sealed class CharacterRecognizer : IDisposable
     {
         if (string.IsNullOrWhiteSpace(path))
             throw new ArgumentException($"paths[{index}] is empty; pass image file paths.", "paths");
-        ImageHeader.Check(path);
-        try
-        {
-            return MLImage.CreateFromFile(path);
-        }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or NotSupportedException or IOException)
-        {
-            throw new CharacterDataException($"The image '{path}' could not be decoded ({e.Message.TrimEnd('.')}); pass a PNG, JPEG or BMP file.", path, e);
-        }
+        return ImageFiles.Load(path);
     }
 }
