@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Ocr.MLNet.Loading;
 using Ocr.MLNet.Training;
 
 namespace Ocr.MLNet.Lines;
@@ -35,7 +36,7 @@ internal sealed class LineCheckpoint(string directory, LineRecognizerTrainer.Opt
                 continue;
             try
             {
-                var saved = JsonSerializer.Deserialize<SavedState>(File.ReadAllText(path))
+                var saved = JsonSerializer.Deserialize<SavedState>(BoundedFile.ReadAllText(path, System.Text.Encoding.UTF8))
                     ?? throw new InvalidDataException($"The line checkpoint state '{path}' is empty.");
                 if (saved.RunKey != RunKey)
                 {

@@ -61,15 +61,10 @@ public sealed class EmnistMapping
                 fullPath);
         }
 
-        long length = new FileInfo(fullPath).Length;
-        if (length > MaxFileBytes)
-        {
-            throw new EmnistDataException(
-                $"The EMNIST mapping file '{fullPath}' is {length} bytes long; a mapping file has at most 256 short lines. "
-                + "Pass the '*-mapping.txt' file of the split.", fullPath);
-        }
+        if (BoundedFile.Problem(fullPath, MaxFileBytes, "a mapping file has at most 256 short lines") is string problem)
+            throw new EmnistDataException($"The EMNIST mapping file '{fullPath}' {problem}. Pass the '*-mapping.txt' file of the split.", fullPath);
 
-        return Parse(File.ReadAllText(fullPath, Encoding.UTF8), fullPath);
+        return Parse(Encoding.UTF8.GetString(BoundedFile.ReadAllBytes(fullPath, MaxFileBytes, "a mapping file has at most 256 short lines")), fullPath);
     }
 
     /// <summary>Whether the mapping defines <paramref name="labelValue"/>; if so, its class index and name.</summary>

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Ocr.MLNet.Loading;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -311,7 +312,7 @@ internal sealed class TrainingCheckpoint
             TrainingCheckpoint? checkpoint;
             try
             {
-                checkpoint = JsonSerializer.Deserialize<TrainingCheckpoint>(File.ReadAllText(state), Json);
+                checkpoint = JsonSerializer.Deserialize<TrainingCheckpoint>(BoundedFile.ReadAllText(state, System.Text.Encoding.UTF8), Json);
             }
             catch (JsonException e)
             {

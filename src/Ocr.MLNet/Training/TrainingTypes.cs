@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Ocr.MLNet.Loading;
 
 namespace Ocr.MLNet.Training;
 
@@ -193,7 +194,7 @@ public sealed class TrainingHistory
         TrainingHistory? history;
         try
         {
-            history = JsonSerializer.Deserialize<TrainingHistory>(File.ReadAllText(path), Json);
+            history = JsonSerializer.Deserialize<TrainingHistory>(BoundedFile.ReadAllText(path, System.Text.Encoding.UTF8), Json);
         }
         catch (JsonException e)
         {
