@@ -1,0 +1,46 @@
+using Ocr.MLNet.Fields;
+using Ocr.MLNet.Loading;
+
+namespace Ocr.MLNet.IntegrationTests;
+
+/// <summary>
+/// Mutations of real field images (names and cheque amounts from <c>../shared/data</c>) through the field reader with the
+/// packaged models: each is read or refused with a <see cref="CharacterDataException"/> naming the file, none slower than a second.
+/// </summary>
+[TestFixture]
+[Category("Integration")]
+[Category("RealData")]
+public sealed class FieldFuzzTests : TemporaryDirectoryTest
+{
+    private static readonly TimeSpan PerInput = TimeSpan.FromSeconds(1);
+
+    protected override string Prefix => "ocr-mlnet-field-fuzz";
+
+    [TestCase("names-dev", FieldKind.Upper)]
+    [TestCase("cheque-amounts-dev", FieldKind.Digits)]
+    public void Mutated_field_images_are_read_or_refused_naming_the_file_each_within_a_second(string set, FieldKind kind)
+    {
+        string images = Path.Combine(TestEnvironment.RealData(Path.Combine("handwritten-fields", set)), "images");
+        var originals = Directory.EnumerateFiles(images).Order(StringComparer.Ordinal).Take(4).Select(File.ReadAllBytes).ToList();
+        using var reader = HandwrittenFieldReader.LoadPretrained();
+        // Warm both models, so the first input's time is the reading's, not the loading's.
+        reader.Read(Directory.EnumerateFiles(images).Order(StringComparer.Ordinal).First(), kind);
+
+        int index = 0;
+        var outcomes = Fuzzer.Run(originals, seed: 41, count: 90, PerInput, bytes =>
+        {
+            string path = Path.Combine(WorkDirectory, $"field-{Interlocked.Increment(ref index)}{Path.GetExtension(Directory.EnumerateFiles(images).First())}");
+            File.WriteAllBytes(path, bytes);
+            try
+            {
+                reader.Read(path, kind);
+            }
+            catch (CharacterDataException e) when (!e.Message.Contains(path, StringComparison.Ordinal))
+            {
+                throw new AssertionException($"The refusal does not name '{path}': {e.Message}");
+            }
+        }, (e, _) => e is CharacterDataException);
+        Fuzzer.Report($"{set} images → HandwrittenFieldReader.Read", outcomes);
+        Assert.That(outcomes.Loaded, Is.GreaterThan(0), "some mutations still decode and are read");
+    }
+}
