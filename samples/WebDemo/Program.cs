@@ -53,7 +53,11 @@ catch (Exception e) when (e is FileNotFoundException or InvalidDataException)
 
 builder.Services.AddSingleton(recognizer);
 builder.Services.AddSingleton(fieldReader);
-builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = Recognizer.MaxUploadBytes * 2);
+builder.WebHost.ConfigureKestrel(kestrel =>
+{
+    // Twice the image limit (see MaxRequestBytes); past it Kestrel refuses with 413, which UploadReader turns into the JSON error.
+    kestrel.Limits.MaxRequestBodySize = UploadReader.MaxRequestBytes;
+});
 
 var app = builder.Build();
 app.UseDefaultFiles();
