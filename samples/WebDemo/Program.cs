@@ -8,6 +8,8 @@ using WebDemo;
 // A drawing page that sends the canvas as a PNG to POST /api/recognize, which answers the top-5 classes, or (field mode)
 // to POST /api/read?kind=..., which answers the text of a written word or number with each character's box.
 // Usage: WebDemo --model MODEL.zip [--lines LINES.zip] [--urls http://127.0.0.1:5000]
+// (the address: --urls, else ASPNETCORE_URLS, else http://127.0.0.1:5000)
+const string DefaultUrl = "http://127.0.0.1:5000";
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 {
     Args = args,
@@ -53,6 +55,12 @@ catch (Exception e) when (e is FileNotFoundException or InvalidDataException)
 
 builder.Services.AddSingleton(recognizer);
 builder.Services.AddSingleton(fieldReader);
+
+// ASP.NET Core's precedence holds: --urls, then ASPNETCORE_URLS (or ASPNETCORE_HTTP_PORTS, a Urls setting, Kestrel
+// endpoints). Only when none names an address does the demo take its default, on loopback only.
+if (!ListenAddressConfigured(builder.Configuration))
+    builder.WebHost.UseUrls(DefaultUrl);
+
 builder.WebHost.ConfigureKestrel(kestrel =>
 {
     // Twice the image limit (see MaxRequestBytes); past it Kestrel refuses with 413, which UploadReader turns into the JSON error.
@@ -150,6 +158,13 @@ static async Task<IResult> WithUploadedImageAsync(HttpRequest request, Semaphore
         slots.Release();
     }
 }
+
+// Whether the command line, the environment or a setting names where to listen (the keys ASP.NET Core's host reads).
+static bool ListenAddressConfigured(IConfiguration configuration) =>
+    !string.IsNullOrWhiteSpace(configuration[WebHostDefaults.ServerUrlsKey])
+    || !string.IsNullOrWhiteSpace(configuration[WebHostDefaults.HttpPortsKey])
+    || !string.IsNullOrWhiteSpace(configuration[WebHostDefaults.HttpsPortsKey])
+    || configuration.GetSection("Kestrel:Endpoints").Exists();
 
 internal sealed record ModelInfo(string Model, IReadOnlyList<string> Classes, IReadOnlyList<string> FieldKinds);
 
