@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.ML.Data;
 using Ocr.MLNet.Fields;
 using WebDemo;
@@ -63,8 +64,17 @@ if (!ListenAddressConfigured(builder.Configuration))
 
 builder.WebHost.ConfigureKestrel(kestrel =>
 {
+    var limits = kestrel.Limits;
     // Twice the image limit (see MaxRequestBytes); past it Kestrel refuses with 413, which UploadReader turns into the JSON error.
-    kestrel.Limits.MaxRequestBodySize = UploadReader.MaxRequestBytes;
+    limits.MaxRequestBodySize = UploadReader.MaxRequestBytes;
+    // A body that trickles in is cut off (408) once 5 s have passed below 8 KiB/s, so a slow client holds neither a
+    // connection nor its partial upload for long, and never a decode slot (taken only once the whole body is read).
+    limits.MinRequestBodyDataRate = new MinDataRate(bytesPerSecond: 8 * 1024, gracePeriod: TimeSpan.FromSeconds(5));
+    // Headers sent slowly, and connections that send nothing (keep-alive), are closed after 10 s (the defaults: 30 s and 130 s).
+    limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
+    limits.KeepAliveTimeout = TimeSpan.FromSeconds(10);
+    // Each connection holds at most one upload buffer (≤ 2 MiB and its copy): 100 connections bound that memory to ~500 MiB.
+    limits.MaxConcurrentConnections = 100;
 });
 
 var app = builder.Build();

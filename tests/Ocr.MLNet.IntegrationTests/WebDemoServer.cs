@@ -111,6 +111,13 @@ internal sealed partial class WebDemoServer
         return server;
     }
 
+    /// <summary>The server's resident memory now (Linux <c>VmRSS</c> in <c>/proc/PID/status</c>), in bytes.</summary>
+    public long ResidentBytes()
+    {
+        string line = File.ReadLines($"/proc/{Process.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        return long.Parse(line["VmRSS:".Length..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+    }
+
     /// <summary>Stops the server with SIGTERM (killing it only if that hangs) and asserts the stop was graceful and left no files.</summary>
     public void Stop()
     {
