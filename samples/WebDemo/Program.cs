@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.ML.Data;
 using Ocr.MLNet.Fields;
 using WebDemo;
@@ -8,6 +9,8 @@ using WebDemo;
 // A drawing page that sends the canvas as a PNG to POST /api/recognize, which answers the top-5 classes, or (field mode)
 // to POST /api/read?kind=..., which answers the text of a written word or number with each character's box.
 // Usage: WebDemo --model MODEL.zip [--lines LINES.zip] [--urls http://127.0.0.1:5000]
+// (the address: --urls, else ASPNETCORE_URLS, else http://127.0.0.1:5000)
+const string DefaultUrl = "http://127.0.0.1:5000";
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 {
     Args = args,
@@ -53,7 +56,26 @@ catch (Exception e) when (e is FileNotFoundException or InvalidDataException)
 
 builder.Services.AddSingleton(recognizer);
 builder.Services.AddSingleton(fieldReader);
-builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = Recognizer.MaxUploadBytes * 2);
+
+// ASP.NET Core's precedence holds: --urls, then ASPNETCORE_URLS (or ASPNETCORE_HTTP_PORTS, a Urls setting, Kestrel
+// endpoints). Only when none names an address does the demo take its default, on loopback only.
+if (!ListenAddressConfigured(builder.Configuration))
+    builder.WebHost.UseUrls(DefaultUrl);
+
+builder.WebHost.ConfigureKestrel(kestrel =>
+{
+    var limits = kestrel.Limits;
+    // Twice the image limit (see MaxRequestBytes); past it Kestrel refuses with 413, which UploadReader turns into the JSON error.
+    limits.MaxRequestBodySize = UploadReader.MaxRequestBytes;
+    // A body that trickles in is cut off (408) once 5 s have passed below 8 KiB/s, so a slow client holds neither a
+    // connection nor its partial upload for long, and never a decode slot (taken only once the whole body is read).
+    limits.MinRequestBodyDataRate = new MinDataRate(bytesPerSecond: 8 * 1024, gracePeriod: TimeSpan.FromSeconds(5));
+    // Headers sent slowly, and connections that send nothing (keep-alive), are closed after 10 s (the defaults: 30 s and 130 s).
+    limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
+    limits.KeepAliveTimeout = TimeSpan.FromSeconds(10);
+    // Each connection holds at most one upload buffer (≤ 2 MiB and its copy): 100 connections bound that memory to ~500 MiB.
+    limits.MaxConcurrentConnections = 100;
+});
 
 var app = builder.Build();
 app.UseDefaultFiles();
@@ -146,6 +168,13 @@ static async Task<IResult> WithUploadedImageAsync(HttpRequest request, Semaphore
         slots.Release();
     }
 }
+
+// Whether the command line, the environment or a setting names where to listen (the keys ASP.NET Core's host reads).
+static bool ListenAddressConfigured(IConfiguration configuration) =>
+    !string.IsNullOrWhiteSpace(configuration[WebHostDefaults.ServerUrlsKey])
+    || !string.IsNullOrWhiteSpace(configuration[WebHostDefaults.HttpPortsKey])
+    || !string.IsNullOrWhiteSpace(configuration[WebHostDefaults.HttpsPortsKey])
+    || configuration.GetSection("Kestrel:Endpoints").Exists();
 
 internal sealed record ModelInfo(string Model, IReadOnlyList<string> Classes, IReadOnlyList<string> FieldKinds);
 

@@ -14,6 +14,10 @@ internal sealed partial class WebDemoServer
     private const string ChromiumInstallHint =
         "Install Debian's Chromium with `apt-get update && apt-get install -y --no-install-recommends chromium` (as root; .ci/run does this before the build), or set OCR_MLNET_CHROMIUM to a Chromium executable.";
 
+    /// <summary>The environment variables from which ASP.NET Core reads where to listen.</summary>
+    private static readonly string[] AddressVariables =
+        ["ASPNETCORE_URLS", "DOTNET_URLS", "URLS", "ASPNETCORE_HTTP_PORTS", "DOTNET_HTTP_PORTS", "HTTP_PORTS", "ASPNETCORE_HTTPS_PORTS", "DOTNET_HTTPS_PORTS", "HTTPS_PORTS"];
+
     private readonly StringBuilder _output = new();
     private readonly string _temporaryFolder;
 
@@ -37,8 +41,13 @@ internal sealed partial class WebDemoServer
         }
     }
 
-    /// <summary>Starts the WebDemo on <paramref name="modelPath"/> in <paramref name="directory"/> and waits until it listens.</summary>
-    public static WebDemoServer Start(string modelPath, string directory)
+    /// <summary>
+    /// Starts the WebDemo on <paramref name="modelPath"/> in <paramref name="directory"/> and waits until it listens: on
+    /// <paramref name="urls"/> (passed as <c>--urls</c>; a free port by default, none when null) with the variables in
+    /// <paramref name="environment"/>. The variables that name an address are never inherited from the test's own environment.
+    /// </summary>
+    public static WebDemoServer Start(string modelPath, string directory, string? urls = "http://127.0.0.1:0",
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         string app = Path.Combine(TestEnvironment.OutputOf("samples/WebDemo"), "WebDemo.dll");
         Assert.That(File.Exists(app), Is.True, $"{app} was not built");
@@ -46,15 +55,25 @@ internal sealed partial class WebDemoServer
 
         var start = new ProcessStartInfo("dotnet")
         {
-            // Port 0: Kestrel picks a free port and the app prints it.
-            ArgumentList = { app, "--model", modelPath, "--urls", "http://127.0.0.1:0" },
+            ArgumentList = { app, "--model", modelPath },
             WorkingDirectory = directory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        // Port 0: Kestrel picks a free port and the app prints it.
+        if (urls is not null)
+        {
+            start.ArgumentList.Add("--urls");
+            start.ArgumentList.Add(urls);
+        }
+
         start.Environment["DOTNET_NOLOGO"] = "1";
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        foreach (string name in AddressVariables)
+            start.Environment.Remove(name);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+            start.Environment[name] = value;
         // The server's own temporary folder, to check that a graceful stop leaves nothing in it.
         string temporaryFolder = Directory.CreateDirectory(Path.Combine(directory, "server-tmp")).FullName;
         start.Environment["TMPDIR"] = temporaryFolder;
@@ -90,6 +109,13 @@ internal sealed partial class WebDemoServer
         }
 
         return server;
+    }
+
+    /// <summary>The server's resident memory now (Linux <c>VmRSS</c> in <c>/proc/PID/status</c>), in bytes.</summary>
+    public long ResidentBytes()
+    {
+        string line = File.ReadLines($"/proc/{Process.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        return long.Parse(line["VmRSS:".Length..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) * 1024;
     }
 
     /// <summary>Stops the server with SIGTERM (killing it only if that hangs) and asserts the stop was graceful and left no files.</summary>
