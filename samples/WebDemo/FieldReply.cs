@@ -7,8 +7,8 @@ namespace WebDemo;
 /// <summary>One character of a field as the page draws it: its label, confidence and box in the posted image's pixels.</summary>
 internal sealed record FieldCharacter(string Label, float Confidence, int X, int Y, int Width, int Height, IReadOnlyList<ClassProbability> Alternatives);
 
-/// <summary>The reply to a field: the text read, its confidence, each character, the image size the boxes refer to.</summary>
-internal sealed record FieldReply(string Text, float Confidence, string Kind, IReadOnlyList<FieldCharacter> Characters, int Width, int Height, double Milliseconds)
+/// <summary>The reply to a field: what it holds (writing, blank or noise), the text read, its confidence, each character, the image size the boxes refer to.</summary>
+internal sealed record FieldReply(string Content, string Text, float Confidence, string Kind, IReadOnlyList<FieldCharacter> Characters, int Width, int Height, double Milliseconds)
 {
     /// <summary>The kinds a request may name (as the CLI's <c>read --kind</c>), in the page's order.</summary>
     public static IReadOnlyList<string> KindNames => FieldKindNames.Names;
@@ -29,6 +29,6 @@ internal sealed record FieldReply(string Text, float Confidence, string Kind, IR
                 c.Alternatives.Select(a => new ClassProbability(a.ClassName, a.Score)).ToList()))
             .ToList();
         string name = FieldKindNames.NameOf(kind);
-        return new FieldReply(reading.Text, reading.Confidence, name, characters, image.Width, image.Height, clock.Elapsed.TotalMilliseconds);
+        return new FieldReply(reading.Content.ToString().ToLowerInvariant(), reading.Text, reading.Confidence, name, characters, image.Width, image.Height, clock.Elapsed.TotalMilliseconds);
     }
 }

@@ -4,6 +4,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms.Image;
 using Ocr.MLNet;
+using Ocr.MLNet.Preparation;
 using Ocr.MLNet.Serving;
 
 namespace WebDemo;
@@ -11,8 +12,11 @@ namespace WebDemo;
 /// <summary>One class and its probability.</summary>
 internal sealed record ClassProbability(string Label, float Probability);
 
-/// <summary>The reply to one image: the predicted label and the most probable classes, best first.</summary>
-internal sealed record Recognition(string Label, IReadOnlyList<ClassProbability> Top, double Milliseconds);
+/// <summary>
+/// The reply to one image: what it holds (writing, blank or noise: <see cref="InkCheck"/>, as the CLI's predict), and for
+/// writing the predicted label and the most probable classes, best first (empty otherwise).
+/// </summary>
+internal sealed record Recognition(string Content, string Label, IReadOnlyList<ClassProbability> Top, double Milliseconds);
 
 /// <summary>
 /// A loaded model zip and a pool of ML.NET prediction engines over it (a PredictionEngine is not thread-safe;
@@ -21,8 +25,6 @@ internal sealed record Recognition(string Label, IReadOnlyList<ClassProbability>
 internal sealed class Recognizer : IDisposable
 {
     public const int MaxUploadBytes = 2 * 1024 * 1024;
-    public const int MaxSide = 4096;
-
     /// <summary>The most pixels an upload may declare (width × height, read from its header before decoding): 2048 × 2048, 16 MiB decoded.</summary>
     public const long MaxPixels = 2048L * 2048;
 
@@ -107,6 +109,9 @@ internal sealed class Recognizer : IDisposable
     public Recognition Recognize(MLImage image)
     {
         var clock = Stopwatch.StartNew();
+        var content = InkCheck.Inspect(image);
+        if (content != ImageContent.Writing)
+            return new Recognition(content.ToString().ToLowerInvariant(), "", [], clock.Elapsed.TotalMilliseconds);
         var engine = _engines.Get();
         Prediction prediction;
         try
@@ -121,7 +126,7 @@ internal sealed class Recognizer : IDisposable
         var top = CharacterScores.TopK(prediction.Score, ClassNames, TopCount)
             .Select(p => new ClassProbability(p.ClassName, p.Score))
             .ToList();
-        return new Recognition(prediction.PredictedCharacter, top, clock.Elapsed.TotalMilliseconds);
+        return new Recognition("writing", prediction.PredictedCharacter, top, clock.Elapsed.TotalMilliseconds);
     }
 
     // Runs the chain once at start-up, so a model that cannot classify fails here, not at the first request.

@@ -125,27 +125,6 @@ internal static class UploadReader
         }
     }
 
-    /// <summary>
-    /// Reads only the image header of <paramref name="bytes"/> and says what is wrong (not an image, or more than
-    /// <see cref="Recognizer.MaxSide"/> on a side or <see cref="Recognizer.MaxPixels"/> in all), or null when it may be decoded.
-    /// Nothing is decoded here, so a file that declares a huge image costs nothing.
-    /// </summary>
-    public static string? CheckImageHeader(byte[] bytes)
-    {
-        using var data = SKData.CreateCopy(bytes);
-        using var codec = SKCodec.Create(data);
-        if (codec is null)
-            return $"The upload ({bytes.Length:N0} bytes) is not an image that can be decoded; send a PNG or JPEG image.";
-        var (width, height) = (codec.Info.Width, codec.Info.Height);
-        if (width > Recognizer.MaxSide || height > Recognizer.MaxSide || (long)width * height > Recognizer.MaxPixels)
-        {
-            return $"The image ({bytes.Length:N0} bytes) declares {width}×{height} pixels; the largest accepted side is {Recognizer.MaxSide} pixels "
-                + $"and the most pixels {Recognizer.MaxPixels:N0}. It was refused before decoding; send a smaller image.";
-        }
-
-        return width < 1 || height < 1 ? $"The image declares {width}×{height} pixels, no pixels at all; send a PNG or JPEG image." : null;
-    }
-
     /// <summary>The boundary a multipart Content-Type names, refused here with a message that says what is wrong (ASP.NET would refuse the same).</summary>
     private static string BoundaryOf(string contentType)
     {
@@ -199,7 +178,7 @@ internal static class UploadReader
         }
     }
 
-    // The same test as CheckImageHeader's first step: a codec recognises the bytes (nothing is decoded).
+    // A codec recognises the bytes (only the header is read; the library decodes them later).
     private static bool LooksLikeAnImage(byte[] bytes)
     {
         using var data = SKData.CreateCopy(bytes);

@@ -104,7 +104,7 @@ public sealed class WebDemoTests
         text.Headers.ContentType = new MediaTypeHeaderValue("image/png");
         using var response = await client.PostAsync("api/recognize", text);
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), ServerOutput);
-        Assert.That(ErrorOf(await response.Content.ReadAsStringAsync()), Does.Contain("is not an image that can be decoded").And.Contain("PNG or JPEG"));
+        Assert.That(ErrorOf(await response.Content.ReadAsStringAsync()), Does.Contain("is not an image").And.Contain("PNG or JPEG"));
     }
 
     [Test]
@@ -150,7 +150,7 @@ public sealed class WebDemoTests
     {
         using var client = new HttpClient { BaseAddress = BaseAddress };
         long before = ServerWorkingSet();
-        foreach (var (width, height) in new[] { (60000, 60000), (20000, 20000), (5000, 100) })
+        foreach (var (width, height) in new[] { (60000, 60000), (20000, 20000), (5000, 1000) })
         {
             byte[] bomb = PngBomb.Make(width, height);
             using var content = new ByteArrayContent(bomb);

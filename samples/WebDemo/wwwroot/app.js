@@ -98,6 +98,15 @@
   }
 
   function showResult(result) {
+    if (result.content !== 'writing') {
+      // Blank or noise: the server classifies nothing (InkCheck), so there is no best class to show.
+      best.textContent = '–';
+      bestProbability.replaceChildren();
+      top.replaceChildren();
+      top.dataset.state = result.content;
+      setStatus(result.content === 'blank' ? 'The image is blank: nothing to recognize.' : 'The image holds scattered dots, not strokes: nothing to recognize.', true);
+      return;
+    }
     best.textContent = result.label;
     const first = result.top.find(entry => entry.label === result.label);
     bestProbability.replaceChildren(document.createTextNode(first ? `${(first.probability * 100).toFixed(1)}%` : ''));
@@ -199,7 +208,7 @@
   }
 
   function showField(reply) {
-    fieldText.textContent = reply.text === '' ? '(blank)' : reply.text;
+    fieldText.textContent = reply.content === 'noise' ? '(noise, not writing)' : reply.text === '' ? '(blank)' : reply.text;
     fieldConfidence.replaceChildren(document.createTextNode(`${(reply.confidence * 100).toFixed(1)}%`));
     const note = document.createElement('small');
     note.textContent = 'probability that every character is right';

@@ -469,7 +469,7 @@ public sealed class HandwrittenFieldReader : IDisposable
     internal static (byte[] Grey, int Width, int Height) DecodeGrey(string path, long maxPixels)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        using var bitmap = ImageDecoder.Decode(path, full: true, maxPixels, out string? problem)
+        using var bitmap = ImageDecoder.Decode(path, full: true, maxPixels, out string? problem, $"{nameof(FieldReaderOptions)}.{nameof(FieldReaderOptions.MaxImagePixels)}")
             ?? throw new CharacterDataException($"The image '{path}' {problem}.", path, null);
         return (CharacterImageConverter.ToGrey(bitmap), bitmap.Width, bitmap.Height);
     }

@@ -18,7 +18,8 @@ internal static class ImageDecoder
     /// <param name="full">Decode the pixels; false reads only the header.</param>
     /// <param name="maxPixels">The largest width × height accepted; a larger declared size is a problem, found before decoding.</param>
     /// <param name="problem">What is wrong, in words, when null is returned.</param>
-    public static SKBitmap? Decode(string path, bool full, long maxPixels, out string? problem)
+    /// <param name="capOption">The option that raises <paramref name="maxPixels"/>, named in the problem; null names none.</param>
+    public static SKBitmap? Decode(string path, bool full, long maxPixels, out string? problem, string? capOption = LoaderCapOption)
     {
         byte[] bytes;
         try
@@ -37,7 +38,7 @@ internal static class ImageDecoder
             return null;
         }
 
-        return DecodeBytes(bytes, full, maxPixels, out problem);
+        return DecodeBytes(bytes, full, maxPixels, out problem, capOption);
     }
 
     /// <summary>
@@ -50,7 +51,7 @@ internal static class ImageDecoder
         $"the most an image of {nameof(CharacterImageLoaderOptions.MaxImagePixels)} = {maxPixels:N0} pixels takes: 4 bytes a pixel and 1 MiB";
 
     /// <summary>Decodes encoded image bytes; null with the problem in words when they cannot be decoded or declare more than <paramref name="maxPixels"/> pixels.</summary>
-    public static SKBitmap? DecodeBytes(byte[] bytes, bool full, long maxPixels, out string? problem)
+    public static SKBitmap? DecodeBytes(byte[] bytes, bool full, long maxPixels, out string? problem, string? capOption = LoaderCapOption)
     {
         problem = null;
         if (bytes.Length == 0)
@@ -79,7 +80,7 @@ internal static class ImageDecoder
         }
 
         // Before any pixel memory: SKBitmap(info) alone allocates width × height × 4 bytes.
-        if (TooManyPixelsProblem(info.Width, info.Height, maxPixels) is string tooLarge)
+        if (TooManyPixelsProblem(info.Width, info.Height, maxPixels, capOption) is string tooLarge)
         {
             problem = tooLarge;
             return null;
@@ -140,17 +141,20 @@ internal static class ImageDecoder
         return upright;
     }
 
+    /// <summary>The loaders' option that raises the pixel cap, named in their problems.</summary>
+    public const string LoaderCapOption = $"{nameof(CharacterImageLoaderOptions)}.{nameof(CharacterImageLoaderOptions.MaxImagePixels)}";
+
     /// <summary>
     /// Why an image of <paramref name="width"/> × <paramref name="height"/> pixels is refused, or null when it is
-    /// within <paramref name="maxPixels"/>: says the size and the option that raises the cap.
+    /// within <paramref name="maxPixels"/>: says the size and, when <paramref name="capOption"/> is given, the option that raises the cap.
     /// </summary>
-    public static string? TooManyPixelsProblem(int width, int height, long maxPixels)
+    public static string? TooManyPixelsProblem(int width, int height, long maxPixels, string? capOption = LoaderCapOption)
     {
         long pixels = (long)width * height;
         if (pixels <= maxPixels)
             return null;
-        return $"declares {width}×{height} pixels ({pixels:N0}), more than the {maxPixels:N0} that {nameof(CharacterImageLoaderOptions.MaxImagePixels)} allows "
-            + $"(decoding it would take {pixels * 4 / (1024 * 1024):N0} MiB); it is refused before decoding. "
-            + $"If the image is genuine, raise {nameof(CharacterImageLoaderOptions)}.{nameof(CharacterImageLoaderOptions.MaxImagePixels)}";
+        string problem = $"declares {width}×{height} pixels ({pixels:N0}), more than the {maxPixels:N0} allowed "
+            + $"(decoding it would take {pixels * 4 / (1024 * 1024):N0} MiB); it is refused before decoding";
+        return capOption is null ? problem : $"{problem}. If the image is genuine, raise {capOption}";
     }
 }

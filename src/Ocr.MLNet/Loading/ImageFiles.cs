@@ -33,7 +33,7 @@ public static class ImageFiles
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxPixels, 1);
-        using var bitmap = ImageDecoder.Decode(path, full: true, maxPixels, out string? problem)
+        using var bitmap = ImageDecoder.Decode(path, full: true, maxPixels, out string? problem, capOption: null)
             ?? throw new CharacterDataException($"The image '{path}' {problem}.", path, null);
         return ToOpaqueImage(bitmap);
     }
@@ -49,7 +49,7 @@ public static class ImageFiles
         ArgumentNullException.ThrowIfNull(encoded);
         ArgumentException.ThrowIfNullOrWhiteSpace(source);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxPixels, 1);
-        using var bitmap = ImageDecoder.DecodeBytes(encoded, full: true, maxPixels, out string? problem)
+        using var bitmap = ImageDecoder.DecodeBytes(encoded, full: true, maxPixels, out string? problem, capOption: null)
             ?? throw new CharacterDataException($"The image '{source}' ({encoded.Length:N0} bytes) {problem}.", source, null);
         return ToOpaqueImage(bitmap);
     }
