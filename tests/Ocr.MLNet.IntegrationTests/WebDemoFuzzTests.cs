@@ -183,24 +183,8 @@ public sealed class WebDemoFuzzTests
         }
     }
 
-    /// <summary>One of three mutations: 1–8 bytes set to random values, a truncation, or a random span copied to a random place.</summary>
-    private static byte[] Mutate(byte[] original, int kind, Random random)
-    {
-        switch (kind)
-        {
-            case 0:
-                byte[] flipped = (byte[])original.Clone();
-                for (int k = random.Next(1, 9); k > 0; k--)
-                    flipped[random.Next(flipped.Length)] = (byte)random.Next(256);
-                return flipped;
-            case 1:
-                return original[..random.Next(original.Length)];
-            default:
-                int start = random.Next(original.Length), length = random.Next(1, Math.Max(2, (original.Length - start) / 2));
-                int at = random.Next(original.Length + 1);
-                return [.. original.AsSpan(0, at), .. original.AsSpan(start, Math.Min(length, original.Length - start)), .. original.AsSpan(at)];
-        }
-    }
+    /// <summary>One of three mutations: random bytes over a span, a truncation, or a random span copied to a random place.</summary>
+    private static byte[] Mutate(byte[] original, int kind, Random random) => Fuzzer.Mutate(original, kind == 2 ? 3 : kind, random);
 
     private static string RandomBoundary(Random random) =>
         new(Enumerable.Range(0, random.Next(0, 121)).Select(_ => BoundaryCharacters[random.Next(BoundaryCharacters.Length)]).ToArray());

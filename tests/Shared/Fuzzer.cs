@@ -52,12 +52,19 @@ internal static class Fuzzer
         return new FuzzOutcomes(count, loaded, refused, slowest);
     }
 
-    /// <summary>The original with random bytes over a span (kind 0), cut short (kind 1), or with 1–8 bits flipped (kind 2).</summary>
+    /// <summary>
+    /// The original with random bytes over a span (kind 0), cut short (kind 1), with 1–8 bits flipped (kind 2), or with a
+    /// random span of it copied to a random place (kind 3: a duplicated header, part or chunk).
+    /// </summary>
     public static byte[] Mutate(byte[] original, int kind, Random random)
     {
         byte[] bytes = (byte[])original.Clone();
         switch (kind)
         {
+            case 3:
+                int from = random.Next(original.Length), span = random.Next(1, Math.Max(2, (original.Length - from) / 2));
+                int at = random.Next(original.Length + 1);
+                return [.. original.AsSpan(0, at), .. original.AsSpan(from, Math.Min(span, original.Length - from)), .. original.AsSpan(at)];
             case 0:
                 int start = random.Next(bytes.Length), length = Math.Min(bytes.Length - start, 1 + random.Next(64));
                 random.NextBytes(bytes.AsSpan(start, length));
