@@ -54,19 +54,19 @@ internal static class GpuHarness
         var gpuPathData = gpuContext.Data.LoadFromEnumerable(paths.Select(p => new PathInput { ImagePath = p }).ToList());
         var images = paths.Select(MLImage.CreateFromFile).ToList();
         var pixels = new float[rows * OrtBaseline.PixelCount];
-        cpuRecognizer.ScoreImageFiles(paths, pixels);
+        cpuRecognizer.Score(paths, pixels);
 
         // The same scores on both devices, before anything is timed.
-        float[] cpuScores = cpuRecognizer.ScoreImages(images.Take(batch).ToList());
-        float[] gpuScores = gpuRecognizer.ScoreImages(images.Take(batch).ToList());
+        float[] cpuScores = cpuRecognizer.Score(images.Take(batch).ToList());
+        float[] gpuScores = gpuRecognizer.Score(images.Take(batch).ToList());
         double engineDifference = files.Max(p => cpuEngine.Predict(new PathInput { ImagePath = p }).Score
             .Zip(gpuEngine.Predict(new PathInput { ImagePath = p }).Score, (a, b) => Math.Abs(a - b)).Max());
         double ortDifference = cpuOrt.Scores(pixels[..(batch * OrtBaseline.PixelCount)], batch)
             .Zip(gpuOrt.Scores(pixels[..(batch * OrtBaseline.PixelCount)], batch), (a, b) => Math.Abs(a - b)).Max();
         var cpuPrepared = new float[batch * OrtBaseline.PixelCount];
         var gpuPrepared = new float[batch * OrtBaseline.PixelCount];
-        cpuRecognizer.ScoreImageFiles(paths[..batch], cpuPrepared);
-        gpuRecognizer.ScoreImageFiles(paths[..batch], gpuPrepared);
+        cpuRecognizer.Score(paths[..batch], cpuPrepared);
+        gpuRecognizer.Score(paths[..batch], gpuPrepared);
         var argb = new float[OrtBaseline.ImageFloats * batch];
         for (int j = 0; j < batch; j++)
             OrtBaseline.ExtractArgb(images[j], argb.AsSpan(j * OrtBaseline.ImageFloats, OrtBaseline.ImageFloats));
@@ -99,8 +99,8 @@ internal static class GpuHarness
             ($"bare ORT network, batch {rows}, GPU", () => gpuOrt.Network(pixels, rows)),
             ($"CharacterRecognizer.ScorePixels, batch {batch}, CPU", () => cpuRecognizer.ScorePixels(pixels)),
             ($"CharacterRecognizer.ScorePixels, batch {batch}, GPU", () => gpuRecognizer.ScorePixels(pixels)),
-            ($"CharacterRecognizer.ScoreImages, batch {batch}, CPU", () => cpuRecognizer.ScoreImages(images)),
-            ($"CharacterRecognizer.ScoreImages, batch {batch}, GPU", () => gpuRecognizer.ScoreImages(images)),
+            ($"CharacterRecognizer.ScoreImages, batch {batch}, CPU", () => cpuRecognizer.Score(images)),
+            ($"CharacterRecognizer.ScoreImages, batch {batch}, GPU", () => gpuRecognizer.Score(images)),
             ("Transform, image paths, CPU", () => ReadAll(cpuModel.Transform(cpuPathData), "Score", "PredictedCharacter")),
             ("Transform, image paths, GPU", () => ReadAll(gpuModel.Transform(gpuPathData), "Score", "PredictedCharacter")),
             ("PredictionEngine, image path, CPU", Engine(cpuEngine)),

@@ -46,7 +46,7 @@ internal static class ServingHarness
 
         // The same scores on both sides, before anything is timed.
         float[] bare = ort.Scores(preparedBatch, batch);
-        float[] mine = recognizer.ScoreImages(images.Take(batch).ToList());
+        float[] mine = recognizer.Score(images.Take(batch).ToList());
         float[] engineScores = engine.Predict(new PathInput { ImagePath = paths[0] }).Score;
         Console.WriteLine($"max |Score difference|: recognizer vs bare ORT (images) {F(bare.Zip(mine, (a, b) => Math.Abs(a - b)).Max(), "G3")}, "
             + $"recognizer vs PredictionEngine (first path) {F(engineScores.Zip(mine, (a, b) => Math.Abs(a - b)).Max(), "G3")}");
@@ -66,7 +66,7 @@ internal static class ServingHarness
                     OrtBaseline.ExtractArgb(images[i + j], argb.AsSpan(j * OrtBaseline.ImageFloats, OrtBaseline.ImageFloats));
                 ort.PreprocessAndScore(argb, batch);
             })),
-            ($"CharacterRecognizer.ScoreImages, batch {batch}", () => recognizer.ScoreImages(images)),
+            ($"CharacterRecognizer.ScoreImages, batch {batch}", () => recognizer.Score(images)),
             ($"bare ORT: decode + planes + preprocessing + network, batch {batch}", () => Batches(rows, batch, i =>
             {
                 for (int j = 0; j < batch; j++)
@@ -77,7 +77,7 @@ internal static class ServingHarness
 
                 ort.PreprocessAndScore(argb, batch);
             })),
-            ($"CharacterRecognizer.ScoreImageFiles, batch {batch}", () => recognizer.ScoreImageFiles(paths)),
+            ($"CharacterRecognizer.ScoreImageFiles, batch {batch}", () => recognizer.Score(paths)),
             ("Transform, image paths (the saved chain)", () => ReadAll(pathModel.Transform(pathData), "Score", "PredictedCharacter")),
             ("PredictionEngine, image path (one call per image)", () =>
             {

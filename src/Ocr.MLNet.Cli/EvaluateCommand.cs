@@ -137,7 +137,7 @@ internal static class EvaluateCommand
         return ScoredView(mlContext, recognizer, Chunks(mlContext.Data.CreateEnumerable<PathRow>(data, reuseRowObject: false), chunk =>
         {
             var pixels = new float[chunk.Length * CharacterFormat.PixelCount];
-            float[] scores = recognizer.ScoreImageFiles(chunk.Select(row => row.ImagePath).ToArray(), pixels);
+            float[] scores = recognizer.Score(chunk.Select(row => row.ImagePath).ToArray(), pixels);
             return (scores, pixels.Chunk(CharacterFormat.PixelCount).ToArray());
         }));
     }

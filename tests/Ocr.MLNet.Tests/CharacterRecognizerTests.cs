@@ -105,7 +105,7 @@ public sealed class CharacterRecognizerTests
         var expected = EngineScores(CharacterModelInput.Image, imagePaths.Select(p => new ImageRow { Image = ImageFiles.Load(p) }));
         using var recognizer = CharacterRecognizer.Load(modelPath, new CharacterRecognizerOptions { BatchSize = 4 }); // several batches and a partial one
         Assert.That(recognizer.ClassNames, Is.EqualTo(classNames));
-        AssertRows(recognizer.ScoreImageFiles(imagePaths), expected, "paths");
+        AssertRows(recognizer.Score(imagePaths), expected, "paths");
     }
 
     [Test]
@@ -114,20 +114,21 @@ public sealed class CharacterRecognizerTests
         var images = imagePaths.Select(MLImage.CreateFromFile).ToList();
         using var dispose = DisposeAll.Of(images);
         using var recognizer = CharacterRecognizer.Load(modelPath);
-        float[] scores = recognizer.ScoreImages(images);
+        float[] scores = recognizer.Score(images);
         Assert.That(images.Select(i => i.Width), Is.All.Positive, "the recognizer reads the caller's images and leaves them to the caller");
 
         var expected = EngineScores(CharacterModelInput.Image, imagePaths.Select(p => new ImageRow { Image = MLImage.CreateFromFile(p) }));
         AssertRows(scores, expected, "images");
 
-        var predictions = recognizer.Predict(images, topK: 2);
+        var predictions = recognizer.Predict(images);
         for (int i = 0; i < images.Count; i++)
         {
             var row = expected[i];
             int best = Array.IndexOf(row, row.Max());
             Assert.That(predictions[i].PredictedCharacter, Is.EqualTo(classNames[best]), $"image {i}");
-            Assert.That(predictions[i].Score, Is.EqualTo(row[best]).Within(Tolerance), $"image {i}");
-            Assert.That(predictions[i].TopK.Select(c => c.ClassName), Is.EqualTo(CharacterScores.TopK(row, classNames, 2).Select(c => c.ClassName)), $"image {i}");
+            Assert.That(predictions[i].Confidence, Is.EqualTo(row[best]).Within(Tolerance), $"image {i}");
+            Assert.That(predictions[i].Score, Is.EqualTo(row).Within(Tolerance), $"image {i}");
+            Assert.That(predictions[i].TopK(recognizer.ClassNames, 2).Select(c => c.ClassName), Is.EqualTo(CharacterScores.TopK(row, classNames, 2).Select(c => c.ClassName)), $"image {i}");
         }
     }
 
@@ -141,7 +142,7 @@ public sealed class CharacterRecognizerTests
         Assert.That(recognizer.CanScoreImages, Is.False, "a model of the network alone has no preprocessing");
         float[] all = rows.SelectMany(r => r.Pixels).ToArray();
         AssertRows(recognizer.ScorePixels(all), expected, "pixels");
-        Assert.That(recognizer.PredictPixels(all).Select(p => p.PredictedCharacter),
+        Assert.That(recognizer.ToPredictions(recognizer.ScorePixels(all)).Select(p => p.PredictedCharacter),
             Is.EqualTo(expected.Select(r => classNames[Array.IndexOf(r, r.Max())])));
     }
 
@@ -152,10 +153,10 @@ public sealed class CharacterRecognizerTests
         var files = Directory.EnumerateFiles(folder, "*.png", SearchOption.AllDirectories).Order(StringComparer.Ordinal).Where((_, i) => i % 250 == 0).Take(40).ToList();
         var expected = EngineScores(CharacterModelInput.ImagePath, files.Select(p => new PathRow { ImagePath = p }));
         using var recognizer = CharacterRecognizer.Load(modelPath, new CharacterRecognizerOptions { BatchSize = 16 });
-        AssertRows(recognizer.ScoreImageFiles(files), expected, "SD19 paths");
+        AssertRows(recognizer.Score(files), expected, "SD19 paths");
         // One batch of three preprocessing chunks, prepared side by side on the cores: the same scores, in order.
         using var wholeBatch = CharacterRecognizer.Load(modelPath);
-        AssertRows(wholeBatch.ScoreImageFiles(files), expected, "SD19 paths, chunks side by side");
+        AssertRows(wholeBatch.Score(files), expected, "SD19 paths, chunks side by side");
     }
 
     [Test]
@@ -168,7 +169,7 @@ public sealed class CharacterRecognizerTests
         paths[40] = laterMissing; // the third
         for (int attempt = 0; attempt < 5; attempt++)
         {
-            var e = Assert.Throws<CharacterDataException>(() => recognizer.ScoreImageFiles(paths))!;
+            var e = Assert.Throws<CharacterDataException>(() => recognizer.Score(paths))!;
             Assert.That(e.Message, Does.Contain(firstMissing).And.Not.Contain(laterMissing));
         }
     }
@@ -207,17 +208,17 @@ public sealed class CharacterRecognizerTests
         var e = Assert.Throws<ArgumentException>(() => recognizer.ScorePixels(new float[1000]))!;
         Assert.That(e.Message, Does.Contain("pixels holds 1000 floats").And.Contain("1024"));
         Assert.That(recognizer.ScorePixels([]), Is.Empty);
-        Assert.That(Assert.Throws<ArgumentException>(() => recognizer.ScoreImages([null!]))!.Message, Does.Contain("images[0] is null"));
+        Assert.That(Assert.Throws<ArgumentException>(() => recognizer.Score(new MLImage[] { null! }))!.Message, Does.Contain("images[0] is null"));
         Assert.That(Assert.Throws<ArgumentException>(() => recognizer.ToPredictions(new float[classNames.Length + 1]))!.Message, Does.Contain("scores holds"));
 
         string missing = Path.Combine(directory, "missing.png");
-        Assert.That(Assert.Throws<CharacterDataException>(() => recognizer.ScoreImageFiles([missing]))!.Message, Does.Contain(missing));
+        Assert.That(Assert.Throws<CharacterDataException>(() => recognizer.Score([missing]))!.Message, Does.Contain(missing));
         string notAnImage = Path.Combine(directory, "not-an-image.png");
         File.WriteAllText(notAnImage, "hello");
-        Assert.That(Assert.Throws<CharacterDataException>(() => recognizer.ScoreImageFiles([notAnImage]))!.Message, Does.Contain(notAnImage));
+        Assert.That(Assert.Throws<CharacterDataException>(() => recognizer.Score([notAnImage]))!.Message, Does.Contain(notAnImage));
 
         using var pixelsOnly = CharacterRecognizer.Load(pixelModelPath);
-        Assert.That(Assert.Throws<InvalidOperationException>(() => pixelsOnly.ScoreImages([]))!.Message, Does.Contain("ScorePixels"));
+        Assert.That(Assert.Throws<InvalidOperationException>(() => pixelsOnly.Score(Array.Empty<MLImage>()))!.Message, Does.Contain("ScorePixels"));
 
         Assert.That(Assert.Throws<FileNotFoundException>(() => CharacterRecognizer.Load(Path.Combine(directory, "none.zip")))!.Message, Does.Contain("none.zip"));
         Assert.That(Assert.Throws<ArgumentException>(() => CharacterRecognizer.Load(modelPath, new CharacterRecognizerOptions { BatchSize = 0, IntraOpThreads = -1 }))!.Message,

@@ -38,9 +38,9 @@ public sealed class GpuSelectionTests
 
         Assert.That(fallback.UsesGpu, Is.False);
         Assert.That(cpu.UsesGpu, Is.False);
-        float[] expected = cpu.ScoreImageFiles(Paths);
+        float[] expected = cpu.Score(Paths);
         Assert.That(expected, Has.Length.EqualTo(Paths.Length * 47));
-        Assert.That(fallback.ScoreImageFiles(Paths), Is.EqualTo(expected).Within(1e-6));
+        Assert.That(fallback.Score(Paths), Is.EqualTo(expected).Within(1e-6));
     }
 
     [Test]

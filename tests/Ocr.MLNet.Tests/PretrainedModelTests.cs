@@ -49,7 +49,7 @@ public sealed class PretrainedModelTests
         using var recognizer = CharacterRecognizer.Load(stream);
 
         var paths = Characters.Select(c => Path.Combine(Samples, "sd19", c.File)).ToArray();
-        float[] batched = recognizer.ScoreImageFiles(paths);
+        float[] batched = recognizer.Score(paths);
         int classCount = recognizer.ClassNames.Count;
         for (int i = 0; i < paths.Length; i++)
         {

@@ -63,7 +63,7 @@ public sealed class HandwrittenFieldReader : IDisposable
     /// <example>
     /// <code>
     /// using var characters = CharacterRecognizer.Load(PretrainedCharacterModel.OpenRead());
-    /// using var lines = LineRecognizer.Load("amounts-finetuned.zip", threads: 1);
+    /// using var lines = LineRecognizer.Load("amounts-finetuned.zip", threads: ServingThreads.PerImage);
     /// using var reader = new HandwrittenFieldReader(characters, lines, new FieldReaderOptions { Kind = FieldKind.Digits });
     /// </code>
     /// </example>
@@ -129,7 +129,7 @@ public sealed class HandwrittenFieldReader : IDisposable
         options?.Validate();
         ArgumentException.ThrowIfNullOrWhiteSpace(modelPath);
         if (LineRecognizerModel.IsLineModel(modelPath))
-            return Own(CharacterRecognizer.Load(PretrainedCharacterModel.OpenRead(), RecognizerOptions), LineRecognizer.Load(modelPath, threads: 1), options);
+            return Own(CharacterRecognizer.Load(PretrainedCharacterModel.OpenRead(), RecognizerOptions), LineRecognizer.Load(modelPath, threads: ServingThreads.PerImage), options);
         return Own(CharacterRecognizer.Load(modelPath, RecognizerOptions), null, options);
     }
 
@@ -155,7 +155,7 @@ public sealed class HandwrittenFieldReader : IDisposable
         if (LineRecognizerModel.IsLineModel(bytes))
         {
             bytes.Position = 0;
-            return Own(CharacterRecognizer.Load(PretrainedCharacterModel.OpenRead(), RecognizerOptions), LineRecognizer.Load(bytes, threads: 1), options);
+            return Own(CharacterRecognizer.Load(PretrainedCharacterModel.OpenRead(), RecognizerOptions), LineRecognizer.Load(bytes, threads: ServingThreads.PerImage), options);
         }
 
         bytes.Position = 0;
@@ -193,7 +193,7 @@ public sealed class HandwrittenFieldReader : IDisposable
         LineRecognizer? lineRecognizer;
         try
         {
-            lineRecognizer = lineModelPath is null ? PretrainedLines(options) : LineRecognizer.Load(lineModelPath, threads: 1);
+            lineRecognizer = lineModelPath is null ? PretrainedLines(options) : LineRecognizer.Load(lineModelPath, threads: ServingThreads.PerImage);
         }
         catch
         {
@@ -206,10 +206,10 @@ public sealed class HandwrittenFieldReader : IDisposable
 
     /// <summary>The packaged line model for a reader that may use it (not for <see cref="FieldReadingMethod.Segmentation"/>), or null where the build has none.</summary>
     private static LineRecognizer? PretrainedLines(FieldReaderOptions? options) =>
-        options?.Method == FieldReadingMethod.Segmentation || !PretrainedLineModel.IsAvailable ? null : LineRecognizer.Load(PretrainedLineModel.OpenRead(), threads: 1);
+        options?.Method == FieldReadingMethod.Segmentation || !PretrainedLineModel.IsAvailable ? null : LineRecognizer.Load(PretrainedLineModel.OpenRead(), threads: ServingThreads.PerImage);
 
     /// <summary>The recognizer a loaded reader owns: one intra-op thread (see <see cref="Load(string, FieldReaderOptions?)"/>).</summary>
-    private static CharacterRecognizerOptions RecognizerOptions => new() { IntraOpThreads = 1 };
+    private static CharacterRecognizerOptions RecognizerOptions => new() { IntraOpThreads = ServingThreads.PerImage };
 
     private static HandwrittenFieldReader Own(CharacterRecognizer recognizer, LineRecognizer? lines, FieldReaderOptions? options)
     {

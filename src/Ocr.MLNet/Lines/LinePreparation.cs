@@ -2,6 +2,7 @@ using Microsoft.ML.Data;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using Ocr.MLNet.Preparation;
+using Ocr.MLNet.Serving;
 
 namespace Ocr.MLNet.Lines;
 
@@ -17,7 +18,7 @@ internal sealed class LinePreparation : IDisposable
 
     public LinePreparation()
     {
-        using var options = new SessionOptions { IntraOpNumThreads = 1 };
+        using var options = new SessionOptions { IntraOpNumThreads = ServingThreads.PerImage };
         session = new InferenceSession(LineOnnxExporter.ExportPreparation(), options);
     }
 

@@ -2,6 +2,8 @@ using Microsoft.ML.Data;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using Ocr.MLNet.Fields;
+using Ocr.MLNet.Loading;
+using Ocr.MLNet.Serving;
 using Onnx;
 
 namespace Ocr.MLNet.Lines;
@@ -36,7 +38,7 @@ public sealed class LineRecognizer : IDisposable
         var json = graph.Initializer.Single(i => i.Name == "decoding_settings").StringData[0].ToStringUtf8();
         settings = LineDecodingSettings.FromJson(json);
         decoder = settings.ToDecoder();
-        using var options = new SessionOptions { IntraOpNumThreads = threads ?? Environment.ProcessorCount };
+        using var options = new SessionOptions { IntraOpNumThreads = ServingThreads.ForBatches(threads ?? 0) };
         session = new InferenceSession(onnx, options);
     }
 
@@ -47,15 +49,15 @@ public sealed class LineRecognizer : IDisposable
     /// <param name="path">The zip written by <c>mlContext.Model.Save</c> or <c>ocr-mlnet train-fields</c>.</param>
     /// <param name="threads">ONNX Runtime's intra-op threads for the network; null: one per core.</param>
     /// <exception cref="InvalidDataException">The file is damaged or holds no line model; the message names it.</exception>
-    public static LineRecognizer Load(string path, int? threads = null)
+    internal static LineRecognizer Load(string path, int? threads = null)
     {
         ArgumentNullException.ThrowIfNull(path);
-        using var stream = File.OpenRead(path);
+        using var stream = BoundedFile.OpenRead(path, long.MaxValue, "none");
         return new LineRecognizer(LineRecognizerModel.ReadOnnx(stream, path), threads);
     }
 
     /// <summary>Loads a saved line model (zip) from a stream, e.g. <see cref="PretrainedLineModel.OpenRead"/>.</summary>
-    public static LineRecognizer Load(Stream zip, int? threads = null)
+    internal static LineRecognizer Load(Stream zip, int? threads = null)
     {
         ArgumentNullException.ThrowIfNull(zip);
         return new LineRecognizer(LineRecognizerModel.ReadOnnx(zip, "the line model stream"), threads);

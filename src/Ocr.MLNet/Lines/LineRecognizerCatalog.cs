@@ -1,5 +1,6 @@
 using Ocr.MLNet.Fields;
 using Ocr.MLNet.Lines;
+using Ocr.MLNet.Loading;
 using Ocr.MLNet.Serving;
 
 namespace Ocr.MLNet;
@@ -79,11 +80,46 @@ public static class LineRecognizerCatalog
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(path);
-        using (var stream = File.OpenRead(path))
+        using (var stream = BoundedFile.OpenRead(path, long.MaxValue, "none"))
             LineRecognizerModel.ReadOnnx(stream, path);
         var environment = MLNetInterop.EnvironmentOf(catalog);
         LineRecognizerModel.RegisterDecoding(environment);
-        return catalog.Load(path, out inputSchema);
+        return CharacterModelLoader.ReadWithSessionOptions(catalog, (ModelOperationsCatalog c, out DataViewSchema schema) => c.Load(path, out schema), out inputSchema);
+    }
+
+    /// <summary>
+    /// Loads a saved line model for reading batches of fields: <see cref="Lines.LineRecognizer"/> runs its ONNX graph over many
+    /// fields per call and decodes each with a beam search, giving per-character boxes as well.
+    /// </summary>
+    /// <param name="catalog">The model catalog, <c>mlContext.Model</c>.</param>
+    /// <param name="path">The zip written by <c>ocr-mlnet train-fields</c> or <c>SaveCharacterModel</c>.</param>
+    /// <param name="intraOpThreads">ONNX Runtime's intra-op threads; 0 (the default) for one per processor, the batch policy of README.md's "Serving".</param>
+    /// <returns>The recognizer; dispose it to release its ONNX Runtime session.</returns>
+    /// <exception cref="InvalidDataException">The file is damaged or holds no line model; the message names it.</exception>
+    /// <example>
+    /// <code>
+    /// using var lines = mlContext.Model.LoadLineRecognizer("amounts.zip");
+    /// IReadOnlyList&lt;LineReading&gt; readings = lines.Read(images, FieldKind.Digits);
+    /// </code>
+    /// </example>
+    public static LineRecognizer LoadLineRecognizer(this ModelOperationsCatalog catalog, string path, int intraOpThreads = 0)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentOutOfRangeException.ThrowIfNegative(intraOpThreads);
+        return Lines.LineRecognizer.Load(path, intraOpThreads);
+    }
+
+    /// <summary>Loads the line model that ships inside Ocr.MLNet (<see cref="PretrainedLineModel"/>) for reading batches of fields.</summary>
+    /// <param name="catalog">The model catalog, <c>mlContext.Model</c>.</param>
+    /// <param name="intraOpThreads">ONNX Runtime's intra-op threads; 0 (the default) for one per processor.</param>
+    /// <returns>The recognizer; dispose it to release its ONNX Runtime session.</returns>
+    /// <example><code>using var lines = mlContext.Model.LoadPretrainedLineRecognizer();</code></example>
+    public static LineRecognizer LoadPretrainedLineRecognizer(this ModelOperationsCatalog catalog, int intraOpThreads = 0)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentOutOfRangeException.ThrowIfNegative(intraOpThreads);
+        using var stream = PretrainedLineModel.OpenRead();
+        return Lines.LineRecognizer.Load(stream, intraOpThreads);
     }
 
     /// <summary>Loads the line model that ships inside Ocr.MLNet (<see cref="PretrainedLineModel"/>) as ML.NET transforms.</summary>
@@ -92,7 +128,7 @@ public static class LineRecognizerCatalog
         ArgumentNullException.ThrowIfNull(catalog);
         LineRecognizerModel.RegisterDecoding(MLNetInterop.EnvironmentOf(catalog));
         using var stream = PretrainedLineModel.OpenRead();
-        return catalog.Load(stream, out inputSchema);
+        return CharacterModelLoader.ReadWithSessionOptions(catalog, (ModelOperationsCatalog c, out DataViewSchema schema) => c.Load(stream, out schema), out inputSchema);
     }
 }
 

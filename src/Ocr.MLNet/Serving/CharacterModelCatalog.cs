@@ -7,11 +7,17 @@ namespace Ocr.MLNet;
 /// errors that name the file, and saves one so that a crash or a full disk never leaves a broken model behind.
 /// </summary>
 /// <remarks>
-/// The loaders open the model's ONNX Runtime sessions with the context's ONNX session options
-/// (<c>mlContext.SetOnnxSessionOption</c>) when it has some, and otherwise with one intra-op thread per session rather than
-/// ONNX Runtime's default of one per physical core: a model scores one image per call, its preparation graph's many small
-/// steps lose more to sharing each between threads than they gain, and the other cores stay free for other calls. The
-/// context itself is left as it was.
+/// <para>
+/// The one place to load a model, in either of two shapes: <c>LoadCharacterModel</c> gives ML.NET's chain (the contract:
+/// <c>Transform</c>, a <c>PredictionEngine</c> with the shipped rows <see cref="CharacterImagePath"/>,
+/// <see cref="CharacterImage"/> or <see cref="CharacterPixels"/> in and <see cref="CharacterPrediction"/> out), and
+/// <c>LoadCharacterRecognizer</c> the batched API over the same zip, with the same scores.
+/// </para>
+/// <para>
+/// Threads follow one policy (<c>README.md</c>, "Serving"): a session called once per image gets one intra-op thread, so
+/// calls side by side each get a core, unless the context sets its own ONNX session options
+/// (<c>mlContext.SetOnnxSessionOption</c>); a session handed batches gets one per processor. The context itself is left as it was.
+/// </para>
 /// </remarks>
 public static class CharacterModelCatalog
 {
@@ -106,4 +112,45 @@ public static class CharacterModelCatalog
     /// </example>
     public static ITransformer LoadPretrainedCharacterModel(this ModelOperationsCatalog catalog, CharacterModelInput input = CharacterModelInput.ImagePath) =>
         CharacterModelLoader.LoadPretrained(catalog, input);
+
+    /// <summary>
+    /// Loads a saved character model for scoring batches: <see cref="CharacterRecognizer"/> runs its preparation graph and
+    /// network in ONNX Runtime over many images per call, with the scores its <c>PredictionEngine</c> gives one at a time.
+    /// </summary>
+    /// <param name="catalog">The model catalog, <c>mlContext.Model</c>.</param>
+    /// <param name="path">A model zip saved by <c>SaveCharacterModel</c> or <c>ocr-mlnet train</c>.</param>
+    /// <param name="options">Batch size, threads (one per processor by default: a batch has work for every core) and device; null for the defaults.</param>
+    /// <returns>The recognizer; dispose it to release its ONNX Runtime sessions.</returns>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The file is damaged or not a character model (the message names it).</exception>
+    /// <exception cref="ArgumentException"><paramref name="options"/> holds invalid values (all are listed).</exception>
+    /// <example>
+    /// <code>
+    /// using var recognizer = mlContext.Model.LoadCharacterRecognizer("ocr.zip");
+    /// float[] scores = recognizer.Score(Directory.GetFiles("chars", "*.png")); // N × ClassNames.Count
+    /// </code>
+    /// </example>
+    public static CharacterRecognizer LoadCharacterRecognizer(this ModelOperationsCatalog catalog, string path, CharacterRecognizerOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return CharacterRecognizer.Load(path, options);
+    }
+
+    /// <summary>Loads the pretrained character model (<see cref="PretrainedCharacterModel"/>) for scoring batches, as <see cref="LoadCharacterRecognizer"/>.</summary>
+    /// <param name="catalog">The model catalog, <c>mlContext.Model</c>.</param>
+    /// <param name="options">Batch size, threads and device; null for the defaults.</param>
+    /// <returns>The recognizer; dispose it to release its ONNX Runtime sessions.</returns>
+    /// <example>
+    /// <code>
+    /// using var recognizer = mlContext.Model.LoadPretrainedCharacterRecognizer();
+    /// foreach (CharacterPrediction p in recognizer.Predict(paths))
+    ///     Console.WriteLine($"{p.PredictedCharacter} {p.Confidence:P1}");
+    /// </code>
+    /// </example>
+    public static CharacterRecognizer LoadPretrainedCharacterRecognizer(this ModelOperationsCatalog catalog, CharacterRecognizerOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        using var stream = PretrainedCharacterModel.OpenRead();
+        return CharacterRecognizer.Load(stream, PretrainedCharacterModel.Name, options);
+    }
 }

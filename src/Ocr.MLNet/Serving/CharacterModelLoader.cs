@@ -34,7 +34,7 @@ internal static class CharacterModelLoader
     public static ITransformer LoadPretrained(ModelOperationsCatalog catalog, CharacterModelInput input) =>
         Tail(LoadPretrained(catalog, out var savedSchema), savedSchema, PretrainedCharacterModel.Name, input);
 
-    private delegate ITransformer ModelReader(ModelOperationsCatalog catalog, out DataViewSchema inputSchema);
+    internal delegate ITransformer ModelReader(ModelOperationsCatalog catalog, out DataViewSchema inputSchema);
 
     /// <summary>Reads a model with <paramref name="read"/> and checks it is a working character model; <paramref name="path"/> names it in errors.</summary>
     private static ITransformer LoadChecked(ModelOperationsCatalog catalog, string path, ModelReader read, out DataViewSchema inputSchema)
@@ -72,16 +72,16 @@ internal static class CharacterModelLoader
 
     /// <summary>
     /// Reads the model with the context's ONNX session options (<c>mlContext.SetOnnxSessionOption</c>), or, when it sets none,
-    /// with one intra-op thread per session (why: <see cref="CharacterModelCatalog"/>). ML.NET reads the options as each
+    /// with <see cref="ServingThreads.PerImage"/> intra-op threads per session. ML.NET reads the options as each
     /// <c>ApplyOnnxModel</c> opens its session during the load, so they are set for the load and taken back after it, and
     /// the context's other models keep ONNX Runtime's choice.
     /// </summary>
-    private static ITransformer ReadWithSessionOptions(ModelOperationsCatalog catalog, ModelReader read, out DataViewSchema inputSchema)
+    internal static ITransformer ReadWithSessionOptions(ModelOperationsCatalog catalog, ModelReader read, out DataViewSchema inputSchema)
     {
         var environment = MLNetInterop.EnvironmentOf(catalog);
         if (environment.GetOnnxSessionOption() is not null)
             return read(catalog, out inputSchema);
-        environment.SetOnnxSessionOption(new OnnxSessionOptions { IntraOpNumThreads = 1 });
+        environment.SetOnnxSessionOption(new OnnxSessionOptions { IntraOpNumThreads = ServingThreads.PerImage });
         try
         {
             return read(catalog, out inputSchema);

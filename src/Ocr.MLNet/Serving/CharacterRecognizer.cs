@@ -25,10 +25,10 @@ namespace Ocr.MLNet.Serving;
 /// </remarks>
 /// <example>
 /// <code>
-/// using var recognizer = CharacterRecognizer.Load("ocr.zip");
-/// using var image = MLImage.CreateFromFile("char.png");
+/// using var recognizer = mlContext.Model.LoadCharacterRecognizer("ocr.zip");
+/// using var image = ImageFiles.Load("char.png");
 /// CharacterPrediction best = recognizer.Predict([image])[0];
-/// Console.WriteLine($"{best.PredictedCharacter} {best.Score:P1}");
+/// Console.WriteLine($"{best.PredictedCharacter} {best.Confidence:P1}");
 /// </code>
 /// </example>
 public sealed class CharacterRecognizer : IDisposable
@@ -77,7 +77,7 @@ public sealed class CharacterRecognizer : IDisposable
     public IReadOnlyList<string> ClassNames { get; }
 
     /// <summary>Whether the model carries the image preprocessing (it was saved with <c>PrepareCharacterImages</c> in front),
-    /// so that <see cref="ScoreImages"/> and <see cref="ScoreImageFiles(IReadOnlyList{string})"/> work; a model of the network alone scores pixels only.</summary>
+    /// so that <see cref="Score(IReadOnlyList{MLImage})"/> and <see cref="Score(IReadOnlyList{string})"/> work; a model of the network alone scores pixels only.</summary>
     public bool CanScoreImages => preprocessing is not null;
 
     /// <summary>Loads the saved character model at <paramref name="modelPath"/>.</summary>
@@ -93,12 +93,12 @@ public sealed class CharacterRecognizer : IDisposable
     /// using var recognizer = CharacterRecognizer.Load("ocr.zip", new CharacterRecognizerOptions { BatchSize = 128 });
     /// </code>
     /// </example>
-    public static CharacterRecognizer Load(string modelPath, CharacterRecognizerOptions? options = null)
+    internal static CharacterRecognizer Load(string modelPath, CharacterRecognizerOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(modelPath);
         if (!File.Exists(modelPath))
             throw new FileNotFoundException($"The model file '{modelPath}' does not exist. Train one with 'ocr-mlnet train' or save one with mlContext.Model.SaveCharacterModel.", modelPath);
-        using var file = File.OpenRead(modelPath);
+        using var file = BoundedFile.OpenRead(modelPath, long.MaxValue, "none");
         return Load(file, modelPath, options);
     }
 
@@ -113,13 +113,13 @@ public sealed class CharacterRecognizer : IDisposable
     /// using var recognizer = CharacterRecognizer.Load(stream);
     /// </code>
     /// </example>
-    public static CharacterRecognizer Load(Stream modelZip, CharacterRecognizerOptions? options = null)
+    internal static CharacterRecognizer Load(Stream modelZip, CharacterRecognizerOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(modelZip);
         return Load(modelZip, modelZip is FileStream file ? file.Name : "the model stream", options);
     }
 
-    private static CharacterRecognizer Load(Stream stream, string name, CharacterRecognizerOptions? options)
+    internal static CharacterRecognizer Load(Stream stream, string name, CharacterRecognizerOptions? options)
     {
         options = options?.Clone() ?? new CharacterRecognizerOptions();
         options.Validate();
@@ -139,8 +139,8 @@ public sealed class CharacterRecognizer : IDisposable
         byte[]? preprocessingOnnx = FindPreprocessing(graphs, networkInput, out int side);
 
         // ONNX Runtime's own default (one thread per physical core) is one thread on machines where it cannot count the cores,
-        // which leaves the others idle during a batch's network run: one per processor unless the app says otherwise.
-        int threads = options.IntraOpThreads > 0 ? options.IntraOpThreads : Environment.ProcessorCount;
+        // which leaves the others idle during a batch's network run: the batch policy instead.
+        int threads = ServingThreads.ForBatches(options.IntraOpThreads);
         const string GpuSetting = $"{nameof(CharacterRecognizerOptions)}.{nameof(CharacterRecognizerOptions.GpuDeviceId)}";
         InferenceSession networkSession;
         InferenceSession? preprocessingSession;
@@ -191,7 +191,7 @@ public sealed class CharacterRecognizer : IDisposable
         bool usesGpu)
     {
         using (sessionOptions)
-        using (var oneThread = new SessionOptions { IntraOpNumThreads = 1 })
+        using (var oneThread = new SessionOptions { IntraOpNumThreads = ServingThreads.PerImage })
         {
             var networkSession = new InferenceSession(networkOnnx, sessionOptions);
             try
@@ -303,32 +303,32 @@ public sealed class CharacterRecognizer : IDisposable
     /// <exception cref="InvalidOperationException">The model carries no preprocessing (<see cref="CanScoreImages"/> is false).</exception>
     /// <example>
     /// <code>
-    /// float[] scores = recognizer.ScoreImages(images); // IReadOnlyList&lt;MLImage&gt;
+    /// float[] scores = recognizer.Score(images); // IReadOnlyList&lt;MLImage&gt;
     /// </code>
     /// </example>
-    public float[] ScoreImages(IReadOnlyList<MLImage> images)
+    public float[] Score(IReadOnlyList<MLImage> images)
     {
         ArgumentNullException.ThrowIfNull(images);
         return ScoreDecoded(images.Count, i => images[i] ?? throw new ArgumentException($"images[{i}] is null; pass decoded images.", nameof(images)), dispose: false, default);
     }
 
-    /// <summary>Decodes and scores image files (PNG, JPEG, BMP, ...), as the saved model scores image paths.</summary>
+    /// <summary>Decodes image files (PNG, JPEG, BMP, ...) as <see cref="ImageFiles.Load"/> does and scores them.</summary>
     /// <param name="paths">The image files.</param>
     /// <returns>N × <see cref="ClassNames"/>.Count probabilities, row-major.</returns>
-    /// <exception cref="CharacterDataException">A file does not exist, is not a decodable image, or declares more than 4096×4096 pixels (the message names it).</exception>
+    /// <exception cref="CharacterDataException">A file does not exist, is not a whole decodable image, or declares more than 4096×4096 pixels (the message names it).</exception>
     /// <exception cref="InvalidOperationException">The model carries no preprocessing (<see cref="CanScoreImages"/> is false).</exception>
     /// <example>
     /// <code>
-    /// float[] scores = recognizer.ScoreImageFiles(Directory.GetFiles("chars", "*.png"));
+    /// float[] scores = recognizer.Score(Directory.GetFiles("chars", "*.png"));
     /// </code>
     /// </example>
-    public float[] ScoreImageFiles(IReadOnlyList<string> paths)
+    public float[] Score(IReadOnlyList<string> paths)
     {
         ArgumentNullException.ThrowIfNull(paths);
         return ScoreDecoded(paths.Count, i => Decode(paths[i], i), dispose: true, default);
     }
 
-    /// <summary>As <see cref="ScoreImageFiles(IReadOnlyList{string})"/>, also writing the prepared pixels the network read into
+    /// <summary>As <see cref="Score(IReadOnlyList{string})"/>, also writing the prepared pixels the network read into
     /// <paramref name="preparedPixels"/> (to show images as the network saw them, e.g. in a report of mistakes).</summary>
     /// <param name="paths">The image files.</param>
     /// <param name="preparedPixels">Receives N × 1,024 floats: each image as 1×32×32 pixels.</param>
@@ -339,10 +339,10 @@ public sealed class CharacterRecognizer : IDisposable
     /// <example>
     /// <code>
     /// var pixels = new float[paths.Length * 1024];
-    /// float[] scores = recognizer.ScoreImageFiles(paths, pixels);
+    /// float[] scores = recognizer.Score(paths, pixels);
     /// </code>
     /// </example>
-    public float[] ScoreImageFiles(IReadOnlyList<string> paths, Span<float> preparedPixels)
+    public float[] Score(IReadOnlyList<string> paths, Span<float> preparedPixels)
     {
         ArgumentNullException.ThrowIfNull(paths);
         if (preparedPixels.Length != paths.Count * CharacterFormat.PixelCount)
@@ -350,60 +350,39 @@ public sealed class CharacterRecognizer : IDisposable
         return ScoreDecoded(paths.Count, i => Decode(paths[i], i), dispose: true, preparedPixels);
     }
 
-    /// <summary>The best class and the <paramref name="topK"/> best of every image (<see cref="ScoreImages"/>).</summary>
+    /// <summary>Every image's scores and best class (<see cref="Score(IReadOnlyList{MLImage})"/>).</summary>
     /// <param name="images">The images; they are read, not disposed.</param>
-    /// <param name="topK">How many of the best classes each result lists. Default 3.</param>
     /// <returns>One prediction per image, in order.</returns>
     /// <example>
     /// <code>
     /// foreach (CharacterPrediction p in recognizer.Predict(images))
-    ///     Console.WriteLine($"{p.PredictedCharacter} {p.Score:P1}, then {p.TopK[1].ClassName}");
+    ///     Console.WriteLine($"{p.PredictedCharacter} {p.Confidence:P1}, then {p.TopK(recognizer.ClassNames)[1].ClassName}");
     /// </code>
     /// </example>
-    public IReadOnlyList<CharacterPrediction> Predict(IReadOnlyList<MLImage> images, int topK = 3) => ToPredictions(ScoreImages(images), topK);
+    public IReadOnlyList<CharacterPrediction> Predict(IReadOnlyList<MLImage> images) => ToPredictions(Score(images));
 
-    /// <summary>The best class and the <paramref name="topK"/> best of every image file (<see cref="ScoreImageFiles(IReadOnlyList{string})"/>).</summary>
+    /// <summary>Every image file's scores and best class (<see cref="Score(IReadOnlyList{string})"/>).</summary>
     /// <param name="paths">The image files.</param>
-    /// <param name="topK">How many of the best classes each result lists. Default 3.</param>
     /// <returns>One prediction per file, in order.</returns>
     /// <example>
     /// <code>
-    /// CharacterPrediction p = recognizer.PredictImageFiles(["char.png"])[0];
+    /// CharacterPrediction p = recognizer.Predict(["char.png"])[0];
     /// </code>
     /// </example>
-    public IReadOnlyList<CharacterPrediction> PredictImageFiles(IReadOnlyList<string> paths, int topK = 3) => ToPredictions(ScoreImageFiles(paths), topK);
-
-    /// <summary>The best class and the <paramref name="topK"/> best of every prepared pixel image (<see cref="ScorePixels"/>).</summary>
-    /// <param name="pixels">N × 1,024 floats.</param>
-    /// <param name="topK">How many of the best classes each result lists. Default 3.</param>
-    /// <returns>One prediction per image, in order.</returns>
-    /// <example>
-    /// <code>
-    /// CharacterPrediction p = recognizer.PredictPixels(pixels)[0];
-    /// </code>
-    /// </example>
-    public IReadOnlyList<CharacterPrediction> PredictPixels(ReadOnlySpan<float> pixels, int topK = 3) => ToPredictions(ScorePixels(pixels), topK);
+    public IReadOnlyList<CharacterPrediction> Predict(IReadOnlyList<string> paths) => ToPredictions(Score(paths));
 
     /// <summary>Turns row-major scores (as the Score methods return them) into one prediction per image.</summary>
-    /// <param name="scores">N × <see cref="ClassNames"/>.Count probabilities.</param>
-    /// <param name="topK">How many of the best classes each result lists (at least 1).</param>
     /// <exception cref="ArgumentException">The length is not a multiple of the class count.</exception>
-    /// <example>
-    /// <code>
-    /// var predictions = recognizer.ToPredictions(recognizer.ScorePixels(pixels), topK: 5);
-    /// </code>
-    /// </example>
-    public IReadOnlyList<CharacterPrediction> ToPredictions(ReadOnlySpan<float> scores, int topK = 3)
+    internal IReadOnlyList<CharacterPrediction> ToPredictions(ReadOnlySpan<float> scores)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(topK, 1);
         int classes = ClassNames.Count;
         if (scores.Length % classes != 0)
             throw new ArgumentException($"scores holds {scores.Length} floats, which is not a whole number of rows of {classes} classes; pass what a Score method returned.", nameof(scores));
         var predictions = new CharacterPrediction[scores.Length / classes];
         for (int i = 0; i < predictions.Length; i++)
         {
-            var best = CharacterScores.TopK(scores.Slice(i * classes, classes), ClassNames, topK);
-            predictions[i] = new CharacterPrediction(best[0].ClassName, best[0].Score, best);
+            var row = scores.Slice(i * classes, classes);
+            predictions[i] = new CharacterPrediction { PredictedCharacter = ClassNames[row.IndexOf(System.Numerics.Tensors.TensorPrimitives.Max(row))], Score = row.ToArray() };
         }
 
         return predictions;
