@@ -168,9 +168,10 @@ internal static class FieldCommands
             catch (Exception e) when (e is CharacterDataException or ArgumentException or IOException)
             {
                 failed++;
-                results.Add(new { image = image.FullName, error = e.Message });
+                string error = CliVocabulary.InCliTerms(e.Message);
+                results.Add(new { image = image.FullName, error });
                 if (!json)
-                    AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {image.Name}: {e.Message}");
+                    CliConsole.WriteError($"{image.Name}: {error}");
             }
         }
 

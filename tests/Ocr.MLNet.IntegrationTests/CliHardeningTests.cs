@@ -144,6 +144,89 @@ public sealed class CliHardeningTests
         Assert.That(File.Exists(sheet), Is.True);
     }
 
+    [Test]
+    public void Errors_go_to_standard_error_and_results_stay_on_standard_output()
+    {
+        Assert.That(trainRun.ExitCode, Is.Zero, trainRun.Output);
+        string good = Directory.GetFiles(Path.Combine(data, "ring"))[0];
+        string missing = Path.Combine(directory, "missing.png");
+
+        var run = RunCliWithStreamsApart($"predict --model \"{model}\" \"{good}\" \"{missing}\"", EmptyFolder("streams-tmp"));
+
+        Assert.That(run.ExitCode, Is.EqualTo(1), run.StandardOutput + run.StandardError);
+        Assert.That(run.StandardOutput, Does.Contain(Path.GetFileName(good)).And.Contain("missing.png"), "the table of results, a row per file");
+        Assert.That(run.StandardOutput, Does.Not.Contain("error:"));
+        Assert.That(run.StandardError.Trim(), Is.EqualTo("error: 1 of 2 images could not be classified (see the table above)."));
+
+        run = RunCliWithStreamsApart($"predict --model \"{Path.Combine(directory, "no-such-model.zip")}\" \"{good}\"", EmptyFolder("streams-error-tmp"));
+
+        Assert.That(run.ExitCode, Is.EqualTo(1));
+        Assert.That(run.StandardOutput, Is.Empty, "a command that fails prints no result");
+        Assert.That(run.StandardError, Does.StartWith("error: The model file").And.Contain("no-such-model.zip"));
+    }
+
+    [Test]
+    public void Errors_name_the_CLI_flags_or_what_a_CLI_user_can_do_never_the_library_options()
+    {
+        Assert.That(trainRun.ExitCode, Is.Zero, trainRun.Output);
+        string Train(string options, string name) =>
+            $"train --data \"{data}\" --model \"{Path.Combine(directory, $"{name}-{Guid.NewGuid():N}.zip")}\" --epochs 1 {options}";
+        string[] libraryNames = ["SkipBadFiles", "MaxImagePixels", "CheckpointDirectory", "ValidationData", "ValidationFraction", "EarlyStoppingMonitor", "BatchSize", "Device ="];
+
+        string dataWithBomb = CopyOfData("with-bomb");
+        File.WriteAllBytes(Path.Combine(dataWithBomb, "ring", "bomb.png"), PngBomb.Make(60000, 60000));
+        var bomb = RunCliWithStreamsApart($"contact-sheet --data \"{dataWithBomb}\" --out \"{Path.Combine(directory, "bomb-sheet.png")}\"", EmptyFolder("bomb-tmp"));
+        Assert.That(bomb.ExitCode, Is.EqualTo(1), bomb.StandardError);
+        Assert.That(bomb.StandardError, Does.Contain("bomb.png").And.Contain("scale it down").And.Contain("pass --skip-bad-files"));
+
+        var patience = RunCliWithStreamsApart(Train("--patience 2 --validation-fraction 0 --holdout-per-class 0 --device cpu", "patience"), EmptyFolder("patience-tmp"));
+        Assert.That(patience.ExitCode, Is.EqualTo(1), patience.StandardError);
+        Assert.That(patience.StandardError, Does.Contain("--patience 2").And.Contain("--holdout-per-class"));
+
+        var cuda = RunCliWithStreamsApart(Train("--batch-size 16 --validation-fraction 0 --holdout-per-class 0 --device cuda", "cuda"), EmptyFolder("cuda-tmp"));
+        Assert.That(cuda.ExitCode, Is.EqualTo(1), cuda.StandardError);
+        Assert.That(cuda.StandardError, Does.Contain("--device Cuda").And.Contain("pass --device Auto or Cpu"));
+
+        string checkpoints = Path.Combine(directory, $"checkpoints-{Guid.NewGuid():N}");
+        var first = RunCliWithStreamsApart(Train($"--batch-size 16 --validation-fraction 0 --holdout-per-class 0 --device cpu --checkpoint-dir \"{checkpoints}\"", "first"), EmptyFolder("checkpoint-tmp"));
+        Assert.That(first.ExitCode, Is.Zero, first.StandardError);
+        var otherRun = RunCliWithStreamsApart(Train($"--batch-size 8 --validation-fraction 0 --holdout-per-class 0 --device cpu --checkpoint-dir \"{checkpoints}\"", "other"), EmptyFolder("checkpoint-tmp"));
+        Assert.That(otherRun.ExitCode, Is.EqualTo(1), otherRun.StandardError);
+        Assert.That(otherRun.StandardError, Does.Contain("--batch-size: checkpoint 16, now 8").And.Contain("Use another --checkpoint-dir"));
+
+        foreach (var run in new[] { bomb, patience, cuda, otherRun })
+        {
+            foreach (string name in libraryNames)
+                Assert.That(run.StandardError, Does.Not.Contain(name), run.StandardError);
+        }
+    }
+
+    [Test]
+    public void Patience_trains_on_the_held_out_split_without_a_validation_fraction()
+    {
+        // --holdout-per-class validates, though the trainer is only given that split once the data is loaded.
+        Assert.That(trainRun.ExitCode, Is.Zero, trainRun.Output);
+        var run = RunCliWithStreamsApart($"train --data \"{data}\" --model \"{Path.Combine(directory, "patience-holdout.zip")}\" --epochs 1 --batch-size 16 --device cpu "
+            + "--validation-fraction 0 --holdout-per-class 2 --patience 2", EmptyFolder("patience-holdout-tmp"));
+
+        Assert.That(run.ExitCode, Is.Zero, run.StandardError);
+        Assert.That(run.StandardOutput, Does.Contain("val_loss"));
+    }
+
+    /// <summary>A copy of the training images in a new folder, to add bad files to.</summary>
+    private string CopyOfData(string name)
+    {
+        string copy = Path.Combine(directory, $"{name}-{Guid.NewGuid():N}");
+        foreach (string file in Directory.GetFiles(data, "*.png", SearchOption.AllDirectories))
+        {
+            string target = Path.Combine(copy, Path.GetRelativePath(data, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+
+        return copy;
+    }
+
     /// <summary>A copy of the model whose ONNX network is replaced by junk (a valid zip, so only the network is wrong).</summary>
     private string TamperedModel()
     {
@@ -174,6 +257,12 @@ public sealed class CliHardeningTests
 
     /// <summary>Runs the CLI with <c>TMPDIR</c> pointing at <paramref name="temporaryFolder"/> (the runtime's diagnostics socket turned off, as it lives there too).</summary>
     private (int ExitCode, string Output) RunCli(string arguments, string temporaryFolder) =>
-        TestEnvironment.Run("dotnet", $"\"{Cli}\" {arguments}", directory, TimeSpan.FromMinutes(3),
-            new Dictionary<string, string> { ["TMPDIR"] = temporaryFolder, ["DOTNET_EnableDiagnostics"] = "0" });
+        TestEnvironment.Run("dotnet", $"\"{Cli}\" {arguments}", directory, TimeSpan.FromMinutes(3), CliEnvironment(temporaryFolder));
+
+    /// <summary>As <see cref="RunCli"/>, with standard output (results) and standard error (errors, warnings) apart.</summary>
+    private (int ExitCode, string StandardOutput, string StandardError) RunCliWithStreamsApart(string arguments, string temporaryFolder) =>
+        TestEnvironment.RunWithStreamsApart("dotnet", $"\"{Cli}\" {arguments}", directory, TimeSpan.FromMinutes(3), CliEnvironment(temporaryFolder));
+
+    private static Dictionary<string, string> CliEnvironment(string temporaryFolder) =>
+        new() { ["TMPDIR"] = temporaryFolder, ["DOTNET_EnableDiagnostics"] = "0" };
 }
