@@ -144,6 +144,34 @@ public sealed class CliHardeningTests
         Assert.That(File.Exists(sheet), Is.True);
     }
 
+    [TestCase("train")]
+    [TestCase("evaluate")]
+    [TestCase("contact-sheet")]
+    public void Skip_bad_files_lists_each_skipped_file_with_its_reason_and_then_the_count_on_standard_error(string command)
+    {
+        Assert.That(trainRun.ExitCode, Is.Zero, trainRun.Output);
+        string dataWithBadFiles = CopyOfData($"skip-{command}");
+        string bad = Path.Combine(dataWithBadFiles, "ring", "bad.png");
+        File.WriteAllText(bad, "not an image");
+        string empty = Path.Combine(dataWithBadFiles, "empty");
+        Directory.CreateDirectory(empty);
+        string arguments = command switch
+        {
+            "train" => $"train --data \"{dataWithBadFiles}\" --model \"{Path.Combine(directory, $"skip-{Guid.NewGuid():N}.zip")}\" --epochs 1 --batch-size 16 --validation-fraction 0 --device cpu",
+            "evaluate" => $"evaluate --model \"{model}\" --data \"{dataWithBadFiles}\"",
+            _ => $"contact-sheet --data \"{dataWithBadFiles}\" --out \"{Path.Combine(directory, $"skip-{Guid.NewGuid():N}.png")}\" --count 2 --copies 1",
+        };
+
+        var run = RunCliWithStreamsApart($"{arguments} --skip-bad-files", EmptyFolder($"skip-{command}-tmp"));
+
+        Assert.That(run.ExitCode, Is.Zero, run.StandardError);
+        string[] errorLines = run.StandardError.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(errorLines, Has.One.Contains($"skipped '{bad}'").And.Contains("is not an image"), run.StandardError);
+        Assert.That(errorLines, Has.One.Contains($"skipped '{empty}'").And.Contains("holds no image files"), run.StandardError);
+        Assert.That(errorLines[^1], Is.EqualTo("--skip-bad-files: skipped 2 bad files or folders."), "the count comes last");
+        Assert.That(run.StandardOutput, Does.Not.Contain("bad.png"), "the list is a warning, not a result");
+    }
+
     [Test]
     public void Errors_go_to_standard_error_and_results_stay_on_standard_output()
     {
