@@ -241,6 +241,36 @@ public sealed class CliHardeningTests
         Assert.That(run.StandardOutput, Does.Contain("val_loss"));
     }
 
+    [TestCase("predict")]
+    [TestCase("upgrade")]
+    [TestCase("read")]
+    [TestCase("evaluate")]
+    public void A_model_zip_with_a_damaged_central_directory_is_named_with_what_to_do(string command)
+    {
+        Assert.That(trainRun.ExitCode, Is.Zero, trainRun.Output);
+        string damaged = Path.Combine(directory, $"damaged-directory-{command}.zip");
+        byte[] bytes = File.ReadAllBytes(model);
+        // .NET reads the central directory when it lists the entries, after the zip has opened.
+        bytes[bytes.AsSpan().LastIndexOf("PK\u0001\u0002"u8) + 1] ^= 0xFF;
+        File.WriteAllBytes(damaged, bytes);
+        string image = Directory.GetFiles(Path.Combine(data, "ring"))[0];
+        string upgraded = Path.Combine(directory, $"upgraded-{command}.zip");
+        string arguments = command switch
+        {
+            "predict" => $"predict --model \"{damaged}\" \"{image}\"",
+            "upgrade" => $"upgrade --model \"{damaged}\" --out \"{upgraded}\"",
+            "read" => $"read --model \"{damaged}\" \"{image}\"",
+            _ => $"evaluate --model \"{damaged}\" --data \"{data}\"",
+        };
+
+        var run = RunCliWithStreamsApart(arguments, EmptyFolder($"damaged-{command}-tmp"));
+
+        Assert.That(run.ExitCode, Is.EqualTo(1), run.StandardError);
+        Assert.That(run.StandardError, Does.StartWith($"error: '{damaged}' is not a readable Ocr.MLNet model: its zip is damaged (")
+            .And.Contain("train and save the model again"));
+        Assert.That(File.Exists(upgraded), Is.False);
+    }
+
     /// <summary>A copy of the training images in a new folder, to add bad files to.</summary>
     private string CopyOfData(string name)
     {
