@@ -48,7 +48,7 @@ internal static class FieldCommands
     {
         var data = new Option<DirectoryInfo>("--data")
         {
-            Description = "A folder with labels.tsv (image, text), or a form page with reference.tsv (field, text).",
+            Description = "A folder with labels.tsv (image, text), or a form page with reference.tsv (field, text: field numbers count the page's boxes in reading order from the lowest, one row each, in any order). Both files are UTF-8.",
             Required = true,
         };
         var model = CliModels.ModelOption();
@@ -247,22 +247,26 @@ internal static class FieldCommands
             throw new ArgumentException($"--worst {worst}: must be at least 0. Correct it and run the command again.");
         bool isForm = !File.Exists(Path.Combine(data.FullName, FieldEvaluation.LabelsFileName))
             && File.Exists(Path.Combine(data.FullName, FormReference.FileName));
-        // The labels are checked before the model is loaded: a bad row is reported at once.
+        if (isForm && (skip != 0 || first is not null))
+            throw new ArgumentException($"--skip and --first choose rows of {FieldEvaluation.LabelsFileName}, and '{data.FullName}' is a form folder ({FormReference.FileName}): its page is scored whole. Leave them out.");
+        // The truth is checked before the model is loaded: a bad row is reported at once.
+        var form = isForm ? FieldEvaluation.LoadFormReference(data.FullName) : null;
         var labelled = isForm ? null : FieldEvaluation.LoadLabels(data.FullName).Skip(skip).Take(first ?? int.MaxValue).ToList();
         if (labelled is { Count: 0 })
             throw new ArgumentException($"--skip {skip} leaves no rows of '{Path.Combine(data.FullName, FieldEvaluation.LabelsFileName)}' to score.");
         using var reader = LoadReader(model, options);
         FieldEvaluationResult result;
         IReadOnlyList<FormField>? formFields = null;
-        string? page = null;
-        if (isForm)
-            (result, formFields, page) = FormReference.Evaluate(reader, data.FullName, kind);
+        if (form is not null)
+            (result, formFields) = FormReference.Evaluate(reader, form, kind);
         else
             result = FieldEvaluation.Evaluate(reader, labelled!, kind);
+        // A field's error is a library message; the report and the table give it in the CLI's words.
+        result = new FieldEvaluationResult([.. result.Fields.Select(f => f.Error is null ? f : f with { Error = CliVocabulary.InCliTerms(f.Error) })]);
 
         var table = new Table().AddColumns("what", "value");
         table.AddRow("fields", result.Fields.Count.ToString(CultureInfo.InvariantCulture));
-        table.AddRow("character error rate", result.CharacterErrorRate.ToString("P2", CultureInfo.InvariantCulture));
+        table.AddRow("character error rate", CharacterErrorRateText(result));
         table.AddRow("exact fields", $"{result.Fields.Count(f => f.Exact)} ({result.ExactRate.ToString("P2", CultureInfo.InvariantCulture)})");
         table.AddRow("errors", result.Fields.Count(f => f.Error is not null).ToString(CultureInfo.InvariantCulture));
         AnsiConsole.Write(table);
@@ -272,9 +276,14 @@ internal static class FieldCommands
         AnsiConsole.WriteLine(CalibrationLine(curve));
 
         if (report is not null)
-            WriteReport(report, data, result, curve, worst, page, formFields);
+            WriteReport(report, data, result, curve, worst, form?.PagePath, formFields);
         return 0;
     }
+
+    /// <summary>The character error rate as a percentage; with no letter or digit in any truth it is 0 whatever was read, so not a score.</summary>
+    private static string CharacterErrorRateText(FieldEvaluationResult result) => result.Fields.Any(f => f.Truth.Length > 0)
+        ? result.CharacterErrorRate.ToString("P2", CultureInfo.InvariantCulture)
+        : "n/a (no truth holds a letter or digit)";
 
     /// <summary>"accepts N of M fields (x %) at confidence ≥ t with y % field error", or why no threshold does.</summary>
     private static string RoutingLine(ErrorRejectCurve curve, double maxError) => curve.HighestCoverageAt(maxError) is { } p
@@ -321,7 +330,7 @@ internal static class FieldCommands
         curve.SaveChart(Path.Combine(report.FullName, "error-reject.png"), $"{data.Name}: field error against fields accepted");
         var md = new StringBuilder();
         md.Append(CultureInfo.InvariantCulture, $"# Field reading: {data.Name}\n\n");
-        md.Append(CultureInfo.InvariantCulture, $"- fields: {result.Fields.Count}\n- character error rate: {result.CharacterErrorRate:P2}\n");
+        md.Append(CultureInfo.InvariantCulture, $"- fields: {result.Fields.Count}\n- character error rate: {CharacterErrorRateText(result)}\n");
         md.Append(CultureInfo.InvariantCulture, $"- exact fields: {result.Fields.Count(f => f.Exact)} ({result.ExactRate:P2})\n\n");
         md.Append("Both texts are compared as upper-case letters and digits. The per-field table is `fields.tsv`, the figures `metrics.json`.\n\n");
         AppendErrorReject(md, curve);

@@ -271,6 +271,65 @@ public sealed class CliHardeningTests
         Assert.That(File.Exists(upgraded), Is.False);
     }
 
+    [Test]
+    public void Evaluate_fields_matches_reference_rows_to_the_boxes_by_their_field_numbers_in_any_order()
+    {
+        // The 28 digit boxes of the NIST form in samples/images are fields 03–30; the rows are written last field first.
+        string[] texts =
+        [
+            "0123456789", "0123456789", "0123456789", "16", "899", "0124", "43744", "403875", "821", "7358", "55925", "116213", "86",
+            "4949", "20044", "625502", "80", "681", "79192", "676687", "49", "213", "3055", "803797", "02", "791", "3678", "03536",
+        ];
+        string form = FormFolder("reversed", texts.Select((text, i) => $"{i + 3:D2}\t{text}").Reverse());
+
+        var run = RunCliWithStreamsApart($"evaluate-fields --data \"{form}\" --kind digits", EmptyFolder("reversed-tmp"));
+
+        Assert.That(run.ExitCode, Is.Zero, run.StandardError);
+        var exact = System.Text.RegularExpressions.Regex.Match(run.StandardOutput, @"exact fields\s*│\s*(\d+)");
+        Assert.That(exact.Success, run.StandardOutput);
+        Assert.That(int.Parse(exact.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), Is.GreaterThanOrEqualTo(26), run.StandardOutput);
+    }
+
+    [Test]
+    public void Evaluate_fields_refuses_a_reference_it_cannot_score_naming_the_row_before_loading_a_model()
+    {
+        string form = FormFolder("conflicting", ["03\t0123456789", "04\t16", "03\t0123456788"]);
+
+        var run = RunCliWithStreamsApart($"evaluate-fields --data \"{form}\"", EmptyFolder("conflicting-tmp"));
+
+        Assert.That(run.ExitCode, Is.EqualTo(1), run.StandardError);
+        Assert.That(run.StandardError, Does.Contain(Path.Combine(form, "reference.tsv")).And.Contain("lines 2 and 4 give field 03 two texts"));
+        Assert.That(run.StandardError, Does.Not.Contain("Using the pretrained model"), "the reference is checked first");
+        Assert.That(run.StandardOutput, Is.Empty);
+
+        run = RunCliWithStreamsApart($"evaluate-fields --data \"{FormFolder("skipped", ["03\t0123456789"])}\" --skip 1", EmptyFolder("form-skip-tmp"));
+
+        Assert.That(run.ExitCode, Is.EqualTo(1), run.StandardError);
+        Assert.That(run.StandardError, Does.Contain("--skip and --first choose rows of labels.tsv"));
+    }
+
+    [Test]
+    public void Evaluate_fields_gives_no_character_error_rate_when_no_truth_holds_a_character()
+    {
+        string form = FormFolder("no-characters", ["03\t-"]);
+
+        var run = RunCliWithStreamsApart($"evaluate-fields --data \"{form}\" --kind digits", EmptyFolder("no-characters-tmp"));
+
+        Assert.That(run.ExitCode, Is.Zero, run.StandardError);
+        Assert.That(run.StandardOutput, Does.Match(@"character error rate\s*│\s*n/a \(no truth holds a letter or digit\)"));
+        Assert.That(run.StandardError, Does.Contain("28 boxes found on the page, and reference.tsv gives 1 (fields 3–3)"));
+    }
+
+    /// <summary>A form folder: the NIST form's digit boxes (samples/images) and a reference.tsv of <paramref name="rows"/>.</summary>
+    private string FormFolder(string name, IEnumerable<string> rows)
+    {
+        string folder = Path.Combine(directory, $"form-{name}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(folder);
+        File.Copy(Path.Combine(TestEnvironment.RepositoryRoot, "samples", "images", "hsf", "digit-boxes.png"), Path.Combine(folder, "page.png"));
+        File.WriteAllLines(Path.Combine(folder, "reference.tsv"), ["field\ttext", .. rows]);
+        return folder;
+    }
+
     /// <summary>A copy of the training images in a new folder, to add bad files to.</summary>
     private string CopyOfData(string name)
     {
