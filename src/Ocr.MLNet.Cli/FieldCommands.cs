@@ -29,7 +29,8 @@ internal static class FieldCommands
         var json = new Option<bool>("--json") { Description = "Print JSON (text, confidence, and per character its box, label, confidence and alternatives)." };
         var overlay = new Option<FileInfo?>("--overlay")
         {
-            Description = "Write a PNG with the boxes and labels drawn on the image (with several images, one file each: OUT.<image name>.png).",
+            Description = "Write a PNG with the boxes and labels drawn on the image. With several images, one file each beside OUT: OUT.<image name>.png "
+                + "(OUT without its extension), or, when two images share a name (d1/x.png d2/x.png), OUT.<position>.<image name>.png for every image (1 for the first image given).",
         };
         var crossedSevens = CrossedSevensOption();
         var language = LanguageOption();
@@ -136,16 +137,16 @@ internal static class FieldCommands
 
     private static int Read(FileInfo[] images, FileInfo? model, FieldReaderOptions options, FieldKind? kind, bool form, bool json, FileInfo? overlay)
     {
+        var overlayPaths = overlay is null ? null : OverlayPaths(overlay, images);
         using var reader = LoadReader(model, options);
         var results = new List<object>();
         int failed = 0;
-        foreach (var image in images)
+        for (int index = 0; index < images.Length; index++)
         {
+            var image = images[index];
             try
             {
-                string? overlayPath = overlay is null ? null
-                    : images.Length == 1 ? overlay.FullName
-                    : Path.Combine(overlay.DirectoryName ?? ".", $"{Path.GetFileNameWithoutExtension(overlay.Name)}.{Path.GetFileNameWithoutExtension(image.Name)}.png");
+                string? overlayPath = overlayPaths?[index];
                 if (form)
                 {
                     var fields = reader.ReadForm(image.FullName, kind is { } k ? Enumerable.Repeat(k, 10_000).ToArray() : null);
@@ -178,6 +179,33 @@ internal static class FieldCommands
         if (json)
             Console.WriteLine(JsonSerializer.Serialize(results, Json));
         return failed == 0 ? 0 : 1;
+    }
+
+    /// <summary>
+    /// The overlay file of each image: <paramref name="overlay"/> itself for one image; for several, OUT.&lt;image name&gt;.png,
+    /// or OUT.&lt;position&gt;.&lt;image name&gt;.png for all when two images share a name, so no overlay overwrites another.
+    /// </summary>
+    /// <exception cref="ArgumentException">An overlay would replace one of the images read.</exception>
+    private static string[] OverlayPaths(FileInfo overlay, FileInfo[] images)
+    {
+        string[] paths;
+        if (images.Length == 1)
+        {
+            paths = [overlay.FullName];
+        }
+        else
+        {
+            string folder = overlay.DirectoryName ?? ".", stem = Path.GetFileNameWithoutExtension(overlay.Name);
+            var names = images.Select(image => Path.GetFileNameWithoutExtension(image.Name)).ToArray();
+            // Compared ignoring case, as a case-insensitive file system would store them.
+            bool shared = names.Distinct(StringComparer.OrdinalIgnoreCase).Count() < names.Length;
+            paths = [.. names.Select((name, i) => Path.Combine(folder, shared ? $"{stem}.{i + 1}.{name}.png" : $"{stem}.{name}.png"))];
+        }
+
+        var imagePaths = images.Select(image => image.FullName).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        if (paths.FirstOrDefault(imagePaths.Contains) is { } clash)
+            throw new ArgumentException($"--overlay {overlay}: the overlay '{clash}' would replace one of the images read. Choose another --overlay name.");
+        return paths;
     }
 
     private static void PrintField(FileInfo image, FieldReading reading, string? overlay)

@@ -320,6 +320,37 @@ public sealed class CliHardeningTests
         Assert.That(run.StandardError, Does.Contain("28 boxes found on the page, and reference.tsv gives 1 (fields 3–3)"));
     }
 
+    [Test]
+    public void Read_writes_one_overlay_per_image_when_two_images_share_a_name_and_never_over_an_image()
+    {
+        string hsf = Path.Combine(TestEnvironment.RepositoryRoot, "samples", "images", "hsf");
+        string folder = Path.Combine(directory, $"overlays-{Guid.NewGuid():N}");
+        string first = Path.Combine(folder, "d1", "x.png"), second = Path.Combine(folder, "d2", "x.png");
+        Directory.CreateDirectory(Path.GetDirectoryName(first)!);
+        Directory.CreateDirectory(Path.GetDirectoryName(second)!);
+        File.Copy(Path.Combine(hsf, "field-403875.png"), first);
+        File.Copy(Path.Combine(hsf, "field-0123456789.png"), second);
+        string overlay = Path.Combine(folder, "out", "ov.png");
+
+        var run = RunCliWithStreamsApart($"read \"{first}\" \"{second}\" --kind digits --overlay \"{overlay}\"", EmptyFolder("overlays-tmp"));
+
+        Assert.That(run.ExitCode, Is.Zero, run.StandardError);
+        string firstOverlay = Path.Combine(folder, "out", "ov.1.x.png"), secondOverlay = Path.Combine(folder, "out", "ov.2.x.png");
+        Assert.That(Directory.GetFiles(Path.Combine(folder, "out")), Is.EquivalentTo(new[] { firstOverlay, secondOverlay }));
+        Assert.That(File.ReadAllBytes(firstOverlay), Is.Not.EqualTo(File.ReadAllBytes(secondOverlay)), "each image's own overlay");
+        Assert.That(run.StandardOutput, Does.Contain($"overlay: {firstOverlay}").And.Contain($"overlay: {secondOverlay}"));
+
+        // "ov.x.png" is the overlay name of "x.png" beside it: refused before anything is read or written.
+        string image = Path.Combine(folder, "ov.x.png");
+        File.Copy(first, image);
+        byte[] before = File.ReadAllBytes(image);
+        run = RunCliWithStreamsApart($"read \"{first}\" \"{image}\" --overlay \"{Path.Combine(folder, "ov.png")}\"", EmptyFolder("overlay-clash-tmp"));
+
+        Assert.That(run.ExitCode, Is.EqualTo(1), run.StandardError);
+        Assert.That(run.StandardError, Does.Contain($"the overlay '{image}' would replace one of the images read"));
+        Assert.That(File.ReadAllBytes(image), Is.EqualTo(before));
+    }
+
     /// <summary>A form folder: the NIST form's digit boxes (samples/images) and a reference.tsv of <paramref name="rows"/>.</summary>
     private string FormFolder(string name, IEnumerable<string> rows)
     {
