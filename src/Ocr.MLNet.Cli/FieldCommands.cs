@@ -234,7 +234,7 @@ internal static class FieldCommands
     {
         AnsiConsole.MarkupLineInterpolated($"[bold]{image.Name}[/]: {fields.Count} fields");
         if (fields.Count == 0)
-            AnsiConsole.MarkupLine("[yellow]no boxes with ink found[/]: the page has no rectangles of long printed lines around handwriting.");
+            CliConsole.WriteWarning($"{image.Name}: no boxes with ink found: the page has no rectangles of long printed lines around handwriting.");
         var table = new Table().AddColumns("#", "box (x,y,w,h)", "kind", "text", "confidence");
         for (int i = 0; i < fields.Count; i++)
         {
