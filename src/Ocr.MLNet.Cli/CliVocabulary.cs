@@ -24,6 +24,7 @@ internal static partial class CliVocabulary
         // The CLI has no flag for the image size cap: the user can only make the image smaller.
         (new(@"that (?:\w+Options\.)?MaxImagePixels allows"), "that ocr-mlnet reads"),
         (new(@"raise (?:\w+Options\.)?MaxImagePixels"), $"scale it down to at most {ImageSizeLimit}: ocr-mlnet has no option to raise the limit"),
+        (new(@"(?:\w+Options\.)?MaxImagePixels = "), ""),
         (new(@"(?:\w+Options\.)?MaxImagePixels"), $"the image size limit ({ImageSizeLimit})"),
         (new(@"read a form page with ReadForm"), "read a form page with 'ocr-mlnet read --form'"),
         (new(@" \(MaxPieces\)"), ""),
