@@ -14,6 +14,8 @@ internal static partial class CliVocabulary
     private static readonly string ImageSizeLimit =
         string.Create(CultureInfo.InvariantCulture, $"{CharacterImageLoaderOptions.DefaultMaxImagePixels:N0} pixels (4096×4096)");
 
+    private static readonly string ScaleDown = $"If the image is genuine, scale it down to at most {ImageSizeLimit}: ocr-mlnet has no option to raise the limit";
+
     /// <summary>The library's words, and the CLI's; applied in order.</summary>
     private static readonly (Regex Library, string Cli)[] Advice =
     [
@@ -21,9 +23,10 @@ internal static partial class CliVocabulary
         // A file that changed after loading: the CLI always checks files when loading (VerifyImages is the library's default).
         (new(@"\(VerifyImages = true, the default, finds such files when loading; SkipBadFiles = true then skips them\)"),
             "(ocr-mlnet checks every image when it loads the data; --skip-bad-files then skips the bad ones)"),
-        // The CLI has no flag for the image size cap: the user can only make the image smaller.
-        (new(@"that (?:\w+Options\.)?MaxImagePixels allows"), "that ocr-mlnet reads"),
-        (new(@"raise (?:\w+Options\.)?MaxImagePixels"), $"scale it down to at most {ImageSizeLimit}: ocr-mlnet has no option to raise the limit"),
+        // The CLI has no flag for the image size cap: the user can only make the image smaller. Callers without an option
+        // get no advice from the library, the loaders and the field reader name their option.
+        (new(@"refused before decoding(?!\. If the image is genuine)"), $"refused before decoding. {ScaleDown}"),
+        (new(@"If the image is genuine, raise (?:\w+Options\.)?MaxImagePixels"), ScaleDown),
         (new(@"(?:\w+Options\.)?MaxImagePixels = "), ""),
         (new(@"(?:\w+Options\.)?MaxImagePixels"), $"the image size limit ({ImageSizeLimit})"),
         (new(@"read a form page with ReadForm"), "read a form page with 'ocr-mlnet read --form'"),

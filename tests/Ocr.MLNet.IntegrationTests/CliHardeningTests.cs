@@ -206,6 +206,11 @@ public sealed class CliHardeningTests
         var bomb = RunCliWithStreamsApart($"contact-sheet --data \"{dataWithBomb}\" --out \"{Path.Combine(directory, "bomb-sheet.png")}\"", EmptyFolder("bomb-tmp"));
         Assert.That(bomb.ExitCode, Is.EqualTo(1), bomb.StandardError);
         Assert.That(bomb.StandardError, Does.Contain("bomb.png").And.Contain("scale it down").And.Contain("pass --skip-bad-files"));
+        var predictBomb = RunCliWithStreamsApart($"predict --model \"{model}\" \"{Path.Combine(dataWithBomb, "ring", "bomb.png")}\"", EmptyFolder("predict-bomb-tmp"));
+        // Spectre wraps long cells: compare without whitespace and table borders.
+        string squeezed = new(predictBomb.StandardOutput.Where(c => !char.IsWhiteSpace(c) && c != '│').ToArray());
+        Assert.That(squeezed, Does.Contain("scaleitdowntoatmost16,777,216pixels"), predictBomb.StandardOutput);
+        Assert.That(predictBomb.StandardOutput, Does.Not.Contain("MaxImagePixels"));
 
         var patience = RunCliWithStreamsApart(Train("--patience 2 --validation-fraction 0 --holdout-per-class 0 --device cpu", "patience"), EmptyFolder("patience-tmp"));
         Assert.That(patience.ExitCode, Is.EqualTo(1), patience.StandardError);
