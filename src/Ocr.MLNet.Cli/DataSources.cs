@@ -1,5 +1,5 @@
 using Ocr.MLNet.Loading;
-
+using Spectre.Console;
 
 namespace Ocr.MLNet.Cli;
 
@@ -9,7 +9,7 @@ internal static class DataSources
     /// <summary>The option that skips unreadable image files and empty class folders, listing them, instead of stopping at the first.</summary>
     public static System.CommandLine.Option<bool> SkipBadFilesOption() => new("--skip-bad-files")
     {
-        Description = "Skip unreadable image files and empty class folders (listed on the console) instead of stopping at the first. NIST SD19 and image folders only.",
+        Description = "Skip unreadable image files and empty class folders instead of stopping at the first; each is listed with why on standard error, then how many. NIST SD19 and image folders only.",
     };
 
     public static (IDataView Data, string Description) Load(MLContext mlContext, string directory, string? split, int? maxRows, bool skipBadFiles = false)
@@ -31,9 +31,21 @@ internal static class DataSources
         if (split is not null)
             throw new ArgumentException($"--split {split} applies to EMNIST IDX files, and '{directory}' holds none.");
 
-        if (CharacterImageDataset.ContainsNistSd19Partitions(directory))
-            return (mlContext.Data.LoadFromNistSd19(directory, new Sd19LoaderOptions { MaxRows = maxRows, SkipBadFiles = skipBadFiles }), "NIST SD19 by_class");
+        var (data, description) = CharacterImageDataset.ContainsNistSd19Partitions(directory)
+            ? (mlContext.Data.LoadFromNistSd19(directory, new Sd19LoaderOptions { MaxRows = maxRows, SkipBadFiles = skipBadFiles }), "NIST SD19 by_class")
+            : (mlContext.Data.LoadFromImageFolder(directory, new ImageFolderLoaderOptions { MaxRows = maxRows, SkipBadFiles = skipBadFiles }), "image folders");
+        if (skipBadFiles)
+            ListSkipped(LoadedImages.GetSkippedFiles(data));
+        return (data, description);
+    }
 
-        return (mlContext.Data.LoadFromImageFolder(directory, new ImageFolderLoaderOptions { MaxRows = maxRows, SkipBadFiles = skipBadFiles }), "image folders");
+    /// <summary>Lists every file or folder the loader skipped, with why, on standard error, then how many: nothing is dropped unseen.</summary>
+    private static void ListSkipped(IReadOnlyList<SkippedImageFile> skipped)
+    {
+        foreach (var file in skipped)
+            CliConsole.WriteWarning($"skipped '{file.Path}': {file.Reason}");
+        CliConsole.Error.WriteLine(skipped.Count == 1
+            ? "--skip-bad-files: skipped 1 bad file or folder."
+            : $"--skip-bad-files: skipped {skipped.Count} bad files or folders.");
     }
 }

@@ -105,7 +105,7 @@ internal static class EvaluateCommand
             $"macro precision {metrics.MacroPrecision:F4}, macro recall {metrics.MacroRecall:F4}, macro F1 {metrics.MacroF1:F4}, top-{metrics.TopK} accuracy {metrics.TopKAccuracy:P2}, log loss {metrics.LogLoss:F4}"));
         AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture, $"scored {metrics.Count + metrics.UnknownLabelCount} images in {watch.Elapsed.TotalSeconds:F1} s"));
         if (metrics.UnknownLabelCount > 0)
-            AnsiConsole.MarkupLineInterpolated($"[yellow]{metrics.UnknownLabelCount} images have labels the model does not know and were not counted.[/]");
+            CliConsole.WriteWarning($"{metrics.UnknownLabelCount} images have labels the model does not know and were not counted.");
 
         if (reportDirectory is not null)
             WriteReport(mlContext, scored, modelPath, metrics, reportDirectory, historyFile, $"{description} in {dataDirectory.FullName}");
@@ -229,7 +229,7 @@ internal static class EvaluateCommand
         var mistakes = EvaluationReport.CollectMisclassified(mlContext, scored, metrics.ClassNames);
         var result = EvaluationReport.Write(reportDirectory.FullName, metrics, mistakes, history, historyNote, modelPath, dataDescription);
         if (result.HistoryNote is not null)
-            AnsiConsole.MarkupLineInterpolated($"[yellow]Training curves skipped: {result.HistoryNote}[/]");
+            CliConsole.WriteWarning($"Training curves skipped: {result.HistoryNote}");
         AnsiConsole.MarkupLineInterpolated($"Wrote the report [bold]{Path.Combine(reportDirectory.FullName, EvaluationReport.MarkdownFile)}[/]:");
         foreach (string file in result.Files)
             AnsiConsole.WriteLine("  " + file);

@@ -29,7 +29,8 @@ internal static class FieldCommands
         var json = new Option<bool>("--json") { Description = "Print JSON (text, confidence, and per character its box, label, confidence and alternatives)." };
         var overlay = new Option<FileInfo?>("--overlay")
         {
-            Description = "Write a PNG with the boxes and labels drawn on the image (with several images, one file each: OUT.<image name>.png).",
+            Description = "Write a PNG with the boxes and labels drawn on the image. With several images, one file each beside OUT: OUT.<image name>.png "
+                + "(OUT without its extension), or, when two images share a name (d1/x.png d2/x.png), OUT.<position>.<image name>.png for every image (1 for the first image given).",
         };
         var crossedSevens = CrossedSevensOption();
         var language = LanguageOption();
@@ -48,7 +49,7 @@ internal static class FieldCommands
     {
         var data = new Option<DirectoryInfo>("--data")
         {
-            Description = "A folder with labels.tsv (image, text), or a form page with reference.tsv (field, text).",
+            Description = "A folder with labels.tsv (image, text), or a form page with reference.tsv (field, text: field numbers count the page's boxes in reading order from the lowest, one row each, in any order). Both files are UTF-8.",
             Required = true,
         };
         var model = CliModels.ModelOption();
@@ -136,16 +137,16 @@ internal static class FieldCommands
 
     private static int Read(FileInfo[] images, FileInfo? model, FieldReaderOptions options, FieldKind? kind, bool form, bool json, FileInfo? overlay)
     {
+        var overlayPaths = overlay is null ? null : OverlayPaths(overlay, images);
         using var reader = LoadReader(model, options);
         var results = new List<object>();
         int failed = 0;
-        foreach (var image in images)
+        for (int index = 0; index < images.Length; index++)
         {
+            var image = images[index];
             try
             {
-                string? overlayPath = overlay is null ? null
-                    : images.Length == 1 ? overlay.FullName
-                    : Path.Combine(overlay.DirectoryName ?? ".", $"{Path.GetFileNameWithoutExtension(overlay.Name)}.{Path.GetFileNameWithoutExtension(image.Name)}.png");
+                string? overlayPath = overlayPaths?[index];
                 if (form)
                 {
                     var fields = reader.ReadForm(image.FullName, kind is { } k ? Enumerable.Repeat(k, 10_000).ToArray() : null);
@@ -168,15 +169,43 @@ internal static class FieldCommands
             catch (Exception e) when (e is CharacterDataException or ArgumentException or IOException)
             {
                 failed++;
-                results.Add(new { image = image.FullName, error = e.Message });
+                string error = CliVocabulary.InCliTerms(e.Message);
+                results.Add(new { image = image.FullName, error });
                 if (!json)
-                    AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {image.Name}: {e.Message}");
+                    CliConsole.WriteError($"{image.Name}: {error}");
             }
         }
 
         if (json)
             Console.WriteLine(JsonSerializer.Serialize(results, Json));
         return failed == 0 ? 0 : 1;
+    }
+
+    /// <summary>
+    /// The overlay file of each image: <paramref name="overlay"/> itself for one image; for several, OUT.&lt;image name&gt;.png,
+    /// or OUT.&lt;position&gt;.&lt;image name&gt;.png for all when two images share a name, so no overlay overwrites another.
+    /// </summary>
+    /// <exception cref="ArgumentException">An overlay would replace one of the images read.</exception>
+    private static string[] OverlayPaths(FileInfo overlay, FileInfo[] images)
+    {
+        string[] paths;
+        if (images.Length == 1)
+        {
+            paths = [overlay.FullName];
+        }
+        else
+        {
+            string folder = overlay.DirectoryName ?? ".", stem = Path.GetFileNameWithoutExtension(overlay.Name);
+            var names = images.Select(image => Path.GetFileNameWithoutExtension(image.Name)).ToArray();
+            // Compared ignoring case, as a case-insensitive file system would store them.
+            bool shared = names.Distinct(StringComparer.OrdinalIgnoreCase).Count() < names.Length;
+            paths = [.. names.Select((name, i) => Path.Combine(folder, shared ? $"{stem}.{i + 1}.{name}.png" : $"{stem}.{name}.png"))];
+        }
+
+        var imagePaths = images.Select(image => image.FullName).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        if (paths.FirstOrDefault(imagePaths.Contains) is { } clash)
+            throw new ArgumentException($"--overlay {overlay}: the overlay '{clash}' would replace one of the images read. Choose another --overlay name.");
+        return paths;
     }
 
     private static void PrintField(FileInfo image, FieldReading reading, string? overlay)
@@ -205,7 +234,7 @@ internal static class FieldCommands
     {
         AnsiConsole.MarkupLineInterpolated($"[bold]{image.Name}[/]: {fields.Count} fields");
         if (fields.Count == 0)
-            AnsiConsole.MarkupLine("[yellow]no boxes with ink found[/]: the page has no rectangles of long printed lines around handwriting.");
+            CliConsole.WriteWarning($"{image.Name}: no boxes with ink found: the page has no rectangles of long printed lines around handwriting.");
         var table = new Table().AddColumns("#", "box (x,y,w,h)", "kind", "text", "confidence");
         for (int i = 0; i < fields.Count; i++)
         {
@@ -246,22 +275,26 @@ internal static class FieldCommands
             throw new ArgumentException($"--worst {worst}: must be at least 0. Correct it and run the command again.");
         bool isForm = !File.Exists(Path.Combine(data.FullName, FieldEvaluation.LabelsFileName))
             && File.Exists(Path.Combine(data.FullName, FormReference.FileName));
-        // The labels are checked before the model is loaded: a bad row is reported at once.
+        if (isForm && (skip != 0 || first is not null))
+            throw new ArgumentException($"--skip and --first choose rows of {FieldEvaluation.LabelsFileName}, and '{data.FullName}' is a form folder ({FormReference.FileName}): its page is scored whole. Leave them out.");
+        // The truth is checked before the model is loaded: a bad row is reported at once.
+        var form = isForm ? FieldEvaluation.LoadFormReference(data.FullName) : null;
         var labelled = isForm ? null : FieldEvaluation.LoadLabels(data.FullName).Skip(skip).Take(first ?? int.MaxValue).ToList();
         if (labelled is { Count: 0 })
             throw new ArgumentException($"--skip {skip} leaves no rows of '{Path.Combine(data.FullName, FieldEvaluation.LabelsFileName)}' to score.");
         using var reader = LoadReader(model, options);
         FieldEvaluationResult result;
         IReadOnlyList<FormField>? formFields = null;
-        string? page = null;
-        if (isForm)
-            (result, formFields, page) = FormReference.Evaluate(reader, data.FullName, kind);
+        if (form is not null)
+            (result, formFields) = FormReference.Evaluate(reader, form, kind);
         else
             result = FieldEvaluation.Evaluate(reader, labelled!, kind);
+        // A field's error is a library message; the report and the table give it in the CLI's words.
+        result = new FieldEvaluationResult([.. result.Fields.Select(f => f.Error is null ? f : f with { Error = CliVocabulary.InCliTerms(f.Error) })]);
 
         var table = new Table().AddColumns("what", "value");
         table.AddRow("fields", result.Fields.Count.ToString(CultureInfo.InvariantCulture));
-        table.AddRow("character error rate", result.CharacterErrorRate.ToString("P2", CultureInfo.InvariantCulture));
+        table.AddRow("character error rate", CharacterErrorRateText(result));
         table.AddRow("exact fields", $"{result.Fields.Count(f => f.Exact)} ({result.ExactRate.ToString("P2", CultureInfo.InvariantCulture)})");
         table.AddRow("errors", result.Fields.Count(f => f.Error is not null).ToString(CultureInfo.InvariantCulture));
         AnsiConsole.Write(table);
@@ -271,9 +304,14 @@ internal static class FieldCommands
         AnsiConsole.WriteLine(CalibrationLine(curve));
 
         if (report is not null)
-            WriteReport(report, data, result, curve, worst, page, formFields);
+            WriteReport(report, data, result, curve, worst, form?.PagePath, formFields);
         return 0;
     }
+
+    /// <summary>The character error rate as a percentage; with no letter or digit in any truth it is 0 whatever was read, so not a score.</summary>
+    private static string CharacterErrorRateText(FieldEvaluationResult result) => result.Fields.Any(f => f.Truth.Length > 0)
+        ? result.CharacterErrorRate.ToString("P2", CultureInfo.InvariantCulture)
+        : "n/a (no truth holds a letter or digit)";
 
     /// <summary>"accepts N of M fields (x %) at confidence ≥ t with y % field error", or why no threshold does.</summary>
     private static string RoutingLine(ErrorRejectCurve curve, double maxError) => curve.HighestCoverageAt(maxError) is { } p
@@ -320,7 +358,7 @@ internal static class FieldCommands
         curve.SaveChart(Path.Combine(report.FullName, "error-reject.png"), $"{data.Name}: field error against fields accepted");
         var md = new StringBuilder();
         md.Append(CultureInfo.InvariantCulture, $"# Field reading: {data.Name}\n\n");
-        md.Append(CultureInfo.InvariantCulture, $"- fields: {result.Fields.Count}\n- character error rate: {result.CharacterErrorRate:P2}\n");
+        md.Append(CultureInfo.InvariantCulture, $"- fields: {result.Fields.Count}\n- character error rate: {CharacterErrorRateText(result)}\n");
         md.Append(CultureInfo.InvariantCulture, $"- exact fields: {result.Fields.Count(f => f.Exact)} ({result.ExactRate:P2})\n\n");
         md.Append("Both texts are compared as upper-case letters and digits. The per-field table is `fields.tsv`, the figures `metrics.json`.\n\n");
         AppendErrorReject(md, curve);

@@ -56,14 +56,14 @@ internal static class PredictCommand
             catch (CharacterDataException e)
             {
                 failed++;
-                table.AddRow(Markup.Escape(image.Name), "[red]error[/]", Markup.Escape(e.Message));
+                table.AddRow(Markup.Escape(image.Name), "[red]error[/]", Markup.Escape(CliVocabulary.InCliTerms(e.Message)));
                 continue;
             }
             catch (Exception e) when (e is InvalidOperationException or ArgumentException)
             {
                 failed++;
                 table.AddRow(Markup.Escape(image.Name), "[red]error[/]",
-                    Markup.Escape($"Could not classify '{image.FullName}': {e.Message} Check that it is a readable PNG or JPEG image."));
+                    Markup.Escape(CliVocabulary.InCliTerms($"Could not classify '{image.FullName}': {e.Message} Check that it is a readable PNG or JPEG image.")));
                 continue;
             }
 
@@ -75,7 +75,7 @@ internal static class PredictCommand
         AnsiConsole.Write(table);
         if (failed == 0)
             return 0;
-        AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {failed} of {images.Length} images could not be classified (see the table above).");
+        CliConsole.WriteError($"{failed} of {images.Length} images could not be classified (see the table above).");
         return 1;
     }
 

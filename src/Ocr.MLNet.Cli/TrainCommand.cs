@@ -150,11 +150,43 @@ internal static class TrainCommand
         int holdoutPerClass, bool skipBadFiles)
     {
         // Every option is checked before the data is loaded, with the names the user typed.
-        CliOptionErrors.Validate(options.Validate, OptionNames);
-        preparation.Validate();
         if (holdoutPerClass < 0)
             throw new ArgumentException($"--holdout-per-class {holdoutPerClass}: use 0 (validate on --validation-fraction) or a positive number of images per class.");
+        ValidateTrainerOptions(options, holdoutPerClass);
+        preparation.Validate();
         return CliContext.Run(mlContext => Train(mlContext, dataDirectory, split, modelFile, preparation, options, holdoutPerClass, skipBadFiles), options.Seed);
+    }
+
+    /// <summary>
+    /// The trainer's checks with the CLI's names. The held-out split (<c>--holdout-per-class</c>) becomes the trainer's
+    /// ValidationData only once the data is loaded, so the library cannot see it yet; the CLI checks the options that need
+    /// validation data itself, in its own words.
+    /// </summary>
+    private static void ValidateTrainerOptions(CharacterCnnTrainer.Options options, int holdoutPerClass)
+    {
+        // An empty view stands in for the validation data while the library checks the other options.
+        options.ValidationData = new MLContext().Data.LoadFromEnumerable(Array.Empty<ValidationStandIn>());
+        try
+        {
+            CliOptionErrors.Validate(options.Validate, OptionNames);
+        }
+        finally
+        {
+            options.ValidationData = null;
+        }
+
+        if (holdoutPerClass > 0 || options.ValidationFraction > 0)
+            return;
+        string noValidation = "but --validation-fraction 0 and --holdout-per-class 0 hold out no validation data. Give either a positive value";
+        if (options.EarlyStoppingPatience is { } patience)
+            throw new ArgumentException($"--patience {patience}: early stopping watches the validation loss, {noValidation}, or leave out --patience.");
+        if (options.LearningRateSchedule == LearningRateSchedule.ReduceOnPlateau)
+            throw new ArgumentException($"--schedule {options.LearningRateSchedule}: it watches the validation loss, {noValidation}, or choose another --schedule.");
+    }
+
+    private sealed class ValidationStandIn
+    {
+        public string Label { get; set; } = "";
     }
 
     private static int Train(MLContext mlContext, DirectoryInfo dataDirectory, string? split, FileInfo modelFile, DataPreparation preparation,

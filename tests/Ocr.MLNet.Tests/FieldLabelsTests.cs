@@ -5,7 +5,7 @@ namespace Ocr.MLNet.Tests;
 
 /// <summary>
 /// The labels of a folder of fields are refused, naming the file and the row, when they cannot be scored honestly: no
-/// rows, an image outside the folder, more cells than the header, the same image twice.
+/// rows, an image outside the folder, more cells than the header, the same image twice, bytes that are not UTF-8.
 /// </summary>
 [TestFixture]
 public sealed class FieldLabelsTests
@@ -72,6 +72,29 @@ public sealed class FieldLabelsTests
         var error = Assert.Throws<CharacterDataException>(() => FieldEvaluation.LoadLabels(directory));
 
         Assert.That(error!.Message, Does.Contain("lines 2 and 4").And.Contain("'./a.png'"));
+    }
+
+    [Test]
+    public void Bytes_that_are_not_UTF_8_are_refused_naming_the_line_and_the_byte()
+    {
+        // "BILÉL" saved as Latin-1: É is the lone byte 0xC9, which a lenient reader turns into U+FFFD.
+        byte[] latin1 = [.. "image\ttext\na.png\tA\nb.png\tBIL"u8, 0xC9, .. "L\n"u8];
+        File.WriteAllBytes(Path.Combine(directory, FieldEvaluation.LabelsFileName), latin1);
+
+        var error = Assert.Throws<CharacterDataException>(() => FieldEvaluation.LoadLabels(directory));
+
+        Assert.That(error!.Message, Does.Contain(Path.Combine(directory, "labels.tsv")).And.Contain("line 3").And.Contain("b.png").And.Contain("0xC9").And.Contain("not UTF-8"));
+    }
+
+    [Test]
+    public void A_byte_order_mark_and_CRLF_line_ends_are_read_as_UTF_8_text()
+    {
+        byte[] bytes = [0xEF, 0xBB, 0xBF, .. "image\ttext\r\na.png\tBILÉL\r\nb.png\t12\r\n"u8];
+        File.WriteAllBytes(Path.Combine(directory, FieldEvaluation.LabelsFileName), bytes);
+
+        var fields = FieldEvaluation.LoadLabels(directory);
+
+        Assert.That(fields.Select(f => f.Text), Is.EqualTo(new[] { "BILÉL", "12" }));
     }
 
     private void Write(params string[] lines) => File.WriteAllLines(Path.Combine(directory, FieldEvaluation.LabelsFileName), lines);

@@ -55,6 +55,28 @@ internal static class TestEnvironment
     public static (int ExitCode, string Output) Run(string fileName, string arguments, string workingDirectory,
         TimeSpan timeout, IDictionary<string, string>? environment = null)
     {
+        var output = new System.Text.StringBuilder();
+        int exitCode = Run(fileName, arguments, workingDirectory, timeout, environment, output, output);
+        lock (output)
+            return (exitCode, output.ToString());
+    }
+
+    /// <summary>Runs a process to completion and returns its exit code, its standard output and its standard error apart.</summary>
+    public static (int ExitCode, string StandardOutput, string StandardError) RunWithStreamsApart(string fileName, string arguments,
+        string workingDirectory, TimeSpan timeout, IDictionary<string, string>? environment = null)
+    {
+        var standardOutput = new System.Text.StringBuilder();
+        var standardError = new System.Text.StringBuilder();
+        int exitCode = Run(fileName, arguments, workingDirectory, timeout, environment, standardOutput, standardError);
+        lock (standardOutput)
+        lock (standardError)
+            return (exitCode, standardOutput.ToString(), standardError.ToString());
+    }
+
+    /// <summary>Runs a process to completion, appending its stdout and stderr lines to the given builders (one for both merges them).</summary>
+    private static int Run(string fileName, string arguments, string workingDirectory, TimeSpan timeout, IDictionary<string, string>? environment,
+        System.Text.StringBuilder standardOutput, System.Text.StringBuilder standardError)
+    {
         var start = new ProcessStartInfo(fileName, arguments)
         {
             WorkingDirectory = workingDirectory,
@@ -74,20 +96,22 @@ internal static class TestEnvironment
         }
 
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {fileName}.");
-        var output = new System.Text.StringBuilder();
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (standardOutput) standardOutput.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (standardError) standardError.AppendLine(e.Data); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         if (!process.WaitForExit(timeout))
         {
             process.Kill(entireProcessTree: true);
+            string output;
+            lock (standardOutput)
+            lock (standardError)
+                output = ReferenceEquals(standardOutput, standardError) ? standardOutput.ToString() : $"{standardOutput}{standardError}";
             throw new TimeoutException($"'{fileName} {arguments}' did not finish within {timeout}.\n{output}");
         }
 
         process.WaitForExit();
-        lock (output)
-            return (process.ExitCode, output.ToString());
+        return process.ExitCode;
     }
 
     private static string Metadata(string key) =>

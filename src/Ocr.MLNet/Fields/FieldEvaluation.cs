@@ -10,6 +10,12 @@ namespace Ocr.MLNet.Fields;
 /// <param name="Text">The truth as written.</param>
 public sealed record LabelledField(string ImagePath, string Text);
 
+/// <summary>A form page and the text each of its boxes should hold, from a form folder's <c>reference.tsv</c>.</summary>
+/// <param name="PagePath">The page image (full path).</param>
+/// <param name="FirstField">The field number of the page's first box in reading order (HSF pages start at 3).</param>
+/// <param name="Texts">The truth of each box in reading order: field <paramref name="FirstField"/>, then the next, without gaps.</param>
+public sealed record LabelledForm(string PagePath, int FirstField, IReadOnlyList<string> Texts);
+
 /// <summary>How one field was read against its truth.</summary>
 /// <param name="Field">The field.</param>
 /// <param name="Reading">What the reader read (null when it failed).</param>
@@ -71,13 +77,19 @@ public static class FieldEvaluation
     /// <summary>The labels file of a folder of fields: tab-separated, a header row with <c>image</c> and <c>text</c> columns.</summary>
     public const string LabelsFileName = "labels.tsv";
 
+    /// <summary>The truth file of a form folder: tab-separated, a header row with <c>field</c> and <c>text</c> columns.</summary>
+    public const string FormReferenceFileName = "reference.tsv";
+
+    /// <summary>The image files a form folder's page may be.</summary>
+    private static readonly string[] PageExtensions = [".png", ".jpg", ".jpeg", ".tif", ".bmp"];
+
     /// <summary>Reads <c>labels.tsv</c> in <paramref name="folder"/>; image paths are relative to the folder.</summary>
     /// <param name="folder">The folder.</param>
     /// <returns>The fields in file order.</returns>
     /// <exception cref="CharacterDataException">
-    /// The file is missing, has no <c>image</c> or <c>text</c> column or no rows of fields, or a row is short, has more
-    /// cells than the header, names no image, an image outside the folder (<c>../x.png</c>, <c>/etc/passwd</c>) or the
-    /// same image as an earlier row (the message names the line, or both lines).
+    /// The file is missing, is not UTF-8, has no <c>image</c> or <c>text</c> column or no rows of fields, or a row is
+    /// short, has more cells than the header, names no image, an image outside the folder (<c>../x.png</c>,
+    /// <c>/etc/passwd</c>) or the same image as an earlier row (the message names the line, or both lines).
     /// </exception>
     /// <example>
     /// <code>
@@ -90,7 +102,7 @@ public static class FieldEvaluation
         string path = Path.Combine(folder, LabelsFileName);
         if (!File.Exists(path))
             throw new CharacterDataException($"'{path}' does not exist: a folder of fields needs a {LabelsFileName} with 'image' and 'text' columns.", path, null);
-        var lines = File.ReadAllLines(path);
+        var lines = TabSeparatedFile.ReadLines(path);
         var header = lines.Length > 0 ? lines[0].Split('\t') : [];
         int image = Array.IndexOf(header, "image"), text = Array.IndexOf(header, "text");
         if (image < 0 || text < 0)
@@ -124,6 +136,94 @@ public static class FieldEvaluation
         if (fields.Count == 0)
             throw new CharacterDataException($"'{path}' has a header but no rows of fields, so there is nothing to score. Add one row per image (image, tab, text).", path, null);
         return fields;
+    }
+
+    /// <summary>
+    /// Reads a form folder: its one page image and <c>reference.tsv</c>, whose rows give each box's field number and text.
+    /// The field numbers count the page's boxes in reading order from the lowest (the first box), so the rows may come in
+    /// any order but every number from the lowest to the highest needs exactly one row.
+    /// </summary>
+    /// <param name="folder">The folder.</param>
+    /// <returns>The page and the texts in field order.</returns>
+    /// <exception cref="CharacterDataException">
+    /// The file is missing, is not UTF-8, has no <c>field</c> or <c>text</c> column, names images (the page is the one image
+    /// beside it) or has no rows; a row is short, has more cells than the header, or gives no field number, one that is not
+    /// a number, or one an earlier row gave (the message names the line, or both lines); a field number between the lowest
+    /// and the highest has no row; or the folder does not hold exactly one page image.
+    /// </exception>
+    /// <example>
+    /// <code>
+    /// var form = FieldEvaluation.LoadFormReference("../shared/data/handwritten-fields/nist-hsf-page");
+    /// var (result, fields) = FieldEvaluation.EvaluateForm(reader, form.PagePath, form.Texts);
+    /// </code>
+    /// </example>
+    public static LabelledForm LoadFormReference(string folder)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(folder);
+        string path = Path.Combine(folder, FormReferenceFileName);
+        if (!File.Exists(path))
+            throw new CharacterDataException($"'{path}' does not exist: a form folder needs a {FormReferenceFileName} with 'field' and 'text' columns.", path, null);
+        var lines = TabSeparatedFile.ReadLines(path);
+        var header = lines.Length > 0 ? lines[0].Split('\t') : [];
+        int field = Array.IndexOf(header, "field"), text = Array.IndexOf(header, "text");
+        if (field < 0 || text < 0)
+            throw new CharacterDataException($"'{path}' has no 'field' and 'text' columns in its header (tab-separated); it has: {string.Join(", ", header)}.", path, null);
+        if (Array.IndexOf(header, "image") is int image and >= 0)
+        {
+            // The page is found beside the file; a path in it would be ignored, or read a file from anywhere.
+            int named = Array.FindIndex(lines, 1, l => l.Split('\t') is var c && c.Length > image && c[image].Trim().Length > 0);
+            string where = named < 0 ? "" : $" (line {named + 1} names '{lines[named].Split('\t')[image]}')";
+            throw new CharacterDataException(
+                $"'{path}' has an 'image' column{where}, but a form folder's {FormReferenceFileName} names no images: the page is the one image beside it. "
+                + $"Remove the column; for a folder of field images, write a {LabelsFileName} (image, text) instead.", path, null);
+        }
+
+        var rows = new SortedDictionary<int, (int Line, string Text)>();
+        for (int i = 1; i < lines.Length; i++)
+        {
+            if (lines[i].Length == 0)
+                continue;
+            int line = i + 1;
+            var cells = lines[i].Split('\t');
+            if (cells.Length <= Math.Max(field, text))
+                throw new CharacterDataException($"'{path}' line {line} has {cells.Length} cells; the header names {header.Length} ({string.Join(", ", header)}). Give each row a field number and its text.", path, null);
+            if (cells.Length > header.Length)
+                throw new CharacterDataException($"'{path}' line {line} has {cells.Length} cells, more than the {header.Length} the header names ({string.Join(", ", header)}): a tab inside a text, or a missing header column? Fix the row, or name the extra column in the header.", path, null);
+            string number = cells[field].Trim();
+            if (number.Length == 0)
+                throw new CharacterDataException($"'{path}' line {line} gives no field number. Give each row the number of its box (the fields count the page's boxes in reading order).", path, null);
+            if (!int.TryParse(number, NumberStyles.None, CultureInfo.InvariantCulture, out int fieldNumber))
+                throw new CharacterDataException($"'{path}' line {line}: '{number}' is not a field number. Give each row the number of its box (03, 04, …: the fields count the page's boxes in reading order).", path, null);
+            if (rows.TryGetValue(fieldNumber, out var earlier))
+            {
+                throw new CharacterDataException(earlier.Text == cells[text]
+                    ? $"'{path}' lines {earlier.Line} and {line} both give field {number} ('{cells[text]}'): each box is scored once. Remove one of the rows."
+                    : $"'{path}' lines {earlier.Line} and {line} give field {number} two texts ('{earlier.Text}' and '{cells[text]}'). Keep the row with the box's true text and remove the other.", path, null);
+            }
+
+            rows.Add(fieldNumber, (line, cells[text]));
+        }
+
+        if (rows.Count == 0)
+            throw new CharacterDataException($"'{path}' has a header but no rows, so there is nothing to score. Add one row per box of the page (field number, tab, text).", path, null);
+        int expected = rows.Keys.First();
+        foreach (var (number, row) in rows)
+        {
+            if (number != expected)
+            {
+                string missing = number - 1 == expected ? $"field {expected} has" : $"fields {expected}–{number - 1} have";
+                throw new CharacterDataException(
+                    $"'{path}': {missing} no row (line {row.Line} gives field {number}, the next after field {expected - 1}). The fields count the page's boxes in reading order, "
+                    + "so every box from the first needs a row: add the missing rows, or correct the field numbers.", path, null);
+            }
+
+            expected++;
+        }
+
+        var pages = Directory.EnumerateFiles(folder).Where(f => PageExtensions.Contains(Path.GetExtension(f).ToLowerInvariant())).Order(StringComparer.Ordinal).ToArray();
+        if (pages.Length != 1)
+            throw new CharacterDataException($"'{folder}' holds {pages.Length} images beside {FormReferenceFileName}; a form folder holds exactly one page.", folder, null);
+        return new LabelledForm(Path.GetFullPath(pages[0]), rows.Keys.First(), [.. rows.Values.Select(r => r.Text)]);
     }
 
     /// <summary>Reads every field and scores it; a field that cannot be read counts as read empty, with its error kept.</summary>

@@ -137,33 +137,19 @@ public sealed class LineRecognizerModel : ITransformer, IDisposable
     /// <exception cref="InvalidDataException">The file is damaged or holds no line model; the message names it.</exception>
     internal static byte[] ReadOnnx(Stream zipStream, string name)
     {
-        ZipArchive zip;
-        try
-        {
-            zip = new ZipArchive(zipStream, ZipArchiveMode.Read, leaveOpen: true);
-        }
-        catch (InvalidDataException e)
-        {
-            throw CharacterModelLoader.NotAModel(name, e.Message, e);
-        }
-
-        using (zip)
+        var lineModel = CharacterModelLoader.ReadZip(zipStream, name, zip =>
         {
             CharacterModelLoader.VerifyChecksums(zip, name);
-            foreach (byte[] model in CharacterModelLoader.OnnxModels(zip, name))
-            {
-                if (ModelProto.Parser.ParseFrom(model).Graph?.Name == GraphName)
-                    return model;
-            }
-        }
-
-        throw CharacterModelLoader.NotAModel(name, "it holds no line recognizer (a character model? use it with --model for characters, or train one with train-fields)", null);
+            return CharacterModelLoader.OnnxModels(zip, name).FirstOrDefault(model => ModelProto.Parser.ParseFrom(model).Graph?.Name == GraphName);
+        });
+        return lineModel
+            ?? throw CharacterModelLoader.NotAModel(name, "it holds no line recognizer (a character model? use it with --model for characters, or train one with train-fields)", null);
     }
 
     /// <summary>Copies a saved line model's weights into <paramref name="network"/> (fine-tuning starts there).</summary>
     internal static void LoadWeights(Stream zipStream, LineRecognizerNetwork network)
     {
-        var graph = ModelProto.Parser.ParseFrom(ReadOnnx(zipStream, "the base model")).Graph;
+        var graph = ModelProto.Parser.ParseFrom(ReadOnnx(zipStream, zipStream is FileStream file ? file.Name : "the base model")).Graph;
         var initializers = graph.Initializer.ToDictionary(i => i.Name);
         using var noGrad = no_grad();
         foreach (var (name, conv, norm, _) in network.Layers())

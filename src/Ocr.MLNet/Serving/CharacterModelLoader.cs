@@ -202,18 +202,32 @@ internal static class CharacterModelLoader
     /// </summary>
     internal static void VerifyChecksums(string path)
     {
-        ZipArchive zip;
+        using var file = File.OpenRead(path);
+        ReadZip(file, path, zip =>
+        {
+            VerifyChecksums(zip, path);
+            return true;
+        });
+    }
+
+    /// <summary>
+    /// Runs <paramref name="read"/> on the model zip in <paramref name="stream"/> (left open). .NET reads a zip's central
+    /// directory when the entries are first listed, not when the zip is opened, so a damaged directory fails inside
+    /// <paramref name="read"/> as often as before it: either way the error names the model (<paramref name="name"/>) and
+    /// says what to do. Every loader of a model zip reads it through here.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The zip cannot be read, or <paramref name="read"/> found the model damaged (the message names it).</exception>
+    internal static T ReadZip<T>(Stream stream, string name, Func<ZipArchive, T> read)
+    {
         try
         {
-            zip = ZipFile.OpenRead(path);
+            using var zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
+            return read(zip);
         }
-        catch (InvalidDataException e)
+        catch (InvalidDataException e) when (!e.Message.StartsWith($"'{name}'", StringComparison.Ordinal))
         {
-            throw NotAModel(path, e.Message, e);
+            throw NotAModel(name, $"its zip is damaged ({e.Message.Trim().TrimEnd('.')})", e);
         }
-
-        using (zip)
-            VerifyChecksums(zip, path);
     }
 
     /// <summary>As <see cref="VerifyChecksums(string)"/> on an open zip; <paramref name="name"/> names it in the errors.</summary>

@@ -123,17 +123,11 @@ public sealed class CharacterRecognizer : IDisposable
     {
         options = options?.Clone() ?? new CharacterRecognizerOptions();
         options.Validate();
-        List<byte[]> graphs;
-        try
+        var graphs = CharacterModelLoader.ReadZip(stream, name, zip =>
         {
-            using var zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
             CharacterModelLoader.VerifyChecksums(zip, name);
-            graphs = CharacterModelLoader.OnnxModels(zip, name);
-        }
-        catch (InvalidDataException e) when (!e.Message.StartsWith($"'{name}'", StringComparison.Ordinal))
-        {
-            throw CharacterModelLoader.NotAModel(name, e.Message.TrimEnd('.'), e);
-        }
+            return CharacterModelLoader.OnnxModels(zip, name);
+        });
 
         var (networkOnnx, networkInput, classNames) = FindNetwork(graphs, name);
         byte[]? preprocessingOnnx = FindPreprocessing(graphs, networkInput, out int side);
