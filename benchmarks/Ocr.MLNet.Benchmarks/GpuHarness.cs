@@ -48,10 +48,10 @@ internal static class GpuHarness
         using var gpuOrt = new OrtBaseline(networkOnnx, gpuDeviceId: device);
         var cpuModel = cpuContext.Model.LoadCharacterModel(modelPath, CharacterModelInput.ImagePath);
         var gpuModel = gpuContext.Model.LoadCharacterModel(modelPath, CharacterModelInput.ImagePath);
-        using var cpuEngine = cpuContext.Model.CreatePredictionEngine<PathInput, Prediction>(cpuModel);
-        using var gpuEngine = gpuContext.Model.CreatePredictionEngine<PathInput, Prediction>(gpuModel);
-        var cpuPathData = cpuContext.Data.LoadFromEnumerable(paths.Select(p => new PathInput { ImagePath = p }).ToList());
-        var gpuPathData = gpuContext.Data.LoadFromEnumerable(paths.Select(p => new PathInput { ImagePath = p }).ToList());
+        using var cpuEngine = cpuContext.Model.CreatePredictionEngine<CharacterImagePath, CharacterPrediction>(cpuModel);
+        using var gpuEngine = gpuContext.Model.CreatePredictionEngine<CharacterImagePath, CharacterPrediction>(gpuModel);
+        var cpuPathData = cpuContext.Data.LoadFromEnumerable(paths.Select(p => new CharacterImagePath { ImagePath = p }).ToList());
+        var gpuPathData = gpuContext.Data.LoadFromEnumerable(paths.Select(p => new CharacterImagePath { ImagePath = p }).ToList());
         var images = paths.Select(MLImage.CreateFromFile).ToList();
         var pixels = new float[rows * OrtBaseline.PixelCount];
         cpuRecognizer.Score(paths, pixels);
@@ -59,8 +59,8 @@ internal static class GpuHarness
         // The same scores on both devices, before anything is timed.
         float[] cpuScores = cpuRecognizer.Score(images.Take(batch).ToList());
         float[] gpuScores = gpuRecognizer.Score(images.Take(batch).ToList());
-        double engineDifference = files.Max(p => cpuEngine.Predict(new PathInput { ImagePath = p }).Score
-            .Zip(gpuEngine.Predict(new PathInput { ImagePath = p }).Score, (a, b) => Math.Abs(a - b)).Max());
+        double engineDifference = files.Max(p => cpuEngine.Predict(new CharacterImagePath { ImagePath = p }).Score
+            .Zip(gpuEngine.Predict(new CharacterImagePath { ImagePath = p }).Score, (a, b) => Math.Abs(a - b)).Max());
         double ortDifference = cpuOrt.Scores(pixels[..(batch * OrtBaseline.PixelCount)], batch)
             .Zip(gpuOrt.Scores(pixels[..(batch * OrtBaseline.PixelCount)], batch), (a, b) => Math.Abs(a - b)).Max();
         var cpuPrepared = new float[batch * OrtBaseline.PixelCount];
@@ -86,10 +86,10 @@ internal static class GpuHarness
                 ort.Network(pixelBatch, batch);
             }
         };
-        Action Engine(PredictionEngine<PathInput, Prediction> engine) => () =>
+        Action Engine(PredictionEngine<CharacterImagePath, CharacterPrediction> engine) => () =>
         {
             foreach (string p in paths)
-                engine.Predict(new PathInput { ImagePath = p });
+                engine.Predict(new CharacterImagePath { ImagePath = p });
         };
 
         var variants = new (string Name, Action Run)[]

@@ -106,7 +106,7 @@ internal static class Harness
     /// <summary>Saves a trained network as 'ocr-mlnet train' saves it: image files in, LoadImages and PrepareCharacterImages in front.</summary>
     public static void SaveForImageFiles(MLContext mlContext, ITransformer model, string path)
     {
-        var imagePaths = mlContext.Data.LoadFromEnumerable(Array.Empty<InferenceHarness.PathInput>());
+        var imagePaths = mlContext.Data.LoadFromEnumerable(Array.Empty<CharacterImagePath>());
         using var forFiles = mlContext.Transforms.LoadImages(CharacterFormat.ImageColumnName, imageFolder: null, CharacterFormat.ImagePathColumnName)
             .Append(mlContext.Transforms.PrepareCharacterImages())
             .Fit(imagePaths)

@@ -31,25 +31,25 @@ internal static class InferenceHarness
 
         var ctx = setup.MLContext;
         var noOwn = new PredictionEngineOptions { OwnsTransformer = false };
-        using var pePixels = ctx.Model.CreatePredictionEngine<PixelInput, Prediction>(setup.PixelScorer, noOwn);
-        using var peOnnxOnly = ctx.Model.CreatePredictionEngine<PixelInput, ScoreOnly>(setup.PixelChain[0], noOwn);
-        using var peImage = ctx.Model.CreatePredictionEngine<ImageInput, Prediction>(setup.ImageModel, noOwn);
-        using var pePath = ctx.Model.CreatePredictionEngine<PathInput, Prediction>(setup.PathModel, noOwn);
-        var pixelInput = new PixelInput { Pixels = pixels };
-        var pathInput = new PathInput { ImagePath = png };
+        using var pePixels = ctx.Model.CreatePredictionEngine<CharacterPixels, CharacterPrediction>(setup.PixelScorer, noOwn);
+        using var peOnnxOnly = ctx.Model.CreatePredictionEngine<CharacterPixels, ScoreOnly>(setup.PixelChain[0], noOwn);
+        using var peImage = ctx.Model.CreatePredictionEngine<CharacterImage, CharacterPrediction>(setup.ImageModel, noOwn);
+        using var pePath = ctx.Model.CreatePredictionEngine<CharacterImagePath, CharacterPrediction>(setup.PathModel, noOwn);
+        var pixelInput = new CharacterPixels { Pixels = pixels };
+        var pathInput = new CharacterImagePath { ImagePath = png };
         var ort = setup.Ort;
         using var ortOneThread = new OrtBaseline(NetworkOnnx(setup.ModelPath), intraOpThreads: 1);
         // The same saved chain loaded by plain ML.NET, whose sessions get ONNX Runtime's default threads (LoadCharacterModel's
         // run on one intra-op thread each unless the context sets ONNX session options).
         var plainContext = new MLContext(seed: 1);
         var plainPathModel = plainContext.Model.Load(setup.ModelPath, out _);
-        using var pePathPlain = plainContext.Model.CreatePredictionEngine<PathInput, Prediction>(plainPathModel);
+        using var pePathPlain = plainContext.Model.CreatePredictionEngine<CharacterImagePath, CharacterPrediction>(plainPathModel);
         // ONNX Runtime's default is one thread per physical core where it can count them, and one here where it cannot: the
         // same chain with a thread per core stands for that default on such machines.
         var perCoreContext = new MLContext(seed: 1);
         perCoreContext.SetOnnxSessionOption(new OnnxSessionOptions { IntraOpNumThreads = Environment.ProcessorCount });
         var perCorePathModel = perCoreContext.Model.Load(setup.ModelPath, out _);
-        using var pePathPerCore = perCoreContext.Model.CreatePredictionEngine<PathInput, Prediction>(perCorePathModel);
+        using var pePathPerCore = perCoreContext.Model.CreatePredictionEngine<CharacterImagePath, CharacterPrediction>(perCorePathModel);
 
         var variants = new (string Name, Action Run)[]
         {
@@ -64,7 +64,7 @@ internal static class InferenceHarness
                 OrtBaseline.ExtractArgb(fresh, argb);
                 ort.PreprocessAndScore(argb, 1);
             }),
-            ("PredictionEngine, in-memory MLImage (LoadCharacterModel Image)", () => peImage.Predict(new ImageInput { Image = MLImage.CreateFromPixels(OrtBaseline.Side, OrtBaseline.Side, format, rawPixels) })),
+            ("PredictionEngine, in-memory MLImage (LoadCharacterModel Image)", () => peImage.Predict(new CharacterImage { Image = MLImage.CreateFromPixels(OrtBaseline.Side, OrtBaseline.Side, format, rawPixels) })),
             ("bare ORT: decode PNG + ARGB planes + preprocessing graph + network", () =>
             {
                 using var decoded = MLImage.CreateFromFile(png);
@@ -85,7 +85,7 @@ internal static class InferenceHarness
             Console.WriteLine("max |Score difference|, PredictionEngine vs bare ORT: pixels "
                 + F(pePixels.Predict(pixelInput).Score.Zip(bareScores, (a, b) => Math.Abs(a - b)).Max(), "G3")
                 + ", image path " + F(pePath.Predict(pathInput).Score.Zip(barePath, (a, b) => Math.Abs(a - b)).Max(), "G3")
-                + ", in-memory image " + F(peImage.Predict(new ImageInput { Image = MLImage.CreateFromPixels(OrtBaseline.Side, OrtBaseline.Side, format, rawPixels) })
+                + ", in-memory image " + F(peImage.Predict(new CharacterImage { Image = MLImage.CreateFromPixels(OrtBaseline.Side, OrtBaseline.Side, format, rawPixels) })
                     .Score.Zip(barePath, (a, b) => Math.Abs(a - b)).Max(), "G3")
                 + ", image path through plain Model.Load " + F(pePathPlain.Predict(pathInput).Score.Zip(barePath, (a, b) => Math.Abs(a - b)).Max(), "G3"));
         }
@@ -123,10 +123,10 @@ internal static class InferenceHarness
         var ort = setup.Ort;
 
         var pixelRows = TrainingThroughput.MakeRows(rows);
-        var pixelData = ctx.Data.LoadFromEnumerable(pixelRows.Select(r => new PixelInput { Pixels = r.Pixels }).ToList());
+        var pixelData = ctx.Data.LoadFromEnumerable(pixelRows.Select(r => new CharacterPixels { Pixels = r.Pixels }).ToList());
         var allPixels = pixelRows.SelectMany(r => r.Pixels).ToArray();
         var paths = Sd19Files(args, rows);
-        var pathData = ctx.Data.LoadFromEnumerable(paths.Select(p => new PathInput { ImagePath = p }).ToList());
+        var pathData = ctx.Data.LoadFromEnumerable(paths.Select(p => new CharacterImagePath { ImagePath = p }).ToList());
         var one = new float[OrtBaseline.PixelCount];
         var argbOne = new float[OrtBaseline.ImageFloats];
         var argbBatch = new float[OrtBaseline.ImageFloats * batch];
@@ -427,30 +427,6 @@ internal static class InferenceHarness
 
         [VectorType(1)]
         public string[] PredictedCharacter { get; set; } = [];
-    }
-
-    public sealed class PixelInput
-    {
-        [VectorType(1024)]
-        public float[] Pixels { get; set; } = [];
-    }
-
-    public sealed class ImageInput
-    {
-        [Microsoft.ML.Transforms.Image.ImageType(OrtBaseline.Side, OrtBaseline.Side)]
-        public MLImage? Image { get; set; }
-    }
-
-    public sealed class PathInput
-    {
-        public string ImagePath { get; set; } = "";
-    }
-
-    public sealed class Prediction
-    {
-        public float[] Score { get; set; } = [];
-
-        public string PredictedCharacter { get; set; } = "";
     }
 
     public sealed class ScoreOnly

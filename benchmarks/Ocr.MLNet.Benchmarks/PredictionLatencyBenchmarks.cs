@@ -19,10 +19,10 @@ public class PredictionLatencyBenchmarks
     private OrtBaseline ort = null!;
     private ITransformer pixelScorer = null!;
     private ITransformer pathModel = null!;
-    private PredictionEngine<InferenceHarness.PixelInput, InferenceHarness.Prediction> pixelEngine = null!;
-    private PredictionEngine<InferenceHarness.PathInput, InferenceHarness.Prediction> pathEngine = null!;
-    private InferenceHarness.PixelInput pixelInput = null!;
-    private InferenceHarness.PathInput pathInput = null!;
+    private PredictionEngine<CharacterPixels, CharacterPrediction> pixelEngine = null!;
+    private PredictionEngine<CharacterImagePath, CharacterPrediction> pathEngine = null!;
+    private CharacterPixels pixelInput = null!;
+    private CharacterImagePath pathInput = null!;
     private readonly float[] argb = new float[OrtBaseline.ImageFloats];
 
     [GlobalSetup]
@@ -34,11 +34,11 @@ public class PredictionLatencyBenchmarks
         pixelScorer = mlContext.Model.LoadCharacterModel(modelPath, CharacterModelInput.Pixels);
         pathModel = mlContext.Model.LoadCharacterModel(modelPath, CharacterModelInput.ImagePath);
         var options = new PredictionEngineOptions { OwnsTransformer = false };
-        pixelEngine = mlContext.Model.CreatePredictionEngine<InferenceHarness.PixelInput, InferenceHarness.Prediction>(pixelScorer, options);
-        pathEngine = mlContext.Model.CreatePredictionEngine<InferenceHarness.PathInput, InferenceHarness.Prediction>(pathModel, options);
+        pixelEngine = mlContext.Model.CreatePredictionEngine<CharacterPixels, CharacterPrediction>(pixelScorer, options);
+        pathEngine = mlContext.Model.CreatePredictionEngine<CharacterImagePath, CharacterPrediction>(pathModel, options);
         ort = new OrtBaseline(Harness.NetworkOnnx(modelPath));
-        pixelInput = new InferenceHarness.PixelInput { Pixels = TrainingThroughput.MakeRows(1)[0].Pixels };
-        pathInput = new InferenceHarness.PathInput { ImagePath = Harness.Sd19Files([], 1)[0] };
+        pixelInput = new CharacterPixels { Pixels = TrainingThroughput.MakeRows(1)[0].Pixels };
+        pathInput = new CharacterImagePath { ImagePath = Harness.Sd19Files([], 1)[0] };
     }
 
     [GlobalCleanup]

@@ -27,13 +27,13 @@ internal static class ServingHarness
         var pixelScorer = ctx.Model.LoadCharacterModel(modelPath, CharacterModelInput.Pixels);
         var pathModel = ctx.Model.LoadCharacterModel(modelPath, CharacterModelInput.ImagePath);
         using var disposeModels = new Disposables(pixelScorer, pathModel);
-        using var engine = ctx.Model.CreatePredictionEngine<PathInput, Prediction>(pathModel, new PredictionEngineOptions { OwnsTransformer = false });
+        using var engine = ctx.Model.CreatePredictionEngine<CharacterImagePath, CharacterPrediction>(pathModel, new PredictionEngineOptions { OwnsTransformer = false });
 
         var pixelRows = TrainingThroughput.MakeRows(rows);
         float[] allPixels = pixelRows.SelectMany(r => r.Pixels).ToArray();
-        var pixelData = ctx.Data.LoadFromEnumerable(pixelRows.Select(r => new PixelInput { Pixels = r.Pixels }).ToList());
+        var pixelData = ctx.Data.LoadFromEnumerable(pixelRows.Select(r => new CharacterPixels { Pixels = r.Pixels }).ToList());
         string[] paths = Sd19Files(args, rows);
-        var pathData = ctx.Data.LoadFromEnumerable(paths.Select(p => new PathInput { ImagePath = p }).ToList());
+        var pathData = ctx.Data.LoadFromEnumerable(paths.Select(p => new CharacterImagePath { ImagePath = p }).ToList());
         var images = paths.Select(MLImage.CreateFromFile).ToList();
         using var disposeImages = new Disposables([.. images]);
         var argb = new float[OrtBaseline.ImageFloats * batch];
@@ -47,7 +47,7 @@ internal static class ServingHarness
         // The same scores on both sides, before anything is timed.
         float[] bare = ort.Scores(preparedBatch, batch);
         float[] mine = recognizer.Score(images.Take(batch).ToList());
-        float[] engineScores = engine.Predict(new PathInput { ImagePath = paths[0] }).Score;
+        float[] engineScores = engine.Predict(new CharacterImagePath { ImagePath = paths[0] }).Score;
         Console.WriteLine($"max |Score difference|: recognizer vs bare ORT (images) {F(bare.Zip(mine, (a, b) => Math.Abs(a - b)).Max(), "G3")}, "
             + $"recognizer vs PredictionEngine (first path) {F(engineScores.Zip(mine, (a, b) => Math.Abs(a - b)).Max(), "G3")}");
 
@@ -82,7 +82,7 @@ internal static class ServingHarness
             ("PredictionEngine, image path (one call per image)", () =>
             {
                 foreach (string p in paths)
-                    engine.Predict(new PathInput { ImagePath = p });
+                    engine.Predict(new CharacterImagePath { ImagePath = p });
             }),
             ("bare ORT: decode + planes + preprocessing + network, batch 1", () =>
             {

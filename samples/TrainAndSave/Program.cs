@@ -89,7 +89,7 @@ Console.WriteLine($"  TopKAccuracy(3)  {metrics.TopKAccuracy:F4}");
 
 // 9. The model read pixels; put ML.NET's LoadImages and PrepareCharacterImages in front and save one
 //    self-contained zip that classifies image files.
-IDataView imagePaths = mlContext.Data.LoadFromEnumerable(Array.Empty<ImageInput>());
+IDataView imagePaths = mlContext.Data.LoadFromEnumerable(Array.Empty<CharacterImagePath>());
 using var forFiles = mlContext.Transforms.LoadImages("Image", imageFolder: null, "ImagePath")
     .Append(mlContext.Transforms.PrepareCharacterImages())
     .Fit(imagePaths)
@@ -103,7 +103,7 @@ Console.WriteLine($"Saved {modelPath} ({new FileInfo(modelPath).Length / 1024} K
 //     names come from the schema: the Score column's slot names.
 var user = new MLContext();
 ITransformer loaded = user.Model.Load(modelPath, out _);
-using var engine = user.Model.CreatePredictionEngine<ImageInput, Prediction>(loaded);
+using var engine = user.Model.CreatePredictionEngine<CharacterImagePath, CharacterPrediction>(loaded);
 var slotNames = default(VBuffer<ReadOnlyMemory<char>>);
 engine.OutputSchema["Score"].GetSlotNames(ref slotNames);
 string[] classNames = slotNames.DenseValues().Select(name => name.ToString()).ToArray();
@@ -116,7 +116,7 @@ try
     {
         string file = Path.Combine(examples, $"test{index++}.png");
         WritePng(row.Pixels, file);
-        Prediction prediction = engine.Predict(new ImageInput { ImagePath = file });
+        CharacterPrediction prediction = engine.Predict(new CharacterImagePath { ImagePath = file });
         int best = (int)prediction.PredictedLabel - 1;
         Console.WriteLine($"  {Path.GetFileName(file)}  label {row.Label}  predicted {prediction.PredictedCharacter} (key {prediction.PredictedLabel} = slot '{classNames[best]}')  p={prediction.Score[best]:F3}");
     }
@@ -275,21 +275,4 @@ internal sealed class PixelRow
 
     [VectorType(1, 32, 32)]
     public float[] Pixels { get; set; } = [];
-}
-
-/// <summary>The input of the saved zip: an image file.</summary>
-internal sealed class ImageInput
-{
-    public string ImagePath { get; set; } = "";
-}
-
-/// <summary>The output of the saved zip.</summary>
-internal sealed class Prediction
-{
-    public float[] Score { get; set; } = [];
-
-    /// <summary>The key: 1 + the index of the class in Score (0 is ML.NET's missing key).</summary>
-    public uint PredictedLabel { get; set; }
-
-    public string PredictedCharacter { get; set; } = "";
 }

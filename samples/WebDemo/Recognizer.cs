@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Microsoft.Extensions.ObjectPool;
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using Microsoft.ML.Transforms.Image;
 using Ocr.MLNet;
 using Ocr.MLNet.Preparation;
 using Ocr.MLNet.Serving;
@@ -36,11 +35,11 @@ internal sealed class Recognizer : IDisposable
     /// <summary>How long a request waits for a decode slot before it is answered 503.</summary>
     public static readonly TimeSpan DecodeSlotWait = TimeSpan.FromSeconds(30);
 
-    private readonly ObjectPool<PredictionEngine<ImageInput, Prediction>> _engines;
+    private readonly ObjectPool<PredictionEngine<CharacterImage, CharacterPrediction>> _engines;
     private readonly ITransformer _model;
     private readonly string _temporaryFolder;
 
-    private Recognizer(string modelName, IReadOnlyList<string> classNames, ObjectPool<PredictionEngine<ImageInput, Prediction>> engines,
+    private Recognizer(string modelName, IReadOnlyList<string> classNames, ObjectPool<PredictionEngine<CharacterImage, CharacterPrediction>> engines,
         ITransformer model, string temporaryFolder)
     {
         ModelName = modelName;
@@ -74,10 +73,10 @@ internal sealed class Recognizer : IDisposable
             // The part of the saved chain that reads in-memory images (a zip saved for image files starts with LoadImages),
             // its ONNX sessions on one intra-op thread each, so that requests run side by side on the cores.
             fromImage = mlContext.Model.LoadCharacterModel(path, CharacterModelInput.Image);
-            var inputSchema = mlContext.Data.LoadFromEnumerable(Array.Empty<ImageInput>()).Schema;
+            var inputSchema = mlContext.Data.LoadFromEnumerable(Array.Empty<CharacterImage>()).Schema;
             var classNames = CharacterScores.GetClassNames(fromImage.GetOutputSchema(inputSchema));
 
-            var pool = new DefaultObjectPool<PredictionEngine<ImageInput, Prediction>>(
+            var pool = new DefaultObjectPool<PredictionEngine<CharacterImage, CharacterPrediction>>(
                 new EnginePolicy(mlContext, fromImage), Math.Max(2, Environment.ProcessorCount * 2));
             var recognizer = new Recognizer(Path.GetFileName(path), classNames, pool, fromImage, temporaryFolder);
             recognizer.CheckOnBlankImage(path);
@@ -113,17 +112,17 @@ internal sealed class Recognizer : IDisposable
         if (content != ImageContent.Writing)
             return new Recognition(content.ToString().ToLowerInvariant(), "", [], clock.Elapsed.TotalMilliseconds);
         var engine = _engines.Get();
-        Prediction prediction;
+        CharacterPrediction prediction;
         try
         {
-            prediction = engine.Predict(new ImageInput { Image = image });
+            prediction = engine.Predict(new CharacterImage { Image = image });
         }
         finally
         {
             _engines.Return(engine);
         }
 
-        var top = CharacterScores.TopK(prediction.Score, ClassNames, TopCount)
+        var top = prediction.TopK(ClassNames, TopCount)
             .Select(p => new ClassProbability(p.ClassName, p.Score))
             .ToList();
         return new Recognition("writing", prediction.PredictedCharacter, top, clock.Elapsed.TotalMilliseconds);
@@ -136,7 +135,7 @@ internal sealed class Recognizer : IDisposable
         var engine = _engines.Get();
         try
         {
-            var prediction = engine.Predict(new ImageInput { Image = blank });
+            var prediction = engine.Predict(new CharacterImage { Image = blank });
             if (prediction.Score.Length != ClassNames.Count)
             {
                 throw new InvalidDataException(
@@ -153,26 +152,12 @@ internal sealed class Recognizer : IDisposable
         }
     }
 
-    private sealed class EnginePolicy(MLContext mlContext, ITransformer model) : PooledObjectPolicy<PredictionEngine<ImageInput, Prediction>>
+    private sealed class EnginePolicy(MLContext mlContext, ITransformer model) : PooledObjectPolicy<PredictionEngine<CharacterImage, CharacterPrediction>>
     {
         // The recognizer owns the model and disposes it once, not each engine.
-        public override PredictionEngine<ImageInput, Prediction> Create() =>
-            mlContext.Model.CreatePredictionEngine<ImageInput, Prediction>(model, new PredictionEngineOptions { OwnsTransformer = false });
+        public override PredictionEngine<CharacterImage, CharacterPrediction> Create() =>
+            mlContext.Model.CreatePredictionEngine<CharacterImage, CharacterPrediction>(model, new PredictionEngineOptions { OwnsTransformer = false });
 
-        public override bool Return(PredictionEngine<ImageInput, Prediction> engine) => true;
-    }
-
-    internal sealed class ImageInput
-    {
-        // ML.NET needs a declared size for an image column; the model resizes whatever it gets.
-        [ImageType(32, 32)]
-        public MLImage? Image { get; set; }
-    }
-
-    internal sealed class Prediction
-    {
-        public float[] Score { get; set; } = [];
-
-        public string PredictedCharacter { get; set; } = "";
+        public override bool Return(PredictionEngine<CharacterImage, CharacterPrediction> engine) => true;
     }
 }

@@ -21,6 +21,15 @@ internal static class CliModels
         return mlContext.Model.LoadPretrainedCharacterModel(input);
     }
 
+    /// <summary>The batched API over <paramref name="model"/>, or over the pretrained model when it is null (for commands that score many images).</summary>
+    public static CharacterRecognizer LoadRecognizer(MLContext mlContext, FileInfo? model, CharacterRecognizerOptions options)
+    {
+        if (model is not null)
+            return mlContext.Model.LoadCharacterRecognizer(model.FullName, options);
+        AnnouncePretrained();
+        return mlContext.Model.LoadPretrainedCharacterRecognizer(options);
+    }
+
     /// <summary>Says on stderr that the pretrained model is used (stdout may be JSON).</summary>
     public static void AnnouncePretrained() =>
         Console.Error.WriteLine($"Using the pretrained model {PretrainedCharacterModel.Name} (pass --model to use another).");
@@ -35,7 +44,7 @@ internal static class CliModels
     /// </summary>
     public static void SaveForImageFiles(MLContext mlContext, ITransformer scorer, string path)
     {
-        var imagePaths = mlContext.Data.LoadFromEnumerable(Array.Empty<ImagePathRow>());
+        var imagePaths = mlContext.Data.LoadFromEnumerable(Array.Empty<CharacterImagePath>());
         TransformerChain<ITransformer> chain;
         try
         {
@@ -52,10 +61,5 @@ internal static class CliModels
 
         using (chain)
             mlContext.Model.SaveCharacterModel(chain, imagePaths.Schema, path);
-    }
-
-    private sealed class ImagePathRow
-    {
-        public string ImagePath { get; set; } = "";
     }
 }

@@ -67,7 +67,7 @@ internal static class EvaluateCommand
         string modelPath = CliModels.Describe(modelFile);
         // Batched ONNX Runtime calls: ML.NET's Transform runs the network once per image.
         var options = new CharacterRecognizerOptions { TestTimeAugmentation = testTimeAugmentation };
-        using var recognizer = modelFile is null ? LoadPretrained(options) : CharacterRecognizer.Load(modelFile.FullName, options);
+        using var recognizer = CliModels.LoadRecognizer(mlContext, modelFile, options);
         var (loadedData, description) = DataSources.Load(mlContext, dataDirectory.FullName, split, preparation.MaxRows, skipBadFiles);
         var watch = System.Diagnostics.Stopwatch.StartNew();
         IDataView scored;
@@ -110,13 +110,6 @@ internal static class EvaluateCommand
         if (reportDirectory is not null)
             WriteReport(mlContext, scored, modelPath, metrics, reportDirectory, historyFile, $"{description} in {dataDirectory.FullName}");
         return 0;
-    }
-
-    private static CharacterRecognizer LoadPretrained(CharacterRecognizerOptions options)
-    {
-        CliModels.AnnouncePretrained();
-        using var stream = PretrainedCharacterModel.OpenRead();
-        return CharacterRecognizer.Load(stream, options);
     }
 
     /// <summary>The saved model's preprocessing and network on the files behind an SD19 or image-folder view: one row per file.</summary>

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using Microsoft.ML.Data;
-using Microsoft.ML.Transforms.Image;
 using Ocr.MLNet.Preparation;
 using Spectre.Console;
 
@@ -30,14 +29,14 @@ internal static class PredictCommand
     private static int Predict(MLContext mlContext, FileInfo? modelFile, FileInfo[] images)
     {
         using var model = (IDisposable)CliModels.Load(mlContext, modelFile, CharacterModelInput.Image);
-        using var engine = mlContext.Model.CreatePredictionEngine<ImageInput, Prediction>((ITransformer)model,
+        using var engine = mlContext.Model.CreatePredictionEngine<CharacterImage, CharacterPrediction>((ITransformer)model,
             new PredictionEngineOptions { OwnsTransformer = false });
         var classNames = CharacterScores.GetClassNames(engine.OutputSchema);
         var table = new Table().AddColumns("image", "label", "top 3");
         int failed = 0;
         foreach (var image in images)
         {
-            Prediction prediction;
+            CharacterPrediction prediction;
             try
             {
                 using var decoded = ImageFiles.Load(image.FullName);
@@ -51,7 +50,7 @@ internal static class PredictCommand
                         continue;
                 }
 
-                prediction = engine.Predict(new ImageInput { Image = decoded });
+                prediction = engine.Predict(new CharacterImage { Image = decoded });
             }
             catch (CharacterDataException e)
             {
@@ -67,7 +66,7 @@ internal static class PredictCommand
                 continue;
             }
 
-            var top = CharacterScores.TopK(prediction.Score, classNames, 3)
+            var top = prediction.TopK(classNames)
                 .Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.ClassName} {p.Score:F3}"));
             table.AddRow(Markup.Escape(image.Name), Markup.Escape(prediction.PredictedCharacter), Markup.Escape(string.Join("  ", top)));
         }
@@ -77,19 +76,5 @@ internal static class PredictCommand
             return 0;
         CliConsole.WriteError($"{failed} of {images.Length} images could not be classified (see the table above).");
         return 1;
-    }
-
-    private sealed class ImageInput
-    {
-        // ML.NET needs a declared size for an image column; the model resizes whatever it gets.
-        [ImageType(32, 32)]
-        public MLImage? Image { get; set; }
-    }
-
-    private sealed class Prediction
-    {
-        public float[] Score { get; set; } = [];
-
-        public string PredictedCharacter { get; set; } = "";
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.ML;
 using SkiaSharp;
+using Ocr.MLNet.Serving;
 using Ocr.MLNet.Training;
 
 namespace Ocr.MLNet.IntegrationTests;
@@ -35,7 +36,7 @@ public sealed class PerImagePredictionTests : TemporaryDirectoryTest
 
         var test = SyntheticGlyphs.Make(perClass: 3, seed: 77);
         var files = test.Select((row, i) => SyntheticGlyphs.WritePng(Path.Combine(WorkDirectory, $"glyph{i}.png"), row.Pixels)).ToList();
-        using var engine = mlContext.Model.CreatePredictionEngine<PathRow, GlyphPrediction>(model, new PredictionEngineOptions { OwnsTransformer = false });
+        using var engine = mlContext.Model.CreatePredictionEngine<PathRow, CharacterPrediction>(model, new PredictionEngineOptions { OwnsTransformer = false });
         var expected = files.Select(f => engine.Predict(new PathRow { ImagePath = f })).ToList();
         var classNames = model.LastTransformer.ClassNames;
 

@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Ocr.MLNet.Serving;
 using Ocr.MLNet.Training;
 
 namespace Ocr.MLNet.Tests;
@@ -60,7 +61,7 @@ public sealed class CharacterCnnTrainerTests : TemporaryDirectoryTest
         Assert.That(reports[^1].Phase, Is.EqualTo(TrainingPhase.Exporting));
         Assert.That(messages, Has.Some.StartsWith("Epoch 6: loss"), "per-epoch lines reach mlContext.Log");
 
-        using var engine = mlContext.Model.CreatePredictionEngine<GlyphRow, GlyphPrediction>(model);
+        using var engine = mlContext.Model.CreatePredictionEngine<GlyphRow, CharacterPrediction>(model);
         var test = SyntheticGlyphs.Make(perClass: 10, seed: 99);
         int correct = test.Count(row => engine.Predict(row).PredictedCharacter == row.Label);
         Assert.That(correct / (double)test.Count, Is.GreaterThan(0.8));

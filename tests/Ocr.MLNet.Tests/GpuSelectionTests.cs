@@ -66,9 +66,9 @@ public sealed class GpuSelectionTests
         var fallbackContext = new MLContext { GpuDeviceId = 0, FallbackToCpu = true };
         using var cpuModel = (IDisposable)cpuContext.Model.LoadPretrainedCharacterModel(CharacterModelInput.ImagePath);
         using var fallbackModel = (IDisposable)fallbackContext.Model.LoadPretrainedCharacterModel(CharacterModelInput.ImagePath);
-        using var cpuEngine = cpuContext.Model.CreatePredictionEngine<ImagePathRow, GlyphPrediction>((ITransformer)cpuModel,
+        using var cpuEngine = cpuContext.Model.CreatePredictionEngine<ImagePathRow, CharacterPrediction>((ITransformer)cpuModel,
             new PredictionEngineOptions { OwnsTransformer = false });
-        using var fallbackEngine = fallbackContext.Model.CreatePredictionEngine<ImagePathRow, GlyphPrediction>((ITransformer)fallbackModel,
+        using var fallbackEngine = fallbackContext.Model.CreatePredictionEngine<ImagePathRow, CharacterPrediction>((ITransformer)fallbackModel,
             new PredictionEngineOptions { OwnsTransformer = false });
 
         foreach (string path in Paths)

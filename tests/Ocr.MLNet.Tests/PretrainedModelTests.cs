@@ -30,7 +30,7 @@ public sealed class PretrainedModelTests
         var classes = CharacterScores.GetClassNames(transformer.GetOutputSchema(inputSchema));
         Assert.That(string.Concat(classes), Is.EqualTo("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabdefghnqrt"));
 
-        using var engine = mlContext.Model.CreatePredictionEngine<ImageFile, GlyphPrediction>(transformer,
+        using var engine = mlContext.Model.CreatePredictionEngine<ImageFile, CharacterPrediction>(transformer,
             new PredictionEngineOptions { OwnsTransformer = false });
         var predicted = Characters.Select(c => engine.Predict(new ImageFile { ImagePath = Path.Combine(Samples, "sd19", c.File) }).PredictedCharacter).ToList();
         TestContext.Out.WriteLine(string.Join(" ", Characters.Zip(predicted, (c, p) => $"{c.Class}→{p}")));
@@ -43,7 +43,7 @@ public sealed class PretrainedModelTests
     {
         var mlContext = new MLContext();
         using var model = (IDisposable)mlContext.Model.LoadPretrainedCharacterModel(CharacterModelInput.ImagePath);
-        using var engine = mlContext.Model.CreatePredictionEngine<ImageFile, GlyphPrediction>((ITransformer)model,
+        using var engine = mlContext.Model.CreatePredictionEngine<ImageFile, CharacterPrediction>((ITransformer)model,
             new PredictionEngineOptions { OwnsTransformer = false });
         using var stream = PretrainedCharacterModel.OpenRead();
         using var recognizer = CharacterRecognizer.Load(stream);

@@ -20,6 +20,9 @@ public sealed class CharacterPrediction
     /// <summary>The most probable class (the model's <c>PredictedCharacter</c> column).</summary>
     public string PredictedCharacter { get; set; } = "";
 
+    /// <summary>ML.NET's <c>PredictedLabel</c> key of the same class: 1 + its index in <see cref="Score"/> (0 is ML.NET's missing key).</summary>
+    public uint PredictedLabel { get; set; }
+
     /// <summary>Every class's probability, in the model's class order (the <c>Score</c> column; its slot names are the classes).</summary>
     public float[] Score { get; set; } = [];
 

@@ -73,6 +73,9 @@ public sealed class CharacterRecognizer : IDisposable
     /// CPU, also after <see cref="CharacterRecognizerOptions.FallbackToCpu"/> fell back).</summary>
     public bool UsesGpu { get; private init; }
 
+    /// <summary>The intra-op threads of the network's session, as its ONNX Runtime session options were given them.</summary>
+    internal int NetworkIntraOpThreads { get; private init; }
+
     /// <summary>The class names in score order (the model's <c>Score</c> slot names).</summary>
     public IReadOnlyList<string> ClassNames { get; }
 
@@ -139,16 +142,20 @@ public sealed class CharacterRecognizer : IDisposable
         InferenceSession networkSession;
         InferenceSession? preprocessingSession;
         bool usesGpu = false;
+        int networkThreads;
         try
         {
             var sessionOptions = OnnxRuntimeGpu.CreateSessionOptions(threads, options.GpuDeviceId, options.FallbackToCpu, GpuSetting, out usesGpu);
+            networkThreads = sessionOptions.IntraOpNumThreads;
             (networkSession, preprocessingSession) = OpenSessions(networkOnnx, preprocessingOnnx, sessionOptions, usesGpu);
         }
         catch (OnnxRuntimeException) when (usesGpu && options.FallbackToCpu)
         {
             // The CUDA provider loaded but the device would not open (a wrong number, a busy or absent GPU): the CPU, as asked.
             usesGpu = false;
-            (networkSession, preprocessingSession) = OpenSessions(networkOnnx, preprocessingOnnx, new SessionOptions { IntraOpNumThreads = threads }, usesGpu);
+            var cpuOptions = new SessionOptions { IntraOpNumThreads = threads };
+            networkThreads = cpuOptions.IntraOpNumThreads;
+            (networkSession, preprocessingSession) = OpenSessions(networkOnnx, preprocessingOnnx, cpuOptions, usesGpu);
         }
         catch (OnnxRuntimeException e) when (usesGpu)
         {
@@ -166,6 +173,7 @@ public sealed class CharacterRecognizer : IDisposable
         {
             testTimeAugmentation = options.TestTimeAugmentation,
             UsesGpu = usesGpu,
+            NetworkIntraOpThreads = networkThreads,
         };
         // A network whose weights went to NaN scores every image NaN; one blank image tells, as LoadCharacterModel checks.
         if (!recognizer.ScorePixels(new float[CharacterFormat.PixelCount]).All(float.IsFinite))
@@ -376,7 +384,8 @@ public sealed class CharacterRecognizer : IDisposable
         for (int i = 0; i < predictions.Length; i++)
         {
             var row = scores.Slice(i * classes, classes);
-            predictions[i] = new CharacterPrediction { PredictedCharacter = ClassNames[row.IndexOf(System.Numerics.Tensors.TensorPrimitives.Max(row))], Score = row.ToArray() };
+            int best = System.Numerics.Tensors.TensorPrimitives.IndexOfMax(row);
+            predictions[i] = new CharacterPrediction { PredictedCharacter = ClassNames[best], PredictedLabel = (uint)best + 1, Score = row.ToArray() };
         }
 
         return predictions;
