@@ -47,7 +47,7 @@ public sealed class HandwrittenFieldReader : IDisposable
     /// <exception cref="InvalidOperationException">OpenCV's native library cannot be loaded (on Linux: GTK 3, <c>libgtk-3-0</c>, is missing); the message says what to install.</exception>
     /// <example>
     /// <code>
-    /// using var recognizer = CharacterRecognizer.Load("ocr.zip");
+    /// using var recognizer = mlContext.Model.LoadCharacterRecognizer("ocr.zip");
     /// using var reader = new HandwrittenFieldReader(recognizer, new FieldReaderOptions { Kind = FieldKind.Digits });
     /// </code>
     /// </example>
@@ -62,8 +62,8 @@ public sealed class HandwrittenFieldReader : IDisposable
     /// <param name="options">What fields hold and the limits; null for the defaults.</param>
     /// <example>
     /// <code>
-    /// using var characters = CharacterRecognizer.Load(PretrainedCharacterModel.OpenRead());
-    /// using var lines = LineRecognizer.Load("amounts-finetuned.zip", threads: ServingThreads.PerImage);
+    /// using var characters = mlContext.Model.LoadPretrainedCharacterRecognizer(new CharacterRecognizerOptions { IntraOpThreads = 1 });
+    /// using var lines = mlContext.Model.LoadLineRecognizer("amounts-finetuned.zip", intraOpThreads: 1);
     /// using var reader = new HandwrittenFieldReader(characters, lines, new FieldReaderOptions { Kind = FieldKind.Digits });
     /// </code>
     /// </example>

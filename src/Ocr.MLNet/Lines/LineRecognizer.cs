@@ -15,7 +15,7 @@ namespace Ocr.MLNet.Lines;
 /// </summary>
 /// <example>
 /// <code>
-/// using var lines = LineRecognizer.Load("amounts.zip");
+/// using var lines = mlContext.Model.LoadLineRecognizer("amounts.zip");
 /// LineReading amount = lines.Read(image);                  // the kind the model was trained for
 /// LineReading name = lines.Read(image, FieldKind.Upper);   // or another mask (and language: Read(images, chars, LetterFrequencies.French))
 /// Console.WriteLine($"{amount.Text} {amount.Confidence:P0}");

@@ -9,7 +9,7 @@ namespace Ocr.MLNet;
 /// </summary>
 /// <example>
 /// <code>
-/// using var lines = LineRecognizer.Load(PretrainedLineModel.OpenRead());
+/// using var lines = mlContext.Model.LoadPretrainedLineRecognizer();
 /// ITransformer model = mlContext.Model.LoadPretrainedLineModel();   // the same model as ML.NET transforms
 /// </code>
 /// </example>

@@ -31,7 +31,7 @@ public sealed class CharacterRecognizerOptions
     /// </summary>
     /// <example>
     /// <code>
-    /// using var recognizer = CharacterRecognizer.Load("ocr.zip", new CharacterRecognizerOptions { GpuDeviceId = 0, FallbackToCpu = true });
+    /// using var recognizer = mlContext.Model.LoadCharacterRecognizer("ocr.zip", new CharacterRecognizerOptions { GpuDeviceId = 0, FallbackToCpu = true });
     /// Console.WriteLine(recognizer.UsesGpu ? "GPU" : "CPU");
     /// </code>
     /// </example>
