@@ -33,6 +33,17 @@ public sealed class FieldLabelsTests
     }
 
     [Test]
+    public void A_labels_file_linked_to_a_device_is_refused_at_once_without_reading_it()
+    {
+        string labels = Path.Combine(directory, "labels.tsv");
+        File.CreateSymbolicLink(labels, "/dev/zero");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var e = Assert.Throws<CharacterDataException>(() => FieldEvaluation.LoadLabels(directory));
+        Assert.That(e!.Message, Does.Contain(labels).And.Contain("not a regular file"));
+        Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(2)), "refused from its size, never read");
+    }
+
+    [Test]
     public void A_header_without_rows_is_refused_naming_the_file()
     {
         Write("image\ttext");

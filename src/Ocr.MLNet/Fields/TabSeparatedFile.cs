@@ -13,10 +13,20 @@ internal static class TabSeparatedFile
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>The file's lines (line 1 first), without line ends or a leading UTF-8 byte order mark.</summary>
-    /// <exception cref="CharacterDataException">A line holds bytes that are not UTF-8 (the message names the file, the line and the byte).</exception>
+    /// <exception cref="CharacterDataException">The file is not a regular file or is over <see cref="BoundedFile.MaxTextBytes"/>, or a line
+    /// holds bytes that are not UTF-8 (the message names the file, the line and the byte).</exception>
     public static string[] ReadLines(string path)
     {
-        ReadOnlySpan<byte> bytes = File.ReadAllBytes(path);
+        ReadOnlySpan<byte> bytes;
+        try
+        {
+            bytes = BoundedFile.ReadAllBytes(path, BoundedFile.MaxTextBytes, "the most a truth file of fields may hold; split a larger one");
+        }
+        catch (InvalidDataException e)
+        {
+            throw new CharacterDataException(e.Message, path, e);
+        }
+
         ReadOnlySpan<byte> byteOrderMark = [0xEF, 0xBB, 0xBF];
         if (bytes.StartsWith(byteOrderMark))
             bytes = bytes[byteOrderMark.Length..];

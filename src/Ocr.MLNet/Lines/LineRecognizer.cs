@@ -52,7 +52,7 @@ public sealed class LineRecognizer : IDisposable
     internal static LineRecognizer Load(string path, int? threads = null)
     {
         ArgumentNullException.ThrowIfNull(path);
-        using var stream = BoundedFile.OpenRead(path, long.MaxValue, "none");
+        using var stream = BoundedFile.OpenRead(path);
         return new LineRecognizer(LineRecognizerModel.ReadOnnx(stream, path), threads);
     }
 

@@ -80,7 +80,7 @@ public static class LineRecognizerCatalog
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(path);
-        using (var stream = BoundedFile.OpenRead(path, long.MaxValue, "none"))
+        using (var stream = BoundedFile.OpenRead(path))
             LineRecognizerModel.ReadOnnx(stream, path);
         var environment = MLNetInterop.EnvironmentOf(catalog);
         LineRecognizerModel.RegisterDecoding(environment);

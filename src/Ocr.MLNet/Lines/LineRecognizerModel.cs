@@ -3,6 +3,7 @@ using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using Microsoft.ML.Transforms;
 using Microsoft.ML.Transforms.Image;
+using Ocr.MLNet.Loading;
 using Ocr.MLNet.Serving;
 using Ocr.MLNet.Training;
 using Onnx;
@@ -108,7 +109,7 @@ public sealed class LineRecognizerModel : ITransformer, IDisposable
     /// <summary>Whether the zip at <paramref name="path"/> holds a line recognizer (rather than a character model); its checksums are verified on load, not here.</summary>
     internal static bool IsLineModel(string path)
     {
-        using var stream = File.OpenRead(path);
+        using var stream = BoundedFile.OpenRead(path);
         return IsLineModel(stream);
     }
 

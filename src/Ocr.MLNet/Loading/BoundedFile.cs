@@ -91,6 +91,10 @@ internal static class BoundedFile
         return File.OpenRead(path);
     }
 
+    /// <summary>Opens a regular file of any size for reading (a model zip, an IDX file), refusing a device or a pipe before opening it.</summary>
+    /// <exception cref="InvalidDataException">The file is missing, empty or not a regular file.</exception>
+    public static FileStream OpenRead(string path) => OpenRead(path, long.MaxValue, "");
+
     /// <summary>A byte count in the unit that reads best: "812 bytes", "3.4 MiB", "4.0 GiB".</summary>
     public static string Size(long bytes) => bytes switch
     {

@@ -94,7 +94,7 @@ internal sealed class IdxReader : IDisposable
         if (!File.Exists(fullPath))
             throw new FileNotFoundException(MissingFileMessage(fullPath, role, kind), fullPath);
         // No cap on size (the files are as large as the split), but a device or a pipe is refused before it is opened.
-        if (BoundedFile.Problem(fullPath, long.MaxValue, "none") is string problem)
+        if (BoundedFile.Problem(fullPath, long.MaxValue, "") is string problem)
             throw new EmnistDataException($"The EMNIST {role} '{fullPath}' {problem}.", fullPath);
 
         var file = new FileStream(fullPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);

@@ -2,6 +2,7 @@ using System.IO.Compression;
 using System.Reflection;
 using Microsoft.ML.Transforms.Image;
 using Microsoft.ML.Transforms.Onnx;
+using Ocr.MLNet.Loading;
 
 namespace Ocr.MLNet.Serving;
 
@@ -202,7 +203,7 @@ internal static class CharacterModelLoader
     /// </summary>
     internal static void VerifyChecksums(string path)
     {
-        using var file = File.OpenRead(path);
+        using var file = BoundedFile.OpenRead(path);
         ReadZip(file, path, zip =>
         {
             VerifyChecksums(zip, path);

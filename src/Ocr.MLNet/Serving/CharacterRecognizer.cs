@@ -101,7 +101,7 @@ public sealed class CharacterRecognizer : IDisposable
         ArgumentException.ThrowIfNullOrWhiteSpace(modelPath);
         if (!File.Exists(modelPath))
             throw new FileNotFoundException($"The model file '{modelPath}' does not exist. Train one with 'ocr-mlnet train' or save one with mlContext.Model.SaveCharacterModel.", modelPath);
-        using var file = BoundedFile.OpenRead(modelPath, long.MaxValue, "none");
+        using var file = BoundedFile.OpenRead(modelPath);
         return Load(file, modelPath, options);
     }
 
