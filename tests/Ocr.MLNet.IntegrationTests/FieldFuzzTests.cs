@@ -43,4 +43,25 @@ public sealed class FieldFuzzTests : TemporaryDirectoryTest
         Fuzzer.Report($"{set} images → HandwrittenFieldReader.Read", outcomes);
         Assert.That(outcomes.Loaded, Is.GreaterThan(0), "some mutations still decode and are read");
     }
+
+    [TestCase("names-dev", "labels.tsv")]
+    [TestCase("cheque-amounts-dev", "labels.tsv")]
+    [TestCase("nist-hsf-page", "reference.tsv")]
+    public void Mutated_truth_files_load_or_are_refused_naming_the_file_each_within_a_second(string set, string file)
+    {
+        byte[] original = File.ReadAllBytes(Path.Combine(TestEnvironment.RealData(Path.Combine("handwritten-fields", set)), file));
+        string target = Path.Combine(WorkDirectory, file);
+        // The page a reference names is the one image beside it.
+        if (file == FieldEvaluation.FormReferenceFileName)
+            File.Copy(Path.Combine(TestEnvironment.RealData(Path.Combine("handwritten-fields", set)), "hsf.png"), Path.Combine(WorkDirectory, "hsf.png"));
+        Action<string> load = file == FieldEvaluation.FormReferenceFileName
+            ? folder => FieldEvaluation.LoadFormReference(folder)
+            : folder => FieldEvaluation.LoadLabels(folder);
+        var outcomes = Fuzzer.Run([original], seed: 51, count: 120, PerInput, bytes =>
+        {
+            File.WriteAllBytes(target, bytes);
+            load(WorkDirectory);
+        }, (e, _) => e is CharacterDataException && e.Message.Contains(target, StringComparison.Ordinal));
+        Fuzzer.Report($"{set}/{file} → {(file == FieldEvaluation.FormReferenceFileName ? "LoadFormReference" : "LoadLabels")}", outcomes);
+    }
 }
