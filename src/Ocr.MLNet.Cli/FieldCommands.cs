@@ -6,6 +6,8 @@ using Ocr.MLNet.Evaluation;
 using Ocr.MLNet.Fields;
 using Ocr.MLNet.Preparation;
 using Spectre.Console;
+using Ocr.MLNet.Text;
+using Ocr.MLNet.IO;
 
 namespace Ocr.MLNet.Cli;
 

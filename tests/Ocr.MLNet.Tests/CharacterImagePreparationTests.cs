@@ -2,6 +2,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Ocr.MLNet.Preparation;
 using SkiaSharp;
+using Ocr.MLNet.Loading;
 
 namespace Ocr.MLNet.Tests;
 

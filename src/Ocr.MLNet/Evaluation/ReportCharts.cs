@@ -1,6 +1,7 @@
 using System.Globalization;
 using SkiaSharp;
 using Ocr.MLNet.Training;
+using Ocr.MLNet.IO;
 
 namespace Ocr.MLNet.Evaluation;
 

@@ -1,4 +1,5 @@
 using Ocr.MLNet.Loading;
+using Ocr.MLNet.Text;
 
 namespace Ocr.MLNet.Fields;
 
@@ -41,10 +42,10 @@ public sealed record FieldReaderOptions
     public bool CrossedSevens { get; init; }
 
     /// <summary>
-    /// How often each letter occurs in the fields' language (<see cref="Fields.LetterFrequencies.French"/>,
-    /// <see cref="Fields.LetterFrequencies.English"/> or a table of your own): the reader weighs the network's letter scores by
+    /// How often each letter occurs in the fields' language (<see cref="Text.LetterFrequencies.French"/>,
+    /// <see cref="Text.LetterFrequencies.English"/> or a table of your own): the reader weighs the network's letter scores by
     /// it, so that a letter the shape leaves in doubt (a thin E or a C, a round U or a V) is read as the likelier one, and
-    /// by its letter pairs, so that a Q is followed by a U rather than a V. Default <see cref="Fields.LetterFrequencies.English"/>,
+    /// by its letter pairs, so that a Q is followed by a U rather than a V. Default <see cref="Text.LetterFrequencies.English"/>,
     /// as OCR engines read English unless told otherwise; null reads every letter by its shape alone, as the network was
     /// trained, which suits codes and serial numbers, where letters follow no language.
     /// </summary>
@@ -54,7 +55,7 @@ public sealed record FieldReaderOptions
     /// var codes = HandwrittenFieldReader.Load("ocr.zip", new FieldReaderOptions { LetterFrequencies = null });
     /// </code>
     /// </example>
-    public LetterFrequencies? LetterFrequencies { get; init; } = Fields.LetterFrequencies.English;
+    public LetterFrequencies? LetterFrequencies { get; init; } = Text.LetterFrequencies.English;
 
     /// <summary>
     /// How the characters are recognised: <see cref="FieldReadingMethod.Auto"/> (the default) reads with the line recognizer

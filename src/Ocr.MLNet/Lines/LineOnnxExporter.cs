@@ -1,8 +1,8 @@
 using Google.Protobuf;
 using Onnx;
-using Ocr.MLNet.Export;
 using Ocr.MLNet.Preparation;
-using static Ocr.MLNet.Export.OnnxGraphBuilder;
+using static Ocr.MLNet.OnnxWriting.OnnxGraphBuilder;
+using Ocr.MLNet.OnnxWriting;
 
 namespace Ocr.MLNet.Lines;
 

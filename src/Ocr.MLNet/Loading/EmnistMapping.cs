@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Ocr.MLNet.IO;
 
 namespace Ocr.MLNet.Loading;
 

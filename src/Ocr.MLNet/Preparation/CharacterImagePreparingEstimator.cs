@@ -1,5 +1,6 @@
 using Microsoft.ML.Runtime;
 using Microsoft.ML.Transforms.Image;
+using Ocr.MLNet.Loading;
 
 namespace Ocr.MLNet.Preparation;
 

@@ -1,9 +1,10 @@
 using System.Globalization;
 using System.Text;
-using Ocr.MLNet.Evaluation;
 using Ocr.MLNet.Loading;
+using Ocr.MLNet.Fields;
+using Ocr.MLNet.Text;
 
-namespace Ocr.MLNet.Fields;
+namespace Ocr.MLNet.Evaluation;
 
 /// <summary>One field of an evaluation set: an image and the text written in it.</summary>
 /// <param name="ImagePath">The image (full path).</param>

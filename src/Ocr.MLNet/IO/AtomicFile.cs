@@ -1,4 +1,4 @@
-namespace Ocr.MLNet;
+namespace Ocr.MLNet.IO;
 
 /// <summary>
 /// Replaces a file all at once: readers, and the next run after a crash, a kill or a full disk, see either the old file or

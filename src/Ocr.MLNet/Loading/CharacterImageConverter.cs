@@ -1,9 +1,8 @@
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using SkiaSharp;
-using Ocr.MLNet.Loading;
 
-namespace Ocr.MLNet.Preparation;
+namespace Ocr.MLNet.Loading;
 
 /// <summary>
 /// Turns a character image of any size into the network's input, in EMNIST's convention: 1×32×32 floats, ink
