@@ -77,7 +77,7 @@ public sealed class HandwrittenFieldReader : IDisposable
     {
         ArgumentNullException.ThrowIfNull(recognizer);
         OpenCvRuntime.EnsureLoaded();
-        options ??= new FieldReaderOptions();
+        options = options?.Clone() ?? new FieldReaderOptions();
         options.Validate();
         Options = options;
         this.recognizer = recognizer;
