@@ -23,7 +23,7 @@ namespace Ocr.MLNet.Lines;
 /// (light ink on dark paper); the paper level is the mean ink over the image (transparent padding excluded), and ink is
 /// stretched so the paper is 0 and the darkest stroke 1; the padding is 0.</para>
 /// </remarks>
-public static class LineOnnxExporter
+internal static class LineOnnxExporter
 {
     /// <summary>The ARGB pixel column the model reads.</summary>
     public const string InputColumnName = CharacterPreprocessingGraph.InputColumnName;

@@ -26,10 +26,10 @@ namespace Ocr.MLNet.Loading;
 internal static class CharacterImageConverter
 {
     /// <summary>Side of the output image (32).</summary>
-    public const int ImageSide = EmnistDataset.ImageSide;
+    public const int ImageSide = CharacterFormat.ImageSide;
 
     /// <summary>Floats per output image: 1 × 32 × 32 = 1024.</summary>
-    public const int PixelCount = EmnistDataset.PixelCount;
+    public const int PixelCount = CharacterFormat.PixelCount;
 
     /// <summary>Side of the down-sampled character image before the final padding (28, EMNIST's size).</summary>
     public const int CharacterSide = EmnistDataset.SourceImageSide;
