@@ -1,5 +1,6 @@
 using Ocr.MLNet.Fields;
 using static Ocr.MLNet.Benchmarks.Harness;
+using Ocr.MLNet.Text;
 
 namespace Ocr.MLNet.Benchmarks;
 

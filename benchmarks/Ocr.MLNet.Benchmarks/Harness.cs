@@ -5,7 +5,6 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Onnx;
 using Ocr.MLNet.Training;
-using Ocr.MLNet.Export;
 
 namespace Ocr.MLNet.Benchmarks;
 

@@ -417,7 +417,7 @@ internal static class InferenceHarness
     private static string[] NetworkClassNames(Setup setup)
     {
         var model = global::Onnx.ModelProto.Parser.ParseFrom(NetworkOnnx(setup.ModelPath));
-        return model.Graph.Initializer.First(i => i.Name == Export.CharacterCnnOnnxExporter.ClassNamesInitializerName).StringData.Select(s => s.ToStringUtf8()).ToArray();
+        return model.Graph.Initializer.First(i => i.Name == Training.CharacterCnnOnnxExporter.ClassNamesInitializerName).StringData.Select(s => s.ToStringUtf8()).ToArray();
     }
 
     public sealed class NetworkOutput

@@ -56,9 +56,9 @@ internal static class InkCheckHarness
 
     private static (byte[] Grey, int Width, int Height) EmnistGrey(EmnistDataset emnist, int row)
     {
-        var pixels = new float[EmnistDataset.PixelCount];
+        var pixels = new float[CharacterFormat.PixelCount];
         emnist.CopyPixels(row, pixels);
-        return (pixels.Select(p => (byte)Math.Clamp(p * 255f + 0.5f, 0f, 255f)).ToArray(), EmnistDataset.ImageSide, EmnistDataset.ImageSide);
+        return (pixels.Select(p => (byte)Math.Clamp(p * 255f + 0.5f, 0f, 255f)).ToArray(), CharacterFormat.ImageSide, CharacterFormat.ImageSide);
     }
 
     private static (byte[], int, int) BlackWhite(Random random, int width, int height, double density) =>

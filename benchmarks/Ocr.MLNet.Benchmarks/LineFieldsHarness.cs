@@ -2,6 +2,7 @@ using Microsoft.ML.Data;
 using Ocr.MLNet.Fields;
 using Ocr.MLNet.Lines;
 using static Ocr.MLNet.Benchmarks.Harness;
+using Ocr.MLNet.Text;
 
 namespace Ocr.MLNet.Benchmarks;
 

@@ -6,7 +6,6 @@ using SkiaSharp;
 using static Ocr.MLNet.Benchmarks.Harness;
 using Ocr.MLNet.Preparation;
 using Ocr.MLNet.Training;
-using Ocr.MLNet.Export;
 
 namespace Ocr.MLNet.Benchmarks;
 
@@ -155,6 +154,6 @@ internal static class LoadingHarness
     {
         TorchBackend.EnsureLoaded();
         using var network = new CharacterCnnNetwork(10);
-        return Export.CharacterCnnOnnxExporter.Export(network, ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]);
+        return Training.CharacterCnnOnnxExporter.Export(network, ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]);
     }
 }

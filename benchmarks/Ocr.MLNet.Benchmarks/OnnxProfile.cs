@@ -3,7 +3,6 @@ using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using static Ocr.MLNet.Benchmarks.Harness;
 using Ocr.MLNet.Preparation;
-using Ocr.MLNet.Export;
 
 namespace Ocr.MLNet.Benchmarks;
 

@@ -2,7 +2,6 @@ using Microsoft.ML.Data;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using Ocr.MLNet.Preparation;
-using Ocr.MLNet.Export;
 
 namespace Ocr.MLNet.Benchmarks;
 

@@ -134,7 +134,7 @@ static IDataView Load(MLContext mlContext, string directory, string? split, int?
 {
     if (!Directory.Exists(directory))
         throw new DirectoryNotFoundException($"The data directory '{directory}' does not exist. Pass --data with EMNIST IDX files, a NIST SD19 by_class tree or an image folder tree.");
-    var splits = EmnistDataset.FindSplits(directory);
+    var splits = CharacterImageDataset.FindEmnistSplits(directory);
     if (splits.Count > 0)
     {
         split ??= splits.Count == 1 ? splits[0] : throw new ArgumentException($"'{directory}' holds several EMNIST splits ({string.Join(", ", splits)}); choose one with --split.");

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.ML.Data;
 using Ocr.MLNet.Fields;
+using Ocr.MLNet.Text;
 
 namespace WebDemo;
 

@@ -6,6 +6,8 @@ using Ocr.MLNet.Evaluation;
 using Ocr.MLNet.Fields;
 using Ocr.MLNet.Preparation;
 using Spectre.Console;
+using Ocr.MLNet.Text;
+using Ocr.MLNet.IO;
 
 namespace Ocr.MLNet.Cli;
 
@@ -92,10 +94,15 @@ internal static class FieldCommands
         if (language is null)
             return defaults;
         if (language.Trim().Equals("none", StringComparison.OrdinalIgnoreCase))
-            return defaults with { LetterFrequencies = null };
+        {
+            defaults.LetterFrequencies = null;
+            return defaults;
+        }
+
         try
         {
-            return defaults with { LetterFrequencies = LetterFrequencies.ForLanguage(language) };
+            defaults.LetterFrequencies = LetterFrequencies.ForLanguage(language);
+            return defaults;
         }
         catch (ArgumentException e)
         {

@@ -5,6 +5,7 @@ using Spectre.Console;
 using Ocr.MLNet.Preparation;
 using Ocr.MLNet.Training;
 using Ocr.MLNet.Serving;
+using Ocr.MLNet.IO;
 
 namespace Ocr.MLNet.Cli;
 

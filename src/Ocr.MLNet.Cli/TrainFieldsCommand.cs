@@ -5,6 +5,8 @@ using Ocr.MLNet.Fields;
 using Ocr.MLNet.Lines;
 using Ocr.MLNet.Serving;
 using Ocr.MLNet.Training;
+using Ocr.MLNet.IO;
+using Ocr.MLNet.Text;
 
 namespace Ocr.MLNet.Cli;
 

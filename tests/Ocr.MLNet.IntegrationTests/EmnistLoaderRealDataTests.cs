@@ -94,7 +94,7 @@ public sealed class EmnistLoaderRealDataTests
 
         var dataset = EmnistDataset.Load(folder, "test");
         clock.Restart();
-        var batch = new float[128 * EmnistDataset.PixelCount];
+        var batch = new float[128 * CharacterFormat.PixelCount];
         var indices = new int[128];
         for (int start = 0; start < dataset.Count; start += 128)
         {

@@ -3,6 +3,8 @@ using Ocr.MLNet.Fields;
 using Ocr.MLNet.Loading;
 using Ocr.MLNet.Serving;
 using SkiaSharp;
+using Ocr.MLNet.Text;
+using Ocr.MLNet.Evaluation;
 
 namespace Ocr.MLNet.IntegrationTests;
 

@@ -2,6 +2,8 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Ocr.MLNet.Fields;
 using Ocr.MLNet.Lines;
+using Ocr.MLNet.Evaluation;
+using Ocr.MLNet.Text;
 
 namespace Ocr.MLNet.IntegrationTests;
 

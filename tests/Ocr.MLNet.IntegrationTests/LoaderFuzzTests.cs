@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Microsoft.ML;
-using Ocr.MLNet.Export;
 using Ocr.MLNet.Loading;
 using Ocr.MLNet.Serving;
 using Ocr.MLNet.Training;

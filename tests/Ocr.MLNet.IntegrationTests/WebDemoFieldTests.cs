@@ -7,6 +7,7 @@ using Microsoft.Playwright;
 using Ocr.MLNet.Fields;
 using Ocr.MLNet.Loading;
 using SkiaSharp;
+using Ocr.MLNet.Text;
 
 namespace Ocr.MLNet.IntegrationTests;
 

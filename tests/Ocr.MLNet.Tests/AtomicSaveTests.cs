@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Ocr.MLNet.IO;
 
 namespace Ocr.MLNet.Tests;
 

@@ -2,6 +2,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Ocr.MLNet.Preparation;
 using SkiaSharp;
+using Ocr.MLNet.Loading;
 
 namespace Ocr.MLNet.Tests;
 
@@ -33,7 +34,7 @@ public sealed class CharacterImagePreparationTests : TemporaryDirectoryTest
     public void Invalid_options_are_all_reported_at_once()
     {
         var mlContext = new MLContext();
-        var options = new CharacterImagePreparingEstimator.Options { OutputColumnName = " ", InputColumnName = "", Polarity = (InkPolarity)7 };
+        var options = new CharacterImagePreparingOptions { OutputColumnName = " ", InputColumnName = "", Polarity = (InkPolarity)7 };
         Assert.That(() => mlContext.Transforms.PrepareCharacterImages(options),
             Throws.ArgumentException.With.Message.StartWith("Invalid PrepareCharacterImages options: OutputColumnName is empty")
                 .And.Message.Contain("InputColumnName is empty").And.Message.Contain("Polarity = 7"));

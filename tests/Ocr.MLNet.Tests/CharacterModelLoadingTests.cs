@@ -3,6 +3,7 @@ using Microsoft.ML.Data;
 using Microsoft.ML.Transforms.Image;
 using Microsoft.ML.Transforms.Onnx;
 using Ocr.MLNet.Serving;
+using Ocr.MLNet.Training;
 
 namespace Ocr.MLNet.Tests;
 
@@ -209,7 +210,7 @@ public sealed class CharacterModelLoadingTests
     {
         TorchSharp.torch.random.manual_seed(5);
         using var network = new Training.CharacterCnnNetwork(classCount: 3);
-        var onnx = Onnx.ModelProto.Parser.ParseFrom(Export.CharacterCnnOnnxExporter.Export(network, ["a", "b", "c"]));
+        var onnx = Onnx.ModelProto.Parser.ParseFrom(Training.CharacterCnnOnnxExporter.Export(network, ["a", "b", "c"]));
         // A weight gone to NaN, as a diverged training leaves it (the exporter itself refuses such a network).
         var weight = onnx.Graph.Initializer.First(i => i.DataType == (int)Onnx.TensorProto.Types.DataType.Float && (i.RawData.Length >= 4 || i.FloatData.Count > 0));
         if (weight.FloatData.Count > 0)

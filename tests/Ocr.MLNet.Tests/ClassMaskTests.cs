@@ -1,4 +1,5 @@
 using Ocr.MLNet.Fields;
+using Ocr.MLNet.Text;
 
 namespace Ocr.MLNet.Tests;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Ocr.MLNet.Fields;
 using Ocr.MLNet.Lines;
+using Ocr.MLNet.Text;
 
 namespace Ocr.MLNet.Tests;
 

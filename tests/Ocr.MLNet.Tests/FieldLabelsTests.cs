@@ -1,5 +1,6 @@
 using Ocr.MLNet.Fields;
 using Ocr.MLNet.Loading;
+using Ocr.MLNet.Evaluation;
 
 namespace Ocr.MLNet.Tests;
 

@@ -4,6 +4,8 @@ using Ocr.MLNet.Loading;
 using Ocr.MLNet.Preparation;
 using Ocr.MLNet.Serving;
 using SkiaSharp;
+using Ocr.MLNet.Evaluation;
+using Ocr.MLNet.Text;
 
 namespace Ocr.MLNet.Tests;
 
@@ -325,7 +327,7 @@ public sealed class FieldReaderTests
             }
         }
 
-        return new FieldComposer.Field(Preparation.CharacterImageConverter.ToGrey(bitmap), width, height, characters, []);
+        return new FieldComposer.Field(Loading.CharacterImageConverter.ToGrey(bitmap), width, height, characters, []);
     }
 
     private sealed class PathRow

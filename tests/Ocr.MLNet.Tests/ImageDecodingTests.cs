@@ -3,6 +3,7 @@ using Microsoft.ML.Data;
 using Ocr.MLNet.Loading;
 using Ocr.MLNet.Preparation;
 using SkiaSharp;
+using Ocr.MLNet.IO;
 
 namespace Ocr.MLNet.Tests;
 

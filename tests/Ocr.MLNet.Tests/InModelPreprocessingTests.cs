@@ -4,7 +4,6 @@ using SkiaSharp;
 using Ocr.MLNet.Loading;
 using Ocr.MLNet.Preparation;
 using Ocr.MLNet.Training;
-using Ocr.MLNet.Export;
 using Ocr.MLNet.Serving;
 using Ocr.MLNet.Evaluation;
 using static Ocr.MLNet.Tests.ImagePixels;

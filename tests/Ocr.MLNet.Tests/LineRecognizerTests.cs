@@ -7,6 +7,8 @@ using Ocr.MLNet.Lines;
 using Ocr.MLNet.Training;
 using SkiaSharp;
 using static TorchSharp.torch;
+using Ocr.MLNet.Text;
+using Ocr.MLNet.Evaluation;
 
 namespace Ocr.MLNet.Tests;
 

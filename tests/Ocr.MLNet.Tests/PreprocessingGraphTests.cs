@@ -2,6 +2,7 @@ using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using SkiaSharp;
 using Ocr.MLNet.Preparation;
+using Ocr.MLNet.Loading;
 
 namespace Ocr.MLNet.Tests;
 

@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using Ocr.MLNet.Fields;
 using Ocr.MLNet.Serving;
+using Ocr.MLNet.Text;
 
 namespace Ocr.MLNet.Tests;
 

@@ -1,8 +1,10 @@
 using Google.Protobuf;
 using Onnx;
-using Ocr.MLNet.Export;
 using Ocr.MLNet.Preparation;
-using static Ocr.MLNet.Export.OnnxGraphBuilder;
+using static Ocr.MLNet.OnnxWriting.OnnxGraphBuilder;
+using Ocr.MLNet.Loading;
+using Ocr.MLNet.OnnxWriting;
+using Ocr.MLNet.Training;
 
 namespace Ocr.MLNet.Tests;
 

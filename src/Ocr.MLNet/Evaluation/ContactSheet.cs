@@ -3,7 +3,7 @@ using SkiaSharp;
 namespace Ocr.MLNet.Evaluation;
 
 /// <summary>A PNG grid of 1×32×32 images as the network sees them, to look at preprocessing and augmentation.</summary>
-public static class ContactSheet
+internal static class ContactSheet
 {
     private const int Margin = 4;
 

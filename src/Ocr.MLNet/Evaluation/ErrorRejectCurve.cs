@@ -5,7 +5,7 @@ namespace Ocr.MLNet.Evaluation;
 /// <param name="Accepted">How many fields that accepts.</param>
 /// <param name="Errors">How many of the accepted fields are wrong.</param>
 /// <param name="Total">How many fields there are in all.</param>
-public sealed record ErrorRejectPoint(double Threshold, int Accepted, int Errors, int Total)
+internal sealed record ErrorRejectPoint(double Threshold, int Accepted, int Errors, int Total)
 {
     /// <summary>The share of all fields accepted (the rest go to a person).</summary>
     public double AcceptedShare => Total == 0 ? 0 : (double)Accepted / Total;
@@ -28,7 +28,7 @@ public sealed record ErrorRejectPoint(double Threshold, int Accepted, int Errors
 ///     Console.WriteLine($"accepts {point.Accepted} of {point.Total} at confidence ≥ {point.Threshold:F3} with {point.Error:P1} field error");
 /// </code>
 /// </example>
-public sealed class ErrorRejectCurve
+internal sealed class ErrorRejectCurve
 {
     /// <summary>Added to an error bound when comparing, so 1 error in 100 fields counts as within 1 %.</summary>
     private const double Tolerance = 1e-12;

@@ -10,7 +10,7 @@ namespace Ocr.MLNet.Evaluation;
 /// <param name="Report">The metrics.</param>
 /// <param name="Files">Full paths of the files written, in the order written.</param>
 /// <param name="HistoryNote">Why the training curves were not drawn, or null when they were.</param>
-public sealed record EvaluationReportResult(ClassificationReport Report, IReadOnlyList<string> Files, string? HistoryNote);
+internal sealed record EvaluationReportResult(ClassificationReport Report, IReadOnlyList<string> Files, string? HistoryNote);
 
 /// <summary>
 /// An evaluation report in a folder: <c>report.md</c> (readable, linking the pictures), <c>metrics.json</c>
@@ -25,7 +25,7 @@ public sealed record EvaluationReportResult(ClassificationReport Report, IReadOn
 /// EvaluationReport.Write("report", report, mistakes, model.History, null, "ocr.zip", "test split");
 /// </code>
 /// </example>
-public static class EvaluationReport
+internal static class EvaluationReport
 {
     /// <summary>The readable report, linking the pictures.</summary>
     public const string MarkdownFile = "report.md";

@@ -1,6 +1,7 @@
 using System.Globalization;
 using SkiaSharp;
 using Ocr.MLNet.Training;
+using Ocr.MLNet.IO;
 
 namespace Ocr.MLNet.Evaluation;
 
@@ -10,7 +11,7 @@ namespace Ocr.MLNet.Evaluation;
 /// <param name="Predicted">The predicted label (highest score).</param>
 /// <param name="Confidence">The predicted label's score.</param>
 /// <param name="Pixels">The 1×32×32 image as the network saw it.</param>
-public sealed record Misclassification(int Row, string Label, string Predicted, float Confidence, float[] Pixels);
+internal sealed record Misclassification(int Row, string Label, string Predicted, float Confidence, float[] Pixels);
 
 /// <summary>The PNG figures of an evaluation report, drawn with SkiaSharp.</summary>
 internal static class ReportCharts

@@ -1,4 +1,5 @@
 using Ocr.MLNet.Loading;
+using Ocr.MLNet.Text;
 
 namespace Ocr.MLNet.Fields;
 
@@ -9,7 +10,7 @@ namespace Ocr.MLNet.Fields;
 /// using var hex = HandwrittenFieldReader.Load("ocr.zip", new FieldReaderOptions { AllowedCharacters = "0123456789ABCDEF" });
 /// </code>
 /// </example>
-public sealed record FieldReaderOptions
+public sealed class FieldReaderOptions
 {
     /// <summary>Default <see cref="Alternatives"/>: 3.</summary>
     public const int DefaultAlternatives = 3;
@@ -18,14 +19,14 @@ public sealed record FieldReaderOptions
     public const int DefaultMaxPieces = 400;
 
     /// <summary>What fields hold when a call does not say: default <see cref="FieldKind.Alphanumeric"/>.</summary>
-    public FieldKind Kind { get; init; } = FieldKind.Alphanumeric;
+    public FieldKind Kind { get; set; } = FieldKind.Alphanumeric;
 
     /// <summary>
     /// A custom class set that replaces <see cref="Kind"/> when set: the characters a field may hold (e.g. <c>"0123456789ABCDEF"</c>).
     /// A character whose class the model merges with its other case (c, o, s, …) is read through that class. Every
     /// character must be one the model knows. Default null.
     /// </summary>
-    public string? AllowedCharacters { get; init; }
+    public string? AllowedCharacters { get; set; }
 
     /// <summary>
     /// Whether the writers cross their sevens (a bar through the stem, as much of Europe and Latin America writes them).
@@ -38,13 +39,13 @@ public sealed record FieldReaderOptions
     /// var chequeReader = HandwrittenFieldReader.Load("ocr.zip", new FieldReaderOptions { Kind = FieldKind.Digits, CrossedSevens = true });
     /// </code>
     /// </example>
-    public bool CrossedSevens { get; init; }
+    public bool CrossedSevens { get; set; }
 
     /// <summary>
-    /// How often each letter occurs in the fields' language (<see cref="Fields.LetterFrequencies.French"/>,
-    /// <see cref="Fields.LetterFrequencies.English"/> or a table of your own): the reader weighs the network's letter scores by
+    /// How often each letter occurs in the fields' language (<see cref="Text.LetterFrequencies.French"/>,
+    /// <see cref="Text.LetterFrequencies.English"/> or a table of your own): the reader weighs the network's letter scores by
     /// it, so that a letter the shape leaves in doubt (a thin E or a C, a round U or a V) is read as the likelier one, and
-    /// by its letter pairs, so that a Q is followed by a U rather than a V. Default <see cref="Fields.LetterFrequencies.English"/>,
+    /// by its letter pairs, so that a Q is followed by a U rather than a V. Default <see cref="Text.LetterFrequencies.English"/>,
     /// as OCR engines read English unless told otherwise; null reads every letter by its shape alone, as the network was
     /// trained, which suits codes and serial numbers, where letters follow no language.
     /// </summary>
@@ -54,7 +55,7 @@ public sealed record FieldReaderOptions
     /// var codes = HandwrittenFieldReader.Load("ocr.zip", new FieldReaderOptions { LetterFrequencies = null });
     /// </code>
     /// </example>
-    public LetterFrequencies? LetterFrequencies { get; init; } = Fields.LetterFrequencies.English;
+    public LetterFrequencies? LetterFrequencies { get; set; } = Text.LetterFrequencies.English;
 
     /// <summary>
     /// How the characters are recognised: <see cref="FieldReadingMethod.Auto"/> (the default) reads with the line recognizer
@@ -66,19 +67,22 @@ public sealed record FieldReaderOptions
     /// using var reader = HandwrittenFieldReader.Load("amounts-lines.zip", new FieldReaderOptions { Method = FieldReadingMethod.Lines });
     /// </code>
     /// </example>
-    public FieldReadingMethod Method { get; init; }
+    public FieldReadingMethod Method { get; set; }
 
     /// <summary>How many alternatives each character carries (the best first). Default 3.</summary>
-    public int Alternatives { get; init; } = DefaultAlternatives;
+    public int Alternatives { get; set; } = DefaultAlternatives;
 
     /// <summary>
     /// The most separate pieces of ink (after specks are removed) a field may have. A field with more is not one line of
     /// handwriting (a whole page, noise) and is refused with an error rather than read slowly. Default 400.
     /// </summary>
-    public int MaxPieces { get; init; } = DefaultMaxPieces;
+    public int MaxPieces { get; set; } = DefaultMaxPieces;
 
     /// <summary>The largest image (width × height) accepted, checked from the header before decoding. Default 4096 × 4096.</summary>
-    public long MaxImagePixels { get; init; } = CharacterImageLoaderOptions.DefaultMaxImagePixels;
+    public long MaxImagePixels { get; set; } = CharacterImageLoaderOptions.DefaultMaxImagePixels;
+
+    /// <summary>A copy, so that a reader keeps the options it was made with.</summary>
+    internal FieldReaderOptions Clone() => (FieldReaderOptions)MemberwiseClone();
 
     internal void Validate()
     {

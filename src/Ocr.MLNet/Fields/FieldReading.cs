@@ -1,5 +1,6 @@
 using Ocr.MLNet.Preparation;
 using Ocr.MLNet.Serving;
+using Ocr.MLNet.Text;
 
 namespace Ocr.MLNet.Fields;
 

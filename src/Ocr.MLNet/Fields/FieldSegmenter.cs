@@ -1,6 +1,7 @@
 using OpenCvSharp;
 using Ocr.MLNet.Preparation;
 using static Ocr.MLNet.Fields.FieldReaderThresholds;
+using Ocr.MLNet.Loading;
 
 namespace Ocr.MLNet.Fields;
 

@@ -1,5 +1,6 @@
 using OpenCvSharp;
 using static Ocr.MLNet.Fields.FieldReaderThresholds;
+using Ocr.MLNet.Loading;
 
 namespace Ocr.MLNet.Fields;
 
@@ -16,7 +17,7 @@ internal static class FormBoxFinder
             return [];
         using var page = Mat.FromPixelData(height, width, MatType.CV_8UC1, grey);
         using var ink = new Mat();
-        if (Preparation.CharacterImageConverter.IsDarkOnLight(grey, width, height))
+        if (Loading.CharacterImageConverter.IsDarkOnLight(grey, width, height))
             Cv2.Threshold(page, ink, 0, 255, ThresholdTypes.BinaryInv | ThresholdTypes.Otsu);
         else
             Cv2.Threshold(page, ink, 0, 255, ThresholdTypes.Binary | ThresholdTypes.Otsu);

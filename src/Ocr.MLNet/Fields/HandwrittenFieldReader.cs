@@ -5,6 +5,7 @@ using Ocr.MLNet.Preparation;
 using Ocr.MLNet.Serving;
 using SkiaSharp;
 using static Ocr.MLNet.Fields.FieldReaderThresholds;
+using Ocr.MLNet.Text;
 
 namespace Ocr.MLNet.Fields;
 
@@ -76,7 +77,7 @@ public sealed class HandwrittenFieldReader : IDisposable
     {
         ArgumentNullException.ThrowIfNull(recognizer);
         OpenCvRuntime.EnsureLoaded();
-        options ??= new FieldReaderOptions();
+        options = options?.Clone() ?? new FieldReaderOptions();
         options.Validate();
         Options = options;
         this.recognizer = recognizer;
@@ -110,7 +111,7 @@ public sealed class HandwrittenFieldReader : IDisposable
     /// <remarks>
     /// The reader's network runs each field's candidates on one thread: a field has a few dozen, too few to share out
     /// (two threads read one field 1.15× faster here for 1.36× the CPU). Read fields in parallel to use more cores, as
-    /// <see cref="FieldEvaluation.Evaluate"/> does (names on a 2-core machine: 126–152 fields/s one at a time, 236–279 in
+    /// <c>FieldEvaluation.Evaluate</c> (Evaluation) does (names on a 2-core machine: 126–152 fields/s one at a time, 236–279 in
     /// parallel). For other settings, pass a <see cref="CharacterRecognizer"/> of your own to the constructor.
     /// </remarks>
     /// <param name="modelPath">The model zip.</param>

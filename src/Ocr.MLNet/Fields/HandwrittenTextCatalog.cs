@@ -1,4 +1,5 @@
 using Ocr.MLNet.Fields;
+using Ocr.MLNet.Text;
 
 namespace Ocr.MLNet;
 
@@ -10,7 +11,7 @@ public static class HandwrittenTextCatalog
 
     /// <summary>
     /// Reads the handwritten field in each image with a character model: adds the text (<paramref name="outputColumnName"/>),
-    /// its confidence and per-character labels, confidences and boxes (see <see cref="HandwrittenTextEstimator.Options.OutputColumnName"/>).
+    /// its confidence and per-character labels, confidences and boxes (see <see cref="HandwrittenTextOptions.OutputColumnName"/>).
     /// </summary>
     /// <param name="catalog">The transforms catalog, <c>mlContext.Transforms</c>.</param>
     /// <param name="modelPath">The character model zip.</param>
@@ -26,7 +27,7 @@ public static class HandwrittenTextCatalog
     /// </example>
     public static HandwrittenTextEstimator ReadHandwrittenText(this TransformsCatalog catalog, string modelPath, FieldKind kind = FieldKind.Alphanumeric,
         string outputColumnName = DefaultOutputColumnName, string inputColumnName = CharacterFormat.ImageColumnName) =>
-        catalog.ReadHandwrittenText(new HandwrittenTextEstimator.Options
+        catalog.ReadHandwrittenText(new HandwrittenTextOptions
         {
             ModelPath = modelPath,
             OutputColumnName = outputColumnName,
@@ -40,7 +41,7 @@ public static class HandwrittenTextCatalog
     /// <returns>The estimator; fitting loads the model.</returns>
     /// <example>
     /// <code>
-    /// var read = mlContext.Transforms.ReadHandwrittenText(new HandwrittenTextEstimator.Options
+    /// var read = mlContext.Transforms.ReadHandwrittenText(new HandwrittenTextOptions
     /// {
     ///     ModelPath = "ocr.zip",
     ///     OutputColumnName = "Amount",
@@ -48,6 +49,6 @@ public static class HandwrittenTextCatalog
     /// });
     /// </code>
     /// </example>
-    public static HandwrittenTextEstimator ReadHandwrittenText(this TransformsCatalog catalog, HandwrittenTextEstimator.Options options) =>
+    public static HandwrittenTextEstimator ReadHandwrittenText(this TransformsCatalog catalog, HandwrittenTextOptions options) =>
         new(catalog, options);
 }

@@ -17,45 +17,15 @@ namespace Ocr.MLNet.Fields;
 public sealed class HandwrittenTextEstimator : IEstimator<HandwrittenTextTransformer>
 {
     private readonly TransformsCatalog catalog;
-    private readonly Options options;
+    private readonly HandwrittenTextOptions options;
 
-    internal HandwrittenTextEstimator(TransformsCatalog catalog, Options options)
+    internal HandwrittenTextEstimator(TransformsCatalog catalog, HandwrittenTextOptions options)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         this.catalog = catalog;
-        this.options = options;
-    }
-
-    /// <summary>Options of <c>ReadHandwrittenText</c>.</summary>
-    public sealed record Options
-    {
-        /// <summary>The character model zip (a model written by <c>ocr-mlnet train</c> or <c>SaveCharacterModel</c>). Required.</summary>
-        public string ModelPath { get; init; } = "";
-
-        /// <summary>The image column (<see cref="MLImage"/>, from <c>LoadImages</c>). Default <c>Image</c>.</summary>
-        public string InputColumnName { get; init; } = CharacterFormat.ImageColumnName;
-
-        /// <summary>
-        /// The text column to add. Default <c>Text</c>. Beside it come <c>{name}Confidence</c> (Single),
-        /// <c>{name}Characters</c> (vector of String), <c>{name}CharacterConfidences</c> (vector of Single) and
-        /// <c>{name}CharacterBoxes</c> (vector of Single: x, y, width, height per character).
-        /// </summary>
-        public string OutputColumnName { get; init; } = HandwrittenTextCatalog.DefaultOutputColumnName;
-
-        /// <summary>What the fields hold, and the reader's limits. Default: alphanumeric.</summary>
-        public FieldReaderOptions Reader { get; init; } = new();
-
-        internal void Validate()
-        {
-            var problems = new List<string>();
-            problems.Check(!string.IsNullOrWhiteSpace(ModelPath), nameof(ModelPath), ModelPath, "the path of a character model zip");
-            problems.Check(!string.IsNullOrWhiteSpace(InputColumnName), nameof(InputColumnName), InputColumnName, "a column name");
-            problems.Check(!string.IsNullOrWhiteSpace(OutputColumnName), nameof(OutputColumnName), OutputColumnName, "a column name");
-            problems.ThrowIfAny("ReadHandwrittenText options");
-            Reader.Validate();
-        }
+        this.options = options.Clone();
     }
 
     /// <summary>Loads the character model and returns the transformer that reads the images (dispose it to release the model).</summary>

@@ -1,4 +1,4 @@
-using Ocr.MLNet.Fields;
+using Ocr.MLNet.Text;
 
 namespace Ocr.MLNet.Lines;
 

@@ -1,4 +1,4 @@
-using Ocr.MLNet.Fields;
+using Ocr.MLNet.Text;
 
 namespace Ocr.MLNet.Lines;
 
@@ -29,10 +29,10 @@ public sealed class CtcDecoderOptions
     public const int DefaultAlternatives = 3;
 
     /// <summary>Default <see cref="PairWeight"/>: 0.3, the field reader's weight (chosen on names-dev).</summary>
-    public const double DefaultPairWeight = Fields.LetterFrequencies.PairWeight;
+    public const double DefaultPairWeight = Text.LetterFrequencies.PairWeight;
 
     /// <summary>Default <see cref="PriorWeight"/>: 0.25, the field reader's weight (chosen on names-dev).</summary>
-    public const double DefaultPriorWeight = Fields.LetterFrequencies.PriorWeight;
+    public const double DefaultPriorWeight = Text.LetterFrequencies.PriorWeight;
 
     /// <summary>
     /// How many prefixes the beam search keeps per time step (1 to <see cref="MaxBeamWidth"/>). 1 is best-path (greedy)
@@ -50,11 +50,11 @@ public sealed class CtcDecoderOptions
     public string? AllowedCharacters { get; set; }
 
     /// <summary>
-    /// The language's letter frequencies and letter pairs (<see cref="Fields.LetterFrequencies.English"/>,
-    /// <see cref="Fields.LetterFrequencies.French"/> or a table of your own), or null to read by shape alone (codes, serial
-    /// numbers). Default <see cref="Fields.LetterFrequencies.English"/>, as the field reader.
+    /// The language's letter frequencies and letter pairs (<see cref="Text.LetterFrequencies.English"/>,
+    /// <see cref="Text.LetterFrequencies.French"/> or a table of your own), or null to read by shape alone (codes, serial
+    /// numbers). Default <see cref="Text.LetterFrequencies.English"/>, as the field reader.
     /// </summary>
-    public LetterFrequencies? LetterFrequencies { get; set; } = Fields.LetterFrequencies.English;
+    public LetterFrequencies? LetterFrequencies { get; set; } = Text.LetterFrequencies.English;
 
     /// <summary>
     /// The weight of the letter-pair term, PairWeight · ln(P(next | letter) ÷ P(next)), added to a prefix each time it is

@@ -19,7 +19,7 @@ public sealed class EmnistCharacterSource : ICharacterSource
 
     /// <summary>Uses the rows of a loaded split.</summary>
     /// <exception cref="ArgumentException">The split has no single-character class with rows.</exception>
-    public EmnistCharacterSource(EmnistDataset dataset)
+    internal EmnistCharacterSource(EmnistDataset dataset)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         this.dataset = dataset;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Ocr.MLNet.Loading;
 using Ocr.MLNet.Training;
+using Ocr.MLNet.IO;
 
 namespace Ocr.MLNet.Lines;
 

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
-using Ocr.MLNet.Fields;
+using Ocr.MLNet.Text;
 
 namespace Ocr.MLNet.Lines;
 

@@ -1,7 +1,7 @@
 namespace Ocr.MLNet.Lines;
 
 /// <summary>The line recognizer's image format, alphabets and column names.</summary>
-public static class LineImageFormat
+internal static class LineImageFormat
 {
     /// <summary>Height of a prepared line, in pixels: the whole field is scaled to fit 256×32 keeping its aspect ratio (ML.NET's IsoPad).</summary>
     public const int Height = 32;

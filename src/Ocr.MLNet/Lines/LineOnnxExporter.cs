@@ -1,8 +1,8 @@
 using Google.Protobuf;
 using Onnx;
-using Ocr.MLNet.Export;
 using Ocr.MLNet.Preparation;
-using static Ocr.MLNet.Export.OnnxGraphBuilder;
+using static Ocr.MLNet.OnnxWriting.OnnxGraphBuilder;
+using Ocr.MLNet.OnnxWriting;
 
 namespace Ocr.MLNet.Lines;
 
@@ -23,7 +23,7 @@ namespace Ocr.MLNet.Lines;
 /// (light ink on dark paper); the paper level is the mean ink over the image (transparent padding excluded), and ink is
 /// stretched so the paper is 0 and the darkest stroke 1; the padding is 0.</para>
 /// </remarks>
-public static class LineOnnxExporter
+internal static class LineOnnxExporter
 {
     /// <summary>The ARGB pixel column the model reads.</summary>
     public const string InputColumnName = CharacterPreprocessingGraph.InputColumnName;

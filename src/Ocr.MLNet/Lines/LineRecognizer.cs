@@ -1,10 +1,11 @@
 using Microsoft.ML.Data;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
-using Ocr.MLNet.Fields;
 using Ocr.MLNet.Loading;
 using Ocr.MLNet.Serving;
 using Onnx;
+using Ocr.MLNet.Text;
+using Ocr.MLNet.IO;
 
 namespace Ocr.MLNet.Lines;
 

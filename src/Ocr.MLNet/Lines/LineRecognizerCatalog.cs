@@ -1,7 +1,8 @@
-using Ocr.MLNet.Fields;
 using Ocr.MLNet.Lines;
 using Ocr.MLNet.Loading;
 using Ocr.MLNet.Serving;
+using Ocr.MLNet.Text;
+using Ocr.MLNet.IO;
 
 namespace Ocr.MLNet;
 

@@ -223,7 +223,7 @@ public sealed class LineText
 
 /// <summary>Re-creates the saved line model's decoding step when ML.NET loads it (register Ocr.MLNet's assembly first).</summary>
 [CustomMappingFactoryAttribute(LineRecognizerModel.DecodingContractName)]
-public sealed class LineDecodingFactory : CustomMappingFactory<LineScores, LineText>
+internal sealed class LineDecodingFactory : CustomMappingFactory<LineScores, LineText>
 {
     /// <inheritdoc />
     public override Action<LineScores, LineText> GetMapping() => static (input, output) =>

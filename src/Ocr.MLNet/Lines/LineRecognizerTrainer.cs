@@ -1,8 +1,8 @@
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
-using Ocr.MLNet.Fields;
 using Microsoft.ML.Transforms.Image;
 using Ocr.MLNet.Training;
+using Ocr.MLNet.Text;
 
 namespace Ocr.MLNet.Lines;
 
@@ -163,7 +163,7 @@ public sealed partial class LineRecognizerTrainer : IEstimator<LineRecognizerMod
         public TimeSpan? TimeBudget { get; set; }
 
         /// <summary>The language whose letter frequencies and pairs the saved model's decoding follows; null reads by shape alone.</summary>
-        public LetterFrequencies? LetterFrequencies { get; set; } = Fields.LetterFrequencies.English;
+        public LetterFrequencies? LetterFrequencies { get; set; } = Text.LetterFrequencies.English;
 
         /// <summary>Width of the saved model's CTC prefix beam (1 is best-path decoding).</summary>
         public int BeamWidth { get; set; } = DefaultBeamWidth;

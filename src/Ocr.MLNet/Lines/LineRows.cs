@@ -1,5 +1,6 @@
 using Microsoft.ML.Data;
 using static TorchSharp.torch;
+using Ocr.MLNet.Text;
 
 namespace Ocr.MLNet.Lines;
 
@@ -94,7 +95,7 @@ internal sealed class LineRows
     }
 
     /// <summary><paramref name="count"/> synthetic fields of the kind, drawn by <see cref="SyntheticFieldGenerator"/> and prepared as a saved model would.</summary>
-    public static LineRows Synthesize(SyntheticFieldOptions? options, ICharacterSource? characters, Fields.FieldKind kind, int count,
+    public static LineRows Synthesize(SyntheticFieldOptions? options, ICharacterSource? characters, Text.FieldKind kind, int count,
         LinePreparation preparation, CancellationToken cancellation)
     {
         options ??= new SyntheticFieldOptions { Kind = LineRecognizerTrainer.SyntheticKindFor(kind) };

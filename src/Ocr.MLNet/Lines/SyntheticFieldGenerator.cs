@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text;
 using OpenCvSharp;
-using Ocr.MLNet.Fields;
 using Ocr.MLNet.Preparation;
+using Ocr.MLNet.IO;
 
 namespace Ocr.MLNet.Lines;
 

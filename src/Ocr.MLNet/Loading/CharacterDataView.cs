@@ -44,7 +44,7 @@ internal class CharacterDataView<TRows> : IDataView, ICharacterDataView
 {
     /// <summary>Type of the pixels column: a float vector with dimensions 1 × 32 × 32 (channel, height, width).</summary>
     public static readonly VectorDataViewType PixelsType =
-        new(NumberDataViewType.Single, 1, EmnistDataset.ImageSide, EmnistDataset.ImageSide);
+        new(NumberDataViewType.Single, 1, CharacterFormat.ImageSide, CharacterFormat.ImageSide);
 
     public CharacterDataView(TRows dataset, string labelColumnName, string pixelsColumnName)
     {
@@ -169,7 +169,7 @@ internal class CharacterDataView<TRows> : IDataView, ICharacterDataView
             ValueGetter<VBuffer<float>> pixels = (ref VBuffer<float> value) =>
             {
                 CheckPosition();
-                var editor = VBufferEditor.Create(ref value, EmnistDataset.PixelCount);
+                var editor = VBufferEditor.Create(ref value, CharacterFormat.PixelCount);
                 parent.Dataset.CopyPixels(row, editor.Values);
                 value = editor.Commit();
             };

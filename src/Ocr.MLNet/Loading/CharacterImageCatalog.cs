@@ -1,6 +1,5 @@
 using SkiaSharp;
 using Ocr.MLNet.Loading;
-using Ocr.MLNet.Preparation;
 
 namespace Ocr.MLNet;
 

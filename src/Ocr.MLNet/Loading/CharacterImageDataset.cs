@@ -1,8 +1,8 @@
 namespace Ocr.MLNet.Loading;
 
 /// <summary>
-/// Tells which image loader suits a folder before loading it: <c>mlContext.Data.LoadFromNistSd19</c> for an SD19
-/// <c>by_class</c> tree, <c>LoadFromImageFolder</c> for a tree of class-named folders.
+/// Tells which loader suits a folder before loading it: <c>mlContext.Data.LoadFromEmnist</c> for EMNIST IDX files,
+/// <c>LoadFromNistSd19</c> for an SD19 <c>by_class</c> tree, <c>LoadFromImageFolder</c> for a tree of class-named folders.
 /// </summary>
 /// <remarks>
 /// The loaders themselves are the <c>mlContext.Data.LoadFrom…</c> methods; what they skipped is
@@ -18,4 +18,8 @@ public static class CharacterImageDataset
     /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
     public static bool ContainsNistSd19Partitions(string directory) =>
         Sd19Layout.ContainsPartitions(ImageFileList.CheckDirectory(directory, "data", "Pass an existing folder."));
+
+    /// <summary>The EMNIST splits whose IDX files <paramref name="directory"/> holds (e.g. <c>balanced</c>, <c>bymerge</c>), for <c>LoadFromEmnist</c>.</summary>
+    /// <param name="directory">The folder to look in.</param>
+    public static IReadOnlyList<string> FindEmnistSplits(string directory) => EmnistDataset.FindSplits(directory);
 }

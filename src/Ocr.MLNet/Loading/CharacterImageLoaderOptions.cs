@@ -1,4 +1,3 @@
-using Ocr.MLNet.Preparation;
 
 namespace Ocr.MLNet.Loading;
 

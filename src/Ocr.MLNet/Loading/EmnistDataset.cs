@@ -19,19 +19,13 @@ namespace Ocr.MLNet.Loading;
 /// <see cref="IDataView"/> with a <c>Label</c> string column and a <c>Pixels</c> float vector of 1×32×32.
 /// The instance is immutable and safe to read from several threads. Memory: 784 bytes + 1 byte per image.
 /// </remarks>
-public sealed class EmnistDataset : ILoadedRows
+internal sealed class EmnistDataset : ILoadedRows
 {
     /// <summary>Side of a stored EMNIST image in pixels (28).</summary>
     public const int SourceImageSide = IdxReader.ImageSide;
 
-    /// <summary>Side of an output image in pixels (32).</summary>
-    public const int ImageSide = CharacterFormat.ImageSide;
-
     /// <summary>Zero pixels added on each side of the 28×28 image (2).</summary>
-    public const int Padding = (ImageSide - SourceImageSide) / 2;
-
-    /// <summary>Floats per output image: 1 channel × 32 × 32 = 1024.</summary>
-    public const int PixelCount = ImageSide * ImageSide;
+    public const int Padding = (CharacterFormat.ImageSide - SourceImageSide) / 2;
 
     private const int SourcePixelCount = SourceImageSide * SourceImageSide;
 
@@ -162,7 +156,7 @@ public sealed class EmnistDataset : ILoadedRows
     }
 
     /// <summary>
-    /// Writes one row's image into <paramref name="destination"/> (at least <see cref="PixelCount"/> floats):
+    /// Writes one row's image into <paramref name="destination"/> (at least <see cref="CharacterFormat.PixelCount"/> floats):
     /// upright, scaled to [0, 1], padded to 32×32, row-major.
     /// </summary>
     /// <param name="row">Row index, 0 to <see cref="Count"/> - 1.</param>
@@ -170,9 +164,9 @@ public sealed class EmnistDataset : ILoadedRows
     public void CopyPixels(int row, Span<float> destination)
     {
         CheckRow(row);
-        if (destination.Length < PixelCount)
-            throw new ArgumentException($"The destination holds {destination.Length} floats; one image needs {PixelCount}.", nameof(destination));
-        WriteImage(row, destination[..PixelCount]);
+        if (destination.Length < CharacterFormat.PixelCount)
+            throw new ArgumentException($"The destination holds {destination.Length} floats; one image needs {CharacterFormat.PixelCount}.", nameof(destination));
+        WriteImage(row, destination[..CharacterFormat.PixelCount]);
     }
 
     /// <summary>
@@ -183,17 +177,17 @@ public sealed class EmnistDataset : ILoadedRows
     /// <param name="destination">Receives <c>rows.Length × 1024</c> floats.</param>
     public void CopyPixels(ReadOnlySpan<int> rows, Span<float> destination)
     {
-        if (destination.Length < (long)rows.Length * PixelCount)
+        if (destination.Length < (long)rows.Length * CharacterFormat.PixelCount)
         {
             throw new ArgumentException(
-                $"The destination holds {destination.Length} floats; {rows.Length} images need {(long)rows.Length * PixelCount}.",
+                $"The destination holds {destination.Length} floats; {rows.Length} images need {(long)rows.Length * CharacterFormat.PixelCount}.",
                 nameof(destination));
         }
 
         foreach (int row in rows)
             CheckRow(row);
         for (int i = 0; i < rows.Length; i++)
-            WriteImage(rows[i], destination.Slice(i * PixelCount, PixelCount));
+            WriteImage(rows[i], destination.Slice(i * CharacterFormat.PixelCount, CharacterFormat.PixelCount));
     }
 
     /// <summary>
@@ -219,16 +213,16 @@ public sealed class EmnistDataset : ILoadedRows
 
     private void WriteImage(int row, Span<float> destination)
     {
-        // Callers checked the row and that destination holds PixelCount floats: index without bounds checks.
+        // Callers checked the row and that destination holds CharacterFormat.PixelCount floats: index without bounds checks.
         // upright[r, c] = stored[c, r]; output[(r + 2) * 32 + (c + 2)] = upright[r, c] / 255f; border 0.
-        destination[..((Padding * ImageSide) + Padding)].Clear();
-        destination[(((Padding + SourceImageSide - 1) * ImageSide) + Padding + SourceImageSide)..].Clear();
+        destination[..((Padding * CharacterFormat.ImageSide) + Padding)].Clear();
+        destination[(((Padding + SourceImageSide - 1) * CharacterFormat.ImageSide) + Padding + SourceImageSide)..].Clear();
         ref byte stored = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(pixels), (nint)row * SourcePixelCount);
         ref float scale = ref MemoryMarshal.GetArrayDataReference(Scale);
         ref float output = ref MemoryMarshal.GetReference(destination);
         for (int r = 0; r < SourceImageSide; r++)
         {
-            ref float line = ref Unsafe.Add(ref output, ((r + Padding) * ImageSide) + Padding);
+            ref float line = ref Unsafe.Add(ref output, ((r + Padding) * CharacterFormat.ImageSide) + Padding);
             ref byte column = ref Unsafe.Add(ref stored, r);
             for (int c = 0; c < SourceImageSide; c++)
                 Unsafe.Add(ref line, c) = Unsafe.Add(ref scale, Unsafe.Add(ref column, c * SourceImageSide));

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Ocr.MLNet.IO;
 
 namespace Ocr.MLNet.Loading;
 
@@ -14,7 +15,7 @@ namespace Ocr.MLNet.Loading;
 /// character of <see cref="LabelValues"/>[i]. IDX labels are bytes, so label values are 0-255; class
 /// names must be distinct.
 /// </remarks>
-public sealed class EmnistMapping
+internal sealed class EmnistMapping
 {
     private const long MaxFileBytes = 1 << 20;
 

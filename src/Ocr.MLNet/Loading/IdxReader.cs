@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using Ocr.MLNet.IO;
 
 namespace Ocr.MLNet.Loading;
 

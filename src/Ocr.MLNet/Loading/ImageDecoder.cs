@@ -1,4 +1,5 @@
 using SkiaSharp;
+using Ocr.MLNet.IO;
 
 namespace Ocr.MLNet.Loading;
 

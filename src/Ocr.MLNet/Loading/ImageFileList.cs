@@ -1,5 +1,4 @@
 using System.Text;
-using Ocr.MLNet.Preparation;
 
 namespace Ocr.MLNet.Loading;
 

@@ -1,5 +1,4 @@
 using SkiaSharp;
-using Ocr.MLNet.Preparation;
 
 namespace Ocr.MLNet.Loading;
 

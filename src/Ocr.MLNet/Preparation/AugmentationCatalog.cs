@@ -1,7 +1,6 @@
 using static TorchSharp.torch;
 using Ocr.MLNet.Loading;
 using Ocr.MLNet.Preparation;
-using Ocr.MLNet.Training;
 
 namespace Ocr.MLNet;
 

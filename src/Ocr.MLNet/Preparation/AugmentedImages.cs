@@ -10,7 +10,7 @@ namespace Ocr.MLNet.Preparation;
 /// </summary>
 internal sealed class AugmentedImages : ICharacterRows
 {
-    public const int PixelCount = EmnistDataset.PixelCount;
+    public const int PixelCount = CharacterFormat.PixelCount;
 
     private readonly string[] labels;
     private readonly float[] originals;

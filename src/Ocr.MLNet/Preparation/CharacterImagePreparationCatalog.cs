@@ -22,7 +22,7 @@ public static class CharacterImagePreparationCatalog
     /// </example>
     public static CharacterImagePreparingEstimator PrepareCharacterImages(this TransformsCatalog catalog,
         string outputColumnName = CharacterFormat.PixelsColumnName, string? inputColumnName = CharacterFormat.ImageColumnName) =>
-        catalog.PrepareCharacterImages(new CharacterImagePreparingEstimator.Options { OutputColumnName = outputColumnName, InputColumnName = inputColumnName });
+        catalog.PrepareCharacterImages(new CharacterImagePreparingOptions { OutputColumnName = outputColumnName, InputColumnName = inputColumnName });
 
     /// <summary>Turns character images into the network's pixel column, with options (columns, ink polarity).</summary>
     /// <param name="catalog">The transforms catalog, <c>mlContext.Transforms</c>.</param>
@@ -30,13 +30,13 @@ public static class CharacterImagePreparationCatalog
     /// <returns>An estimator whose transformer is made of ML.NET's own saveable transforms.</returns>
     /// <example>
     /// <code>
-    /// var prepare = mlContext.Transforms.PrepareCharacterImages(new CharacterImagePreparingEstimator.Options
+    /// var prepare = mlContext.Transforms.PrepareCharacterImages(new CharacterImagePreparingOptions
     /// {
     ///     InputColumnName = "Scan",
     ///     Polarity = InkPolarity.DarkOnLight,
     /// });
     /// </code>
     /// </example>
-    public static CharacterImagePreparingEstimator PrepareCharacterImages(this TransformsCatalog catalog, CharacterImagePreparingEstimator.Options options) =>
+    public static CharacterImagePreparingEstimator PrepareCharacterImages(this TransformsCatalog catalog, CharacterImagePreparingOptions options) =>
         new(MLNetInterop.EnvironmentOf(catalog), options);
 }

@@ -1,7 +1,8 @@
 using Google.Protobuf;
 using Onnx;
-using static Ocr.MLNet.Export.OnnxGraphBuilder;
-using Ocr.MLNet.Export;
+using static Ocr.MLNet.OnnxWriting.OnnxGraphBuilder;
+using Ocr.MLNet.Loading;
+using Ocr.MLNet.OnnxWriting;
 
 namespace Ocr.MLNet.Preparation;
 
@@ -38,8 +39,8 @@ internal static class CharacterPreprocessingGraph
     /// <summary>Lines per block of the blur's block-banded products: 32, so a 128-pixel side is four blocks.</summary>
     private const int BlurBlock = 32;
 
-    /// <summary>ONNX operator set the graph is written for (the network's, <see cref="CharacterCnnOnnxExporter.OpsetVersion"/>).</summary>
-    public const int OpsetVersion = CharacterCnnOnnxExporter.OpsetVersion;
+    /// <summary>ONNX operator set the graph is written for (the network's, <see cref="OnnxGraphBuilder.OpsetVersion"/>).</summary>
+    public const int OpsetVersion = OnnxGraphBuilder.OpsetVersion;
 
     /// <summary>Builds the graph and returns the serialised ONNX model.</summary>
     /// <param name="imageSide">Side of the square input images (at least 8).</param>
@@ -48,7 +49,7 @@ internal static class CharacterPreprocessingGraph
     /// <returns>The ONNX model (a serialised <c>ModelProto</c>).</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="imageSide"/> is below 8, or <paramref name="polarity"/> is not defined.</exception>
     /// <exception cref="ArgumentException"><paramref name="outputColumnName"/> is empty or equals <see cref="InputColumnName"/>.</exception>
-    public static byte[] Build(int imageSide = DefaultImageSide, string outputColumnName = CharacterCnnOnnxExporter.DefaultInputColumnName,
+    public static byte[] Build(int imageSide = DefaultImageSide, string outputColumnName = CharacterFormat.PixelsColumnName,
         InkPolarity polarity = InkPolarity.Detect)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(imageSide, 8);

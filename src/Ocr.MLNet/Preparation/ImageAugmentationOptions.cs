@@ -1,5 +1,4 @@
 using System.Globalization;
-using Ocr.MLNet.Training;
 
 namespace Ocr.MLNet.Preparation;
 

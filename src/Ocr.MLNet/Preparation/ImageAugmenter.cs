@@ -14,7 +14,7 @@ namespace Ocr.MLNet.Preparation;
 /// five numbers per image (angle, shift x, shift y, zoom, shear), then, with elastic distortion on, a 2×32×32 field
 /// per image, so the random stream does not depend on which ranges are 0.
 /// </remarks>
-public sealed class ImageAugmenter
+internal sealed class ImageAugmenter
 {
     private readonly ImageAugmentationOptions options;
 

@@ -1,4 +1,5 @@
 using Microsoft.ML.Data;
+using Ocr.MLNet.Loading;
 
 namespace Ocr.MLNet.Preparation;
 

@@ -1,10 +1,5 @@
 using static TorchSharp.torch;
 using Ocr.MLNet.Loading;
-using Ocr.MLNet.Preparation;
-using Ocr.MLNet.Training;
-using Ocr.MLNet.Export;
-using Ocr.MLNet.Serving;
-using Ocr.MLNet.Evaluation;
 
 namespace Ocr.MLNet.Preparation;
 
@@ -76,6 +71,6 @@ internal static class OfflineAugmentation
                 $"Schema mismatch for pixels column '{pixelsColumnName}': expected Vector<Single, {pixelCount}> (1×32×32), got {pixels.Type}. Use an Ocr.MLNet loader, or mlContext.Transforms.PrepareCharacterImages() for an image column.");
         }
 
-        return Training.LabeledImagesReader.ReadRows(data, label, pixels, pixelsColumnName, "input", CancellationToken.None);
+        return Loading.LabeledImagesReader.ReadRows(data, label, pixels, pixelsColumnName, "input", CancellationToken.None);
     }
 }

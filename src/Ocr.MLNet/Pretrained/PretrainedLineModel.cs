@@ -1,4 +1,4 @@
-using Ocr.MLNet.Serving;
+using Ocr.MLNet.IO;
 
 namespace Ocr.MLNet;
 

@@ -1,4 +1,5 @@
 using Ocr.MLNet.Serving;
+using Ocr.MLNet.IO;
 
 namespace Ocr.MLNet;
 

@@ -4,6 +4,8 @@ using Microsoft.ML.OnnxRuntime;
 using Ocr.MLNet.Loading;
 using Ocr.MLNet.Preparation;
 using Onnx;
+using Ocr.MLNet.IO;
+using Ocr.MLNet.Training;
 
 namespace Ocr.MLNet.Serving;
 

@@ -1,8 +1,7 @@
 using System.Globalization;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
-using Ocr.MLNet.Export;
-using Ocr.MLNet.Serving;
+using Ocr.MLNet.Loading;
 
 namespace Ocr.MLNet.Training;
 

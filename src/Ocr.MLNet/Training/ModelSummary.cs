@@ -9,7 +9,7 @@ namespace Ocr.MLNet.Training;
 /// <param name="OutputShape">Output shape without the batch dimension (C×H×W, or features).</param>
 /// <param name="TrainableParameters">Weights that training updates.</param>
 /// <param name="NonTrainableParameters">State that training does not update by gradient (BatchNorm moving mean and variance).</param>
-public sealed record LayerSummary(
+internal sealed record LayerSummary(
     string Name,
     string Kind,
     IReadOnlyList<long> OutputShape,
@@ -24,13 +24,13 @@ public sealed record LayerSummary(
 public sealed class ModelSummary
 {
     /// <summary>Creates a summary from its rows.</summary>
-    public ModelSummary(IReadOnlyList<LayerSummary> layers)
+    internal ModelSummary(IReadOnlyList<LayerSummary> layers)
     {
         Layers = layers;
     }
 
     /// <summary>The layers in forward order.</summary>
-    public IReadOnlyList<LayerSummary> Layers { get; }
+    internal IReadOnlyList<LayerSummary> Layers { get; }
 
     /// <summary>Sum of the trainable parameters.</summary>
     public long TrainableParameters => Layers.Sum(l => l.TrainableParameters);

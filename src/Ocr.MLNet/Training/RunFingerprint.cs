@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using Ocr.MLNet.Preparation;
+using Ocr.MLNet.Loading;
 
 namespace Ocr.MLNet.Training;
 

@@ -5,6 +5,7 @@ using System.Text.Json.Serialization;
 using Ocr.MLNet.Loading;
 using TorchSharp;
 using static TorchSharp.torch;
+using Ocr.MLNet.IO;
 
 namespace Ocr.MLNet.Training;
 

@@ -4,6 +4,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using Ocr.MLNet.Preparation;
+using Ocr.MLNet.Loading;
 
 namespace Ocr.MLNet.Training;
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Ocr.MLNet.Loading;
+using Ocr.MLNet.IO;
 
 namespace Ocr.MLNet.Training;
 

@@ -1,11 +1,11 @@
 using Google.Protobuf;
 using Onnx;
-using static Ocr.MLNet.Export.OnnxGraphBuilder;
+using static Ocr.MLNet.OnnxWriting.OnnxGraphBuilder;
 using TorchSharp;
 using static TorchSharp.torch;
-using Ocr.MLNet.Training;
+using Ocr.MLNet.OnnxWriting;
 
-namespace Ocr.MLNet.Export;
+namespace Ocr.MLNet.Training;
 
 /// <summary>
 /// Writes a trained <see cref="CharacterCnnNetwork"/> as an ONNX model that ONNX Runtime and ML.NET's
@@ -46,10 +46,10 @@ public static class CharacterCnnOnnxExporter
     public const string PredictedCharacterColumnName = CharacterFormat.PredictedCharacterColumnName;
 
     /// <summary>ONNX operator set the graph is written for (accepted by ONNX Runtime 1.31 and ML.NET 5).</summary>
-    public const int OpsetVersion = 17;
+    public const int OpsetVersion = OnnxGraphBuilder.OpsetVersion;
 
     /// <summary>ONNX IR version written in the model (IR 8 goes with opset 17).</summary>
-    public const long IrVersion = 8;
+    public const long IrVersion = OnnxGraphBuilder.IrVersion;
 
     /// <summary>Name of the symbolic batch dimension (the first axis of the input and of both outputs).</summary>
     public const string BatchDimensionName = OnnxGraphBuilder.BatchDimensionName;

@@ -2,7 +2,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms.Image;
 
-namespace Ocr.MLNet.Training;
+namespace Ocr.MLNet.Loading;
 
 /// <summary>A labelled image set held compactly: one float array for all pixels, one int array for labels.</summary>
 internal sealed class LabeledImages
@@ -61,7 +61,7 @@ internal static class LabeledImagesReader
     public static void CheckSchema(SchemaShape schema, string labelColumn, string featureColumn)
     {
         if (MLNetInterop.FindColumn(schema, labelColumn) is not { } label)
-            throw SchemaErrors.NotFound("label", labelColumn, $"Name the column that holds the class with {nameof(CharacterCnnTrainer.Options.LabelColumnName)}.");
+            throw SchemaErrors.NotFound("label", labelColumn, $"Name the column that holds the class with LabelColumnName.");
         bool labelOk = label.Kind == SchemaShape.Column.VectorKind.Scalar
             && (label.ItemType is TextDataViewType || label.IsKey);
         if (!labelOk)
@@ -73,7 +73,7 @@ internal static class LabeledImagesReader
         if (MLNetInterop.FindColumn(schema, featureColumn) is not { } feature)
         {
             throw SchemaErrors.NotFound("feature", featureColumn,
-                $"Name the pixel column with {nameof(CharacterCnnTrainer.Options.FeatureColumnName)}; images become pixels with mlContext.Transforms.PrepareCharacterImages().");
+                $"Name the pixel column with FeatureColumnName; images become pixels with mlContext.Transforms.PrepareCharacterImages().");
         }
 
         if (feature.ItemType == NumberDataViewType.Single && feature.Kind != SchemaShape.Column.VectorKind.Scalar)

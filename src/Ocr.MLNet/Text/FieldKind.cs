@@ -1,4 +1,4 @@
-namespace Ocr.MLNet.Fields;
+namespace Ocr.MLNet.Text;
 
 /// <summary>
 /// What a field may hold. The reader masks the network's scores to the allowed classes, which is what tells

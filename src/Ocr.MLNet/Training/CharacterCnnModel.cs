@@ -1,7 +1,6 @@
 using Microsoft.ML.Data;
-using Ocr.MLNet.Training;
 
-namespace Ocr.MLNet.Serving;
+namespace Ocr.MLNet.Training;
 
 /// <summary>
 /// A trained character recognizer, as the trainer returns it: ML.NET transformers (the network as ONNX in ML.NET's

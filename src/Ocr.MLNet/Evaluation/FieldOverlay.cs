@@ -1,9 +1,11 @@
-using Ocr.MLNet.Evaluation;
 using Ocr.MLNet.Loading;
 using Ocr.MLNet.Serving;
 using SkiaSharp;
+using Ocr.MLNet.Fields;
+using Ocr.MLNet.Text;
+using Ocr.MLNet.IO;
 
-namespace Ocr.MLNet.Fields;
+namespace Ocr.MLNet.Evaluation;
 
 /// <summary>
 /// Draws what a reader read onto the image it read, so a person can check it: each character's box coloured by its

@@ -1,11 +1,11 @@
 using System.Collections.ObjectModel;
 using System.Globalization;
 
-namespace Ocr.MLNet.Fields;
+namespace Ocr.MLNet.Text;
 
 /// <summary>
 /// How often each letter occurs in the language the fields are written in: a prior the field reader weighs the network's
-/// letter scores by (<see cref="FieldReaderOptions.LetterFrequencies"/>). A model trained on class-balanced EMNIST takes every
+/// letter scores by (<c>FieldReaderOptions.LetterFrequencies</c>). A model trained on class-balanced EMNIST takes every
 /// letter as likely as any other; in a French name an E is four times as likely as a C, which decides a thin E whose bars
 /// the scan lost. With letter pairs (<see cref="Pairs"/>) the reader also prefers neighbours that go together in the
 /// language's words: QU over QV, a final E over a final C. Letters only: digits and other classes are not weighed.
@@ -100,7 +100,7 @@ public sealed class LetterFrequencies
 
     /// <summary>
     /// Letters in English text, in percent, and letter pairs counted over the 134,000 words of Debian's American English word
-    /// list (wamerican): the field reader's default (<see cref="FieldReaderOptions.LetterFrequencies"/>).
+    /// list (wamerican): the field reader's default (<c>FieldReaderOptions.LetterFrequencies</c>).
     /// </summary>
     public static LetterFrequencies English { get; } = new(new Dictionary<char, double>
     {

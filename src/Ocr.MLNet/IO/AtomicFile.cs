@@ -1,10 +1,10 @@
-namespace Ocr.MLNet;
+namespace Ocr.MLNet.IO;
 
 /// <summary>
 /// Replaces a file all at once: readers, and the next run after a crash, a kill or a full disk, see either the old file or
 /// the whole new one, never a partial or empty file.
 /// </summary>
-public static class AtomicFile
+internal static class AtomicFile
 {
     /// <summary>
     /// Writes <paramref name="path"/> by having <paramref name="writeTemporaryFile"/> write a temporary file beside it,

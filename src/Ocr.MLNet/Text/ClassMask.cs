@@ -1,4 +1,4 @@
-namespace Ocr.MLNet.Fields;
+namespace Ocr.MLNet.Text;
 
 /// <summary>
 /// Which of a model's classes a field may hold, and how each allowed class is written in that field: the kind's

@@ -1,9 +1,8 @@
 using Microsoft.ML.Runtime;
 using Microsoft.ML.Transforms;
-using Ocr.MLNet.Export;
 using Onnx;
 
-namespace Ocr.MLNet.Serving;
+namespace Ocr.MLNet.Training;
 
 /// <summary>
 /// Wraps a network exported by <see cref="CharacterCnnOnnxExporter"/> in ML.NET's own saveable transforms, so a saved

@@ -1,6 +1,6 @@
 using OpenCvSharp;
 
-namespace Ocr.MLNet.Fields;
+namespace Ocr.MLNet;
 
 /// <summary>
 /// Checks once per process that OpenCV's native library loads, so that a missing system dependency surfaces as one

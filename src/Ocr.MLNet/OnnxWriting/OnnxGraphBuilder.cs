@@ -4,7 +4,7 @@ using Onnx;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Ocr.MLNet.Export;
+namespace Ocr.MLNet.OnnxWriting;
 
 /// <summary>Adds nodes, constants and TorchSharp weights to an ONNX graph; shared by the network exporter and the preprocessing graph.</summary>
 internal sealed class OnnxGraphBuilder(GraphProto graph)
@@ -15,12 +15,18 @@ internal sealed class OnnxGraphBuilder(GraphProto graph)
     /// <summary>Name of the symbolic batch dimension (the first axis of inputs and outputs).</summary>
     public const string BatchDimensionName = "N";
 
+    /// <summary>ONNX operator set every graph is written for (accepted by ONNX Runtime 1.31 and ML.NET 5).</summary>
+    public const int OpsetVersion = 17;
+
+    /// <summary>ONNX IR version written in every model (IR 8 goes with opset 17).</summary>
+    public const long IrVersion = 8;
+
     /// <summary>The graph as an Ocr.MLNet ONNX model at the network's IR version and opset.</summary>
     public ModelProto ToModel(string docString)
     {
         var model = new ModelProto
         {
-            IrVersion = CharacterCnnOnnxExporter.IrVersion,
+            IrVersion = IrVersion,
             ProducerName = "Ocr.MLNet",
             ProducerVersion = typeof(OnnxGraphBuilder).Assembly.GetName().Version?.ToString() ?? "0",
             Domain = "ocr.mlnet",
@@ -28,7 +34,7 @@ internal sealed class OnnxGraphBuilder(GraphProto graph)
             DocString = docString,
             Graph = graph,
         };
-        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = CharacterCnnOnnxExporter.OpsetVersion });
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = OpsetVersion });
         return model;
     }
 

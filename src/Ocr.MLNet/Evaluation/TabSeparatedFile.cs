@@ -1,7 +1,7 @@
 using System.Text;
 using Ocr.MLNet.Loading;
 
-namespace Ocr.MLNet.Fields;
+namespace Ocr.MLNet.Evaluation;
 
 /// <summary>
 /// Reads the lines of a tab-separated truth file (<c>labels.tsv</c>, <c>reference.tsv</c>) as strict UTF-8: a byte that is

@@ -1,5 +1,5 @@
 
-namespace Ocr.MLNet.Preparation;
+namespace Ocr.MLNet.Loading;
 
 /// <summary>Which way round the ink of a source image is, for <see cref="CharacterImageConverter"/>.</summary>
 public enum InkPolarity

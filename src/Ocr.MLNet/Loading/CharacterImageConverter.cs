@@ -1,9 +1,8 @@
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using SkiaSharp;
-using Ocr.MLNet.Loading;
 
-namespace Ocr.MLNet.Preparation;
+namespace Ocr.MLNet.Loading;
 
 /// <summary>
 /// Turns a character image of any size into the network's input, in EMNIST's convention: 1×32×32 floats, ink
@@ -27,10 +26,10 @@ namespace Ocr.MLNet.Preparation;
 internal static class CharacterImageConverter
 {
     /// <summary>Side of the output image (32).</summary>
-    public const int ImageSide = EmnistDataset.ImageSide;
+    public const int ImageSide = CharacterFormat.ImageSide;
 
     /// <summary>Floats per output image: 1 × 32 × 32 = 1024.</summary>
-    public const int PixelCount = EmnistDataset.PixelCount;
+    public const int PixelCount = CharacterFormat.PixelCount;
 
     /// <summary>Side of the down-sampled character image before the final padding (28, EMNIST's size).</summary>
     public const int CharacterSide = EmnistDataset.SourceImageSide;

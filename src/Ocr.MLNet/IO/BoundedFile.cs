@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Ocr.MLNet.Loading;
+namespace Ocr.MLNet.IO;
 
 /// <summary>
 /// Reads a file only after checking, from its size alone, that it is a regular file within a cap: a link to

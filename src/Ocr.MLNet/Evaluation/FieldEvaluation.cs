@@ -1,9 +1,10 @@
 using System.Globalization;
 using System.Text;
-using Ocr.MLNet.Evaluation;
 using Ocr.MLNet.Loading;
+using Ocr.MLNet.Fields;
+using Ocr.MLNet.Text;
 
-namespace Ocr.MLNet.Fields;
+namespace Ocr.MLNet.Evaluation;
 
 /// <summary>One field of an evaluation set: an image and the text written in it.</summary>
 /// <param name="ImagePath">The image (full path).</param>
@@ -14,7 +15,7 @@ public sealed record LabelledField(string ImagePath, string Text);
 /// <param name="PagePath">The page image (full path).</param>
 /// <param name="FirstField">The field number of the page's first box in reading order (HSF pages start at 3).</param>
 /// <param name="Texts">The truth of each box in reading order: field <paramref name="FirstField"/>, then the next, without gaps.</param>
-public sealed record LabelledForm(string PagePath, int FirstField, IReadOnlyList<string> Texts);
+internal sealed record LabelledForm(string PagePath, int FirstField, IReadOnlyList<string> Texts);
 
 /// <summary>How one field was read against its truth.</summary>
 /// <param name="Field">The field.</param>
@@ -23,7 +24,7 @@ public sealed record LabelledForm(string PagePath, int FirstField, IReadOnlyList
 /// <param name="Truth">The truth, normalised (<see cref="FieldEvaluation.Normalize"/>).</param>
 /// <param name="Read">The text read, normalised.</param>
 /// <param name="Distance">The edit distance between the two.</param>
-public sealed record FieldScore(LabelledField Field, FieldReading? Reading, string? Error, string Truth, string Read, int Distance)
+internal sealed record FieldScore(LabelledField Field, FieldReading? Reading, string? Error, string Truth, string Read, int Distance)
 {
     /// <summary>True when the normalised texts are equal.</summary>
     public bool Exact => Truth == Read;
@@ -31,7 +32,7 @@ public sealed record FieldScore(LabelledField Field, FieldReading? Reading, stri
 
 /// <summary>Scores of a set of fields.</summary>
 /// <param name="Fields">Every field's score, in the set's order.</param>
-public sealed record FieldEvaluationResult(IReadOnlyList<FieldScore> Fields)
+internal sealed record FieldEvaluationResult(IReadOnlyList<FieldScore> Fields)
 {
     /// <summary>Character error rate: summed edit distances over summed truth lengths (0 when the truth is all blank).</summary>
     public double CharacterErrorRate
@@ -157,7 +158,7 @@ public static class FieldEvaluation
     /// var (result, fields) = FieldEvaluation.EvaluateForm(reader, form.PagePath, form.Texts);
     /// </code>
     /// </example>
-    public static LabelledForm LoadFormReference(string folder)
+    internal static LabelledForm LoadFormReference(string folder)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
         string path = Path.Combine(folder, FormReferenceFileName);
@@ -236,7 +237,7 @@ public static class FieldEvaluation
     /// var result = FieldEvaluation.Evaluate(reader, FieldEvaluation.LoadLabels("cheque-amounts-dev"), FieldKind.Digits);
     /// </code>
     /// </example>
-    public static FieldEvaluationResult Evaluate(HandwrittenFieldReader reader, IReadOnlyList<LabelledField> fields, FieldKind? kind = null)
+    internal static FieldEvaluationResult Evaluate(HandwrittenFieldReader reader, IReadOnlyList<LabelledField> fields, FieldKind? kind = null)
     {
         ArgumentNullException.ThrowIfNull(reader);
         ArgumentNullException.ThrowIfNull(fields);
@@ -274,7 +275,7 @@ public static class FieldEvaluation
     /// var (result, fields) = FieldEvaluation.EvaluateForm(reader, "hsf.png", ["0123456789", "16", "899"]);
     /// </code>
     /// </example>
-    public static (FieldEvaluationResult Result, IReadOnlyList<FormField> Fields) EvaluateForm(
+    internal static (FieldEvaluationResult Result, IReadOnlyList<FormField> Fields) EvaluateForm(
         HandwrittenFieldReader reader, string pagePath, IReadOnlyList<string> texts, FieldKind? kind = null)
     {
         ArgumentNullException.ThrowIfNull(reader);
@@ -319,7 +320,7 @@ public static class FieldEvaluation
     /// FieldScore score = FieldEvaluation.Score(field, reader.Read(field.ImagePath), null);
     /// </code>
     /// </example>
-    public static FieldScore Score(LabelledField field, FieldReading? reading, string? error)
+    internal static FieldScore Score(LabelledField field, FieldReading? reading, string? error)
     {
         ArgumentNullException.ThrowIfNull(field);
         string truth = Normalize(field.Text), read = Normalize(reading?.Text ?? "");
@@ -383,7 +384,7 @@ public static class FieldEvaluation
     /// File.WriteAllText("fields.tsv", FieldEvaluation.ToTsv(result));
     /// </code>
     /// </example>
-    public static string ToTsv(FieldEvaluationResult result)
+    internal static string ToTsv(FieldEvaluationResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
         var builder = new StringBuilder("image\ttruth\tread\tdistance\texact\tconfidence\terror\n");

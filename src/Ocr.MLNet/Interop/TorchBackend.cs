@@ -1,6 +1,6 @@
 using TorchSharp;
 
-namespace Ocr.MLNet.Training;
+namespace Ocr.MLNet;
 
 /// <summary>
 /// Loads TorchSharp's native backend once and turns a missing or unloadable backend into an error

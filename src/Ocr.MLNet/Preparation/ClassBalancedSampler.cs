@@ -1,7 +1,7 @@
-namespace Ocr.MLNet.Training;
+namespace Ocr.MLNet.Preparation;
 
 /// <summary>
-/// The rows of one epoch under <see cref="CharacterCnnTrainer.Options.ClassBalancedSampling"/>: the same number of images
+/// The rows of one epoch under <c>CharacterCnnTrainer.Options.ClassBalancedSampling</c>: the same number of images
 /// from every class, drawn afresh each epoch. A class with more images than its quota gives a fresh random subset; a class
 /// with fewer gives all of its images, then again in a new order, until the quota is filled, so no image repeats before
 /// every image of its class has been seen.
