@@ -1,3 +1,4 @@
+using Ocr.MLNet.Evaluation;
 using Ocr.MLNet.Fields;
 using Ocr.MLNet.Loading;
 using Ocr.MLNet.Text;

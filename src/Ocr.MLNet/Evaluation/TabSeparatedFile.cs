@@ -1,4 +1,5 @@
 using System.Text;
+using Ocr.MLNet.IO;
 using Ocr.MLNet.Loading;
 
 namespace Ocr.MLNet.Evaluation;

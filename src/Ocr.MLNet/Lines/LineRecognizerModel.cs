@@ -3,6 +3,7 @@ using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using Microsoft.ML.Transforms;
 using Microsoft.ML.Transforms.Image;
+using Ocr.MLNet.IO;
 using Ocr.MLNet.Loading;
 using Ocr.MLNet.Serving;
 using Ocr.MLNet.Training;

@@ -2,6 +2,7 @@ using System.IO.Compression;
 using System.Reflection;
 using Microsoft.ML.Transforms.Image;
 using Microsoft.ML.Transforms.Onnx;
+using Ocr.MLNet.IO;
 using Ocr.MLNet.Loading;
 
 namespace Ocr.MLNet.Serving;
