@@ -33,9 +33,7 @@ public sealed class WebDemoFuzzTests
     public void StartTheWebDemoWithThePretrainedModel()
     {
         _directory = TestEnvironment.CreateTemporaryDirectory("ocr-mlnet-webdemo-fuzz");
-        string zip = Path.Combine(_directory, "pretrained.zip");
-        PretrainedCharacterModel.SaveTo(zip);
-        _server = WebDemoServer.Start(zip, _directory);
+        _server = WebDemoServer.StartWithPretrainedModel(_directory);
         _client = new HttpClient { BaseAddress = _server.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
         string images = Path.Combine(TestEnvironment.RepositoryRoot, "samples", "images");
         _images = [File.ReadAllBytes(Path.Combine(images, "hsf", "field-403875.png")), File.ReadAllBytes(Path.Combine(images, "sd19", "train_41_00999.png"))];

@@ -21,9 +21,7 @@ public sealed class WebDemoImageTests
     public void StartTheWebDemoWithThePretrainedModel()
     {
         _directory = TestEnvironment.CreateTemporaryDirectory("ocr-mlnet-webdemo-images");
-        string zip = Path.Combine(_directory, "pretrained.zip");
-        PretrainedCharacterModel.SaveTo(zip);
-        _server = WebDemoServer.Start(zip, _directory);
+        _server = WebDemoServer.StartWithPretrainedModel(_directory);
     }
 
     [OneTimeTearDown]

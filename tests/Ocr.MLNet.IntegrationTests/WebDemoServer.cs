@@ -41,6 +41,14 @@ internal sealed partial class WebDemoServer
         }
     }
 
+    /// <summary>Starts the WebDemo serving the pretrained character model, saved into <paramref name="directory"/> (deleted by <see cref="StopAndDelete"/>).</summary>
+    public static WebDemoServer StartWithPretrainedModel(string directory)
+    {
+        string zip = Path.Combine(directory, "pretrained.zip");
+        PretrainedCharacterModel.SaveTo(zip);
+        return Start(zip, directory);
+    }
+
     /// <summary>
     /// Starts the WebDemo on <paramref name="modelPath"/> in <paramref name="directory"/> and waits until it listens: on
     /// <paramref name="urls"/> (passed as <c>--urls</c>; a free port by default, none when null) with the variables in

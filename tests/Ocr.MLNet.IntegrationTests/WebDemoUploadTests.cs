@@ -25,9 +25,7 @@ public sealed class WebDemoUploadTests
     public void StartTheWebDemoWithThePretrainedModel()
     {
         _directory = TestEnvironment.CreateTemporaryDirectory("ocr-mlnet-webdemo-uploads");
-        string zip = Path.Combine(_directory, "pretrained.zip");
-        PretrainedCharacterModel.SaveTo(zip);
-        _server = WebDemoServer.Start(zip, _directory);
+        _server = WebDemoServer.StartWithPretrainedModel(_directory);
     }
 
     [OneTimeTearDown]
