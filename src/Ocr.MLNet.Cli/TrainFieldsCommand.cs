@@ -82,7 +82,7 @@ internal static class TrainFieldsCommand
                 {
                     null => null,
                     "pretrained" => PretrainedLineModel.OpenRead,
-                    string path when File.Exists(path) => () => File.OpenRead(path),
+                    string path when File.Exists(path) => () => BoundedFile.OpenRead(path),
                     string path => throw new FileNotFoundException($"--from {path}: no such file. Give 'pretrained' or a line model zip written by train-fields.", path),
                 };
                 CliOptionErrors.Validate(options.Validate, OptionNames);
