@@ -102,6 +102,8 @@ public sealed class ImageDecodingTests : TemporaryDirectoryTest
         Assert.Multiple(() =>
         {
             Assert.That(e!.Message, Does.Contain(path).And.Contain("not a regular file"));
+            Assert.That(() => ImageHeader.Check(path), Throws.InstanceOf<CharacterDataException>().With.Message.Contain("not a regular file"),
+                "the header-only guard refuses it too, without opening it");
             Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(2)), "refused from its size, never opened");
         });
     }

@@ -101,27 +101,14 @@ public static class FieldEvaluation
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
         string path = Path.Combine(folder, LabelsFileName);
-        if (!File.Exists(path))
-            throw new CharacterDataException($"'{path}' does not exist: a folder of fields needs a {LabelsFileName} with 'image' and 'text' columns.", path, null);
-        var lines = TabSeparatedFile.ReadLines(path);
-        var header = lines.Length > 0 ? lines[0].Split('\t') : [];
-        int image = Array.IndexOf(header, "image"), text = Array.IndexOf(header, "text");
-        if (image < 0 || text < 0)
-            throw new CharacterDataException($"'{path}' has no 'image' and 'text' columns in its header (tab-separated); it has: {string.Join(", ", header)}.", path, null);
+        var (_, columns, rows) = TabSeparatedFile.ReadTable(path, ["image", "text"], "Give each row an image and its text.");
+        int image = columns[0], text = columns[1];
         // Image paths must stay inside the folder: a labels file from elsewhere must not make the evaluation read any file.
         string root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)) + Path.DirectorySeparatorChar;
         var fields = new List<LabelledField>();
         var lineOfImage = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (int i = 1; i < lines.Length; i++)
+        foreach (var (line, cells) in rows)
         {
-            if (lines[i].Length == 0)
-                continue;
-            int line = i + 1;
-            var cells = lines[i].Split('\t');
-            if (cells.Length <= Math.Max(image, text))
-                throw new CharacterDataException($"'{path}' line {line} has {cells.Length} cells; the header names {header.Length}.", path, null);
-            if (cells.Length > header.Length)
-                throw new CharacterDataException($"'{path}' line {line} has {cells.Length} cells, more than the {header.Length} the header names ({string.Join(", ", header)}): a tab inside a text, or a missing header column? Fix the row, or name the extra column in the header.", path, null);
             string relative = cells[image];
             if (relative.Trim().Length == 0)
                 throw new CharacterDataException($"'{path}' line {line} names no image. Give each row the image's path relative to the folder.", path, null);
@@ -162,34 +149,21 @@ public static class FieldEvaluation
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
         string path = Path.Combine(folder, FormReferenceFileName);
-        if (!File.Exists(path))
-            throw new CharacterDataException($"'{path}' does not exist: a form folder needs a {FormReferenceFileName} with 'field' and 'text' columns.", path, null);
-        var lines = TabSeparatedFile.ReadLines(path);
-        var header = lines.Length > 0 ? lines[0].Split('\t') : [];
-        int field = Array.IndexOf(header, "field"), text = Array.IndexOf(header, "text");
-        if (field < 0 || text < 0)
-            throw new CharacterDataException($"'{path}' has no 'field' and 'text' columns in its header (tab-separated); it has: {string.Join(", ", header)}.", path, null);
+        var (header, columns, table) = TabSeparatedFile.ReadTable(path, ["field", "text"], "Give each row a field number and its text.");
+        int field = columns[0], text = columns[1];
         if (Array.IndexOf(header, "image") is int image and >= 0)
         {
             // The page is found beside the file; a path in it would be ignored, or read a file from anywhere.
-            int named = Array.FindIndex(lines, 1, l => l.Split('\t') is var c && c.Length > image && c[image].Trim().Length > 0);
-            string where = named < 0 ? "" : $" (line {named + 1} names '{lines[named].Split('\t')[image]}')";
+            var named = table.FirstOrDefault(r => r.Cells[image].Trim().Length > 0);
+            string where = named.Cells is null ? "" : $" (line {named.Line} names '{named.Cells[image]}')";
             throw new CharacterDataException(
                 $"'{path}' has an 'image' column{where}, but a form folder's {FormReferenceFileName} names no images: the page is the one image beside it. "
                 + $"Remove the column; for a folder of field images, write a {LabelsFileName} (image, text) instead.", path, null);
         }
 
         var rows = new SortedDictionary<int, (int Line, string Text)>();
-        for (int i = 1; i < lines.Length; i++)
+        foreach (var (line, cells) in table)
         {
-            if (lines[i].Length == 0)
-                continue;
-            int line = i + 1;
-            var cells = lines[i].Split('\t');
-            if (cells.Length <= Math.Max(field, text))
-                throw new CharacterDataException($"'{path}' line {line} has {cells.Length} cells; the header names {header.Length} ({string.Join(", ", header)}). Give each row a field number and its text.", path, null);
-            if (cells.Length > header.Length)
-                throw new CharacterDataException($"'{path}' line {line} has {cells.Length} cells, more than the {header.Length} the header names ({string.Join(", ", header)}): a tab inside a text, or a missing header column? Fix the row, or name the extra column in the header.", path, null);
             string number = cells[field].Trim();
             if (number.Length == 0)
                 throw new CharacterDataException($"'{path}' line {line} gives no field number. Give each row the number of its box (the fields count the page's boxes in reading order).", path, null);

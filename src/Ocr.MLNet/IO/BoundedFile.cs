@@ -53,12 +53,25 @@ internal static class BoundedFile
     /// <summary>Reads the whole file, at most <paramref name="maxBytes"/>, after <see cref="Problem"/> found nothing.</summary>
     /// <exception cref="InvalidDataException">The file is missing, empty, not a regular file or over the cap (the message names it and the cap).</exception>
     /// <exception cref="IOException">The file could not be read.</exception>
-    public static byte[] ReadAllBytes(string path, long maxBytes, string capReason)
+    public static byte[] ReadAllBytes(string path, long maxBytes, string capReason) =>
+        TryReadAllBytes(path, maxBytes, capReason, out byte[] bytes) is string problem
+            ? throw new InvalidDataException($"The file '{path}' {problem}.")
+            : bytes;
+
+    /// <summary>
+    /// Reads the whole file as <see cref="ReadAllBytes"/> does, but returns what <see cref="Problem"/> found (worded to
+    /// follow "The file 'path' ") instead of throwing, for readers that report problems in their own sentence.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The file grew past the cap while it was read.</exception>
+    /// <exception cref="IOException">The file could not be read.</exception>
+    public static string? TryReadAllBytes(string path, long maxBytes, string capReason, out byte[] bytes)
     {
+        bytes = [];
         if (Problem(path, maxBytes, capReason) is string problem)
-            throw new InvalidDataException($"The file '{path}' {problem}.");
+            return problem;
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1);
-        return ReadCapped(stream, path, maxBytes, capReason);
+        bytes = ReadCapped(stream, path, maxBytes, capReason);
+        return null;
     }
 
     /// <summary>Reads the whole of <paramref name="stream"/>, refusing more than <paramref name="maxBytes"/> even when the file grows while read.</summary>
@@ -77,10 +90,10 @@ internal static class BoundedFile
         return buffer.ToArray();
     }
 
-    /// <summary>Reads the file as text in <paramref name="encoding"/>, within <see cref="MaxTextBytes"/>.</summary>
+    /// <summary>Reads the file as UTF-8 text, within <see cref="MaxTextBytes"/>.</summary>
     /// <exception cref="InvalidDataException">The file is missing, empty, not a regular file or over the cap.</exception>
-    public static string ReadAllText(string path, System.Text.Encoding encoding) =>
-        encoding.GetString(ReadAllBytes(path, MaxTextBytes, "the most a text file of this kind may hold"));
+    public static string ReadAllText(string path) =>
+        System.Text.Encoding.UTF8.GetString(ReadAllBytes(path, MaxTextBytes, "the most a text file of this kind may hold"));
 
     /// <summary>Opens the file for reading after <see cref="Problem"/> found nothing (for zips, read by seeking).</summary>
     /// <exception cref="InvalidDataException">The file is missing, empty, not a regular file or over the cap.</exception>

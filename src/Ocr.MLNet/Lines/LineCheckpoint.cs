@@ -37,7 +37,7 @@ internal sealed class LineCheckpoint(string directory, LineRecognizerTrainer.Opt
                 continue;
             try
             {
-                var saved = JsonSerializer.Deserialize<SavedState>(BoundedFile.ReadAllText(path, System.Text.Encoding.UTF8))
+                var saved = JsonSerializer.Deserialize<SavedState>(BoundedFile.ReadAllText(path))
                     ?? throw new InvalidDataException($"The line checkpoint state '{path}' is empty.");
                 if (saved.RunKey != RunKey)
                 {

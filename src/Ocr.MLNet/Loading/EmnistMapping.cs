@@ -62,10 +62,10 @@ internal sealed class EmnistMapping
                 fullPath);
         }
 
-        if (BoundedFile.Problem(fullPath, MaxFileBytes, "a mapping file has at most 256 short lines") is string problem)
+        if (BoundedFile.TryReadAllBytes(fullPath, MaxFileBytes, "a mapping file has at most 256 short lines", out byte[] bytes) is string problem)
             throw new EmnistDataException($"The EMNIST mapping file '{fullPath}' {problem}. Pass the '*-mapping.txt' file of the split.", fullPath);
 
-        return Parse(Encoding.UTF8.GetString(BoundedFile.ReadAllBytes(fullPath, MaxFileBytes, "a mapping file has at most 256 short lines")), fullPath);
+        return Parse(Encoding.UTF8.GetString(bytes), fullPath);
     }
 
     /// <summary>Whether the mapping defines <paramref name="labelValue"/>; if so, its class index and name.</summary>

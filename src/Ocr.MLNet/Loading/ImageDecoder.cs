@@ -25,13 +25,11 @@ internal static class ImageDecoder
         byte[] bytes;
         try
         {
-            if (BoundedFile.Problem(path, MaxFileBytes(maxPixels), CapReason(maxPixels)) is string fileProblem)
+            if (BoundedFile.TryReadAllBytes(path, MaxFileBytes(maxPixels), CapReason(maxPixels), out bytes) is string fileProblem)
             {
                 problem = fileProblem;
                 return null;
             }
-
-            bytes = BoundedFile.ReadAllBytes(path, MaxFileBytes(maxPixels), CapReason(maxPixels));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
         {
@@ -47,6 +45,9 @@ internal static class ImageDecoder
     /// BMP, GIF or WebP of that many pixels takes) and 1 MiB for headers and metadata.
     /// </summary>
     public static long MaxFileBytes(long maxPixels) => maxPixels > (long.MaxValue - (1 << 20)) / 4 ? long.MaxValue : maxPixels * 4 + (1 << 20);
+
+    /// <summary>Why the image file may not be read (missing, a device or a pipe, over <see cref="MaxFileBytes"/>), or null; nothing is opened.</summary>
+    public static string? FileProblem(string path, long maxPixels) => BoundedFile.Problem(path, MaxFileBytes(maxPixels), CapReason(maxPixels));
 
     private static string CapReason(long maxPixels) =>
         $"the most an image of {nameof(CharacterImageLoaderOptions.MaxImagePixels)} = {maxPixels:N0} pixels takes: 4 bytes a pixel and 1 MiB";

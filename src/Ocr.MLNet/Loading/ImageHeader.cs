@@ -23,25 +23,30 @@ public static class ImageHeader
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxPixels, 1);
-        string? problem;
+        // From the file's size first (missing, a device or a pipe, larger than any image of maxPixels): SKCodec would
+        // open a pipe and wait for a writer.
+        string? problem = ImageDecoder.FileProblem(path, maxPixels);
         int width = 0, height = 0;
-        try
+        if (problem is null)
         {
-            // SKCodec reads the header only; no pixel memory is allocated here.
-            using var codec = SKCodec.Create(path);
-            if (codec is null)
+            try
             {
-                problem = File.Exists(path) ? "is not an image SkiaSharp can decode (PNG, JPEG, BMP, GIF, WebP)" : "does not exist";
+                // SKCodec reads the header only; no pixel memory is allocated here.
+                using var codec = SKCodec.Create(path);
+                if (codec is null)
+                {
+                    problem = "is not an image SkiaSharp can decode (PNG, JPEG, BMP, GIF, WebP)";
+                }
+                else
+                {
+                    (width, height) = (codec.Info.Width, codec.Info.Height);
+                    problem = ImageDecoder.TooManyPixelsProblem(width, height, maxPixels);
+                }
             }
-            else
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                (width, height) = (codec.Info.Width, codec.Info.Height);
-                problem = ImageDecoder.TooManyPixelsProblem(width, height, maxPixels);
+                problem = $"cannot be read ({e.Message})";
             }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            problem = $"cannot be read ({e.Message})";
         }
 
         if (problem is not null)

@@ -313,7 +313,7 @@ internal sealed class TrainingCheckpoint
             TrainingCheckpoint? checkpoint;
             try
             {
-                checkpoint = JsonSerializer.Deserialize<TrainingCheckpoint>(BoundedFile.ReadAllText(state, System.Text.Encoding.UTF8), Json);
+                checkpoint = JsonSerializer.Deserialize<TrainingCheckpoint>(BoundedFile.ReadAllText(state), Json);
             }
             catch (JsonException e)
             {

@@ -195,7 +195,7 @@ public sealed class TrainingHistory
         TrainingHistory? history;
         try
         {
-            history = JsonSerializer.Deserialize<TrainingHistory>(BoundedFile.ReadAllText(path, System.Text.Encoding.UTF8), Json);
+            history = JsonSerializer.Deserialize<TrainingHistory>(BoundedFile.ReadAllText(path), Json);
         }
         catch (JsonException e)
         {
