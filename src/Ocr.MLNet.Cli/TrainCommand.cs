@@ -26,6 +26,8 @@ internal static class TrainCommand
         var patience = new Option<int?>("--patience") { Description = "Early stopping: epochs without val_loss improvement before stopping (off when omitted)." };
         var seed = new Option<int>("--seed") { Description = "Seed for weights, split, shuffling and dropout.", DefaultValueFactory = _ => CharacterCnnTrainer.DefaultSeed };
         var threads = new Option<int?>("--threads") { Description = "CPU threads for libtorch (default: one per core)." };
+        var replicas = new Option<int?>("--replicas") { Description = "Copies of the network trained side by side on the CPU, one thread each, on shares of every batch (default: one per thread while each share keeps 32 images; 1 puts every thread on one network)." };
+        var budget = TimeBudgetOption.Create();
         var device = new Option<TrainingDevice>("--device") { Description = "Auto, Cpu or Cuda.", DefaultValueFactory = _ => TrainingDevice.Auto };
         var checkpoints = new Option<DirectoryInfo?>("--checkpoint-dir") { Description = "Write a checkpoint every epoch here, and resume from it when present." };
         var logs = new Option<DirectoryInfo?>("--log-dir") { Description = "Write TensorBoard event files here." };
@@ -51,42 +53,47 @@ internal static class TrainCommand
         var command = new Command("train", "Train the CNN on EMNIST, NIST SD19 or image-folder data and save a model zip that classifies image files of any size and ink polarity (the preprocessing is inside the model).")
         {
             data, split, model, epochs, batch, learningRate, schedule, optimizer, validation, patience, seed, threads, device, checkpoints, logs, maxRows, merge, balance, augment, augmentCopies, skipBadFiles,
-            holdout, precision, labelSmoothing, warmup, balancedSampling, ema, weightDecay, continentalDigits,
+            holdout, precision, labelSmoothing, warmup, balancedSampling, ema, weightDecay, continentalDigits, replicas, budget,
         };
         command.SetAction((result, cancellationToken) =>
         {
             using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             using var signals = CancelOnSignals(cancellation);
-            var options = new CharacterCnnTrainer.Options
-            {
-                Epochs = result.GetValue(epochs),
-                BatchSize = result.GetValue(batch),
-                LearningRate = result.GetValue(learningRate),
-                LearningRateSchedule = result.GetValue(schedule),
-                Optimizer = result.GetValue(optimizer),
-                ValidationFraction = result.GetValue(validation),
-                EarlyStoppingPatience = result.GetValue(patience),
-                Seed = result.GetValue(seed),
-                NumberOfThreads = result.GetValue(threads),
-                Device = result.GetValue(device),
-                CheckpointDirectory = result.GetValue(checkpoints)?.FullName,
-                LogDirectory = result.GetValue(logs)?.FullName,
-                CancellationToken = cancellation.Token,
-                Augmentation = result.GetValue(augment) ? new Preparation.ImageAugmentationOptions() : null,
-                Precision = result.GetValue(precision),
-                LabelSmoothing = result.GetValue(labelSmoothing),
-                LearningRateWarmupEpochs = result.GetValue(warmup),
-                ClassBalancedSampling = result.GetValue(balancedSampling),
-                UseExponentialMovingAverage = result.GetValue(ema),
-                WeightDecay = result.GetValue(weightDecay),
-            };
             int holdoutPerClass = result.GetValue(holdout);
             var preparation = new DataPreparation(result.GetValue(maxRows), result.GetValue(merge), result.GetValue(balance), result.GetValue(augmentCopies))
             {
                 ContinentalDigits = result.GetValue(continentalDigits),
             };
             bool skip = result.GetValue(skipBadFiles);
-            return Task.FromResult(CliErrors.Guard(() => Train(result.GetValue(data)!, result.GetValue(split), result.GetValue(model)!, preparation, options, holdoutPerClass, skip)));
+            return Task.FromResult(CliErrors.Guard(() =>
+            {
+                var options = new CharacterCnnTrainer.Options
+                {
+                    Epochs = result.GetValue(epochs),
+                    BatchSize = result.GetValue(batch),
+                    LearningRate = result.GetValue(learningRate),
+                    LearningRateSchedule = result.GetValue(schedule),
+                    Optimizer = result.GetValue(optimizer),
+                    ValidationFraction = result.GetValue(validation),
+                    EarlyStoppingPatience = result.GetValue(patience),
+                    Seed = result.GetValue(seed),
+                    NumberOfThreads = result.GetValue(threads),
+                    NumberOfReplicas = result.GetValue(replicas),
+                    TimeBudget = TimeBudgetOption.Parse(result.GetValue(budget)),
+                    Device = result.GetValue(device),
+                    CheckpointDirectory = result.GetValue(checkpoints)?.FullName,
+                    LogDirectory = result.GetValue(logs)?.FullName,
+                    CancellationToken = cancellation.Token,
+                    Augmentation = result.GetValue(augment) ? new Preparation.ImageAugmentationOptions() : null,
+                    Precision = result.GetValue(precision),
+                    LabelSmoothing = result.GetValue(labelSmoothing),
+                    LearningRateWarmupEpochs = result.GetValue(warmup),
+                    ClassBalancedSampling = result.GetValue(balancedSampling),
+                    UseExponentialMovingAverage = result.GetValue(ema),
+                    WeightDecay = result.GetValue(weightDecay),
+                };
+                return Train(result.GetValue(data)!, result.GetValue(split), result.GetValue(model)!, preparation, options, holdoutPerClass, skip);
+            }));
         });
         return command;
     }
@@ -103,6 +110,8 @@ internal static class TrainCommand
         [nameof(CharacterCnnTrainer.Options.EarlyStoppingPatience)] = "--patience",
         [nameof(CharacterCnnTrainer.Options.Seed)] = "--seed",
         [nameof(CharacterCnnTrainer.Options.NumberOfThreads)] = "--threads",
+        [nameof(CharacterCnnTrainer.Options.NumberOfReplicas)] = "--replicas",
+        [nameof(CharacterCnnTrainer.Options.TimeBudget)] = "--time-budget",
         [nameof(CharacterCnnTrainer.Options.Device)] = "--device",
         [nameof(CharacterCnnTrainer.Options.Precision)] = "--precision",
         [nameof(CharacterCnnTrainer.Options.LabelSmoothing)] = "--label-smoothing",

@@ -34,7 +34,7 @@ internal static class TrainFieldsCommand
         var threads = new Option<int?>("--threads") { Description = "CPU threads for libtorch (default: one per core)." };
         var checkpoints = new Option<DirectoryInfo?>("--checkpoint-dir") { Description = "Write a checkpoint every epoch here, and resume from it when present." };
         var logs = new Option<DirectoryInfo?>("--log-dir") { Description = "Write TensorBoard event files here." };
-        var budget = new Option<string?>("--time-budget") { Description = "Fit the run into a time, e.g. 25m or 90s: the epochs are fixed from the first batches' speed." };
+        var budget = TimeBudgetOption.Create();
         var precision = new Option<TrainingPrecision>("--precision") { Description = "Auto (bfloat16 mixed precision where the CPU has it natively), Float32 or BFloat16.", DefaultValueFactory = _ => TrainingPrecision.Auto };
         var language = new Option<string?>("--language") { Description = "Letter frequencies and pairs the model decodes with: english (default), french or none." };
 
@@ -65,7 +65,7 @@ internal static class TrainFieldsCommand
                     CancellationToken = cancellation.Token,
                     SyntheticFields = result.GetValue(synthetic),
                     Precision = result.GetValue(precision),
-                    TimeBudget = result.GetValue(budget) is { } text ? ParseDuration(text) : null,
+                    TimeBudget = TimeBudgetOption.Parse(result.GetValue(budget)),
                     LetterFrequencies = result.GetValue(language) is { } name ? LetterFrequencies.ForLanguage(name) : LetterFrequencies.English,
                 };
                 if (options.SyntheticFields > 0)
@@ -103,24 +103,6 @@ internal static class TrainFieldsCommand
         [nameof(LineRecognizerTrainer.Options.SyntheticFields)] = "--synthetic",
         [nameof(LineRecognizerTrainer.Options.TimeBudget)] = "--time-budget",
     };
-
-    /// <summary>"25m", "90s", "1h" or a TimeSpan ("00:25:00").</summary>
-    internal static TimeSpan ParseDuration(string text)
-    {
-        text = text.Trim();
-        if (text.Length > 1 && double.TryParse(text[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out double value) && value > 0)
-        {
-            switch (char.ToLowerInvariant(text[^1]))
-            {
-                case 's': return TimeSpan.FromSeconds(value);
-                case 'm': return TimeSpan.FromMinutes(value);
-                case 'h': return TimeSpan.FromHours(value);
-            }
-        }
-
-        return TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var span) && span > TimeSpan.Zero ? span
-            : throw new ArgumentException($"--time-budget {text}: give a duration such as 25m, 90s or 1h.");
-    }
 
     private static DirectoryInfo DefaultEmnistFolder()
     {

@@ -111,13 +111,23 @@ public sealed class CliHardeningTests
     public void Train_reports_invalid_options_with_the_CLI_names_before_loading_any_data()
     {
         string nowhere = Path.Combine(directory, "no-such-data");
-        var run = RunCli($"train --data \"{nowhere}\" --model \"{Path.Combine(directory, "x.zip")}\" --batch-size 0 --epochs 0 --augment-copies -1", EmptyFolder("options-tmp"));
+        var run = RunCli($"train --data \"{nowhere}\" --model \"{Path.Combine(directory, "x.zip")}\" --batch-size 0 --epochs 0 --augment-copies -1 --replicas 0", EmptyFolder("options-tmp"));
         string flat = string.Join(" ", run.Output.Split('\n', StringSplitOptions.TrimEntries));
         Assert.That(run.ExitCode, Is.EqualTo(1), run.Output);
         Assert.That(flat, Does.Contain("--batch-size 0: must be at least 1"));
+        Assert.That(flat, Does.Contain("--replicas 0: must be at least 1"));
         Assert.That(flat, Does.Contain("--epochs 0: must be at least 1"));
         Assert.That(flat, Does.Not.Contain("BatchSize"));
         Assert.That(flat, Does.Not.Contain("does not exist"), "options are checked before the data directory");
+    }
+
+    [Test]
+    public void Train_refuses_a_time_budget_that_is_not_a_duration()
+    {
+        var run = RunCli($"train --data \"{data}\" --model \"{Path.Combine(directory, "budget.zip")}\" --time-budget soon", EmptyFolder("budget-tmp"));
+        Assert.That(run.ExitCode, Is.EqualTo(1), run.Output);
+        Assert.That(run.Output, Does.Contain("--time-budget soon: give a duration such as 25m, 90s or 1h."));
+        Assert.That(File.Exists(Path.Combine(directory, "budget.zip")), Is.False);
     }
 
     [Test]

@@ -21,12 +21,6 @@ internal sealed class LineTrainingLoop
     /// <summary>The longest linear warm-up of the learning rate, in optimizer steps.</summary>
     private const int MaxWarmupSteps = 200;
 
-    /// <summary>Batches left untimed at the start (oneDNN builds its kernels, the allocator warms up) before the budget's probe.</summary>
-    private const int BudgetWarmupBatches = 5;
-
-    /// <summary>Batches timed before a time budget fixes the number of epochs (then corrected by each finished epoch's time).</summary>
-    private const int BudgetProbeBatches = 20;
-
     // Wide lines: the character trainer's ±10° would tip a 256-pixel line by 45 pixels at its ends.
     private static readonly ImageAugmentationOptions LineAugmentation = new()
     {
@@ -55,6 +49,7 @@ internal sealed class LineTrainingLoop
         if (options.NumberOfThreads is int threads)
             set_num_threads(threads);
         var clock = Stopwatch.StartNew();
+        var budget = options.TimeBudget is { } limit ? new TrainingTimeBudget(limit, options.Epochs, Info) : null;
         string allowed = CtcDecoder.AllowedCharactersFor(options.Kind, LineImageFormat.DefaultAlphabet);
         LineRows train, validation;
         using (var preparation = new LinePreparation())
@@ -124,7 +119,7 @@ internal sealed class LineTrainingLoop
             var epochClock = Stopwatch.StartNew();
             random.manual_seed(TrainingLoop.EpochSeed(options.Seed, epoch));
             network.train();
-            var (loss, exact, rate) = TrainEpoch(state, reporter, augmenter, x, train, epoch, ref epochs);
+            var (loss, exact, rate) = TrainEpoch(state, reporter, budget, augmenter, x, train, epoch, ref epochs);
             double seconds = epochClock.Elapsed.TotalSeconds;
             trainingSeconds += seconds;
             double? validationLoss = null, validationExact = null;
@@ -137,8 +132,8 @@ internal sealed class LineTrainingLoop
                 callback.OnEpochEnd(state, metrics);
             reporter.OnEpochEnd(state, metrics);
             checkpoint?.Save(state);
-            if (options.TimeBudget is { } budget)
-                epochs = EpochsWithin(budget, clock.Elapsed, trainingSeconds / (epoch - state.ResumedAfterEpoch), epoch, epochs);
+            if (budget is not null)
+                reporter.Epochs = epochs = budget.Correct(trainingSeconds / (epoch - state.ResumedAfterEpoch), epoch, epochs);
         }
 
         foreach (var callback in callbacks)
@@ -151,7 +146,7 @@ internal sealed class LineTrainingLoop
         return LineRecognizerModel.Create(environment, network, options, history);
     }
 
-    private (double Loss, double Exact, double Rate) TrainEpoch(TrainingState state, ProgressReporter reporter, ImageAugmenter? augmenter,
+    private (double Loss, double Exact, double Rate) TrainEpoch(TrainingState state, ProgressReporter reporter, TrainingTimeBudget? budget, ImageAugmenter? augmenter,
         Tensor x, LineRows rows, int epoch, ref int epochs)
     {
         var network = state.Network;
@@ -159,7 +154,6 @@ internal sealed class LineTrainingLoop
         using var order = randperm(rows.Count);
         using var running = new RunningMetrics(CPU);
         double rate = 0;
-        var budgetClock = Stopwatch.StartNew();
         for (int batch = 0; batch < batches; batch++)
         {
             options.CancellationToken.ThrowIfCancellationRequested();
@@ -201,34 +195,11 @@ internal sealed class LineTrainingLoop
 
             state.Step++;
             reporter.OnBatchEnd(state, new BatchEnd(epoch, batch + 1, batches, running));
-            if (options.TimeBudget is { } budget && epoch == state.ResumedAfterEpoch + 1 && batch == BudgetWarmupBatches - 1)
-                budgetClock.Restart();
-            if (options.TimeBudget is { } limit && epoch == state.ResumedAfterEpoch + 1 && batch == BudgetWarmupBatches + BudgetProbeBatches - 1)
-                epochs = ProbeEpochs(limit, budgetClock.Elapsed, batches);
+            if (budget is not null && epoch == state.ResumedAfterEpoch + 1 && budget.AfterFirstEpochBatch(batch, batches, state.ResumedAfterEpoch) is int planned)
+                reporter.Epochs = epochs = planned;
         }
 
         return (running.Loss, running.Accuracy, rate);
-    }
-
-    /// <summary>The epochs a budget allows at the speed of the probe's batches (validation counted as a tenth more), at least 1.</summary>
-    private int ProbeEpochs(TimeSpan budget, TimeSpan probe, int batches)
-    {
-        double perEpoch = probe.TotalSeconds / BudgetProbeBatches * batches * 1.1;
-        int epochs = Math.Clamp((int)(budget.TotalSeconds / perEpoch), 1, options.Epochs);
-        Info($"Time budget {budget}: about {perEpoch:F0} s per epoch at the first batches' speed, so {epochs} epoch(s) of the {options.Epochs} asked.");
-        return epochs;
-    }
-
-    /// <summary>
-    /// After each epoch, the epochs the budget still allows at the mean epoch time so far (never fewer than are done):
-    /// the probe's guess is corrected by whole epochs, and the schedule, which reads the total each batch, follows.
-    /// </summary>
-    private int EpochsWithin(TimeSpan budget, TimeSpan elapsed, double secondsPerEpoch, int done, int planned)
-    {
-        int epochs = Math.Clamp(done + (int)Math.Floor((budget - elapsed).TotalSeconds / secondsPerEpoch), done, options.Epochs);
-        if (epochs != planned)
-            Info($"Time budget {budget}: {elapsed.TotalSeconds:F0} s for {done} epoch(s), so {epochs} epoch(s) in all (was {planned}).");
-        return epochs;
     }
 
     /// <summary>Mean CTC loss and the share of lines read exactly (best path) in evaluation mode.</summary>

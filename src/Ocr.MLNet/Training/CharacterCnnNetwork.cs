@@ -112,13 +112,19 @@ public sealed class CharacterCnnNetwork : Module<Tensor, Tensor>
 
     private ScalarType computeType = ScalarType.Float32;
 
+    /// <summary>
+    /// When set, dropout draws its masks from this generator instead of libtorch's default one, so replicas that train
+    /// side by side on their own threads each keep a reproducible stream (see <see cref="DataParallelReplicas"/>).
+    /// </summary>
+    internal Generator? DropoutGenerator { get; set; }
+
     /// <summary>Maps a batch <c>N×1×32×32</c> of pixels to <c>N×ClassCount</c> float32 logits.</summary>
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
         var x = ForwardFeatures(input);
         x = flatten.forward(x);
-        x = head_dropout.forward(x);
+        x = Drop(head_dropout, x);
         x = computeType == ScalarType.Float32
             ? dense.forward(x)
             : nn.functional.linear(x, dense.weight!.to(computeType), dense.bias!.to(computeType)).to(ScalarType.Float32);
@@ -128,7 +134,7 @@ public sealed class CharacterCnnNetwork : Module<Tensor, Tensor>
     /// <summary>The seven convolution blocks, in <see cref="ComputeType"/> and <see cref="ChannelsLast"/> layout.</summary>
     private Tensor ForwardFeatures(Tensor input)
     {
-        if (computeType == ScalarType.Float32 && !ChannelsLast)
+        if (computeType == ScalarType.Float32 && !ChannelsLast && DropoutGenerator is null)
             return features.forward(input);
 
         var x = Layout(input.to(computeType));
@@ -138,13 +144,25 @@ public sealed class CharacterCnnNetwork : Module<Tensor, Tensor>
             var spec = Blocks[blockIndex++];
             foreach (var (_, layer) in block.named_children())
             {
-                x = layer is Conv2d conv
-                    ? nn.functional.conv2d(x, Layout(conv.weight!.to(computeType)), conv.bias!.to(computeType), strides: [spec.Stride, spec.Stride])
-                    : ((Module<Tensor, Tensor>)layer).forward(x);
+                x = layer switch
+                {
+                    Conv2d conv => nn.functional.conv2d(x, Layout(conv.weight!.to(computeType)), conv.bias!.to(computeType), strides: [spec.Stride, spec.Stride]),
+                    Dropout dropout => Drop(dropout, x),
+                    _ => ((Module<Tensor, Tensor>)layer).forward(x),
+                };
             }
         }
 
         return x;
+    }
+
+    /// <summary>Inverted dropout as <paramref name="layer"/> does it, with the mask drawn from <see cref="DropoutGenerator"/> when one is set.</summary>
+    private Tensor Drop(Dropout layer, Tensor x)
+    {
+        if (DropoutGenerator is not { } generator || !layer.training || DropoutRate == 0)
+            return layer.forward(x);
+        double keep = 1 - DropoutRate;
+        return x * empty_like(x).bernoulli_(keep, generator).div_(keep);
     }
 
     /// <summary>The same values with NHWC strides (TorchSharp has no memory_format; this permute round trip is its equivalent).</summary>

@@ -185,6 +185,30 @@ public sealed partial class CharacterCnnTrainer
         public int? NumberOfThreads { get; set; }
 
         /// <summary>
+        /// Copies of the network that train side by side on the CPU, each with one thread on its share of every batch, their
+        /// gradients summed before the one optimizer step (data parallelism, as DistributedDataParallel does across
+        /// processes; each share normalises with its own BatchNorm statistics). A small network trains faster this way than
+        /// with all threads on one copy. Null: one per thread (<see cref="NumberOfThreads"/>, or one per core), as long as
+        /// each share of a batch keeps 32 images; 1 trains one network with all threads, as before; on a GPU always 1.
+        /// </summary>
+        public int? NumberOfReplicas { get; set; }
+
+        /// <summary>
+        /// A limit on the training loop's time (reading the data before it and exporting after it not counted): the
+        /// first batches are timed, the epochs that fit are fixed from that speed (at most <see cref="Epochs"/>) and logged,
+        /// and the learning-rate schedule runs over them, so a user on any CPU gets a model in a known time. Null trains
+        /// <see cref="Epochs"/> epochs.
+        /// </summary>
+        /// <example>
+        /// <code>
+        /// var options = new CharacterCnnTrainer.Options { TimeBudget = TimeSpan.FromMinutes(25) };
+        /// var model = mlContext.MulticlassClassification.Trainers.CharacterCnn(options).Fit(data);
+        /// Console.WriteLine(model.History.Epochs.Count); // the epochs 25 minutes allowed on this machine
+        /// </code>
+        /// </example>
+        public TimeSpan? TimeBudget { get; set; }
+
+        /// <summary>
         /// Directory for a checkpoint written after every epoch. When it already holds a checkpoint of the same run
         /// (the same options, <see cref="Epochs"/> aside, which may grow, and the same data, by row counts and hashes),
         /// training resumes after that checkpoint's epoch; a checkpoint of another run, one past <see cref="Epochs"/>, or
@@ -237,6 +261,9 @@ public sealed partial class CharacterCnnTrainer
             Check(ExponentialMovingAverageDecay > 0 && ExponentialMovingAverageDecay < 1, nameof(ExponentialMovingAverageDecay), ExponentialMovingAverageDecay, "must be in (0, 1)");
             Check(Enum.IsDefined(Precision), nameof(Precision), Precision, "unknown precision");
             Check(NumberOfThreads is null or >= 1, nameof(NumberOfThreads), NumberOfThreads, "must be at least 1, or null for libtorch's default");
+            Check(TimeBudget is null || TimeBudget > TimeSpan.Zero, nameof(TimeBudget), TimeBudget, "must be positive, or null to train every epoch");
+            Check(NumberOfReplicas is not { } replicas || (replicas >= 1 && replicas * 2 <= BatchSize), nameof(NumberOfReplicas), NumberOfReplicas,
+                "must be at least 1 and at most half the BatchSize (BatchNorm needs two images per share), or null for one per core");
 
             bool validates = ValidationData is not null || ValidationFraction > 0;
             bool earlyStopsOnValidation = EarlyStoppingPatience is not null && IsValidationMetric(EarlyStoppingMonitor);

@@ -54,8 +54,11 @@ internal sealed class ExponentialDecaySchedule(double initial, double decay) : I
 /// </summary>
 internal sealed class CosineAnnealingSchedule(double initial, double minimum, int epochs) : ILearningRateSchedule
 {
+    /// <summary>The run's length; a time budget sets it once the first batches are timed.</summary>
+    public int Epochs { get; set; } = epochs;
+
     public double LearningRateFor(int epoch, double epochProgress, double current) =>
-        minimum + ((initial - minimum) * 0.5 * (1 + Math.Cos(Math.PI * (epoch - 1 + epochProgress) / epochs)));
+        minimum + ((initial - minimum) * 0.5 * (1 + Math.Cos(Math.PI * Math.Min(1, (epoch - 1 + epochProgress) / Epochs))));
 }
 
 /// <summary>

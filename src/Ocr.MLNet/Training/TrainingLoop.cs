@@ -51,6 +51,11 @@ internal sealed class TrainingLoop
         int rowsPerEpoch = sampler?.RowsPerEpoch ?? train.Count;
         int batches = (rowsPerEpoch + options.BatchSize - 1) / options.BatchSize;
         var state = new TrainingState(network, optimizer, classNames, batches, options.LearningRate) { Averaging = averaging };
+        int replicaCount = options.NumberOfReplicas
+            ?? DataParallelReplicas.ReplicasFor(get_num_threads(), options.BatchSize, onCpu: device.type == DeviceType.CPU);
+        using var replicas = new DataParallelReplicas(network, device.type == DeviceType.CPU ? replicaCount : 1, device);
+        if (replicas.Count > 1)
+            Info($"Training {replicas.Count} replicas side by side, one thread each, on shares of every batch of {options.BatchSize}.");
 
         if (options.CheckpointDirectory is not null)
         {
@@ -76,10 +81,13 @@ internal sealed class TrainingLoop
         var earlyStopping = options.EarlyStoppingPatience is int patience
             ? new EarlyStopping(options.EarlyStoppingMonitor, patience, options.EarlyStoppingMinDelta, options.RestoreBestWeights, Info)
             : null;
-        var callbacks = CreateCallbacks(earlyStopping, x, validation is not null);
+        var reporter = new ProgressReporter(options.Progress, Info, options.Epochs);
+        var callbacks = CreateCallbacks(earlyStopping, reporter, x, validation is not null);
+        var budget = options.TimeBudget is { } limit ? new TrainingTimeBudget(limit, options.Epochs, Info) : null;
+        int epochs = options.Epochs;
 
         Notify(callbacks, c => c.OnTrainBegin(state));
-        for (int epoch = state.Epoch + 1; epoch <= options.Epochs && !state.StopTraining; epoch++)
+        for (int epoch = state.Epoch + 1; epoch <= epochs && !state.StopTraining; epoch++)
         {
             options.CancellationToken.ThrowIfCancellationRequested();
             var clock = Stopwatch.StartNew();
@@ -88,7 +96,16 @@ internal sealed class TrainingLoop
             random.manual_seed(EpochSeed(options.Seed, epoch));
             network.train();
             Notify(callbacks, c => c.OnEpochBegin(state, epoch));
-            var (trainLoss, trainAccuracy, learningRate, baseRate) = TrainEpoch(state, callbacks, schedule, sampler, x, y, epoch, device);
+            var (trainLoss, trainAccuracy, learningRate, baseRate) = TrainEpoch(state, replicas, callbacks, schedule, sampler, x, y, epoch, device,
+                budget is null || epoch != state.ResumedAfterEpoch + 1 ? null : planned =>
+                {
+                    // The run's length changes once, during its first epoch: the schedule and the progress follow from the next batch.
+                    epochs = reporter.Epochs = planned;
+                    if (schedule is CosineAnnealingSchedule cosine)
+                        cosine.Epochs = planned;
+                },
+                budget);
+
             EnsureFiniteWeights(network, epoch, state.BatchesPerEpoch, learningRate);
             double trainSeconds = clock.Elapsed.TotalSeconds;
             Notify(callbacks, c => c.OnTrainingBatchesEnd(state, epoch));
@@ -127,7 +144,7 @@ internal sealed class TrainingLoop
     /// The callbacks of these options, in the order the epoch's end needs: early stopping and the plateau update the
     /// state, the logs report it (with the stop reason), and the checkpoint saves it last.
     /// </summary>
-    private List<ITrainingCallback> CreateCallbacks(EarlyStopping? earlyStopping, Tensor x, bool hasValidation)
+    private List<ITrainingCallback> CreateCallbacks(EarlyStopping? earlyStopping, ProgressReporter reporter, Tensor x, bool hasValidation)
     {
         var callbacks = new List<ITrainingCallback>();
         if (options.RecalibrateBatchNorm)
@@ -142,7 +159,7 @@ internal sealed class TrainingLoop
 
         if (options.LogDirectory is { } logDirectory)
             callbacks.Add(new TensorBoardLogger(logDirectory, hasValidation));
-        callbacks.Add(new ProgressReporter(options.Progress, Info, options.Epochs));
+        callbacks.Add(reporter);
         if (options.CheckpointDirectory is { } checkpointDirectory)
             callbacks.Add(new CheckpointSaver(checkpointDirectory, options));
         return callbacks;
@@ -158,10 +175,10 @@ internal sealed class TrainingLoop
     /// One epoch of optimizer steps, the rate set batch by batch; returns the epoch's loss and accuracy, the rate of its last
     /// batch and the schedule's rate before warm-up (what the plateau schedule carries to the next epoch).
     /// </summary>
-    private (double Loss, double Accuracy, double LearningRate, double BaseRate) TrainEpoch(TrainingState state,
-        List<ITrainingCallback> callbacks, ILearningRateSchedule schedule, ClassBalancedSampler? sampler, Tensor x, Tensor y, int epoch, Device device)
+    private (double Loss, double Accuracy, double LearningRate, double BaseRate) TrainEpoch(TrainingState state, DataParallelReplicas replicas,
+        List<ITrainingCallback> callbacks, ILearningRateSchedule schedule, ClassBalancedSampler? sampler, Tensor x, Tensor y, int epoch, Device device,
+        Action<int>? planEpochs, TrainingTimeBudget? budget)
     {
-        var network = (CharacterCnnNetwork)state.Network;
         var optimizer = state.Optimizer;
         int batches = state.BatchesPerEpoch;
         int batchSize = options.BatchSize;
@@ -170,49 +187,95 @@ internal sealed class TrainingLoop
         using var running = new RunningMetrics(device);
         double warmupBatches = options.LearningRateWarmupEpochs * batches;
         double learningRate = 0, baseRate = 0;
-
-        for (int batch = 0; batch < batches; batch++)
+        var shards = new (double Loss, long Correct)[replicas.Count];
+        int threads = get_num_threads();
+        replicas.SeedEpoch(EpochSeed(options.Seed, epoch));
+        replicas.Broadcast();
+        if (replicas.Count > 1)
+            set_num_threads(1); // the calling thread trains replica 0 beside the others
+        try
         {
-            if (options.CancellationToken.IsCancellationRequested)
-                options.CancellationToken.ThrowIfCancellationRequested();
-
-            using (NewDisposeScope())
+            for (int batch = 0; batch < batches; batch++)
             {
+                if (options.CancellationToken.IsCancellationRequested)
+                    options.CancellationToken.ThrowIfCancellationRequested();
+
                 long start = (long)batch * batchSize;
                 long length = Math.Min(batchSize, count - start);
                 baseRate = schedule.LearningRateFor(epoch, batch / (double)batches, state.LearningRate);
                 learningRate = baseRate * LearningRateSchedules.WarmupFactor(state.Step, warmupBatches);
                 SetLearningRate(optimizer, learningRate);
-                var rows = order.narrow(0, start, length);
-                var images = x.index_select(0, rows);
-                if (augmenter is not null)
-                    images = augmenter.Augment(images); // draws from the per-epoch seeded generator: a fresh perturbation every epoch
-                var labels = y.index_select(0, rows);
+                using (var rows = order.narrow(0, start, length))
+                {
+                    int active = (int)Math.Clamp(length / 2, 1, replicas.Count);
+                    replicas.Run(active, replica =>
+                    {
+                        // Shares differ by at most one image; each loss is weighted by its share so the summed gradients are the batch mean's.
+                        long from = length * replica / active, to = length * (replica + 1) / active;
+                        shards[replica] = TrainShard(replicas.Network(replica), replicas.Generator(replica), rows.narrow(0, from, to - from), x, y, (to - from) / (double)length);
+                    });
 
-                optimizer.zero_grad();
-                var logits = network.forward(images);
-                var loss = nn.functional.cross_entropy(logits, labels, label_smoothing: options.LabelSmoothing);
-                // Checked before the step, so diverged weights never reach the network, the model or a checkpoint.
-                double lossValue = loss.item<float>();
-                if (!double.IsFinite(lossValue))
-                    throw new TrainingDivergedException(epoch, batch + 1, batches, lossValue, optimizer.ParamGroups.First().LearningRate);
-                loss.backward();
-                optimizer.step();
-                // The average starts when warm-up ends: averaging the warm-up's first, nearly random steps would hold a short run back.
-                long stepsAfterWarmup = state.Step + 1 - (long)Math.Ceiling(warmupBatches);
-                if (stepsAfterWarmup <= 0)
-                    state.Averaging?.CopyFrom(network);
-                else
-                    state.Averaging?.Update(stepsAfterWarmup);
-                running.Add(loss, logits, labels, length, Math.Min((long)(batch + 1) * batchSize, count));
+                    double loss = 0;
+                    long correct = 0;
+                    for (int i = 0; i < active; i++)
+                    {
+                        loss += shards[i].Loss;
+                        correct += shards[i].Correct;
+                    }
+
+                    // Checked before the step, so diverged weights never reach the network, the model or a checkpoint.
+                    if (!double.IsFinite(loss))
+                        throw new TrainingDivergedException(epoch, batch + 1, batches, loss, optimizer.ParamGroups.First().LearningRate);
+                    if (active > 1)
+                        replicas.GatherGradients();
+                    optimizer.step();
+                    replicas.Broadcast();
+                    // The average starts when warm-up ends: averaging the warm-up's first, nearly random steps would hold a short run back.
+                    long stepsAfterWarmup = state.Step + 1 - (long)Math.Ceiling(warmupBatches);
+                    if (stepsAfterWarmup <= 0)
+                        state.Averaging?.CopyFrom((CharacterCnnNetwork)state.Network);
+                    else
+                        state.Averaging?.Update(stepsAfterWarmup);
+                    running.Add(loss, correct, length, Math.Min((long)(batch + 1) * batchSize, count));
+                }
+
+                state.Step++;
+                var done = new BatchEnd(epoch, batch + 1, batches, running);
+                Notify(callbacks, c => c.OnBatchEnd(state, done));
+                if (planEpochs is not null && budget!.AfterFirstEpochBatch(batch, batches, state.ResumedAfterEpoch) is int planned)
+                    planEpochs(planned);
             }
-
-            state.Step++;
-            var done = new BatchEnd(epoch, batch + 1, batches, running);
-            Notify(callbacks, c => c.OnBatchEnd(state, done));
+        }
+        finally
+        {
+            if (replicas.Count > 1)
+                set_num_threads(threads);
         }
 
         return (running.Loss, running.Accuracy, learningRate, baseRate);
+    }
+
+    /// <summary>
+    /// Forward and backward of one replica on its share of a batch (one dispose scope, on the replica's thread); the
+    /// gradient left in the network is <paramref name="weight"/> × the share's mean loss gradient. Returns the weighted
+    /// loss and the share's correct count.
+    /// </summary>
+    private (double Loss, long Correct) TrainShard(CharacterCnnNetwork network, Generator? generator, Tensor rows, Tensor x, Tensor y, double weight)
+    {
+        using var scope = NewDisposeScope();
+        var images = x.index_select(0, rows);
+        if (augmenter is not null)
+            images = augmenter.Augment(images, generator); // a fresh perturbation every epoch: the generator is reseeded per epoch
+        var labels = y.index_select(0, rows);
+        network.zero_grad();
+        var logits = network.forward(images);
+        var loss = nn.functional.cross_entropy(logits, labels, label_smoothing: options.LabelSmoothing);
+        double value = loss.item<float>();
+        if (!double.IsFinite(value))
+            return (value, 0);
+        (weight == 1 ? loss : loss * weight).backward();
+        using var noGrad = no_grad();
+        return (value * weight, logits.argmax(1).eq(labels).sum().item<long>());
     }
 
     /// <summary>

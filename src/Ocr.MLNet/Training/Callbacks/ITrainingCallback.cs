@@ -81,15 +81,11 @@ internal sealed class RunningMetrics : IDisposable
     /// <summary>Fraction of the images seen that were classified right.</summary>
     public double Accuracy => correct.item<long>() / (double)Seen;
 
-    /// <summary>Adds a batch of <paramref name="length"/> images; <paramref name="seen"/> counts the epoch's images so far.</summary>
-    public void Add(Tensor loss, Tensor logits, Tensor labels, long length, long seen)
+    /// <summary>Adds a batch of <paramref name="length"/> images with mean loss <paramref name="loss"/>, <paramref name="right"/> of them classified right.</summary>
+    public void Add(double loss, long right, long length, long seen)
     {
-        using (no_grad())
-        {
-            lossSum.add_(loss.detach().to(float64) * length);
-            correct.add_(logits.argmax(1).eq(labels).sum());
-        }
-
+        lossSum.add_(loss * length);
+        correct.add_(right);
         Seen = seen;
     }
 

@@ -9,6 +9,9 @@ namespace Ocr.MLNet.Training;
 /// <param name="epochs">Epochs planned.</param>
 internal sealed class ProgressReporter(IProgress<TrainingProgress>? progress, Action<string>? info, int epochs) : ITrainingCallback
 {
+    /// <summary>Epochs planned; a time budget changes it once the first batches are timed.</summary>
+    public int Epochs { get; set; } = epochs;
+
     public void OnBatchEnd(TrainingState state, BatchEnd batch)
     {
         // Checked first: the running values wait for the device, which a run without a listener need not do.
@@ -30,5 +33,5 @@ internal sealed class ProgressReporter(IProgress<TrainingProgress>? progress, Ac
     }
 
     private void Report(TrainingPhase phase, int epoch, int batch, int batches, double loss, double accuracy, EpochMetrics? metrics) =>
-        progress?.Report(new TrainingProgress(phase, epoch, epochs, batch, batches, loss, accuracy, metrics));
+        progress?.Report(new TrainingProgress(phase, epoch, Epochs, batch, batches, loss, accuracy, metrics));
 }
