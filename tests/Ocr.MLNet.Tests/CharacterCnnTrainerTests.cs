@@ -102,19 +102,27 @@ public sealed class CharacterCnnTrainerTests : TemporaryDirectoryTest
         Assert.That(second.OnnxModel.ToArray(), Is.EqualTo(first.OnnxModel.ToArray()));
     }
 
-    [Test]
-    public void A_resumed_run_ends_with_the_weights_of_an_uninterrupted_one()
+    [TestCase(1)]
+    [TestCase(2)]
+    public void A_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(int replicas)
     {
         var mlContext = new MLContext();
         var data = SyntheticGlyphs.Load(mlContext, perClass: 20, seed: 3);
-        using var straight = mlContext.MulticlassClassification.Trainers.CharacterCnn(SmallRun(3)).Fit(data);
+        CharacterCnnTrainer.Options Run()
+        {
+            var options = SmallRun(3);
+            options.NumberOfReplicas = replicas; // with 2, dropout and augmentation draw from per-replica generators reseeded every epoch
+            return options;
+        }
+
+        using var straight = mlContext.MulticlassClassification.Trainers.CharacterCnn(Run()).Fit(data);
 
         string checkpoints = Path.Combine(WorkDirectory, "checkpoints");
-        var firstPart = SmallRun(3);
+        var firstPart = Run();
         firstPart.CheckpointDirectory = checkpoints;
         using var interrupt = InterruptAfterFirstEpoch(firstPart);
         Assert.That(() => mlContext.MulticlassClassification.Trainers.CharacterCnn(firstPart).Fit(data), Throws.InstanceOf<OperationCanceledException>());
-        var rest = SmallRun(3);
+        var rest = Run();
         rest.CheckpointDirectory = checkpoints;
         using var resumed = mlContext.MulticlassClassification.Trainers.CharacterCnn(rest).Fit(data);
 

@@ -6,10 +6,8 @@ namespace Ocr.MLNet.Tests;
 
 /// <summary>Replicas that train side by side on the CPU's cores, and the time budget that fixes a run's epochs.</summary>
 [TestFixture]
-public sealed class DataParallelTrainingTests : TemporaryDirectoryTest
+public sealed class DataParallelTrainingTests
 {
-    protected override string Prefix => "ocr-mlnet-replicas";
-
     private static CharacterCnnTrainer.Options ReplicatedRun(int epochs)
     {
         var options = CharacterCnnTrainerTests.SmallRun(epochs);
@@ -92,27 +90,6 @@ public sealed class DataParallelTrainingTests : TemporaryDirectoryTest
         Assert.That(first.History.Epochs[^1].ValidationAccuracy, Is.GreaterThan(0.8), "4 classes: chance is 0.25");
         Assert.That(second.History.Epochs.Select(e => e.TrainingLoss), Is.EqualTo(first.History.Epochs.Select(e => e.TrainingLoss)));
         Assert.That(second.OnnxModel.ToArray(), Is.EqualTo(first.OnnxModel.ToArray()), "dropout and augmentation draw from per-replica generators seeded by the run");
-    }
-
-    [Test]
-    public void A_resumed_replicated_run_ends_with_the_weights_of_an_uninterrupted_one()
-    {
-        var mlContext = new MLContext();
-        var data = SyntheticGlyphs.Load(mlContext, perClass: 20, seed: 3);
-        using var straight = mlContext.MulticlassClassification.Trainers.CharacterCnn(ReplicatedRun(3)).Fit(data);
-
-        string checkpoints = Path.Combine(WorkDirectory, "checkpoints");
-        var firstPart = ReplicatedRun(3);
-        firstPart.CheckpointDirectory = checkpoints;
-        using var interrupt = CharacterCnnTrainerTests.InterruptAfterFirstEpoch(firstPart);
-        Assert.That(() => mlContext.MulticlassClassification.Trainers.CharacterCnn(firstPart).Fit(data), Throws.InstanceOf<OperationCanceledException>());
-        var rest = ReplicatedRun(3);
-        rest.CheckpointDirectory = checkpoints;
-        using var resumed = mlContext.MulticlassClassification.Trainers.CharacterCnn(rest).Fit(data);
-
-        Assert.That(resumed.History.ResumedAfterEpoch, Is.EqualTo(1));
-        Assert.That(resumed.History.Epochs.Select(e => e.TrainingLoss), Is.EqualTo(straight.History.Epochs.Select(e => e.TrainingLoss)));
-        Assert.That(resumed.OnnxModel.ToArray(), Is.EqualTo(straight.OnnxModel.ToArray()));
     }
 
     [Test]
