@@ -155,6 +155,9 @@ internal sealed class FieldSegmentation
         if (!PlainPaper)
             return;
         int w = bounds.Right - bounds.Left, h = bounds.Bottom - bounds.Top;
+        // Most candidates have no faint ink beside them at all: then the dilation would add nothing.
+        if (!HasFaintInk(crop, bounds))
+            return;
         int reach = Math.Max(1, (int)Math.Round(FaintInkReach * CharacterHeight));
         using var own = Mat.FromPixelData(h, w, MatType.CV_8UC1, crop);
         using var near = new Mat();
@@ -171,6 +174,23 @@ internal sealed class FieldSegmentation
                     crop[i] = Ink[row + x];
             }
         }
+    }
+
+    /// <summary>Whether the box holds a pixel that <see cref="AddFaintInk"/> could add: faint, not kept by the threshold, not the candidate's.</summary>
+    private bool HasFaintInk(byte[] crop, (int Left, int Top, int Right, int Bottom) bounds)
+    {
+        int w = bounds.Right - bounds.Left;
+        for (int y = bounds.Top; y < bounds.Bottom; y++)
+        {
+            int row = (y * Width) + bounds.Left, at = (y - bounds.Top) * w;
+            for (int x = 0; x < w; x++)
+            {
+                if (crop[at + x] == 0 && Labels[row + x] == 0 && Ink[row + x] >= FaintInkFloor)
+                    return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool Belongs(InkPiece piece, int label) => label != 0 && Array.IndexOf(piece.Components, label) >= 0;

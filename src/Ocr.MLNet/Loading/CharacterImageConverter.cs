@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using SkiaSharp;
@@ -133,23 +135,44 @@ internal static class CharacterImageConverter
         int windowTop = Math.Max(0, rawTop - BlurRadius), windowLeft = Math.Max(0, rawLeft - BlurRadius);
         int windowWidth = Math.Min(width - 1, rawRight + BlurRadius) - windowLeft + 1;
         int windowHeight = Math.Min(height - 1, rawBottom + BlurRadius) - windowTop + 1;
-        var ink = new float[windowWidth * windowHeight];
-        for (int r = 0; r < windowHeight; r++)
+        // Scratch rows are whole vectors wide and the window has a zero border of the blur's radius, so every tap and
+        // every vector reads a value (zero outside the image, as the blur defines it) and no step needs a scalar tail.
+        int stride = RoundUpToVector(windowWidth);
+        int paddedStride = stride + (2 * BlurRadius), paddedHeight = windowHeight + (2 * BlurRadius);
+        float[] padded = ArrayPool<float>.Shared.Rent(paddedStride * paddedHeight);
+        float[] across = ArrayPool<float>.Shared.Rent(stride * paddedHeight);
+        float[] blurred = ArrayPool<float>.Shared.Rent(stride * windowHeight);
+        try
         {
-            var line = grey.Slice(((windowTop + r) * width) + windowLeft, windowWidth);
-            var target = ink.AsSpan(r * windowWidth, windowWidth);
-            for (int c = 0; c < windowWidth; c++)
-                target[c] = (invert ? 255 - line[c] : line[c]) / 255f;
+            padded.AsSpan(0, paddedStride * paddedHeight).Clear();
+            for (int r = 0; r < windowHeight; r++)
+            {
+                var line = grey.Slice(((windowTop + r) * width) + windowLeft, windowWidth);
+                var target = padded.AsSpan(((r + BlurRadius) * paddedStride) + BlurRadius, windowWidth);
+                for (int c = 0; c < windowWidth; c++)
+                    target[c] = (invert ? 255 - line[c] : line[c]) / 255f;
+            }
+
+            // 3: separable Gaussian blur, zero outside.
+            Blur(padded, paddedStride, across, blurred, stride, windowHeight);
+            FrameAndDownsample(blurred, stride, windowWidth, windowHeight, output);
         }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(padded);
+            ArrayPool<float>.Shared.Return(across);
+            ArrayPool<float>.Shared.Return(blurred);
+        }
+    }
 
-        // 3: separable Gaussian blur, zero outside.
-        var blurred = Blur(ink, windowWidth, windowHeight);
-
+    /// <summary>Steps 4–9 on the blurred window (<paramref name="stride"/> floats a row): crop, frame, down-sample, scale, pad.</summary>
+    private static void FrameAndDownsample(float[] blurred, int stride, int windowWidth, int windowHeight, Span<float> output)
+    {
         // 4: bounding box of the ink (in window coordinates: only its size and content matter from here on).
         int top = windowHeight, bottom = -1, left = windowWidth, right = -1;
         for (int r = 0; r < windowHeight; r++)
         {
-            var line = blurred.AsSpan(r * windowWidth, windowWidth);
+            var line = blurred.AsSpan(r * stride, windowWidth);
             if (TensorPrimitives.Max(line) <= InkThreshold)
                 continue;
             top = Math.Min(top, r);
@@ -167,52 +190,71 @@ internal static class CharacterImageConverter
         if (bottom < 0)
             return;
 
-        // 5–6: centre the box in a square frame, pad by 2.
+        // 5–6: centre the box in a square frame, pad by 2. The frame is not built: its pixels outside the box are zero,
+        // and a zero adds nothing to the non-negative sums below, so the down-sampling reads the box in place.
         int boxWidth = right - left + 1, boxHeight = bottom - top + 1;
         int side = Math.Max(boxWidth, boxHeight);
         int frameSide = side + (2 * FramePadding);
-        var frame = new float[frameSide * frameSide];
         int offsetRow = FramePadding + ((side - boxHeight) / 2);
         int offsetColumn = FramePadding + ((side - boxWidth) / 2);
-        for (int r = 0; r < boxHeight; r++)
-        {
-            blurred.AsSpan(((top + r) * windowWidth) + left, boxWidth)
-                .CopyTo(frame.AsSpan(((offsetRow + r) * frameSide) + offsetColumn, boxWidth));
-        }
 
-        // 7: area down-sampling to 28×28, separable (rows first, then columns).
+        // 7: area down-sampling to 28×28, separable (rows first, then columns); every output sums its source pixels in
+        // order, as before. The row pass writes rows of whole vectors, so the column pass runs over a row at once.
         var weights = AreaWeights(frameSide, CharacterSide);
-        var horizontal = new float[frameSide * CharacterSide];
-        for (int r = 0; r < frameSide; r++)
+        int rowStride = RoundUpToVector(CharacterSide);
+        float[] horizontal = ArrayPool<float>.Shared.Rent(frameSide * rowStride);
+        try
         {
-            var line = frame.AsSpan(r * frameSide, frameSide);
-            for (int c = 0; c < CharacterSide; c++)
-                horizontal[(r * CharacterSide) + c] = weights[c].Apply(line, 1);
-        }
-
-        float max = 0;
-        var small = new float[CharacterSide * CharacterSide];
-        for (int r = 0; r < CharacterSide; r++)
-        {
-            for (int c = 0; c < CharacterSide; c++)
+            horizontal.AsSpan(0, frameSide * rowStride).Clear();
+            for (int r = 0; r < boxHeight; r++)
             {
-                float value = weights[r].Apply(horizontal.AsSpan(c), CharacterSide);
-                small[(r * CharacterSide) + c] = value;
-                max = Math.Max(max, value);
+                var line = blurred.AsSpan(((top + r) * stride) + left, boxWidth);
+                var target = horizontal.AsSpan((offsetRow + r) * rowStride, CharacterSide);
+                for (int c = 0; c < CharacterSide; c++)
+                {
+                    var weight = weights[c];
+                    int from = Math.Max(weight.First, offsetColumn), to = Math.Min(weight.First + weight.Weights.Length, offsetColumn + boxWidth);
+                    float sum = 0;
+                    for (int k = from; k < to; k++)
+                        sum += line[k - offsetColumn] * weight.Weights[k - weight.First];
+                    target[c] = sum;
+                }
+            }
+
+            float max = 0;
+            Span<float> small = stackalloc float[CharacterSide * rowStride];
+            for (int r = 0; r < CharacterSide; r++)
+            {
+                var weight = weights[r];
+                for (int c = 0; c < rowStride; c += Vector<float>.Count)
+                {
+                    var sum = Vector<float>.Zero;
+                    for (int k = 0; k < weight.Weights.Length; k++)
+                        sum += new Vector<float>(horizontal, ((weight.First + k) * rowStride) + c) * weight.Weights[k];
+                    sum.CopyTo(small[((r * rowStride) + c)..]);
+                }
+
+                max = Math.Max(max, TensorPrimitives.Max(small.Slice(r * rowStride, CharacterSide)));
+            }
+
+            // 8–9: brightest pixel 1, pad by 2 to 32×32.
+            if (max <= 0)
+                return;
+            float scale = 1f / max;
+            int padding = (ImageSide - CharacterSide) / 2;
+            for (int r = 0; r < CharacterSide; r++)
+            {
+                for (int c = 0; c < CharacterSide; c++)
+                    output[((r + padding) * ImageSide) + c + padding] = Math.Min(1f, small[(r * rowStride) + c] * scale);
             }
         }
-
-        // 8–9: brightest pixel 1, pad by 2 to 32×32.
-        if (max <= 0)
-            return;
-        float scale = 1f / max;
-        int padding = (ImageSide - CharacterSide) / 2;
-        for (int r = 0; r < CharacterSide; r++)
+        finally
         {
-            for (int c = 0; c < CharacterSide; c++)
-                output[((r + padding) * ImageSide) + c + padding] = Math.Min(1f, small[(r * CharacterSide) + c] * scale);
+            ArrayPool<float>.Shared.Return(horizontal);
         }
     }
+
+    private static int RoundUpToVector(int count) => (count + Vector<float>.Count - 1) / Vector<float>.Count * Vector<float>.Count;
 
     /// <summary>True when the border of the image is light on average (dark ink on light paper).</summary>
     internal static bool IsDarkOnLight(ReadOnlySpan<byte> grey, int width, int height)
@@ -276,35 +318,48 @@ internal static class CharacterImageConverter
         return grey;
     }
 
-    private static float[] Blur(float[] ink, int width, int height)
+    /// <summary>
+    /// The separable blur of <paramref name="padded"/> (the window with a zero border of <see cref="BlurRadius"/> on every
+    /// side, <paramref name="paddedStride"/> floats a row) into <paramref name="blurred"/> (<paramref name="stride"/> a row,
+    /// <paramref name="height"/> rows); <paramref name="across"/> is scratch. Every pixel sums its taps in kernel order, from
+    /// zero, as <see cref="TensorPrimitives.MultiplyAdd(ReadOnlySpan{float}, float, ReadOnlySpan{float}, Span{float})"/> tap by tap did.
+    /// </summary>
+    private static void Blur(float[] padded, int paddedStride, float[] across, float[] blurred, int stride, int height)
     {
-        // Tap by tap over whole lines (vectorised); every pixel still sums its taps in kernel order, zero outside.
-        var kernel = BlurKernel;
-        var across = new float[ink.Length];
-        for (int r = 0; r < height; r++)
+        Span<Vector<float>> kernel = stackalloc Vector<float>[BlurKernel.Length];
+        for (int t = 0; t < kernel.Length; t++)
+            kernel[t] = new Vector<float>(BlurKernel[t]);
+        int taps = kernel.Length;
+        // Along the rows, for every padded row (the zero rows stay zero): the vertical pass reads them as the border.
+        for (int r = 0; r < height + (2 * BlurRadius); r++)
         {
-            var source = ink.AsSpan(r * width, width);
-            var target = across.AsSpan(r * width, width);
-            for (int t = 0; t < kernel.Length; t++)
+            var source = padded.AsSpan(r * paddedStride, paddedStride);
+            var target = across.AsSpan(r * stride, stride);
+            for (int c = 0; c < stride; c += Vector<float>.Count)
             {
-                int shift = t - BlurRadius; // target[c] += source[c + shift] · kernel[t]
-                int from = Math.Max(0, -shift), to = Math.Min(width, width - shift);
-                if (to > from)
-                    TensorPrimitives.MultiplyAdd(source.Slice(from + shift, to - from), kernel[t], target[from..to], target[from..to]);
+                var sum = Vector<float>.Zero;
+                for (int t = 0; t < taps; t++)
+                    sum = MultiplyAdd(Vector.LoadUnsafe(ref MemoryMarshal.GetReference(source), (nuint)(c + t)), kernel[t], sum);
+                sum.StoreUnsafe(ref MemoryMarshal.GetReference(target), (nuint)c);
             }
         }
 
-        var result = new float[ink.Length];
         for (int r = 0; r < height; r++)
         {
-            var target = result.AsSpan(r * width, width);
-            int from = Math.Max(0, r - BlurRadius), to = Math.Min(height - 1, r + BlurRadius);
-            for (int k = from; k <= to; k++)
-                TensorPrimitives.MultiplyAdd(across.AsSpan(k * width, width), kernel[k - r + BlurRadius], target, target);
+            var source = across.AsSpan(r * stride, taps * stride);
+            var target = blurred.AsSpan(r * stride, stride);
+            for (int c = 0; c < stride; c += Vector<float>.Count)
+            {
+                var sum = Vector<float>.Zero;
+                for (int t = 0; t < taps; t++)
+                    sum = MultiplyAdd(Vector.LoadUnsafe(ref MemoryMarshal.GetReference(source), (nuint)((t * stride) + c)), kernel[t], sum);
+                sum.StoreUnsafe(ref MemoryMarshal.GetReference(target), (nuint)c);
+            }
         }
-
-        return result;
     }
+
+    /// <summary>x · k + addend, rounded as <see cref="TensorPrimitives.MultiplyAdd(ReadOnlySpan{float}, float, ReadOnlySpan{float}, Span{float})"/> rounds it.</summary>
+    private static Vector<float> MultiplyAdd(Vector<float> x, Vector<float> k, Vector<float> addend) => (x * k) + addend;
 
     private static float[] CreateBlurKernel()
     {
@@ -336,16 +391,7 @@ internal static class CharacterImageConverter
         return result;
     }
 
+    /// <summary>An output pixel's source pixels: from <paramref name="First"/>, one weight each.</summary>
     [StructLayout(LayoutKind.Auto)]
-    private readonly struct AreaWeight(int first, float[] weights)
-    {
-        /// <summary>Weighted sum of <c>values[(first + k) * stride]</c>.</summary>
-        public float Apply(ReadOnlySpan<float> values, int stride)
-        {
-            float sum = 0;
-            for (int k = 0; k < weights.Length; k++)
-                sum += values[(first + k) * stride] * weights[k];
-            return sum;
-        }
-    }
+    private readonly record struct AreaWeight(int First, float[] Weights);
 }

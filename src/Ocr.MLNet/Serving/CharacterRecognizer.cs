@@ -135,6 +135,7 @@ public sealed class CharacterRecognizer : IDisposable
         });
 
         var (networkOnnx, networkInput, classNames) = FindNetwork(graphs, name);
+        networkOnnx = BatchNormFolding.Fold(networkOnnx);
         byte[]? preprocessingOnnx = FindPreprocessing(graphs, networkInput, out int side);
 
         // ONNX Runtime's own default (one thread per physical core) is one thread on machines where it cannot count the cores,
