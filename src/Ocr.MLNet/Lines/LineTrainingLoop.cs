@@ -153,6 +153,7 @@ internal sealed class LineTrainingLoop
         int batches = state.BatchesPerEpoch;
         using var order = randperm(rows.Count);
         using var running = new RunningMetrics(CPU);
+        using Scalar byteScale = 255f; // held across the native calls (see ImageAugmenter.Augment)
         double rate = 0;
         for (int batch = 0; batch < batches; batch++)
         {
@@ -172,7 +173,7 @@ internal sealed class LineTrainingLoop
                     group.LearningRate = rate;
 
                 var indices = order.narrow(0, start, length);
-                var images = x.index_select(0, indices).to(float32) / 255f;
+                var images = x.index_select(0, indices).to(float32) / byteScale;
                 if (augmenter is not null)
                     images = augmenter.Augment(images);
                 long[] picked = indices.data<long>().ToArray();
@@ -209,12 +210,13 @@ internal sealed class LineTrainingLoop
         using var noGrad = no_grad();
         double lossSum = 0;
         long exact = 0;
+        using Scalar byteScale = 255f;
         for (int start = 0; start < rows.Count; start += 128)
         {
             using var scope = NewDisposeScope();
             int length = Math.Min(128, rows.Count - start);
             long[] picked = Enumerable.Range(start, length).Select(i => (long)i).ToArray();
-            var logits = network.forward(x.narrow(0, start, length).to(float32) / 255f);
+            var logits = network.forward(x.narrow(0, start, length).to(float32) / byteScale);
             var (targets, targetLengths) = rows.Targets(picked);
             var loss = nn.functional.ctc_loss(logits.log_softmax(2).permute(1, 0, 2), targets, full([length], LineImageFormat.TimeSteps, int64),
                 targetLengths, blank: 0, reduction: nn.Reduction.Sum, zero_infinity: true);

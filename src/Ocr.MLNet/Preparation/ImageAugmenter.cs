@@ -46,21 +46,25 @@ internal sealed class ImageAugmenter
         using var noGrad = no_grad();
         long batch = images.shape[0];
         var device = images.device;
-        var uniform = (rand([batch, 5], dtype: float32, device: device, generator: generator) * 2) - 1;
-        var angles = uniform[.., 0] * options.RotationDegrees;
-        var shiftX = uniform[.., 1] * (options.ShiftFraction * images.shape[3]);
-        var shiftY = uniform[.., 2] * (options.ShiftFraction * images.shape[2]);
-        var zooms = (uniform[.., 3] * options.ZoomRange) + 1;
-        var shears = uniform[.., 4] * options.ShearDegrees;
+        // Scalars held until the method ends: TorchSharp's operators do not keep an implicit Scalar alive during the native
+        // call, so the finalizer thread could free it mid-call (a use-after-free seen once in a training run).
+        using Scalar two = 2, one = 1, rotation = options.RotationDegrees, shiftX = options.ShiftFraction * images.shape[3],
+            shiftY = options.ShiftFraction * images.shape[2], zoom = options.ZoomRange, shear = options.ShearDegrees, alpha = options.ElasticAlpha;
+        var uniform = (rand([batch, 5], dtype: float32, device: device, generator: generator) * two) - one;
+        var angles = uniform[.., 0] * rotation;
+        var shiftsX = uniform[.., 1] * shiftX;
+        var shiftsY = uniform[.., 2] * shiftY;
+        var zooms = (uniform[.., 3] * zoom) + one;
+        var shears = uniform[.., 4] * shear;
 
         Tensor? displacement = null;
         if (options.ElasticAlpha > 0)
         {
-            var field = (rand([batch, 2, images.shape[2], images.shape[3]], dtype: float32, device: device, generator: generator) * 2) - 1;
-            displacement = Smooth(field, options.ElasticSigma) * options.ElasticAlpha;
+            var field = (rand([batch, 2, images.shape[2], images.shape[3]], dtype: float32, device: device, generator: generator) * two) - one;
+            displacement = Smooth(field, options.ElasticSigma) * alpha;
         }
 
-        return Warp(images, angles, shiftX, shiftY, zooms, shears, displacement).MoveToOuterDisposeScope();
+        return Warp(images, angles, shiftsX, shiftsY, zooms, shears, displacement).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -72,10 +76,13 @@ internal sealed class ImageAugmenter
         using var scope = NewDisposeScope();
         long batch = images.shape[0], height = images.shape[2], width = images.shape[3];
         var dtype = images.dtype;
-        var angle = angleDegrees.to(dtype) * (Math.PI / 180);
+        double aspect = width / (double)height;
+        // Held until the method ends, as in Augment.
+        using Scalar radians = Math.PI / 180, aspectScalar = aspect, toNormalisedX = 2.0 / width, toNormalisedY = 2.0 / height;
+        var angle = angleDegrees.to(dtype) * radians;
         var cos = angle.cos();
         var sin = angle.sin();
-        var shear = (shearDegrees.to(dtype) * (Math.PI / 180)).tan();
+        var shear = (shearDegrees.to(dtype) * radians).tan();
         var inverseZoom = zoom.to(dtype).reciprocal();
 
         // Forward map (normalised coordinates, y down): p' = s·R·Sh·p + t with R = [[cos, sin], [-sin, cos]]
@@ -83,13 +90,12 @@ internal sealed class ImageAugmenter
         // The matrix is built in pixels and expressed in affine_grid's normalised coordinates, whose axes are scaled by the
         // width and the height: on a wide line image (256×32) a shear or rotation taken in normalised units would be eight
         // times steeper in pixels. On a square image the two are the same.
-        double aspect = width / (double)height;
         var a11 = (cos - (sin * shear)) * inverseZoom;
-        var a12 = -((cos * shear) + sin) * inverseZoom / aspect;
-        var a21 = sin * inverseZoom * aspect;
+        var a12 = -((cos * shear) + sin) * inverseZoom / aspectScalar;
+        var a21 = sin * inverseZoom * aspectScalar;
         var a22 = cos * inverseZoom;
-        var tx = shiftX.to(dtype) * (2.0 / width);
-        var ty = shiftY.to(dtype) * (2.0 / height);
+        var tx = shiftX.to(dtype) * toNormalisedX;
+        var ty = shiftY.to(dtype) * toNormalisedY;
         var b1 = -((a11 * tx) + (a12 * ty));
         var b2 = -((a21 * tx) + (a22 * ty));
         var theta = stack([a11, a12, b1, a21, a22, b2], 1).reshape(batch, 2, 3);

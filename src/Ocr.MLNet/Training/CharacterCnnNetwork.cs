@@ -162,7 +162,8 @@ public sealed class CharacterCnnNetwork : Module<Tensor, Tensor>
         if (DropoutGenerator is not { } generator || !layer.training || DropoutRate == 0)
             return layer.forward(x);
         double keep = 1 - DropoutRate;
-        return x * empty_like(x).bernoulli_(keep, generator).div_(keep);
+        using Scalar scale = keep; // held across the native call (see ImageAugmenter.Augment)
+        return x * empty_like(x).bernoulli_(keep, generator).div_(scale);
     }
 
     /// <summary>The same values with NHWC strides (TorchSharp has no memory_format; this permute round trip is its equivalent).</summary>

@@ -273,7 +273,8 @@ internal sealed class TrainingLoop
         double value = loss.item<float>();
         if (!double.IsFinite(value))
             return (value, 0);
-        (weight == 1 ? loss : loss * weight).backward();
+        using Scalar share = weight; // held across the native call (see ImageAugmenter.Augment)
+        (weight == 1 ? loss : loss * share).backward();
         using var noGrad = no_grad();
         return (value * weight, logits.argmax(1).eq(labels).sum().item<long>());
     }

@@ -48,8 +48,9 @@ internal sealed class WeightAveraging : IDisposable
         // TensorFlow's warm-up of the decay: early averages would otherwise be dominated by the random initial weights.
         double weight = Math.Min(decay, (1.0 + step) / (10.0 + step));
         using var noGrad = no_grad();
+        using Scalar keep = weight, blend = 1 - weight; // held across the native calls (see ImageAugmenter.Augment)
         foreach (var (average, live) in pairs)
-            average.mul_(weight).add_(live, alpha: 1 - weight);
+            average.mul_(keep).add_(live, alpha: blend);
     }
 
     public void Dispose() => Averaged.Dispose();
