@@ -152,7 +152,7 @@ internal sealed class LineTrainingLoop
         var network = state.Network;
         int batches = state.BatchesPerEpoch;
         using var order = randperm(rows.Count);
-        using var running = new RunningMetrics(CPU);
+        var running = new RunningMetrics();
         using Scalar byteScale = 255f; // held across the native calls (see ImageAugmenter.Augment)
         double rate = 0;
         for (int batch = 0; batch < batches; batch++)
@@ -191,7 +191,7 @@ internal sealed class LineTrainingLoop
                 nn.utils.clip_grad_norm_(network.parameters(), 5.0);
                 state.Optimizer.step();
                 long right = CountExact(logits, rows, picked);
-                running.Add(loss, right, length, Math.Min(start + length, rows.Count));
+                running.Add(value, right, length, Math.Min(start + length, rows.Count));
             }
 
             state.Step++;

@@ -9,8 +9,9 @@ namespace Ocr.MLNet.Training;
 /// thread with one libtorch thread, each on its shard of every batch; their gradients are summed into the first copy (the
 /// network the optimizer steps), whose weights and BatchNorm statistics are then copied back to the others. This is what
 /// DistributedDataParallel does across processes (each shard normalises with its own batch statistics, rank 0's buffers
-/// are broadcast), without the processes: a small network's convolutions scale poorly over threads (oneDNN splits a
-/// 64-image convolution into slices too thin to pay for the synchronisation), while independent replicas keep every core busy.
+/// are broadcast), without the processes. The seed network's layers scale poorly over threads (on 2 cores a second thread
+/// on one copy bought 1.1–1.25×) and each of their barriers stalls when another job takes a core; independent replicas
+/// do not synchronise inside a layer.
 /// </summary>
 /// <remarks>
 /// Dropout and augmentation draw from one generator per replica, reseeded every epoch from the run's seed, so a run is
@@ -69,7 +70,7 @@ internal sealed class DataParallelReplicas : IDisposable
     /// core, as long as every shard of a full batch keeps <see cref="MinimumShard"/> images, and one on a GPU.
     /// </summary>
     public static int ReplicasFor(int cores, int batchSize, bool onCpu) =>
-        onCpu ? Math.Clamp(Math.Min(cores, batchSize / MinimumShard), 1, Math.Max(1, cores)) : 1;
+        onCpu ? Math.Max(1, Math.Min(cores, batchSize / MinimumShard)) : 1;
 
     /// <summary>Replica <paramref name="index"/>'s network.</summary>
     public CharacterCnnNetwork Network(int index) => networks[index];

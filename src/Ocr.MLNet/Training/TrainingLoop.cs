@@ -97,14 +97,15 @@ internal sealed class TrainingLoop
             network.train();
             Notify(callbacks, c => c.OnEpochBegin(state, epoch));
             var (trainLoss, trainAccuracy, learningRate, baseRate) = TrainEpoch(state, replicas, callbacks, schedule, sampler, x, y, epoch, device,
-                budget is null || epoch != state.ResumedAfterEpoch + 1 ? null : planned =>
+                budget is null || epoch != state.ResumedAfterEpoch + 1 ? null : batch =>
                 {
                     // The run's length changes once, during its first epoch: the schedule and the progress follow from the next batch.
+                    if (budget.AfterFirstEpochBatch(batch, state.BatchesPerEpoch, state.ResumedAfterEpoch) is not int planned)
+                        return;
                     epochs = reporter.Epochs = planned;
                     if (schedule is CosineAnnealingSchedule cosine)
                         cosine.Epochs = planned;
-                },
-                budget);
+                });
 
             EnsureFiniteWeights(network, epoch, state.BatchesPerEpoch, learningRate);
             double trainSeconds = clock.Elapsed.TotalSeconds;
@@ -174,17 +175,18 @@ internal sealed class TrainingLoop
     /// <summary>
     /// One epoch of optimizer steps, the rate set batch by batch; returns the epoch's loss and accuracy, the rate of its last
     /// batch and the schedule's rate before warm-up (what the plateau schedule carries to the next epoch).
+    /// <paramref name="afterBatch"/> runs after each batch's callbacks with the batch's 0-based index (the time budget's probe).
     /// </summary>
     private (double Loss, double Accuracy, double LearningRate, double BaseRate) TrainEpoch(TrainingState state, DataParallelReplicas replicas,
         List<ITrainingCallback> callbacks, ILearningRateSchedule schedule, ClassBalancedSampler? sampler, Tensor x, Tensor y, int epoch, Device device,
-        Action<int>? planEpochs, TrainingTimeBudget? budget)
+        Action<int>? afterBatch)
     {
         var optimizer = state.Optimizer;
         int batches = state.BatchesPerEpoch;
         int batchSize = options.BatchSize;
         using var order = sampler is null ? randperm(x.shape[0], device: device) : tensor(sampler.Draw(EpochSeed(options.Seed, epoch)), device: device);
         long count = order.shape[0];
-        using var running = new RunningMetrics(device);
+        var running = new RunningMetrics();
         double warmupBatches = options.LearningRateWarmupEpochs * batches;
         double learningRate = 0, baseRate = 0;
         var shards = new (double Loss, long Correct)[replicas.Count];
@@ -242,8 +244,7 @@ internal sealed class TrainingLoop
                 state.Step++;
                 var done = new BatchEnd(epoch, batch + 1, batches, running);
                 Notify(callbacks, c => c.OnBatchEnd(state, done));
-                if (planEpochs is not null && budget!.AfterFirstEpochBatch(batch, batches, state.ResumedAfterEpoch) is int planned)
-                    planEpochs(planned);
+                afterBatch?.Invoke(batch);
             }
         }
         finally
@@ -273,8 +274,8 @@ internal sealed class TrainingLoop
         double value = loss.item<float>();
         if (!double.IsFinite(value))
             return (value, 0);
-        using Scalar share = weight; // held across the native call (see ImageAugmenter.Augment)
-        (weight == 1 ? loss : loss * share).backward();
+        using Scalar share = weight; // held across the native call (see ImageAugmenter.Augment); × 1 is exact with one replica
+        (loss * share).backward();
         using var noGrad = no_grad();
         return (value * weight, logits.argmax(1).eq(labels).sum().item<long>());
     }

@@ -54,56 +54,32 @@ internal interface ITrainingCallback
 /// <param name="Epoch">1-based epoch.</param>
 /// <param name="Batch">Batches done in this epoch (1-based number of this one).</param>
 /// <param name="Batches">Batches per epoch.</param>
-/// <param name="Running">The epoch's loss and accuracy so far; reading them waits for the device.</param>
+/// <param name="Running">The epoch's loss and accuracy so far.</param>
 internal readonly record struct BatchEnd(int Epoch, int Batch, int Batches, RunningMetrics Running);
 
 /// <summary>
-/// The epoch's summed loss and correct count, kept on the device so a batch costs no host round trip; only a
-/// callback that reads <see cref="Loss"/> or <see cref="Accuracy"/> waits for the device.
+/// The epoch's summed loss and correct count. The loops read each batch's loss on the host anyway (they check it is
+/// finite before the step), so the sums are plain numbers.
 /// </summary>
-internal sealed class RunningMetrics : IDisposable
+internal sealed class RunningMetrics
 {
-    private readonly Tensor lossSum;
-    private readonly Tensor correct;
-
-    public RunningMetrics(Device device)
-    {
-        lossSum = zeros(1, dtype: float64, device: device);
-        correct = zeros(1, dtype: int64, device: device);
-    }
+    private double lossSum;
+    private long correct;
 
     /// <summary>Training images of the epoch seen so far.</summary>
     public long Seen { get; private set; }
 
     /// <summary>Mean loss over the images seen.</summary>
-    public double Loss => lossSum.item<double>() / (double)Seen;
+    public double Loss => lossSum / Seen;
 
-    /// <summary>Fraction of the images seen that were classified right.</summary>
-    public double Accuracy => correct.item<long>() / (double)Seen;
+    /// <summary>Fraction of the images seen that were classified right (a line recognizer: read exactly).</summary>
+    public double Accuracy => correct / (double)Seen;
 
-    /// <summary>Adds a batch of <paramref name="length"/> images with mean loss <paramref name="loss"/>, <paramref name="right"/> of them classified right.</summary>
+    /// <summary>Adds a batch of <paramref name="length"/> items with mean loss <paramref name="loss"/>, <paramref name="right"/> of them right.</summary>
     public void Add(double loss, long right, long length, long seen)
     {
-        lossSum.add_(loss * length);
-        correct.add_(right);
+        lossSum += loss * length;
+        correct += right;
         Seen = seen;
-    }
-
-    /// <summary>Adds a batch of <paramref name="length"/> items of which <paramref name="right"/> were read right (a line recognizer's exact fields).</summary>
-    public void Add(Tensor loss, long right, long length, long seen)
-    {
-        using (no_grad())
-        {
-            lossSum.add_(loss.detach().to(float64) * length);
-            correct.add_(right);
-        }
-
-        Seen = seen;
-    }
-
-    public void Dispose()
-    {
-        lossSum.Dispose();
-        correct.Dispose();
     }
 }

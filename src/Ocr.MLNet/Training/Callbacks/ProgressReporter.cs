@@ -14,7 +14,6 @@ internal sealed class ProgressReporter(IProgress<TrainingProgress>? progress, Ac
 
     public void OnBatchEnd(TrainingState state, BatchEnd batch)
     {
-        // Checked first: the running values wait for the device, which a run without a listener need not do.
         if (progress is null)
             return;
         int reportEvery = Math.Max(1, batch.Batches / 100);
