@@ -5,7 +5,8 @@
 #   bash tools/train-pretrained-lines.sh [--evaluate-only] [DATA_ROOT]      (default DATA_ROOT: ../shared/data)
 #
 # The model is `ocr-mlnet train-fields` on 50,000 synthetic fields (names, amounts and digit boxes) composed from EMNIST
-# ByClass characters, 2 % of them held out to validate on, within a 50-minute time budget (the epochs follow from the
+# ByClass characters, every other one as the line of writing the field reader finds in it (so the model reads both a
+# whole field and the reader's cleaned line), 2 % of them held out to validate on, within a 50-minute time budget (the epochs follow from the
 # first batches' speed: the run is reproducible on one machine). The handwritten-fields folders are never trained on:
 # their images may not ship in a package. Writes, beside the model in src/Ocr.MLNet/Pretrained/: the model zip, its
 # training history, the training log and lines-metrics.md.
@@ -25,7 +26,7 @@ cp -r src/Ocr.MLNet.Cli/bin/Release/net10.0/. "$run_dir"
 cli="dotnet $run_dir/ocr-mlnet.dll"
 
 if ! $evaluate_only; then
-  args=(train-fields --synthetic 50000 --kind alnum --epochs 8 --time-budget 50m --validation-fraction 0.02 --emnist "$data/emnist-byclass-test" --model "$model")
+  args=(train-fields --synthetic 50000 --kind alnum --input Both --epochs 8 --time-budget 50m --validation-fraction 0.02 --emnist "$data/emnist-byclass-test" --model "$model")
   { echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($(lscpu | sed -n 's/^Model name: *//p')), load $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "\$ ocr-mlnet ${args[*]}"; } | tee "$log"
   start=$(date +%s)

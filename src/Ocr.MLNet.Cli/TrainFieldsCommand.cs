@@ -37,10 +37,11 @@ internal static class TrainFieldsCommand
         var budget = TimeBudgetOption.Create();
         var precision = new Option<TrainingPrecision>("--precision") { Description = "Auto (bfloat16 mixed precision where the CPU has it natively), Float32 or BFloat16.", DefaultValueFactory = _ => TrainingPrecision.Auto };
         var language = new Option<string?>("--language") { Description = "Letter frequencies and pairs the model decodes with: english (default), french or none." };
+        var input = new Option<LineTrainingInput>("--input") { Description = "What the network learns on: FoundLines (the default: each field's line of writing as the field reader finds it and hands it to the model), Fields (the images as they are) or Both.", DefaultValueFactory = _ => LineTrainingInput.FoundLines };
 
         var command = new Command("train-fields", "Train or fine-tune the line recognizer (CTC) on labelled field images and/or synthetic fields, and save a model zip that read and evaluate-fields take with --model.")
         {
-            data, kind, model, from, epochs, synthetic, emnist, first, batch, learningRate, validation, seed, patience, threads, checkpoints, logs, budget, precision, language,
+            data, kind, model, from, epochs, synthetic, emnist, first, batch, learningRate, validation, seed, patience, threads, checkpoints, logs, budget, precision, language, input,
         };
         command.SetAction((result, cancellationToken) =>
         {
@@ -65,6 +66,7 @@ internal static class TrainFieldsCommand
                     CancellationToken = cancellation.Token,
                     SyntheticFields = result.GetValue(synthetic),
                     Precision = result.GetValue(precision),
+                    Input = result.GetValue(input),
                     TimeBudget = TimeBudgetOption.Parse(result.GetValue(budget)),
                     LetterFrequencies = result.GetValue(language) is { } name ? LetterFrequencies.ForLanguage(name) : LetterFrequencies.English,
                 };

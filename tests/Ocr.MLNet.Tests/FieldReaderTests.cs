@@ -6,6 +6,7 @@ using Ocr.MLNet.Serving;
 using SkiaSharp;
 using Ocr.MLNet.Evaluation;
 using Ocr.MLNet.Text;
+using Ocr.MLNet.Lines;
 
 namespace Ocr.MLNet.Tests;
 
@@ -203,6 +204,37 @@ public sealed class FieldReaderTests
             Assert.That(line.Ink[((line.Height / 2) * line.Width) + (line.Width / 4)], Is.Zero, "inside the first O is paper");
         });
         Assert.That(reader.CleanLines(Enumerable.Repeat((byte)255, 200 * 60).ToArray(), 200, 60), Is.Empty, "a blank field has no line");
+    }
+
+    [Test]
+    public void The_line_recognizer_gets_the_cleaned_line_dark_on_white_at_the_synthetic_fields_character_share()
+    {
+        var field = DrawField(["O", "|", "O"], box: true);
+
+        var digits = FieldLineImage.Find(field.Grey, field.Width, field.Height, FieldKind.Digits);
+        var name = FieldLineImage.Find(field.Grey, field.Width, field.Height, FieldKind.Upper);
+
+        Assert.That(digits, Is.Not.Null);
+        Assert.That(name, Is.Not.Null);
+        var line = digits!.Line;
+        var (amountLow, amountHigh) = SyntheticFieldGenerator.CharacterShare(SyntheticFieldKind.Amount);
+        var (nameLow, nameHigh) = SyntheticFieldGenerator.CharacterShare(SyntheticFieldKind.Name);
+        Assert.Multiple(() =>
+        {
+            Assert.That(digits.Height, Is.EqualTo(line.CharacterHeight / ((amountLow + amountHigh) / 2)).Within(1), "an amount's writing fills its share of the line");
+            Assert.That(name!.Height, Is.EqualTo(line.CharacterHeight / ((nameLow + nameHigh) / 2)).Within(1), "a name's is written smaller in its line");
+            Assert.That(digits.Grey, Has.Length.EqualTo(digits.Width * digits.Height));
+            Assert.That(digits.Grey.Min(), Is.LessThan(20), "the ink is dark");
+            Assert.That(digits.Grey[0], Is.EqualTo(byte.MaxValue), "on white paper");
+            Assert.That(Enumerable.Range(0, digits.Width).Count(x => digits.Grey[x] < 128), Is.Zero, "the box's top border is gone");
+            Assert.That(digits.Width, Is.EqualTo(line.Width + (2 * digits.Left)), "the line with a margin each side");
+        });
+
+        // The CTC alignment's columns map back to the field: the line's first ink column is the first O's left edge.
+        var box = digits.BoxInField(new LineCharacter('0', digits.Left, (int)Math.Round(30 * line.Scale), 1f, []));
+        Assert.That(box.X, Is.EqualTo(field.Characters[0].Left).Within(4));
+        Assert.That(box.Width, Is.EqualTo(30).Within(3));
+        Assert.That(FieldLineImage.Find(Enumerable.Repeat((byte)255, 200 * 60).ToArray(), 200, 60, FieldKind.Digits), Is.Null, "a blank field has no line");
     }
 
     [Test]

@@ -256,11 +256,41 @@ public sealed class LineRecognizerTests
     }
 
     [Test]
+    public void Found_lines_input_trains_on_the_readers_line_and_both_alternates_rows()
+    {
+        var generator = new SyntheticFieldGenerator(new SyntheticFieldOptions { Kind = SyntheticFieldKind.DigitBoxes, Seed = 3 }, new DrawnCharacters("0123456789"));
+        var field = generator.Generate(0);
+        var found = Ocr.MLNet.Fields.FieldLineImage.Find(field.Pixels, field.Width, field.Height, FieldKind.Digits);
+        Assert.That(found, Is.Not.Null, "a digit box holds writing");
+
+        using var asIs = new LineRows.InputShape(LineTrainingInput.Fields, FieldKind.Digits).Shape(field.Pixels, field.Width, field.Height, 0);
+        using var line = new LineRows.InputShape(LineTrainingInput.FoundLines, FieldKind.Digits).Shape(field.Pixels, field.Width, field.Height, 1);
+        var both = new LineRows.InputShape(LineTrainingInput.Both, FieldKind.Digits);
+        using var even = both.Shape(field.Pixels, field.Width, field.Height, 0);
+        using var odd = both.Shape(field.Pixels, field.Width, field.Height, 1);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That((asIs.Width, asIs.Height), Is.EqualTo((field.Width, field.Height)), "Fields: the image as it is");
+            Assert.That((line.Width, line.Height), Is.EqualTo((found!.Width, found.Height)), "FoundLines: the reader's line");
+            Assert.That((line.Width, line.Height), Is.Not.EqualTo((field.Width, field.Height)));
+            Assert.That((even.Width, even.Height), Is.EqualTo((found.Width, found.Height)), "Both: even rows as found lines");
+            Assert.That((odd.Width, odd.Height), Is.EqualTo((field.Width, field.Height)), "and odd rows as they are");
+        });
+
+        // A blank field has no line to find: it is trained on as it is.
+        var blank = Enumerable.Repeat((byte)230, 300 * 40).ToArray();
+        using var blankShaped = new LineRows.InputShape(LineTrainingInput.FoundLines, FieldKind.Digits).Shape(blank, 300, 40, 0);
+        Assert.That((blankShaped.Width, blankShaped.Height), Is.EqualTo((300, 40)));
+    }
+
+    [Test]
     public void Options_report_every_invalid_value_at_once()
     {
-        var options = new LineRecognizerTrainer.Options { Epochs = 0, BatchSize = 1, LearningRate = -1, ValidationFraction = 1, BeamWidth = 0 };
+        var options = new LineRecognizerTrainer.Options { Epochs = 0, BatchSize = 1, LearningRate = -1, ValidationFraction = 1, BeamWidth = 0, Input = (LineTrainingInput)7 };
         var e = Assert.Throws<ArgumentException>(options.Validate);
-        Assert.That(e!.Message, Does.Contain("Epochs").And.Contain("BatchSize").And.Contain("LearningRate").And.Contain("ValidationFraction").And.Contain("BeamWidth"));
+        Assert.That(e!.Message, Does.Contain("Epochs").And.Contain("BatchSize").And.Contain("LearningRate").And.Contain("ValidationFraction").And.Contain("BeamWidth")
+            .And.Contain("Input = 7"));
     }
 
     private sealed class LabelledImage

@@ -248,6 +248,14 @@ internal static class FieldReaderThresholds
     /// <summary>The longer side a candidate's crop is scaled up to before the training preparation, whose σ = 1 blur was made for SD19's 60–100-pixel characters (names-dev 22.2 → 14.8 %).</summary>
     public const int PreparedSide = 96;
 
+    // ── Stage 3 with a line recognizer: the cleaned line it reads (FieldLineImage) ─────────────────────────────────
+
+    /// <summary>
+    /// White columns left and right of a cleaned line, in character heights: the synthetic names start a few pixels to a
+    /// character into their crop. (The line's height follows the kind's character share in the synthetic fields.)
+    /// </summary>
+    public const double LineSideMargin = 0.25;
+
     // ── Stage 3: recognise (the candidate characters) ──────────────────────────────────────────────────────────────
 
     /// <summary>The most pieces one character may be made of.</summary>

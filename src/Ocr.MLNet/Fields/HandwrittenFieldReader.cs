@@ -293,7 +293,7 @@ public sealed class HandwrittenFieldReader : IDisposable
         var segmented = CleanAndFindLines(area, mask.DigitsOnly);
         if (!ReadsWithLines(kind))
             return ReadBestLine(segmented, mask, area.X, area.Y);
-        return segmented.First().Pieces.Count == 0 ? FieldReading.Blank : ReadWithLines(area, kind);
+        return segmented.First().Pieces.Count == 0 ? FieldReading.Blank : ReadWithLines(segmented.First(), area, kind);
     }
 
     /// <summary>
@@ -311,18 +311,19 @@ public sealed class HandwrittenFieldReader : IDisposable
 
     /// <summary>
     /// Stages 3 and 4 by the line recognizer, for a field whose cleaning (stage 2) found ink (a field without is blank, as
-    /// segmentation says): the field's area, as it is, goes to the line recognizer, which was trained on whole fields with
-    /// their clutter.
+    /// segmentation says): the cleaned line the segmentation would read first goes to the line recognizer, drawn at the
+    /// size the synthetic fields have (<see cref="FieldLineImage"/>); the characters' boxes come back from the CTC
+    /// alignment in the field's pixels.
     /// </summary>
-    private FieldReading ReadWithLines(FieldArea area, FieldKind? kind)
+    private FieldReading ReadWithLines(FieldSegmentation segmentation, FieldArea area, FieldKind? kind)
     {
-        using var image = LinePreparation.FromGrey(area.Grey, area.Width, area.Height);
+        var line = FieldLineImage.Of(segmentation, area, kind ?? Options.Kind)!;
+        using var image = line.ToImage();
         string allowed = Options.AllowedCharacters ?? CtcDecoder.AllowedCharactersFor(kind ?? Options.Kind, LineImageFormat.DefaultAlphabet);
         var reading = lines!.Read([image], allowed, Options.LetterFrequencies)[0];
-        var characters = reading.Characters.Select(c => new CharacterReading(
-            new FieldBox(area.X + c.X, area.Y, c.Width, area.Height), c.Character.ToString(), c.Confidence,
+        var characters = reading.Characters.Where(c => c.Character != ' ').Select(c => new CharacterReading(
+            line.BoxInField(c), c.Character.ToString(), c.Confidence,
             [new ClassScore(c.Character.ToString(), c.Confidence), .. c.Alternatives.Take(Options.Alternatives - 1).Select(a => new ClassScore(a.Character.ToString(), a.Probability))]))
-            .Where(c => c.Label != " ")
             .ToArray();
         return new FieldReading(reading.Text, reading.Confidence, characters);
     }
@@ -447,7 +448,7 @@ public sealed class HandwrittenFieldReader : IDisposable
             var segmentation = CleanAndFindLines(area, mask.DigitsOnly).First();
             if (segmentation.Pieces.Count == 0)
                 continue;
-            var reading = ReadsWithLines(kind) ? ReadWithLines(area, kind) : ReadLine(segmentation, mask, area.X, area.Y, out _);
+            var reading = ReadsWithLines(kind) ? ReadWithLines(segmentation, area, kind) : ReadLine(segmentation, mask, area.X, area.Y, out _);
             result.Add(new FormField(box, kind ?? Options.Kind, reading));
         }
 

@@ -138,6 +138,13 @@ public sealed partial class LineRecognizerTrainer : IEstimator<LineRecognizerMod
         /// <summary>A saved line model (zip) to start from instead of fresh weights: fine-tuning. Read when training starts.</summary>
         public Func<Stream>? BaseModel { get; set; }
 
+        /// <summary>
+        /// What the network learns on (the training rows, the validation rows and the synthetic fields alike): the lines of
+        /// writing the field reader finds (the default: what <c>HandwrittenFieldReader</c> feeds the model), the field images
+        /// as they are, or both.
+        /// </summary>
+        public LineTrainingInput Input { get; set; } = LineTrainingInput.FoundLines;
+
         /// <summary>Perturb every batch afresh (small shifts, zoom, shear and rotation); on by default.</summary>
         public bool Augment { get; set; } = true;
 
@@ -188,6 +195,8 @@ public sealed partial class LineRecognizerTrainer : IEstimator<LineRecognizerMod
                 problems.Add($"{nameof(LearningRate)} = {LearningRate} must be a positive number");
             if (!Enum.IsDefined(Precision))
                 problems.Add($"{nameof(Precision)} = {(int)Precision} is not a {nameof(TrainingPrecision)}");
+            if (!Enum.IsDefined(Input))
+                problems.Add($"{nameof(Input)} = {(int)Input} is not a {nameof(LineTrainingInput)}");
             if (!(DropoutRate >= 0 && DropoutRate < 1))
                 problems.Add($"{nameof(DropoutRate)} = {DropoutRate} must be in [0, 1)");
             if (!(ValidationFraction >= 0 && ValidationFraction < 1))

@@ -1,5 +1,7 @@
 using Microsoft.ML.Data;
 using static TorchSharp.torch;
+using Ocr.MLNet.Fields;
+using Ocr.MLNet.Loading;
 using Ocr.MLNet.Text;
 
 namespace Ocr.MLNet.Lines;
@@ -23,7 +25,7 @@ internal sealed class LineRows
     /// Reads every row's image and text, refusing (with the row's number and what to do) a missing image, a text too
     /// long for a line, or a character the field kind cannot hold.
     /// </summary>
-    public static LineRows Read(IDataView data, string imageColumn, string labelColumn, string allowed, LinePreparation preparation, string what)
+    public static LineRows Read(IDataView data, string imageColumn, string labelColumn, string allowed, InputShape shape, LinePreparation preparation, string what)
     {
         var texts = new List<string>();
         var prepared = new List<byte>();
@@ -56,7 +58,7 @@ internal sealed class LineRows
                     throw new InvalidDataException($"Row {row} of the {what} has no image in column '{imageColumn}' (it did not decode): fix or remove the file.");
                 CheckText(value, allowed, $"Row {row} of the {what}");
                 texts.Add(value);
-                images.Add(image);
+                images.Add(shape.Shape(image, row - 1));
                 if (images.Count == 256)
                     Flush();
             }
@@ -95,9 +97,10 @@ internal sealed class LineRows
     }
 
     /// <summary><paramref name="count"/> synthetic fields of the kind, drawn by <see cref="SyntheticFieldGenerator"/> and prepared as a saved model would.</summary>
-    public static LineRows Synthesize(SyntheticFieldOptions? options, ICharacterSource? characters, Text.FieldKind kind, int count,
+    public static LineRows Synthesize(SyntheticFieldOptions? options, ICharacterSource? characters, InputShape shape, int count,
         LinePreparation preparation, CancellationToken cancellation)
     {
+        var kind = shape.Kind;
         options ??= new SyntheticFieldOptions { Kind = LineRecognizerTrainer.SyntheticKindFor(kind) };
         var generator = characters is null ? new SyntheticFieldGenerator(options) : new SyntheticFieldGenerator(options, characters);
         string allowed = CtcDecoder.AllowedCharactersFor(kind, LineImageFormat.DefaultAlphabet);
@@ -112,7 +115,7 @@ internal sealed class LineRows
             Parallel.For(0, length, i =>
             {
                 var field = generator.Generate(start + i);
-                using var image = LinePreparation.FromGrey(field.Pixels, field.Width, field.Height);
+                using var image = shape.Shape(field.Pixels, field.Width, field.Height, start + i);
                 LinePreparation.ExtractArgb(image, argb.AsSpan(i * planes, planes));
                 texts[start + i] = field.Text;
             });
@@ -122,6 +125,28 @@ internal sealed class LineRows
         }
 
         return new LineRows(bytes, texts);
+    }
+
+    /// <summary>What the network learns on (<see cref="LineTrainingInput"/>) and the kind whose found lines it draws.</summary>
+    internal sealed record InputShape(LineTrainingInput Input, FieldKind Kind)
+    {
+        /// <summary>Row <paramref name="row"/>'s image as the network learns on it; <paramref name="image"/> is disposed when replaced.</summary>
+        public MLImage Shape(MLImage image, long row)
+        {
+            if (!FindsLine(row))
+                return image;
+            var grey = CharacterImageConverter.RgbaToGrey(image.Pixels, image.Width, image.Height, image.Width * 4, bgra: image.PixelFormat == MLPixelFormat.Bgra32);
+            if (FieldLineImage.Find(grey, image.Width, image.Height, Kind) is not { } line)
+                return image;
+            image.Dispose();
+            return line.ToImage();
+        }
+
+        /// <summary>A field of grey pixels as the network learns on it.</summary>
+        public MLImage Shape(byte[] grey, int width, int height, long row) =>
+            FindsLine(row) && FieldLineImage.Find(grey, width, height, Kind) is { } line ? line.ToImage() : LinePreparation.FromGrey(grey, width, height);
+
+        private bool FindsLine(long row) => Input == LineTrainingInput.FoundLines || (Input == LineTrainingInput.Both && row % 2 == 0);
     }
 
     /// <summary>A seeded split: <paramref name="fraction"/> of the rows for validation, the rest for training.</summary>

@@ -54,11 +54,11 @@ internal sealed class LineTrainingLoop
         LineRows train, validation;
         using (var preparation = new LinePreparation())
         {
-            var rows = LineRows.Read(input, options.ImageColumnName, options.LabelColumnName, allowed, preparation, "training data");
+            var rows = LineRows.Read(input, options.ImageColumnName, options.LabelColumnName, allowed, LineInputFor(), preparation, "training data");
             if (options.ValidationData is { } validationData)
             {
                 train = rows;
-                validation = LineRows.Read(validationData, options.ImageColumnName, options.LabelColumnName, allowed, preparation, "validation data");
+                validation = LineRows.Read(validationData, options.ImageColumnName, options.LabelColumnName, allowed, LineInputFor(), preparation, "validation data");
             }
             else
             {
@@ -67,7 +67,7 @@ internal sealed class LineTrainingLoop
 
             if (options.SyntheticFields > 0)
             {
-                var synthetic = LineRows.Synthesize(options.Synthetic, options.SyntheticCharacters, options.Kind, options.SyntheticFields, preparation, options.CancellationToken);
+                var synthetic = LineRows.Synthesize(options.Synthetic, options.SyntheticCharacters, LineInputFor(), options.SyntheticFields, preparation, options.CancellationToken);
                 Info($"Drew {synthetic.Count:N0} synthetic fields in {clock.Elapsed.TotalSeconds:F0} s.");
                 if (rows.Count == 0 && options.ValidationData is null)
                     (synthetic, validation) = synthetic.Split(options.ValidationFraction, options.Seed); // pretraining validates on synthetic fields it does not train on
@@ -243,6 +243,8 @@ internal sealed class LineTrainingLoop
 
         return right;
     }
+
+    private LineRows.InputShape LineInputFor() => new(options.Input, options.Kind);
 
     private void Info(string message) => log.Info(MessageSensitivity.None, message);
 }

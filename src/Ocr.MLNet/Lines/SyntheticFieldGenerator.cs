@@ -42,6 +42,18 @@ public sealed class SyntheticFieldGenerator
     private readonly ICharacterSource characters;
     private long next;
 
+    /// <summary>
+    /// The range of a field's height its characters take, by kind: names are written small in a tall crop, cheque amounts
+    /// fill theirs. The field reader draws a cleaned line at the middle of this range (<c>FieldLineImage</c>), so the
+    /// line recognizer sees the sizes it learnt on.
+    /// </summary>
+    internal static (double Low, double High) CharacterShare(SyntheticFieldKind kind) => kind switch
+    {
+        SyntheticFieldKind.Name => (0.36, 0.6),
+        SyntheticFieldKind.Amount => (0.55, 0.85),
+        _ => (0.45, 0.65),
+    };
+
     /// <summary>Loads EMNIST's characters from <see cref="SyntheticFieldOptions.EmnistFolder"/>.</summary>
     /// <exception cref="ArgumentException">An option is invalid (all are listed), or <see cref="SyntheticFieldOptions.EmnistFolder"/> is not set.</exception>
     /// <exception cref="DirectoryNotFoundException">The EMNIST folder does not exist.</exception>
@@ -167,12 +179,8 @@ public sealed class SyntheticFieldGenerator
             int height = name
                 ? random.Next(options.MinNameHeight, options.MaxNameHeight + 1)
                 : random.Next(options.MinAmountHeight, options.MaxAmountHeight + 1);
-            double character = height * kind switch
-            {
-                SyntheticFieldKind.Name => Uniform(random, 0.36, 0.6),
-                SyntheticFieldKind.Amount => Uniform(random, 0.55, 0.85),
-                _ => Uniform(random, 0.45, 0.65),
-            };
+            var (low, high) = CharacterShare(kind);
+            double character = height * Uniform(random, low, high);
             // Writers lean right more often than left.
             double slant = Math.Clamp((Gaussian(random) * 0.5) + 0.15, -1, 1) * options.MaxSlantDegrees * Math.PI / 180;
             double gap = character * kind switch
@@ -184,7 +192,7 @@ public sealed class SyntheticFieldGenerator
             };
             bool continental = random.NextDouble() < options.ContinentalDigitProbability;
             // Pen width: names are written with thin ball-points, cheques with anything down to a felt pen.
-            double low = name ? Uniform(random, 0.15, 0.5) : Uniform(random, 0.0, 0.45);
+            double inkLow = name ? Uniform(random, 0.15, 0.5) : Uniform(random, 0.0, 0.45);
             return new WriterStyle(
                 Height: height,
                 CharacterHeight: character,
@@ -194,8 +202,8 @@ public sealed class SyntheticFieldGenerator
                 GapJitter: character * Uniform(random, 0.03, 0.15),
                 BaselineJitter: character * Uniform(random, 0.0, 0.07),
                 BaselineSlope: Math.Tan(Uniform(random, -2, 2) * Math.PI / 180),
-                InkLow: low,
-                InkHigh: low + (name ? Uniform(random, 0.15, 0.35) : Uniform(random, 0.2, 0.45)),
+                InkLow: inkLow,
+                InkHigh: inkLow + (name ? Uniform(random, 0.15, 0.35) : Uniform(random, 0.2, 0.45)),
                 Thick: !name && random.NextDouble() < 0.2,
                 InkGrey: name ? random.Next(0, 70) : random.Next(5, 70),
                 InkStrength: Uniform(random, 0.85, 1),
