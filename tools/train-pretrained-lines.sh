@@ -49,8 +49,9 @@ fields="$data/handwritten-fields"
     $cli evaluate-fields --model "$model" "$@" 2>&1
     echo '```'
   }
-  evaluate "names-dev, validation rows (the last 100)" --data "$fields/names-dev" --kind upper --skip 400
-  evaluate "names-dev, all 500 rows" --data "$fields/names-dev" --kind upper
+  evaluate "names-dev, validation rows (the last 100), the default reader (segmentation for names)" --data "$fields/names-dev" --kind upper --skip 400
+  evaluate "names-dev, validation rows (the last 100), the line model" --data "$fields/names-dev" --kind upper --skip 400 --method lines
+  evaluate "names-dev, all 500 rows, the line model" --data "$fields/names-dev" --kind upper --method lines
   evaluate "cheque-amounts-dev, validation rows (the last 100)" --data "$fields/cheque-amounts-dev" --kind digits --skip 400
   evaluate "cheque-amounts-dev, all 500 rows" --data "$fields/cheque-amounts-dev" --kind digits
   evaluate "NIST HSF page (30 boxes)" --data "$fields/nist-hsf-page"

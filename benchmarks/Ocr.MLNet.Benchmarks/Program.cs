@@ -19,6 +19,7 @@ return args.Length == 0 ? RunBenchmarkDotNet(args) : args[0] switch
     "ensemble" => EnsembleHarness.Run(args[1..]),
     "fields" => FieldsHarness.Run(args[1..]),
     "line-fields" => LineFieldsHarness.Run(args[1..]),
+    "field-samples" => FieldSamplesHarness.Run(args[1..]),
     "ink-check" => InkCheckHarness.Run(args[1..]),
     "digit-boxes" => DigitBoxOracle.Run(args[1..]),
     "digit-model" => DigitModelHarness.Run(args[1..]),

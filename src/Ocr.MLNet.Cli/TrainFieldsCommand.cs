@@ -37,7 +37,7 @@ internal static class TrainFieldsCommand
         var budget = TimeBudgetOption.Create();
         var precision = new Option<TrainingPrecision>("--precision") { Description = "Auto (bfloat16 mixed precision where the CPU has it natively), Float32 or BFloat16.", DefaultValueFactory = _ => TrainingPrecision.Auto };
         var language = new Option<string?>("--language") { Description = "Letter frequencies and pairs the model decodes with: english (default), french or none." };
-        var input = new Option<LineTrainingInput>("--input") { Description = "What the network learns on: FoundLines (the default: each field's line of writing as the field reader finds it and hands it to the model), Fields (the images as they are) or Both.", DefaultValueFactory = _ => LineTrainingInput.FoundLines };
+        var input = new Option<LineTrainingInput>("--input") { Description = "What the network learns on: Both (the default: every other field as the line of writing the field reader finds in it and hands the model, the rest as they are), FoundLines or Fields (the images as they are).", DefaultValueFactory = _ => LineTrainingInput.Both };
 
         var command = new Command("train-fields", "Train or fine-tune the line recognizer (CTC) on labelled field images and/or synthetic fields, and save a model zip that read and evaluate-fields take with --model.")
         {

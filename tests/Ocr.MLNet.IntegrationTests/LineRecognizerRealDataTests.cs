@@ -100,21 +100,12 @@ public sealed class LineRecognizerRealDataTests
         Assert.That(run.Output, Does.Contain("line 3").And.Contain("outside the folder"));
     }
 
+    /// <summary>The field reader's character error rate with the line model, read as <c>evaluate-fields --method lines</c> reads.</summary>
     private static double CharacterErrorRate(Func<Stream> model, IReadOnlyList<LabelledField> fields)
     {
         using var stream = model();
-        using var recognizer = LineRecognizer.Load(stream);
-        var images = fields.Select(f => MLImage.CreateFromFile(f.ImagePath)).ToList();
-        try
-        {
-            var readings = recognizer.Read(images, FieldKind.Digits);
-            int errors = fields.Zip(readings, (f, r) => FieldEvaluation.EditDistance(FieldEvaluation.Normalize(f.Text), FieldEvaluation.Normalize(r.Text))).Sum();
-            return errors / (double)fields.Sum(f => FieldEvaluation.Normalize(f.Text).Length);
-        }
-        finally
-        {
-            images.ForEach(i => i.Dispose());
-        }
+        using var reader = HandwrittenFieldReader.Load(stream, new FieldReaderOptions { Kind = FieldKind.Digits, Method = FieldReadingMethod.Lines });
+        return FieldEvaluation.Evaluate(reader, fields, FieldKind.Digits).CharacterErrorRate;
     }
 
     private static (int ExitCode, string Output) Run(string arguments) =>

@@ -126,6 +126,27 @@ public sealed class CtcDecoderTests
     }
 
     [Test]
+    public void The_probability_of_any_text_sums_every_alignment_and_matches_the_decoded_confidence()
+    {
+        // Two characters, two steps: the texts a line can hold are "", a, b, aa, ab, ba, bb, and their probabilities are all there is.
+        var decoder = new CtcDecoder("ab", ShapeOnly);
+        var line = Line("ab", [('a', 0.5), ('b', 0.3)], [('_', 0.2), ('a', 0.6)]);
+        string[] texts = ["", "a", "b", "aa", "ab", "ba", "bb"];
+        var probabilities = texts.Select(t => decoder.Probability(line, 2, t)).ToArray();
+        Assert.That(probabilities.Sum(), Is.EqualTo(1).Within(1e-5));
+        // "a": a-blank, blank-a, a-a → 0.5·0.2 + 0.2·0.6 + 0.5·0.6.
+        Assert.That(probabilities[1], Is.EqualTo((0.5 * 0.2) + (0.2 * 0.6) + (0.5 * 0.6)).Within(1e-5));
+        Assert.That(probabilities[3], Is.Zero, "a doubled letter needs a blank between, which two steps cannot hold");
+        Assert.That(decoder.Probability(line, 2, "abb"), Is.Zero, "longer than the line");
+        Assert.That(decoder.Probability(line, 2, "c"), Is.Zero, "not in the alphabet");
+
+        var digits = new CtcDecoder(Alphabet, new CtcDecoderOptions { LetterFrequencies = null, AllowedCharacters = "0123456789" });
+        var read = digits.Decode(Line(Alphabet, Sure('4'), Sure('_'), [('2', 0.6), ('Z', 0.3)]), 3);
+        Assert.That(digits.Probability(Line(Alphabet, Sure('4'), Sure('_'), [('2', 0.6), ('Z', 0.3)]), 3, read.Text), Is.EqualTo(read.Confidence).Within(1e-6));
+        Assert.That(digits.Probability(Line(Alphabet, Sure('4'), Sure('_'), [('2', 0.6), ('Z', 0.3)]), 3, "4Z"), Is.Zero, "a character the mask forbids");
+    }
+
+    [Test]
     public void Each_character_spans_the_time_steps_its_best_alignment_gives_it()
     {
         var read = Decode(Alphabet, ShapeOnly,

@@ -69,6 +69,21 @@ public sealed class FieldReaderOptions
     /// </example>
     public FieldReadingMethod Method { get; set; }
 
+    /// <summary>
+    /// Where the line recognizer reads a field: whether it also reads the field as it is, beside the cleaned line the reader
+    /// finds in it, and keeps the text the two views give the highest mean probability, with that mean as the confidence.
+    /// Where the views disagree the confidence falls, so fewer wrong fields are accepted unread; it costs a second pass of the
+    /// network. Default true: a line model trained on both views (<c>LineTrainingInput.Both</c>, the trainer's default and the
+    /// packaged model's) read the dev amounts and its fine-tuned names better so (README). Set it false for a model trained on
+    /// found lines alone.
+    /// </summary>
+    /// <example>
+    /// <code>
+    /// using var reader = HandwrittenFieldReader.Load("names-lines.zip", new FieldReaderOptions { Method = FieldReadingMethod.Lines, CrossCheckWholeField = false });
+    /// </code>
+    /// </example>
+    public bool CrossCheckWholeField { get; set; } = true;
+
     /// <summary>How many alternatives each character carries (the best first). Default 3.</summary>
     public int Alternatives { get; set; } = DefaultAlternatives;
 
@@ -89,7 +104,7 @@ public sealed class FieldReaderOptions
         var problems = new List<string>();
         problems.Check(Enum.IsDefined(Kind), nameof(Kind), Kind, "one of Alphanumeric, Digits, Upper, Lower, Letters");
         problems.Check(AllowedCharacters is null || AllowedCharacters.Trim().Length > 0, nameof(AllowedCharacters), AllowedCharacters, "null or at least one character");
-        problems.Check(Enum.IsDefined(Method), nameof(Method), Method, "one of Auto, Segmentation, Lines");
+        problems.Check(Enum.IsDefined(Method), nameof(Method), Method, "one of Auto, Segmentation, Lines, Both");
         problems.Check(Alternatives is >= 1 and <= 100, nameof(Alternatives), Alternatives, "1 to 100");
         problems.Check(MaxPieces is >= 1 and <= 10_000, nameof(MaxPieces), MaxPieces, "1 to 10,000");
         problems.Check(MaxImagePixels >= 1, nameof(MaxImagePixels), MaxImagePixels, "at least 1");

@@ -12,6 +12,12 @@ public enum FieldReadingMethod
     /// <summary>Segmentation into characters, each scored by the character model, the cuts chosen by dynamic programming.</summary>
     Segmentation = 1,
 
-    /// <summary>The line recognizer (CTC) on the whole field; its character boxes come from the CTC alignment.</summary>
+    /// <summary>The line recognizer (CTC) on the field's cleaned line; its character boxes come from the CTC alignment.</summary>
     Lines = 2,
+
+    /// <summary>
+    /// Both: the segmentation reader's text is one more candidate the line recognizer scores beside its own readings, and
+    /// the likelier under the line recognizer is kept. Costs both readers' time.
+    /// </summary>
+    Both = 3,
 }

@@ -17,9 +17,10 @@ namespace Ocr.MLNet.Fields;
 /// and the field kind's class mask). A loosely cropped field may hold a line of its neighbour: when the line most marks
 /// sit on reads poorly, the other lines of writing are read too and the likeliest kept.
 /// <see cref="ReadForm(string, IReadOnlyList{FieldKind}?)"/> finds the boxes of a form page and reads each.
-/// With a line recognizer (<see cref="LineRecognizer"/>, trained with CTC on whole fields), the reader keeps stages 1 and 2
-/// (the field's box, and whether it holds ink at all) and reads the field with it instead of segmenting
-/// (<see cref="FieldReaderOptions.Method"/>).
+/// With a line recognizer (<see cref="LineRecognizer"/>, trained with CTC on fields and the lines found in them), the
+/// reader keeps stages 1 and 2 (the field's box; the cleaned line of writing, or none for a blank field) and hands that
+/// line to it instead of segmenting (<see cref="FieldReaderOptions.Method"/>), drawn at the size the model learnt on
+/// (<c>FieldLineImage</c>); <see cref="FieldReaderOptions.CrossCheckWholeField"/> has it read the field as it is too.
 /// </summary>
 /// <remarks>Thread-safe: a reader may serve several threads at once.</remarks>
 /// <example>
@@ -84,8 +85,8 @@ public sealed class HandwrittenFieldReader : IDisposable
         this.ownsRecognizer = ownsRecognizer;
         this.lines = lines;
         this.ownsLines = ownsLines;
-        if (options.Method == FieldReadingMethod.Lines && lines is null)
-            throw new ArgumentException("FieldReaderOptions.Method is Lines, but the reader has no line recognizer: load a line model (train-fields) or use Auto.", nameof(options));
+        if (options.Method is FieldReadingMethod.Lines or FieldReadingMethod.Both && lines is null)
+            throw new ArgumentException($"FieldReaderOptions.Method is {options.Method}, but the reader has no line recognizer: load a line model (train-fields) or use Auto.", nameof(options));
         ClassNames = recognizer.ClassNames;
         custom = options.AllowedCharacters is { } allowed ? ClassMask.For(ClassNames, allowed).WeighedBy(options.LetterFrequencies) : null;
         var classList = ClassNames.ToList();
@@ -260,8 +261,7 @@ public sealed class HandwrittenFieldReader : IDisposable
         ArgumentNullException.ThrowIfNull(image);
         if (image.Width < 1 || image.Height < 1)
             return FieldReading.Blank;
-        var grey = CharacterImageConverter.RgbaToGrey(image.Pixels, image.Width, image.Height, image.Width * 4,
-            bgra: image.PixelFormat == MLPixelFormat.Bgra32);
+        var grey = CharacterImageConverter.ToGrey(image);
         return Read(grey, image.Width, image.Height, kind);
     }
 
@@ -293,7 +293,11 @@ public sealed class HandwrittenFieldReader : IDisposable
         var segmented = CleanAndFindLines(area, mask.DigitsOnly);
         if (!ReadsWithLines(kind))
             return ReadBestLine(segmented, mask, area.X, area.Y);
-        return segmented.First().Pieces.Count == 0 ? FieldReading.Blank : ReadWithLines(segmented.First(), area, kind);
+        var first = segmented.First();
+        if (first.Pieces.Count == 0)
+            return FieldReading.Blank;
+        var bySegmentation = Options.Method == FieldReadingMethod.Both ? ReadBestLine(segmented, mask, area.X, area.Y) : null;
+        return ReadWithLines(first, area, kind, bySegmentation);
     }
 
     /// <summary>
@@ -304,7 +308,7 @@ public sealed class HandwrittenFieldReader : IDisposable
 
     private bool ReadsWithLines(FieldKind? kind) => lines is not null && Options.Method switch
     {
-        FieldReadingMethod.Lines => true,
+        FieldReadingMethod.Lines or FieldReadingMethod.Both => true,
         FieldReadingMethod.Segmentation => false,
         _ => Options.AllowedCharacters is null && LinesReadBetter(kind ?? Options.Kind),
     };
@@ -315,14 +319,29 @@ public sealed class HandwrittenFieldReader : IDisposable
     /// size the synthetic fields have (<see cref="FieldLineImage"/>); the characters' boxes come back from the CTC
     /// alignment in the field's pixels.
     /// </summary>
-    private FieldReading ReadWithLines(FieldSegmentation segmentation, FieldArea area, FieldKind? kind)
+    private FieldReading ReadWithLines(FieldSegmentation segmentation, FieldArea area, FieldKind? kind, FieldReading? bySegmentation = null)
     {
         var line = FieldLineImage.Of(segmentation, area, kind ?? Options.Kind)!;
         using var image = line.ToImage();
         string allowed = Options.AllowedCharacters ?? CtcDecoder.AllowedCharactersFor(kind ?? Options.Kind, LineImageFormat.DefaultAlphabet);
-        var reading = lines!.Read([image], allowed, Options.LetterFrequencies)[0];
+        LineReading reading;
+        Func<LineCharacter, FieldBox> boxOf = line.BoxInField;
+        if (Options.CrossCheckWholeField || bySegmentation is not null)
+        {
+            using var field = Options.CrossCheckWholeField ? LinePreparation.FromGrey(area.Grey, area.Width, area.Height) : null;
+            (reading, int view) = lines!.ReadViews(field is null ? [image] : [image, field], allowed, Options.LetterFrequencies, bySegmentation?.Text);
+            if (view == -1)
+                return bySegmentation! with { Confidence = reading.Confidence };
+            if (view == 1)
+                boxOf = c => new FieldBox(area.X + c.X, area.Y, c.Width, area.Height);
+        }
+        else
+        {
+            reading = lines!.Read([image], allowed, Options.LetterFrequencies)[0];
+        }
+
         var characters = reading.Characters.Where(c => c.Character != ' ').Select(c => new CharacterReading(
-            line.BoxInField(c), c.Character.ToString(), c.Confidence,
+            boxOf(c), c.Character.ToString(), c.Confidence,
             [new ClassScore(c.Character.ToString(), c.Confidence), .. c.Alternatives.Take(Options.Alternatives - 1).Select(a => new ClassScore(a.Character.ToString(), a.Probability))]))
             .ToArray();
         return new FieldReading(reading.Text, reading.Confidence, characters);

@@ -173,6 +173,41 @@ public sealed class CtcDecoder
         return decodings;
     }
 
+    /// <summary>
+    /// The probability of <paramref name="text"/> under one line's scores, as <see cref="CtcDecoding.Confidence"/> gives it for
+    /// a decoded text (every alignment summed, each time step renormalised over the allowed characters and the blank): how
+    /// another reading of the same field, or another view of it, scores a candidate. 0 for a text with a character the
+    /// decoder does not allow or too long for the line.
+    /// </summary>
+    /// <param name="logProbabilities">The line's log-probabilities, as for <see cref="Decode"/>.</param>
+    /// <param name="timeSteps">How many time steps the line has.</param>
+    /// <param name="text">The candidate text.</param>
+    /// <exception cref="ArgumentException">The scores are invalid (see <see cref="Decode"/>).</exception>
+    /// <example><code>float p = decoder.Probability(otherView, 64, line.Text);   // does the other view agree?</code></example>
+    public float Probability(ReadOnlySpan<float> logProbabilities, int timeSteps, string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentOutOfRangeException.ThrowIfNegative(timeSteps);
+        if (logProbabilities.Length != (long)timeSteps * classes)
+            throw new ArgumentException($"The scores hold {logProbabilities.Length} values; {timeSteps} time steps × {classes} classes need {(long)timeSteps * classes}.", nameof(logProbabilities));
+        var labelling = new int[text.Length];
+        for (int i = 0; i < text.Length; i++)
+        {
+            labelling[i] = alphabet.IndexOf(text[i], StringComparison.Ordinal) + 1;
+            if (labelling[i] == 0 || !allowed[labelling[i]])
+                return 0f;
+        }
+
+        if (timeSteps == 0)
+            return text.Length == 0 ? 1f : 0f;
+        if (text.Length > timeSteps)
+            return 0f;
+        var scores = new float[timeSteps * classes];
+        var probabilities = new float[timeSteps * classes];
+        Normalise(logProbabilities, timeSteps, scores, probabilities);
+        return Describe(scores, probabilities, timeSteps, labelling).Confidence;
+    }
+
     /// <summary>The language model's tables: the bonus per (previous class, class) and per last class at the line's end.</summary>
     private (double[] Transition, double[] LineEnd) LanguageModel(CtcDecoderOptions options)
     {

@@ -84,19 +84,11 @@ public sealed class LineRecognizer : IDisposable
         ArgumentNullException.ThrowIfNull(images);
         var chosen = DecoderFor(allowedCharacters ?? settings.AllowedCharacters, language);
         var readings = new LineReading[images.Count];
-        int planes = 4 * LineImageFormat.PixelCount;
         int perLine = LineImageFormat.TimeSteps * chosen.ClassCount;
         for (int start = 0; start < images.Count; start += BatchSize)
         {
             int length = Math.Min(BatchSize, images.Count - start);
-            var argb = new float[length * planes];
-            for (int i = 0; i < length; i++)
-                LinePreparation.ExtractArgb(images[start + i], argb.AsSpan(i * planes, planes));
-            var input = new DenseTensor<float>(argb, [length, 4, LineImageFormat.Height, LineImageFormat.Width]);
-            using var results = session.Run([NamedOnnxValue.CreateFromTensor(LineOnnxExporter.InputColumnName, input)], [LineImageFormat.ScoreColumnName]);
-            float[] logProbabilities = results[0].AsTensor<float>().ToArray();
-            for (int j = 0; j < logProbabilities.Length; j++)
-                logProbabilities[j] = MathF.Log(Math.Max(logProbabilities[j], 1e-30f));
+            float[] logProbabilities = LogProbabilities(images, start, length);
             for (int i = 0; i < length; i++)
             {
                 var image = images[start + i];
@@ -106,6 +98,66 @@ public sealed class LineRecognizer : IDisposable
         }
 
         return readings;
+    }
+
+    /// <summary>
+    /// Reads one field from several views of it (the field reader's cleaned line and the field as it is): each view's
+    /// decoded text is scored under every view, and the text with the highest mean probability wins, with that mean as its
+    /// confidence. Views that agree keep the confidence; views that read different texts share it, so a doubtful field
+    /// scores low even where one view alone is sure.
+    /// </summary>
+    /// <param name="views">The views of one field.</param>
+    /// <param name="allowedCharacters">The characters to allow; null: the model's own.</param>
+    /// <param name="language">The letter frequencies and pairs to decode with.</param>
+    /// <param name="candidate">Another reader's text for the field, scored the same way; null for none.</param>
+    /// <returns>
+    /// The reading, its characters in the columns of the view it was decoded from, and that view's index; when
+    /// <paramref name="candidate"/> wins, its text and mean probability without characters, and view −1.
+    /// </returns>
+    internal (LineReading Reading, int View) ReadViews(IReadOnlyList<MLImage> views, string? allowedCharacters, LetterFrequencies? language, string? candidate = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfZero(views.Count);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(views.Count, BatchSize);
+        var chosen = DecoderFor(allowedCharacters ?? settings.AllowedCharacters, language);
+        int perLine = LineImageFormat.TimeSteps * chosen.ClassCount;
+        float[] logProbabilities = LogProbabilities(views, 0, views.Count);
+        ReadOnlySpan<float> View(int i) => logProbabilities.AsSpan(i * perLine, perLine);
+        var decodings = Enumerable.Range(0, views.Count).Select(i => chosen.Decode(View(i), LineImageFormat.TimeSteps)).ToArray();
+        int best = 0;
+        double bestMean = -1;
+        for (int i = 0; i < decodings.Length; i++)
+        {
+            double sum = 0;
+            for (int j = 0; j < views.Count; j++)
+                sum += j == i ? decodings[i].Confidence : chosen.Probability(View(j), LineImageFormat.TimeSteps, decodings[i].Text);
+            if (sum / views.Count > bestMean)
+                (best, bestMean) = (i, sum / views.Count);
+        }
+
+        if (candidate is not null && decodings.All(d => d.Text != candidate))
+        {
+            double mean = Enumerable.Range(0, views.Count).Average(j => chosen.Probability(View(j), LineImageFormat.TimeSteps, candidate));
+            if (mean > bestMean)
+                return (new LineReading(candidate, (float)mean, []), -1);
+        }
+
+        var reading = LineReading.From(decodings[best] with { Confidence = (float)bestMean }, views[best].Width, views[best].Height);
+        return (reading, best);
+    }
+
+    /// <summary>The network's log-probabilities for images [start, start + length): length × time steps × classes.</summary>
+    private float[] LogProbabilities(IReadOnlyList<MLImage> images, int start, int length)
+    {
+        int planes = 4 * LineImageFormat.PixelCount;
+        var argb = new float[length * planes];
+        for (int i = 0; i < length; i++)
+            LinePreparation.ExtractArgb(images[start + i], argb.AsSpan(i * planes, planes));
+        var input = new DenseTensor<float>(argb, [length, 4, LineImageFormat.Height, LineImageFormat.Width]);
+        using var results = session.Run([NamedOnnxValue.CreateFromTensor(LineOnnxExporter.InputColumnName, input)], [LineImageFormat.ScoreColumnName]);
+        float[] logProbabilities = results[0].AsTensor<float>().ToArray();
+        for (int j = 0; j < logProbabilities.Length; j++)
+            logProbabilities[j] = MathF.Log(Math.Max(logProbabilities[j], 1e-30f));
+        return logProbabilities;
     }
 
     private CtcDecoder DecoderFor(string allowed, LetterFrequencies? language)

@@ -139,11 +139,12 @@ public sealed partial class LineRecognizerTrainer : IEstimator<LineRecognizerMod
         public Func<Stream>? BaseModel { get; set; }
 
         /// <summary>
-        /// What the network learns on (the training rows, the validation rows and the synthetic fields alike): the lines of
-        /// writing the field reader finds (the default: what <c>HandwrittenFieldReader</c> feeds the model), the field images
-        /// as they are, or both.
+        /// What the network learns on (the training rows, the validation rows and the synthetic fields alike): every other row
+        /// as the line of writing the field reader finds in it and the rest as they are (<see cref="LineTrainingInput.Both"/>,
+        /// the default: the reader reads both views, <c>FieldReaderOptions.CrossCheckWholeField</c>, and a
+        /// <c>PredictionEngine</c> the image as it is), the found lines alone, or the images alone.
         /// </summary>
-        public LineTrainingInput Input { get; set; } = LineTrainingInput.FoundLines;
+        public LineTrainingInput Input { get; set; } = LineTrainingInput.Both;
 
         /// <summary>Perturb every batch afresh (small shifts, zoom, shear and rotation); on by default.</summary>
         public bool Augment { get; set; } = true;

@@ -135,7 +135,7 @@ internal sealed class LineRows
         {
             if (!FindsLine(row))
                 return image;
-            var grey = CharacterImageConverter.RgbaToGrey(image.Pixels, image.Width, image.Height, image.Width * 4, bgra: image.PixelFormat == MLPixelFormat.Bgra32);
+            var grey = CharacterImageConverter.ToGrey(image);
             if (FieldLineImage.Find(grey, image.Width, image.Height, Kind) is not { } line)
                 return image;
             image.Dispose();

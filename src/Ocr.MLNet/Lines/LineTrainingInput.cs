@@ -14,6 +14,6 @@ public enum LineTrainingInput
     /// <summary>Each field image as it is, with its clutter: what a <c>PredictionEngine</c> on image paths feeds the model.</summary>
     Fields,
 
-    /// <summary>Every other row as a found line and the rest as they are, so the model reads both.</summary>
+    /// <summary>Every other row as a found line and the rest as they are, so the model reads both (the default).</summary>
     Both,
 }

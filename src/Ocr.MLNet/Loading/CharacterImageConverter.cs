@@ -1,3 +1,4 @@
+using Microsoft.ML.Data;
 using System.Buffers;
 using System.Numerics;
 using System.Numerics.Tensors;
@@ -299,6 +300,10 @@ internal static class CharacterImageConverter
             throw new ArgumentException($"The image's colour type {bitmap.ColorType} cannot be converted to RGBA.", nameof(bitmap));
         return RgbaToGrey(rgba.GetPixelSpan(), width, height, rgba.RowBytes);
     }
+
+    /// <summary>Luminance of every pixel of an ML.NET image (BGRA or RGBA, 4 bytes a pixel), a transparent pixel counting as white.</summary>
+    internal static byte[] ToGrey(MLImage image) =>
+        RgbaToGrey(image.Pixels, image.Width, image.Height, image.Width * 4, bgra: image.PixelFormat == MLPixelFormat.Bgra32);
 
     internal static byte[] RgbaToGrey(ReadOnlySpan<byte> rgba, int width, int height, int rowBytes, bool bgra = false)
     {

@@ -62,8 +62,7 @@ public static class InkCheck
         ArgumentNullException.ThrowIfNull(image);
         if (image.Width < 1 || image.Height < 1)
             return ImageContent.Blank;
-        var grey = CharacterImageConverter.RgbaToGrey(image.Pixels, image.Width, image.Height, image.Width * 4,
-            bgra: image.PixelFormat == MLPixelFormat.Bgra32);
+        var grey = CharacterImageConverter.ToGrey(image);
         return Inspect(grey, image.Width, image.Height);
     }
 
