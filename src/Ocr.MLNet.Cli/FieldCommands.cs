@@ -85,7 +85,7 @@ internal static class FieldCommands
 
     private static Option<string?> MethodOption() => new("--method")
     {
-        Description = "How characters are recognised: auto (the default: the line recognizer for digits where the reader has one), segmentation (the character model on cut characters), lines (the line recognizer) or both (the segmentation's text as one more candidate the line recognizer scores).",
+        Description = "How characters are recognised: auto (the default: the line recognizer for digits where the reader has one), segmentation (the character model on cut characters) or lines (the line recognizer).",
     };
 
     private static FieldReaderOptions ReaderOptions(bool crossedSevens, string? language, string? method = null)
@@ -115,8 +115,7 @@ internal static class FieldCommands
         null or "auto" => FieldReadingMethod.Auto,
         "segmentation" => FieldReadingMethod.Segmentation,
         "lines" => FieldReadingMethod.Lines,
-        "both" => FieldReadingMethod.Both,
-        _ => throw new ArgumentException($"--method {method}: must be auto, segmentation, lines or both. Correct it and run the command again."),
+        _ => throw new ArgumentException($"--method {method}: must be auto, segmentation or lines. Correct it and run the command again."),
     };
 
     private static Option<string?> KindOption() => new("--kind") { Description = "What the fields hold: digits, upper, lower, letters or alnum (default)." };

@@ -256,6 +256,35 @@ public sealed class LineRecognizerTests
     }
 
     [Test]
+    public void Two_views_of_a_field_keep_one_views_text_with_their_mean_probability_as_confidence()
+    {
+        if (!PretrainedLineModel.IsAvailable)
+            Assert.Ignore("This build has no packaged line model (bash tools/train-pretrained-lines.sh).");
+        using var recognizer = LineRecognizer.Load(PretrainedLineModel.OpenRead());
+        var generator = new SyntheticFieldGenerator(new SyntheticFieldOptions { Kind = SyntheticFieldKind.Amount, Seed = 4 }, new DrawnCharacters("0123456789"));
+        const string Digits = "0123456789";
+        for (int i = 0; i < 6; i++)
+        {
+            var field = generator.Generate(i);
+            var line = Ocr.MLNet.Fields.FieldLineImage.Find(field.Pixels, field.Width, field.Height, FieldKind.Digits)!;
+            using var found = line.ToImage();
+            using var whole = LinePreparation.FromGrey(field.Pixels, field.Width, field.Height);
+            var alone = recognizer.Read([found, whole], Digits, null);
+
+            var (reading, view) = recognizer.ReadViews([found, whole], Digits, null);
+            var (same, sameView) = recognizer.ReadViews([found, found], Digits, null);
+
+            Assert.That(reading.Text, Is.EqualTo(alone[view].Text), "the text is one view's own reading");
+            if (alone[0].Text == alone[1].Text)
+                Assert.That(reading.Confidence, Is.EqualTo((alone[0].Confidence + alone[1].Confidence) / 2).Within(1e-5), "views that agree average their confidences");
+            else
+                Assert.That(reading.Confidence, Is.InRange((alone[view].Confidence / 2) - 1e-5, ((alone[view].Confidence + 1) / 2) + 1e-5), "the other view adds at most half");
+            Assert.That((same.Text, sameView), Is.EqualTo((alone[0].Text, 0)));
+            Assert.That(same.Confidence, Is.EqualTo(alone[0].Confidence).Within(1e-5), "one view twice is that view");
+        }
+    }
+
+    [Test]
     public void Found_lines_input_trains_on_the_readers_line_and_both_alternates_rows()
     {
         var generator = new SyntheticFieldGenerator(new SyntheticFieldOptions { Kind = SyntheticFieldKind.DigitBoxes, Seed = 3 }, new DrawnCharacters("0123456789"));

@@ -104,7 +104,7 @@ public sealed class FieldReaderOptions
         var problems = new List<string>();
         problems.Check(Enum.IsDefined(Kind), nameof(Kind), Kind, "one of Alphanumeric, Digits, Upper, Lower, Letters");
         problems.Check(AllowedCharacters is null || AllowedCharacters.Trim().Length > 0, nameof(AllowedCharacters), AllowedCharacters, "null or at least one character");
-        problems.Check(Enum.IsDefined(Method), nameof(Method), Method, "one of Auto, Segmentation, Lines, Both");
+        problems.Check(Enum.IsDefined(Method), nameof(Method), Method, "one of Auto, Segmentation, Lines");
         problems.Check(Alternatives is >= 1 and <= 100, nameof(Alternatives), Alternatives, "1 to 100");
         problems.Check(MaxPieces is >= 1 and <= 10_000, nameof(MaxPieces), MaxPieces, "1 to 10,000");
         problems.Check(MaxImagePixels >= 1, nameof(MaxImagePixels), MaxImagePixels, "at least 1");

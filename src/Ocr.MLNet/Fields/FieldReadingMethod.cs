@@ -14,10 +14,4 @@ public enum FieldReadingMethod
 
     /// <summary>The line recognizer (CTC) on the field's cleaned line; its character boxes come from the CTC alignment.</summary>
     Lines = 2,
-
-    /// <summary>
-    /// Both: the segmentation reader's text is one more candidate the line recognizer scores beside its own readings, and
-    /// the likelier under the line recognizer is kept. Costs both readers' time.
-    /// </summary>
-    Both = 3,
 }

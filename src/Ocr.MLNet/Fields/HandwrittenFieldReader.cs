@@ -85,7 +85,7 @@ public sealed class HandwrittenFieldReader : IDisposable
         this.ownsRecognizer = ownsRecognizer;
         this.lines = lines;
         this.ownsLines = ownsLines;
-        if (options.Method is FieldReadingMethod.Lines or FieldReadingMethod.Both && lines is null)
+        if (options.Method == FieldReadingMethod.Lines && lines is null)
             throw new ArgumentException($"FieldReaderOptions.Method is {options.Method}, but the reader has no line recognizer: load a line model (train-fields) or use Auto.", nameof(options));
         ClassNames = recognizer.ClassNames;
         custom = options.AllowedCharacters is { } allowed ? ClassMask.For(ClassNames, allowed).WeighedBy(options.LetterFrequencies) : null;
@@ -293,11 +293,7 @@ public sealed class HandwrittenFieldReader : IDisposable
         var segmented = CleanAndFindLines(area, mask.DigitsOnly);
         if (!ReadsWithLines(kind))
             return ReadBestLine(segmented, mask, area.X, area.Y);
-        var first = segmented.First();
-        if (first.Pieces.Count == 0)
-            return FieldReading.Blank;
-        var bySegmentation = Options.Method == FieldReadingMethod.Both ? ReadBestLine(segmented, mask, area.X, area.Y) : null;
-        return ReadWithLines(first, area, kind, bySegmentation);
+        return segmented.First().Pieces.Count == 0 ? FieldReading.Blank : ReadWithLines(segmented.First(), area, kind);
     }
 
     /// <summary>
@@ -308,7 +304,7 @@ public sealed class HandwrittenFieldReader : IDisposable
 
     private bool ReadsWithLines(FieldKind? kind) => lines is not null && Options.Method switch
     {
-        FieldReadingMethod.Lines or FieldReadingMethod.Both => true,
+        FieldReadingMethod.Lines => true,
         FieldReadingMethod.Segmentation => false,
         _ => Options.AllowedCharacters is null && LinesReadBetter(kind ?? Options.Kind),
     };
@@ -319,19 +315,17 @@ public sealed class HandwrittenFieldReader : IDisposable
     /// size the synthetic fields have (<see cref="FieldLineImage"/>); the characters' boxes come back from the CTC
     /// alignment in the field's pixels.
     /// </summary>
-    private FieldReading ReadWithLines(FieldSegmentation segmentation, FieldArea area, FieldKind? kind, FieldReading? bySegmentation = null)
+    private FieldReading ReadWithLines(FieldSegmentation segmentation, FieldArea area, FieldKind? kind)
     {
         var line = FieldLineImage.Of(segmentation, area, kind ?? Options.Kind)!;
         using var image = line.ToImage();
         string allowed = Options.AllowedCharacters ?? CtcDecoder.AllowedCharactersFor(kind ?? Options.Kind, LineImageFormat.DefaultAlphabet);
         LineReading reading;
         Func<LineCharacter, FieldBox> boxOf = line.BoxInField;
-        if (Options.CrossCheckWholeField || bySegmentation is not null)
+        if (Options.CrossCheckWholeField)
         {
-            using var field = Options.CrossCheckWholeField ? LinePreparation.FromGrey(area.Grey, area.Width, area.Height) : null;
-            (reading, int view) = lines!.ReadViews(field is null ? [image] : [image, field], allowed, Options.LetterFrequencies, bySegmentation?.Text);
-            if (view == -1)
-                return bySegmentation! with { Confidence = reading.Confidence };
+            using var field = LinePreparation.FromGrey(area.Grey, area.Width, area.Height);
+            (reading, int view) = lines!.ReadViews([image, field], allowed, Options.LetterFrequencies);
             if (view == 1)
                 boxOf = c => new FieldBox(area.X + c.X, area.Y, c.Width, area.Height);
         }

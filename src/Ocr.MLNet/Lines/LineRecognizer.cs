@@ -109,12 +109,8 @@ public sealed class LineRecognizer : IDisposable
     /// <param name="views">The views of one field.</param>
     /// <param name="allowedCharacters">The characters to allow; null: the model's own.</param>
     /// <param name="language">The letter frequencies and pairs to decode with.</param>
-    /// <param name="candidate">Another reader's text for the field, scored the same way; null for none.</param>
-    /// <returns>
-    /// The reading, its characters in the columns of the view it was decoded from, and that view's index; when
-    /// <paramref name="candidate"/> wins, its text and mean probability without characters, and view −1.
-    /// </returns>
-    internal (LineReading Reading, int View) ReadViews(IReadOnlyList<MLImage> views, string? allowedCharacters, LetterFrequencies? language, string? candidate = null)
+    /// <returns>The reading, its characters in the columns of the view it was decoded from, and that view's index.</returns>
+    internal (LineReading Reading, int View) ReadViews(IReadOnlyList<MLImage> views, string? allowedCharacters, LetterFrequencies? language)
     {
         ArgumentOutOfRangeException.ThrowIfZero(views.Count);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(views.Count, BatchSize);
@@ -132,13 +128,6 @@ public sealed class LineRecognizer : IDisposable
                 sum += j == i ? decodings[i].Confidence : chosen.Probability(View(j), LineImageFormat.TimeSteps, decodings[i].Text);
             if (sum / views.Count > bestMean)
                 (best, bestMean) = (i, sum / views.Count);
-        }
-
-        if (candidate is not null && decodings.All(d => d.Text != candidate))
-        {
-            double mean = Enumerable.Range(0, views.Count).Average(j => chosen.Probability(View(j), LineImageFormat.TimeSteps, candidate));
-            if (mean > bestMean)
-                return (new LineReading(candidate, (float)mean, []), -1);
         }
 
         var reading = LineReading.From(decodings[best] with { Confidence = (float)bestMean }, views[best].Width, views[best].Height);
