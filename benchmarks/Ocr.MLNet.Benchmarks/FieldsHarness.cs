@@ -33,7 +33,8 @@ internal static class FieldsHarness
 
         try
         {
-            using var reader = HandwrittenFieldReader.Load(model);
+            // The default reader: the character model with the packaged line model beside it (Auto: lines for digits).
+            using var reader = HandwrittenFieldReader.Load(model, lineModelPath: null);
             foreach (var set in sets)
                 Measure(reader, set, rounds, tesseract);
         }

@@ -11,36 +11,14 @@ namespace Ocr.MLNet.Fields;
 /// share of it that <see cref="SyntheticFieldGenerator"/> draws for the kind. A crop that holds a printed label and the
 /// next field's writing then looks like the clean synthetic fields the model learnt on, at their size.
 /// </summary>
-internal sealed class FieldLineImage
+/// <param name="Grey">The line's grey pixels, row-major: dark ink on white.</param>
+/// <param name="Width">Width of <paramref name="Grey"/>.</param>
+/// <param name="Height">Height of <paramref name="Grey"/>.</param>
+/// <param name="Left">Where the line's ink starts in <paramref name="Grey"/> (columns).</param>
+/// <param name="Top">Where the line's ink starts in <paramref name="Grey"/> (rows).</param>
+/// <param name="Line">The cleaned line drawn.</param>
+internal sealed record FieldLineImage(byte[] Grey, int Width, int Height, int Left, int Top, CleanedLine Line)
 {
-    private FieldLineImage(byte[] grey, int width, int height, int left, int top, CleanedLine line)
-    {
-        Grey = grey;
-        Width = width;
-        Height = height;
-        Left = left;
-        Top = top;
-        Line = line;
-    }
-
-    /// <summary>The line's grey pixels, row-major: dark ink on white.</summary>
-    public byte[] Grey { get; }
-
-    /// <summary>Width of <see cref="Grey"/>.</summary>
-    public int Width { get; }
-
-    /// <summary>Height of <see cref="Grey"/>.</summary>
-    public int Height { get; }
-
-    /// <summary>Where the line's ink starts in <see cref="Grey"/> (columns).</summary>
-    public int Left { get; }
-
-    /// <summary>Where the line's ink starts in <see cref="Grey"/> (rows).</summary>
-    public int Top { get; }
-
-    /// <summary>The cleaned line drawn.</summary>
-    public CleanedLine Line { get; }
-
     /// <summary>
     /// Stages 1 and 2 of the reader for the line recognizer: the field's box (when it was cropped with one), its cleaned
     /// first line of writing, drawn for <paramref name="kind"/>; null when the field holds no writing (blank, noise, or
