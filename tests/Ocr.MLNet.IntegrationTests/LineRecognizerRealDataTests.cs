@@ -1,5 +1,4 @@
 using Microsoft.ML;
-using Microsoft.ML.Data;
 using Ocr.MLNet.Fields;
 using Ocr.MLNet.Lines;
 using Ocr.MLNet.Evaluation;

@@ -39,10 +39,8 @@ internal sealed record FieldLineImage(byte[] Grey, int Width, int Height, int Le
     }
 
     /// <summary>The line image of a segmented line of <paramref name="area"/>; null when it holds no marks.</summary>
-    internal static FieldLineImage? Of(FieldSegmentation segmentation, HandwrittenFieldReader.FieldArea area, FieldKind kind)
-    {
-        return segmentation.ToCleanedLine(area.X, area.Y) is { } line ? Draw(line, kind) : null;
-    }
+    internal static FieldLineImage? Of(FieldSegmentation segmentation, HandwrittenFieldReader.FieldArea area, FieldKind kind) =>
+        segmentation.ToCleanedLine(area.X, area.Y) is { } line ? Draw(line, kind) : null;
 
     /// <summary>Draws <paramref name="line"/> for a field of <paramref name="kind"/>.</summary>
     public static FieldLineImage Draw(CleanedLine line, FieldKind kind)

@@ -293,7 +293,9 @@ public sealed class HandwrittenFieldReader : IDisposable
         var segmented = CleanAndFindLines(area, mask.DigitsOnly);
         if (!ReadsWithLines(kind))
             return ReadBestLine(segmented, mask, area.X, area.Y);
-        return segmented.First().Pieces.Count == 0 ? FieldReading.Blank : ReadWithLines(segmented.First(), area, kind);
+        // The first line once: each enumeration of the lines cuts them again.
+        var first = segmented.First();
+        return first.Pieces.Count == 0 ? FieldReading.Blank : ReadWithLines(first, area, kind);
     }
 
     /// <summary>

@@ -133,14 +133,7 @@ public sealed class CtcDecoder
     /// <example><code>CtcDecoding line = decoder.Decode(output.AsSpan(0, 64 * decoder.ClassCount), 64);</code></example>
     public CtcDecoding Decode(ReadOnlySpan<float> logProbabilities, int timeSteps)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(timeSteps);
-        if (logProbabilities.Length != (long)timeSteps * classes)
-        {
-            throw new ArgumentException(
-                $"The scores hold {logProbabilities.Length} values; {timeSteps} time steps × {classes} classes (the blank and the alphabet's {alphabet.Length}) need {(long)timeSteps * classes}.",
-                nameof(logProbabilities));
-        }
-
+        CheckShape(logProbabilities, timeSteps);
         if (timeSteps == 0)
             return CtcDecoding.Empty;
         var scores = new float[timeSteps * classes];
@@ -187,9 +180,7 @@ public sealed class CtcDecoder
     public float Probability(ReadOnlySpan<float> logProbabilities, int timeSteps, string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        ArgumentOutOfRangeException.ThrowIfNegative(timeSteps);
-        if (logProbabilities.Length != (long)timeSteps * classes)
-            throw new ArgumentException($"The scores hold {logProbabilities.Length} values; {timeSteps} time steps × {classes} classes need {(long)timeSteps * classes}.", nameof(logProbabilities));
+        CheckShape(logProbabilities, timeSteps);
         var labelling = new int[text.Length];
         for (int i = 0; i < text.Length; i++)
         {
@@ -206,6 +197,18 @@ public sealed class CtcDecoder
         var probabilities = new float[timeSteps * classes];
         Normalise(logProbabilities, timeSteps, scores, probabilities);
         return Describe(scores, probabilities, timeSteps, labelling).Confidence;
+    }
+
+    /// <summary>Refuses scores that are not <paramref name="timeSteps"/> × <see cref="ClassCount"/>, with the numbers.</summary>
+    private void CheckShape(ReadOnlySpan<float> logProbabilities, int timeSteps)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(timeSteps);
+        if (logProbabilities.Length != (long)timeSteps * classes)
+        {
+            throw new ArgumentException(
+                $"The scores hold {logProbabilities.Length} values; {timeSteps} time steps × {classes} classes (the blank and the alphabet's {alphabet.Length}) need {(long)timeSteps * classes}.",
+                nameof(logProbabilities));
+        }
     }
 
     /// <summary>The language model's tables: the bonus per (previous class, class) and per last class at the line's end.</summary>
