@@ -6,6 +6,7 @@ return args.Length == 0 ? RunBenchmarkDotNet(args) : args[0] switch
 {
     "training" => TrainingThroughput.Run(args[1..]),
     "line-training" => LineTrainingHarness.Run(args[1..]),
+    "dropout" => TrainingThroughput.DropoutMasks(args[1..]),
     "layouts" => TrainingThroughput.Layouts(args[1..]),
     "recipe" => RecipeAblation.Run(args[1..]),
     "latency" => InferenceHarness.Latency(args[1..]),

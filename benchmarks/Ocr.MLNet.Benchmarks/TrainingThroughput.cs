@@ -116,6 +116,50 @@ internal static class TrainingThroughput
         return model.History.Epochs.Average(e => e.TrainingImagesPerSecond);
     }
 
+    /// <summary>
+    /// <c>dropout</c>: the trainer's dropout masks drawn with libtorch's <c>bernoulli_</c> (what <c>nn.Dropout</c> does) and
+    /// with a uniform draw compared with the keep rate (what the trainer does), alternating, on one thread, on the
+    /// activations the seed network drops at a replica's share of a batch (64 images, channels-last).
+    /// </summary>
+    public static int DropoutMasks(string[] args)
+    {
+        int rounds = ArgOr(args, "--rounds", 5);
+        int iterations = ArgOr(args, "--iterations", 50);
+        TorchBackend.EnsureLoaded();
+        set_num_threads(1);
+        NativeMemoryTuning.ApplyForTraining();
+        Console.WriteLine(Harness.MachineLine() + ", 1 thread");
+        using var generator = new Generator(1);
+        using TorchSharp.Scalar keep = 0.6;
+        foreach (long[] shape in new[] { new long[] { 64, 32, 14, 14 }, [64, 64, 5, 5] })
+        {
+            using var x = rand(shape).permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+            var variants = new (string Name, Action Run)[]
+            {
+                ("bernoulli_", () => { using var scope = NewDisposeScope(); _ = x * empty_like(x).bernoulli_(0.6, generator).div_(keep); }),
+                ("uniform_ < keep", () => { using var scope = NewDisposeScope(); _ = CharacterCnnNetwork.InvertedDropout(x, 0.4, generator); }),
+            };
+            var times = variants.Select(_ => new List<double>()).ToList();
+            for (int round = 0; round < rounds; round++)
+            {
+                for (int v = 0; v < variants.Length; v++)
+                {
+                    variants[v].Run();
+                    var clock = Stopwatch.StartNew();
+                    for (int i = 0; i < iterations; i++)
+                        variants[v].Run();
+                    times[v].Add(clock.Elapsed.TotalMilliseconds / iterations);
+                }
+            }
+
+            double bernoulli = Harness.Median(times[0]), uniform = Harness.Median(times[1]);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"[{string.Join(", ", shape)}]: bernoulli_ {bernoulli:F2} ms, uniform_ < keep {uniform:F2} ms, ratio {bernoulli / uniform:F2} (load {Harness.Load()})"));
+        }
+
+        return 0;
+    }
+
     /// <summary>The bare loop in float32, channels-last, bfloat16 and both, alternating rounds.</summary>
     public static int Layouts(string[] args)
     {

@@ -27,7 +27,7 @@ internal static class TrainCommand
         var seed = new Option<int>("--seed") { Description = "Seed for weights, split, shuffling and dropout.", DefaultValueFactory = _ => CharacterCnnTrainer.DefaultSeed };
         var threads = new Option<int?>("--threads") { Description = "CPU threads for libtorch (default: one per core)." };
         var replicas = new Option<int?>("--replicas") { Description = "Copies of the network trained side by side on the CPU, one thread each, on shares of every batch (default: one per thread while each share keeps 32 images; 1 puts every thread on one network)." };
-        var budget = TimeBudgetOption.Create();
+        var budget = TimeBudgetOption.Create(CharacterCnnTrainer.DefaultTimeBudget);
         var device = new Option<TrainingDevice>("--device") { Description = "Auto, Cpu or Cuda.", DefaultValueFactory = _ => TrainingDevice.Auto };
         var checkpoints = new Option<DirectoryInfo?>("--checkpoint-dir") { Description = "Write a checkpoint every epoch here, and resume from it when present." };
         var logs = new Option<DirectoryInfo?>("--log-dir") { Description = "Write TensorBoard event files here." };

@@ -126,7 +126,7 @@ public sealed class CliHardeningTests
     {
         var run = RunCli($"train --data \"{data}\" --model \"{Path.Combine(directory, "budget.zip")}\" --time-budget soon", EmptyFolder("budget-tmp"));
         Assert.That(run.ExitCode, Is.EqualTo(1), run.Output);
-        Assert.That(run.Output, Does.Contain("--time-budget soon: give a duration such as 25m, 90s or 1h."));
+        Assert.That(run.Output, Does.Contain("--time-budget soon: give a duration such as 25m, 90s or 1h, or 'none'."));
         Assert.That(File.Exists(Path.Combine(directory, "budget.zip")), Is.False);
     }
 

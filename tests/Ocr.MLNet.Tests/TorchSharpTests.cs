@@ -21,6 +21,29 @@ public sealed class TorchSharpTests
     public void LoadBackend() => TorchBackend.EnsureLoaded();
 
     [Test]
+    public void Dropout_zeroes_its_rate_scales_the_rest_keeps_channels_last_and_follows_its_generator()
+    {
+        using var scope = NewDisposeScope();
+        // Channels-last strides, as the trainer's activations have them.
+        var x = (rand(64, 32, 14, 14) + 0.5).permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+        using var first = new Generator(11);
+        using var second = new Generator(11);
+        var dropped = CharacterCnnNetwork.InvertedDropout(x, 0.4, first);
+        var again = CharacterCnnNetwork.InvertedDropout(x, 0.4, second);
+
+        var zeroed = dropped.eq(0);
+        double share = zeroed.to(float32).mean().item<float>();
+        Assert.That(share, Is.EqualTo(0.4).Within(0.005), "401,408 draws: the zeroed share is the rate within 0.005 (about 6 standard errors)");
+        var kept = dropped.masked_select(zeroed.logical_not());
+        var original = x.masked_select(zeroed.logical_not());
+        Assert.That((kept - (original / 0.6)).abs().max().item<float>(), Is.LessThan(1e-6f), "kept values are divided by the keep rate");
+        Assert.That(dropped.stride(), Is.EqualTo(x.stride()), "the result keeps the channels-last layout");
+        Assert.That(dropped.eq(again).all().item<bool>(), Is.True, "the same generator state gives the same mask");
+        Assert.That(CharacterCnnNetwork.InvertedDropout(x, 0.4, first).eq(dropped).all().item<bool>(), Is.False, "the generator moves on");
+        Assert.That(ReferenceEquals(CharacterCnnNetwork.InvertedDropout(x, 0, first), x), Is.True, "rate 0 is the identity");
+    }
+
+    [Test]
     public void Recalibrated_batch_norm_holds_the_exact_mean_and_variance_of_its_inputs()
     {
         random.manual_seed(5);

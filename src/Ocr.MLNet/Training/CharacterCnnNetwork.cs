@@ -134,7 +134,7 @@ public sealed class CharacterCnnNetwork : Module<Tensor, Tensor>
     /// <summary>The seven convolution blocks, in <see cref="ComputeType"/> and <see cref="ChannelsLast"/> layout.</summary>
     private Tensor ForwardFeatures(Tensor input)
     {
-        if (computeType == ScalarType.Float32 && !ChannelsLast && DropoutGenerator is null)
+        if (computeType == ScalarType.Float32 && !ChannelsLast && !training)
             return features.forward(input);
 
         var x = Layout(input.to(computeType));
@@ -156,14 +156,21 @@ public sealed class CharacterCnnNetwork : Module<Tensor, Tensor>
         return x;
     }
 
-    /// <summary>Inverted dropout as <paramref name="layer"/> does it, with the mask drawn from <see cref="DropoutGenerator"/> when one is set.</summary>
-    private Tensor Drop(Dropout layer, Tensor x)
+    /// <summary>Inverted dropout as <paramref name="layer"/> does it, in training mode, with <see cref="DropoutGenerator"/>.</summary>
+    private Tensor Drop(Dropout layer, Tensor x) => layer.training ? InvertedDropout(x, DropoutRate, DropoutGenerator) : x;
+
+    /// <summary>
+    /// Inverted dropout: each value is zeroed with probability <paramref name="rate"/> and the others are divided by
+    /// 1 − rate, as <c>nn.Dropout</c> does in training, drawing from <paramref name="generator"/> (libtorch's default when
+    /// null); the result keeps <paramref name="x"/>'s layout. The mask is a uniform draw compared with the keep rate,
+    /// since libtorch's CPU <c>bernoulli_</c> draws several times slower than <c>uniform_</c> (benchmarks/JOURNAL.md).
+    /// </summary>
+    internal static Tensor InvertedDropout(Tensor x, double rate, Generator? generator)
     {
-        if (DropoutGenerator is not { } generator || !layer.training || DropoutRate == 0)
-            return layer.forward(x);
-        double keep = 1 - DropoutRate;
-        using Scalar scale = keep; // held across the native call (see ImageAugmenter.Augment)
-        return x * empty_like(x).bernoulli_(keep, generator).div_(scale);
+        if (rate == 0)
+            return x;
+        using Scalar keep = 1 - rate; // held across the native calls (see ImageAugmenter.Augment)
+        return x * empty_like(x).uniform_(0, 1, generator).lt_(keep).div_(keep);
     }
 
     /// <summary>The same values with NHWC strides (TorchSharp has no memory_format; this permute round trip is its equivalent).</summary>
@@ -314,7 +321,7 @@ public sealed class CharacterCnnNetwork : Module<Tensor, Tensor>
             }
 
             layers.Add(("conv", Conv2d(InChannels, OutChannels, Kernel, stride: Stride)));
-            layers.Add(("relu", ReLU()));
+            layers.Add(("relu", ReLU(inplace: true))); // in place on the convolution's output, which its backward does not need
             layers.Add(("bn", BatchNorm2d(OutChannels, eps: BatchNormEpsilon, momentum: torchMomentum)));
             if (PaddedAndDropped)
                 layers.Add(("dropout", Dropout(dropoutRate)));

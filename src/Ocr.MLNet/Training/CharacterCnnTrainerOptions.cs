@@ -8,6 +8,13 @@ public sealed partial class CharacterCnnTrainer
     /// <summary>Default number of epochs.</summary>
     public const int DefaultEpochs = 15;
 
+    /// <summary>
+    /// Default time budget of the training loop: 28 minutes, so that the default run, with reading the data and
+    /// exporting, ends within half an hour on a 2-core CPU without bfloat16 (where all <see cref="DefaultEpochs"/> take
+    /// about 35 minutes; benchmarks/JOURNAL.md). A faster machine trains every epoch within it.
+    /// </summary>
+    public static readonly TimeSpan DefaultTimeBudget = TimeSpan.FromMinutes(28);
+
     /// <summary>Default mini-batch size.</summary>
     public const int DefaultBatchSize = 128;
 
@@ -195,9 +202,11 @@ public sealed partial class CharacterCnnTrainer
 
         /// <summary>
         /// A limit on the training loop's time (reading the data before it and exporting after it not counted): the
-        /// first batches are timed, the epochs that fit are fixed from that speed (at most <see cref="Epochs"/>) and logged,
-        /// and the learning-rate schedule runs over them, so a user on any CPU gets a model in a known time. Null trains
-        /// <see cref="Epochs"/> epochs.
+        /// first batches are timed, the epochs that fit are planned from that speed (at most <see cref="Epochs"/>), corrected
+        /// after each epoch from the epochs' mean time, and logged, and the learning-rate schedule runs over them, so a user
+        /// on any CPU gets a model in a known time. The default is
+        /// <see cref="DefaultTimeBudget"/>; where it binds, the number of epochs depends on the machine's speed, so set
+        /// null to train exactly <see cref="Epochs"/> epochs on every machine.
         /// </summary>
         /// <example>
         /// <code>
@@ -206,7 +215,7 @@ public sealed partial class CharacterCnnTrainer
         /// Console.WriteLine(model.History.Epochs.Count); // the epochs 25 minutes allowed on this machine
         /// </code>
         /// </example>
-        public TimeSpan? TimeBudget { get; set; }
+        public TimeSpan? TimeBudget { get; set; } = DefaultTimeBudget;
 
         /// <summary>
         /// Directory for a checkpoint written after every epoch. When it already holds a checkpoint of the same run

@@ -7,8 +7,8 @@ namespace Ocr.MLNet.Training;
 /// Turns a training time budget into a number of epochs: the first batches of the run's first epoch are timed (after a
 /// few untimed ones, while oneDNN builds its kernels and the allocator warms up), and the epochs that fit are fixed from
 /// that speed, with each epoch's validation and end-of-epoch work counted as a tenth more. The schedule then runs over
-/// exactly those epochs, so two runs of the same options on one machine train the same number of epochs unless its
-/// speed differs by more than the probe's margin. A loop may also correct the plan from each finished epoch's time.
+/// those epochs. Both training loops also correct the plan from the finished epochs' mean time (<see cref="Correct"/>):
+/// the first batches of a run are slower than the rest, so the probe alone plans too few.
 /// </summary>
 /// <param name="budget">The time the run may take, counted from this object's creation.</param>
 /// <param name="maximumEpochs">The options' epochs: a budget never trains more.</param>
