@@ -12,7 +12,7 @@ internal static class TimeBudgetOption
     /// <summary>A new option (System.CommandLine options belong to one command each), defaulting to <paramref name="defaultBudget"/> when there is one.</summary>
     public static Option<string?> Create(TimeSpan? defaultBudget = null) => new("--time-budget")
     {
-        Description = "Fit the run into a time, e.g. 25m or 90s: the epochs that fit are fixed from the first batches' speed (at most --epochs), and the learning-rate schedule runs over them"
+        Description = "Fit the run into a time, e.g. 25m or 90s: the epochs that fit are planned from the first batches' speed (at most --epochs) and corrected after each epoch, and the learning-rate schedule runs over them"
             + (defaultBudget is { } budget ? $". '{None}' trains every epoch." : "."),
         DefaultValueFactory = defaultBudget is { } minutes ? _ => string.Create(CultureInfo.InvariantCulture, $"{minutes.TotalMinutes:0.##}m") : null,
     };

@@ -167,7 +167,7 @@ public sealed partial class LineRecognizerTrainer : IEstimator<LineRecognizerMod
         /// <summary>libtorch's intra-op threads; null keeps its default (one per core).</summary>
         public int? NumberOfThreads { get; set; }
 
-        /// <summary>A limit on the training time: the epochs the budget allows are fixed from the first batches' speed, and the schedule runs over them.</summary>
+        /// <summary>A limit on the training time: the epochs the budget allows are planned from the first batches' speed and corrected after each epoch, and the schedule runs over them.</summary>
         public TimeSpan? TimeBudget { get; set; }
 
         /// <summary>The language whose letter frequencies and pairs the saved model's decoding follows; null reads by shape alone.</summary>

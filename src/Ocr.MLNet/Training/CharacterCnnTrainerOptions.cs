@@ -10,8 +10,8 @@ public sealed partial class CharacterCnnTrainer
 
     /// <summary>
     /// Default time budget of the training loop: 28 minutes, so that the default run, with reading the data and
-    /// exporting, ends within half an hour on a 2-core CPU without bfloat16 (where all <see cref="DefaultEpochs"/> take
-    /// about 35 minutes; benchmarks/JOURNAL.md). A faster machine trains every epoch within it.
+    /// exporting, ends within half an hour on a 2-core CPU without bfloat16 (where an epoch takes 140–170 seconds, so all
+    /// <see cref="DefaultEpochs"/> take about 40 minutes; benchmarks/JOURNAL.md). A faster machine trains every epoch within it.
     /// </summary>
     public static readonly TimeSpan DefaultTimeBudget = TimeSpan.FromMinutes(28);
 
