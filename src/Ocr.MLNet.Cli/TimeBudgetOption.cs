@@ -13,8 +13,8 @@ internal static class TimeBudgetOption
     public static Option<string?> Create(TimeSpan? defaultBudget = null) => new("--time-budget")
     {
         Description = "Fit the run into a time, e.g. 25m or 90s: the epochs that fit are planned from the first batches' speed (at most --epochs) and corrected after each epoch, and the learning-rate schedule runs over them"
-            + (defaultBudget is { } budget ? $". '{None}' trains every epoch." : "."),
-        DefaultValueFactory = defaultBudget is { } minutes ? _ => string.Create(CultureInfo.InvariantCulture, $"{minutes.TotalMinutes:0.##}m") : null,
+            + (defaultBudget is null ? "." : $". '{None}' trains every epoch."),
+        DefaultValueFactory = defaultBudget is { } shown ? _ => string.Create(CultureInfo.InvariantCulture, $"{shown.TotalMinutes:0.##}m") : null,
     };
 
     /// <summary>The budget <paramref name="text"/> names, or null when the option was not given or is <see cref="None"/>.</summary>

@@ -87,6 +87,14 @@ internal sealed class TrainingLoop
         int epochs = options.Epochs;
         double epochSeconds = 0; // this run's finished epochs, for the budget's corrections
 
+        // The budget's plan: the loop, the progress and the cosine schedule run over it.
+        void Plan(int planned)
+        {
+            epochs = reporter.Epochs = planned;
+            if (schedule is CosineAnnealingSchedule cosine)
+                cosine.Epochs = planned;
+        }
+
         Notify(callbacks, c => c.OnTrainBegin(state));
         for (int epoch = state.Epoch + 1; epoch <= epochs && !state.StopTraining; epoch++)
         {
@@ -100,12 +108,9 @@ internal sealed class TrainingLoop
             var (trainLoss, trainAccuracy, learningRate, baseRate) = TrainEpoch(state, replicas, callbacks, schedule, sampler, x, y, epoch, device,
                 budget is null || epoch != state.ResumedAfterEpoch + 1 ? null : batch =>
                 {
-                    // The run's length changes once, during its first epoch: the schedule and the progress follow from the next batch.
-                    if (budget.AfterFirstEpochBatch(batch, state.BatchesPerEpoch, state.ResumedAfterEpoch) is not int planned)
-                        return;
-                    epochs = reporter.Epochs = planned;
-                    if (schedule is CosineAnnealingSchedule cosine)
-                        cosine.Epochs = planned;
+                    // The probe plans the run's length during its first epoch: the schedule and the progress follow from the next batch.
+                    if (budget.AfterFirstEpochBatch(batch, state.BatchesPerEpoch, state.ResumedAfterEpoch) is int planned)
+                        Plan(planned);
                 });
 
             EnsureFiniteWeights(network, epoch, state.BatchesPerEpoch, learningRate);
@@ -130,13 +135,7 @@ internal sealed class TrainingLoop
                 // The first batches run slower than the rest of a run (measured: a plan of 7 epochs where 10 fitted), so the
                 // plan is corrected from the finished epochs' mean time, validation included; the schedule stretches with it.
                 epochSeconds += clock.Elapsed.TotalSeconds;
-                int corrected = budget.Correct(epochSeconds / (epoch - state.ResumedAfterEpoch), epoch, epochs);
-                if (corrected != epochs)
-                {
-                    epochs = reporter.Epochs = corrected;
-                    if (schedule is CosineAnnealingSchedule cosine)
-                        cosine.Epochs = corrected;
-                }
+                Plan(budget.Correct(epochSeconds / (epoch - state.ResumedAfterEpoch), epoch, epochs));
             }
         }
 
