@@ -28,13 +28,14 @@ internal static class FieldsHarness
             new FieldSet("names-dev", Path.Combine(fieldsFolder, "names-dev"), FieldKind.Upper, Capitals),
             new FieldSet("cheque-amounts-dev", Path.Combine(fieldsFolder, "cheque-amounts-dev"), FieldKind.Digits, Digits),
         };
-        Console.WriteLine($"fields: {MachineLine()}; model {model}; {rounds} rounds");
+        var method = Enum.Parse<FieldReadingMethod>(StringArg(args, "--method") ?? nameof(FieldReadingMethod.Auto), ignoreCase: true);
+        Console.WriteLine($"fields: {MachineLine()}; model {model}; method {method}; {rounds} rounds");
         string? tesseract = args.Contains("--no-tesseract") ? null : TesseractPeer.FindOrInstall();
 
         try
         {
             // The default reader: the character model with the packaged line model beside it (Auto: lines for digits).
-            using var reader = HandwrittenFieldReader.Load(model, lineModelPath: null);
+            using var reader = HandwrittenFieldReader.Load(model, lineModelPath: null, new FieldReaderOptions { Method = method });
             foreach (var set in sets)
                 Measure(reader, set, rounds, tesseract);
         }

@@ -26,9 +26,9 @@ public sealed class FieldSegmenterTests
         Assert.That(segmentation.Scale, Is.EqualTo(1.0), "a 64-pixel field is read at its own size");
         Assert.Multiple(() =>
         {
-            Assert.That(segmentation.Labels[(51 * Width) + 80], Is.Not.Zero, "the faint foot of the L");
-            Assert.That(segmentation.Labels[(30 * Width) + 63], Is.Not.Zero, "the dark stem");
-            Assert.That(segmentation.Labels[(30 * Width) + 173], Is.Zero, "the faint mark on its own");
+            Assert.That(segmentation.IsKept((51 * Width) + 80), Is.True, "the faint foot of the L");
+            Assert.That(segmentation.IsKept((30 * Width) + 63), Is.True, "the dark stem");
+            Assert.That(segmentation.IsKept((30 * Width) + 173), Is.False, "the faint mark on its own");
             Assert.That(segmentation.InkBounds(0, 0), Is.EqualTo((60, 10, 90, 54)), "the L's box takes in its foot");
         });
     }
@@ -45,7 +45,7 @@ public sealed class FieldSegmenterTests
         Fill(grey, 68, 30, 86, 35, 170);     // faint middle bar, two pixels from the stem
 
         var segmentation = FieldSegmenter.Segment(grey, Width, Height, maxPieces: 50);
-        Assert.That(segmentation.Labels[(32 * Width) + 75], Is.Zero, "the middle bar is not kept ink");
+        Assert.That(segmentation.IsKept((32 * Width) + 75), Is.False, "the middle bar is not kept ink");
         var prepared = new float[CharacterFormat.PixelCount];
         segmentation.Prepare(0, 0, segmentation.InkBounds(0, 0)!.Value, prepared);
 
@@ -89,8 +89,8 @@ public sealed class FieldSegmenterTests
 
         var segmentation = FieldSegmenter.Segment(grey, Width, Height, maxPieces: 50);
 
-        Assert.That(segmentation.Labels[(30 * Width) + 43], Is.Not.Zero, "a stroke");
-        Assert.That(Enumerable.Range(0, Width).Count(x => segmentation.Labels[(32 * Width) + x] != 0), Is.LessThan(20), "ink along a row through the hatching");
+        Assert.That(segmentation.IsKept((30 * Width) + 43), Is.True, "a stroke");
+        Assert.That(Enumerable.Range(0, Width).Count(x => segmentation.IsKept((32 * Width) + x)), Is.LessThan(20), "ink along a row through the hatching");
     }
 
     [Test]
@@ -172,8 +172,8 @@ public sealed class FieldSegmenterTests
             Assert.That(lines[0].Pieces.Select(p => p.Left), Is.EqualTo(new[] { 20, 60, 100, 140, 180 }), "the whole line first");
             Assert.That(lines[1].Pieces.Select(p => p.Left), Is.EqualTo(new[] { 40, 100, 160 }), "then the line the crop cut");
             Assert.That(single.Pieces.Select(p => p.Left), Is.EqualTo(lines[0].Pieces.Select(p => p.Left)), "Segment keeps the first");
-            Assert.That(lines[1].Labels[(50 * Width) + 43], Is.Not.Zero, "the cut line's ink");
-            Assert.That(lines[1].Labels[(15 * Width) + 23], Is.Zero, "the other line's ink is not in it");
+            Assert.That(lines[1].IsKept((50 * Width) + 43), Is.True, "the cut line's ink");
+            Assert.That(lines[1].IsKept((15 * Width) + 23), Is.False, "the other line's ink is not in it");
         });
     }
 

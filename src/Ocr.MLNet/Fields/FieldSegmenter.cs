@@ -27,15 +27,18 @@ internal sealed class FieldSegmentation
 
     /// <summary>
     /// Normalised ink strength per working pixel (0 = paper, 255 = full ink), row-major, kept by the threshold or not: the
-    /// kept ink is where <see cref="Labels"/> is not 0.
+    /// line's kept ink is where <see cref="IsKept"/>.
     /// </summary>
     public required byte[] Ink { get; init; }
 
     /// <summary>Whether the field is on plain paper, where faint ink beside the kept strokes is writing, not a background pattern.</summary>
     public bool PlainPaper { get; init; }
 
-    /// <summary>Connected-component label per working pixel; 0 = no kept ink.</summary>
+    /// <summary>Connected-component label per working pixel, shared by the field's lines; 0 = no ink.</summary>
     public required int[] Labels { get; init; }
+
+    /// <summary>Per component label, whether it is this line's kept ink (label 0, no ink, never is).</summary>
+    public required bool[] KeptComponents { get; init; }
 
     /// <summary>The pieces, left to right.</summary>
     public required IReadOnlyList<InkPiece> Pieces { get; init; }
@@ -45,7 +48,7 @@ internal sealed class FieldSegmentation
 
     public static FieldSegmentation Blank(int width, int height, double scale) => new()
     {
-        Width = width, Height = height, Scale = scale, Ink = [], Labels = [], Pieces = [], CharacterHeight = height,
+        Width = width, Height = height, Scale = scale, Ink = [], Labels = [], KeptComponents = [], Pieces = [], CharacterHeight = height,
     };
 
     /// <summary>The source-pixel box of the ink of pieces [<paramref name="first"/>, <paramref name="last"/>], or null when they hold none.</summary>
@@ -88,8 +91,8 @@ internal sealed class FieldSegmentation
             int row = (bounds.Top + y) * Width;
             for (int x = 0; x < w; x++)
             {
-                // Labels hold only this line's kept components; the rest of Ink is other lines, background and faint grain.
-                if (Labels[row + bounds.Left + x] != 0)
+                // Only this line's kept components: the rest of Ink is other lines, background and faint grain.
+                if (IsKept(row + bounds.Left + x))
                     ink[(y * w) + x] = Ink[row + bounds.Left + x];
             }
         }
@@ -170,7 +173,7 @@ internal sealed class FieldSegmentation
             for (int x = 0; x < w; x++)
             {
                 int i = (y * w) + x;
-                if (crop[i] == 0 && nearby[i] != 0 && Labels[row + x] == 0 && Ink[row + x] >= FaintInkFloor)
+                if (crop[i] == 0 && nearby[i] != 0 && !IsKept(row + x) && Ink[row + x] >= FaintInkFloor)
                     crop[i] = Ink[row + x];
             }
         }
@@ -185,13 +188,16 @@ internal sealed class FieldSegmentation
             int row = (y * Width) + bounds.Left, at = (y - bounds.Top) * w;
             for (int x = 0; x < w; x++)
             {
-                if (crop[at + x] == 0 && Labels[row + x] == 0 && Ink[row + x] >= FaintInkFloor)
+                if (crop[at + x] == 0 && !IsKept(row + x) && Ink[row + x] >= FaintInkFloor)
                     return true;
             }
         }
 
         return false;
     }
+
+    /// <summary>Whether the working pixel is this line's kept ink.</summary>
+    public bool IsKept(int pixel) => KeptComponents[Labels[pixel]];
 
     private static bool Belongs(InkPiece piece, int label) => label != 0 && Array.IndexOf(piece.Components, label) >= 0;
 }
@@ -296,12 +302,12 @@ internal static class FieldSegmenter
 
         ink.GetArray(out byte[] inkData);
         labels.GetArray(out int[] labelData);
-        var field = new CleanedField(boxes, inkData, labelData, w, h, scale, characterHeight, plainPaper);
+        var field = new CleanedField(boxes, inkData, labelData, count, w, h, scale, characterHeight, plainPaper);
         return EachLine(field, maxPieces, digitsOnly);
     }
 
     /// <summary>A field's marks after cleaning, with its ink and component labels, from which each line of writing is cut.</summary>
-    private sealed record CleanedField(List<Blob> Boxes, byte[] Ink, int[] Labels, int Width, int Height, double Scale,
+    private sealed record CleanedField(List<Blob> Boxes, byte[] Ink, int[] Labels, int ComponentCount, int Width, int Height, double Scale,
         double CharacterHeight, bool PlainPaper);
 
     private static IEnumerable<FieldSegmentation> EachLine(CleanedField field, int maxPieces, bool digitsOnly)
@@ -355,25 +361,22 @@ internal static class FieldSegmenter
         if (groups.Count == 0)
             return FieldSegmentation.Blank(w, h, scale);
 
-        var labelData = (int[])fieldLabels.Clone();
-        var kept = new HashSet<int>(groups.SelectMany(g => g.Components));
-        for (int i = 0; i < labelData.Length; i++)
-        {
-            if (labelData[i] != 0 && !kept.Contains(labelData[i]))
-                labelData[i] = 0;
-        }
+        // The field's labels are shared by its lines; each line says which components are its own.
+        var kept = new bool[field.ComponentCount];
+        foreach (int component in groups.SelectMany(g => g.Components))
+            kept[component] = true;
 
         var inkData = new byte[fieldInk.Length];
         // Normalise ink strength so faint and dark writing look alike to the network. On plain paper (faint strokes were
         // joined) most of the ink counts as full strength, as the pen's strokes do in SD19's two-level scans, so a thin
         // faint bar of an E is not lost beside its stem; on a patterned background less does, so the pattern stays faint.
-        double strong = Math.Max(MinContrast, Percentile(fieldInk, labelData, field.PlainPaper ? PlainPaperFullInk : PatternedFullInk));
+        double strong = Math.Max(MinContrast, Percentile(fieldInk, fieldLabels, kept, field.PlainPaper ? PlainPaperFullInk : PatternedFullInk));
         for (int i = 0; i < inkData.Length; i++)
             inkData[i] = (byte)Math.Min(255, fieldInk[i] * 255 / strong);
 
         var pieces = new List<InkPiece>();
         for (int g = 0; g < groups.Count; g++)
-            CutGroup(groups[g], g, labelData, w, characterHeight, digitsOnly, pieces);
+            CutGroup(groups[g], g, fieldLabels, w, characterHeight, digitsOnly, pieces);
         if (pieces.Count > maxPieces)
         {
             if (!mayThrow)
@@ -385,7 +388,7 @@ internal static class FieldSegmenter
 
         return new FieldSegmentation
         {
-            Width = w, Height = h, Scale = scale, Ink = inkData, Labels = labelData, Pieces = pieces, CharacterHeight = characterHeight,
+            Width = w, Height = h, Scale = scale, Ink = inkData, Labels = fieldLabels, KeptComponents = kept, Pieces = pieces, CharacterHeight = characterHeight,
             PlainPaper = field.PlainPaper,
         };
     }
@@ -409,15 +412,16 @@ internal static class FieldSegmenter
     /// <returns>Whether faint strokes were kept: false on a textured background.</returns>
     private static bool KeepFaintStrokes(Mat ink, Mat binary, double otsu)
     {
-        binary.GetArray(out byte[] strong);
-        int before = strong.Count(v => v != 0);
+        // Read and written in place: a field's label image is large enough to land on the large-object heap if copied.
+        var strong = binary.AsSpan<byte>();
+        int before = strong.Length - strong.Count((byte)0);
         using var weak = new Mat();
         using var labels = new Mat();
         foreach (double fraction in HysteresisFractions)
         {
             Cv2.Threshold(ink, weak, fraction * otsu, 255, ThresholdTypes.Binary);
             int count = Cv2.ConnectedComponents(weak, labels, PixelConnectivity.Connectivity8, MatType.CV_32S);
-            labels.GetArray(out int[] weakLabels);
+            var weakLabels = labels.AsSpan<int>();
             var anchored = new bool[count];
             for (int i = 0; i < strong.Length; i++)
             {
@@ -434,7 +438,6 @@ internal static class FieldSegmenter
                 continue;
             for (int i = 0; i < strong.Length; i++)
                 strong[i] = anchored[weakLabels[i]] ? (byte)255 : (byte)0;
-            binary.SetArray(strong);
             return true;
         }
 
@@ -691,13 +694,13 @@ internal static class FieldSegmenter
         }
     }
 
-    private static double Percentile(byte[] values, int[] labels, double fraction)
+    private static double Percentile(byte[] values, int[] labels, bool[] kept, double fraction)
     {
         var histogram = new long[256];
         long total = 0;
         for (int i = 0; i < values.Length; i++)
         {
-            if (labels[i] != 0)
+            if (kept[labels[i]])
             {
                 histogram[values[i]]++;
                 total++;
