@@ -6,7 +6,8 @@ using Microsoft.ML.Transforms.Onnx;
 // Classifies image files with a model zip saved by Ocr.MLNet (for example by `ocr-mlnet train`) using ML.NET alone.
 // The model's output follows ML.NET's multiclass contract: Score has the class names as slot names, PredictedLabel is
 // a key whose key values are those names, PredictedCharacter is the same class as text.
-// Prints: file, predicted character, PredictedLabel key, top 3 classes from the Score slot names.
+// Prints: file, predicted character, PredictedLabel key, top 3 classes from the Score slot names; a file that is not an
+// image is reported and skipped (exit code 1).
 if (args.Length < 2)
 {
     Console.Error.WriteLine("usage: PredictPerImage MODEL.zip IMAGE [IMAGE...]");
@@ -32,6 +33,7 @@ var slotNames = default(VBuffer<ReadOnlyMemory<char>>);
 engine.OutputSchema["Score"].GetSlotNames(ref slotNames);
 string[] classNames = slotNames.DenseValues().Select(name => name.ToString()).ToArray();
 
+int unreadable = 0;
 foreach (string file in args.Skip(1))
 {
     if (!File.Exists(file))
@@ -40,14 +42,26 @@ foreach (string file in args.Skip(1))
         return 1;
     }
 
-    var prediction = engine.Predict(new PathInput { ImagePath = file });
+    Prediction prediction;
+    try
+    {
+        prediction = engine.Predict(new PathInput { ImagePath = file });
+    }
+    catch (ArgumentException e)
+    {
+        // ML.NET's image loader refuses bytes it cannot decode; the other files are still read.
+        Console.Error.WriteLine($"'{file}' is not an image ML.NET can decode (PNG, JPEG, BMP, GIF, WebP): {e.Message}");
+        unreadable++;
+        continue;
+    }
+
     var top = prediction.Score.Select((score, index) => (score, index)).OrderByDescending(p => p.score).Take(3)
         .Select(p => string.Create(CultureInfo.InvariantCulture, $"{classNames[p.index]} {p.score:F6}"));
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"{Path.GetFileName(file)}\t{prediction.PredictedCharacter}\t{prediction.PredictedLabel}\t{string.Join("  ", top)}"));
 }
 
-return 0;
+return unreadable == 0 ? 0 : 1;
 
 internal sealed class PathInput
 {

@@ -85,6 +85,27 @@ public sealed class PerImagePredictionTests : TemporaryDirectoryTest
         Assert.That(run.Output, Does.Contain($"'{bogus}' is not a readable model"));
     }
 
+    [Test]
+    public void The_separate_process_reports_a_file_that_is_not_an_image_and_still_reads_the_others()
+    {
+        using var pretrained = PretrainedCharacterModel.OpenRead();
+        string zip = Path.Combine(WorkDirectory, "pretrained.zip");
+        using (var file = File.Create(zip))
+            pretrained.CopyTo(file);
+        string text = Path.Combine(WorkDirectory, "notes.png");
+        File.WriteAllText(text, "not an image");
+        var glyph = SyntheticGlyphs.Make(perClass: 1, seed: 3)[0];
+        string png = SyntheticGlyphs.WritePng(Path.Combine(WorkDirectory, "glyph.png"), glyph.Pixels);
+        string app = Path.Combine(TestEnvironment.OutputOf("samples/PredictPerImage"), "PredictPerImage.dll");
+
+        var run = TestEnvironment.Run("dotnet", $"\"{app}\" \"{zip}\" \"{text}\" \"{png}\"", WorkDirectory, TimeSpan.FromMinutes(1));
+
+        Assert.That(run.ExitCode, Is.EqualTo(1), run.Output);
+        Assert.That(run.Output, Does.Contain($"'{text}' is not an image ML.NET can decode"));
+        Assert.That(run.Output, Does.Not.Contain("Unhandled exception"));
+        Assert.That(run.Output.Split('\n').Count(l => l.StartsWith("glyph.png\t", StringComparison.Ordinal)), Is.EqualTo(1), run.Output);
+    }
+
     private sealed class PathRow
     {
         public string ImagePath { get; set; } = "";
