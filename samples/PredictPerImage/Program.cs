@@ -14,54 +14,69 @@ if (args.Length < 2)
     return 2;
 }
 
-var mlContext = new MLContext();
-// One image per call: one ONNX Runtime thread per session is faster here than sharing the small steps between threads.
-mlContext.SetOnnxSessionOption(new OnnxSessionOptions { IntraOpNumThreads = 1 });
-ITransformer model;
+// ML.NET unpacks a model's files into its TempFilePath, and leaves an empty folder there when a file is not a model: a
+// folder of the app's own is removed whatever happens.
+var temp = Directory.CreateTempSubdirectory("predict-per-image-");
 try
 {
-    model = mlContext.Model.Load(args[0], out _);
+    return Classify(args[0], args.Skip(1), temp.FullName);
 }
-catch (Exception e) when (e is IOException or InvalidDataException or FormatException or InvalidOperationException or ArgumentException)
+finally
 {
-    Console.Error.WriteLine($"'{args[0]}' is not a readable model: {e.Message}");
-    return 1;
+    temp.Delete(recursive: true);
 }
 
-using var engine = mlContext.Model.CreatePredictionEngine<PathInput, Prediction>(model);
-var slotNames = default(VBuffer<ReadOnlyMemory<char>>);
-engine.OutputSchema["Score"].GetSlotNames(ref slotNames);
-string[] classNames = slotNames.DenseValues().Select(name => name.ToString()).ToArray();
-
-int unreadable = 0;
-foreach (string file in args.Skip(1))
+static int Classify(string modelPath, IEnumerable<string> files, string temp)
 {
-    if (!File.Exists(file))
+    var mlContext = new MLContext { TempFilePath = temp };
+    // One image per call: one ONNX Runtime thread per session is faster here than sharing the small steps between threads.
+    mlContext.SetOnnxSessionOption(new OnnxSessionOptions { IntraOpNumThreads = 1 });
+    ITransformer model;
+    try
     {
-        Console.Error.WriteLine($"'{file}' does not exist.");
+        model = mlContext.Model.Load(modelPath, out _);
+    }
+    catch (Exception e) when (e is IOException or InvalidDataException or FormatException or InvalidOperationException or ArgumentException)
+    {
+        Console.Error.WriteLine($"'{modelPath}' is not a readable model: {e.Message}");
         return 1;
     }
 
-    Prediction prediction;
-    try
+    using var engine = mlContext.Model.CreatePredictionEngine<PathInput, Prediction>(model);
+    var slotNames = default(VBuffer<ReadOnlyMemory<char>>);
+    engine.OutputSchema["Score"].GetSlotNames(ref slotNames);
+    string[] classNames = slotNames.DenseValues().Select(name => name.ToString()).ToArray();
+
+    int unreadable = 0;
+    foreach (string file in files)
     {
-        prediction = engine.Predict(new PathInput { ImagePath = file });
-    }
-    catch (ArgumentException e)
-    {
-        // ML.NET's image loader refuses bytes it cannot decode; the other files are still read.
-        Console.Error.WriteLine($"'{file}' is not an image ML.NET can decode (PNG, JPEG, BMP, GIF, WebP): {e.Message}");
-        unreadable++;
-        continue;
+        if (!File.Exists(file))
+        {
+            Console.Error.WriteLine($"'{file}' does not exist.");
+            return 1;
+        }
+
+        Prediction prediction;
+        try
+        {
+            prediction = engine.Predict(new PathInput { ImagePath = file });
+        }
+        catch (ArgumentException e)
+        {
+            // ML.NET's image loader refuses bytes it cannot decode; the other files are still read.
+            Console.Error.WriteLine($"'{file}' is not an image ML.NET can decode (PNG, JPEG, BMP, GIF, WebP): {e.Message}");
+            unreadable++;
+            continue;
+        }
+
+        var top = prediction.Score.Select((score, index) => (score, index)).OrderByDescending(p => p.score).Take(3)
+            .Select(p => string.Create(CultureInfo.InvariantCulture, $"{classNames[p.index]} {p.score:F6}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{Path.GetFileName(file)}\t{prediction.PredictedCharacter}\t{prediction.PredictedLabel}\t{string.Join("  ", top)}"));
     }
 
-    var top = prediction.Score.Select((score, index) => (score, index)).OrderByDescending(p => p.score).Take(3)
-        .Select(p => string.Create(CultureInfo.InvariantCulture, $"{classNames[p.index]} {p.score:F6}"));
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"{Path.GetFileName(file)}\t{prediction.PredictedCharacter}\t{prediction.PredictedLabel}\t{string.Join("  ", top)}"));
+    return unreadable == 0 ? 0 : 1;
 }
-
-return unreadable == 0 ? 0 : 1;
 
 internal sealed class PathInput
 {

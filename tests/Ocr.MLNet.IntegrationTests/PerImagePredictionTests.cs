@@ -80,9 +80,14 @@ public sealed class PerImagePredictionTests : TemporaryDirectoryTest
         string bogus = Path.Combine(WorkDirectory, "not-a-model.zip");
         File.WriteAllText(bogus, "hello");
         string app = Path.Combine(TestEnvironment.OutputOf("samples/PredictPerImage"), "PredictPerImage.dll");
-        var run = TestEnvironment.Run("dotnet", $"\"{app}\" \"{bogus}\" x.png", WorkDirectory, TimeSpan.FromMinutes(1));
+        // ML.NET leaves an empty folder in its temp path when a file is not a model; the app's own temp folder must not.
+        string temp = Path.Combine(WorkDirectory, "not-a-model-temp");
+        Directory.CreateDirectory(temp);
+        var run = TestEnvironment.Run("dotnet", $"\"{app}\" \"{bogus}\" x.png", WorkDirectory, TimeSpan.FromMinutes(1),
+            new Dictionary<string, string> { ["TMPDIR"] = temp });
         Assert.That(run.ExitCode, Is.EqualTo(1), run.Output);
         Assert.That(run.Output, Does.Contain($"'{bogus}' is not a readable model"));
+        Assert.That(Directory.EnumerateFileSystemEntries(temp), Is.Empty, "the temp folder after the run");
     }
 
     [Test]
