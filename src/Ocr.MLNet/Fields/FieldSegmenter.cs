@@ -412,7 +412,7 @@ internal static class FieldSegmenter
     /// <returns>Whether faint strokes were kept: false on a textured background.</returns>
     private static bool KeepFaintStrokes(Mat ink, Mat binary, double otsu)
     {
-        // Read and written in place: a field's label image is large enough to land on the large-object heap if copied.
+        // On the Mats' own memory: copies of a field's mask and labels, made once per fraction, landed on the large-object heap.
         var strong = binary.AsSpan<byte>();
         int before = strong.Length - strong.Count((byte)0);
         using var weak = new Mat();

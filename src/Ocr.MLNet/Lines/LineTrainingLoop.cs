@@ -108,7 +108,7 @@ internal sealed class LineTrainingLoop
         if (options.LogDirectory is { } logDirectory)
             callbacks.Add(new TensorBoardLogger(logDirectory, validation.Count > 0));
         int epochs = options.Epochs;
-        double trainingSeconds = 0;
+        double epochSeconds = 0; // this run's finished epochs, validation and checkpoint included, for the budget's corrections
         var augmenter = options.Augment ? new ImageAugmenter(LineAugmentation) : null;
 
         foreach (var callback in callbacks)
@@ -121,7 +121,6 @@ internal sealed class LineTrainingLoop
             network.train();
             var (loss, exact, rate) = TrainEpoch(state, reporter, budget, augmenter, x, train, epoch, ref epochs);
             double seconds = epochClock.Elapsed.TotalSeconds;
-            trainingSeconds += seconds;
             double? validationLoss = null, validationExact = null;
             if (xValidation is not null)
                 (validationLoss, validationExact) = Evaluate(network, xValidation, validation);
@@ -133,7 +132,10 @@ internal sealed class LineTrainingLoop
             reporter.OnEpochEnd(state, metrics);
             checkpoint?.Save(state);
             if (budget is not null)
-                reporter.Epochs = epochs = budget.Correct(trainingSeconds / (epoch - state.ResumedAfterEpoch), epoch, epochs);
+            {
+                epochSeconds += epochClock.Elapsed.TotalSeconds;
+                reporter.Epochs = epochs = budget.Correct(epochSeconds / (epoch - state.ResumedAfterEpoch), epoch, epochs);
+            }
         }
 
         foreach (var callback in callbacks)
