@@ -235,22 +235,4 @@ public sealed class SyntheticFieldGeneratorTests
         var again = new SyntheticFieldGenerator(new SyntheticFieldOptions { EmnistFolder = emnist, Seed = 3 });
         Assert.That(again.Generate(7).Pixels, Is.EqualTo(fields[7].Pixels));
     }
-
-    [Test]
-    public void The_capital_M_glyphs_leave_out_the_flat_small_m_shapes_of_ByClass()
-    {
-        var characters = EmnistCharacterSource.Load(TestEnvironment.RealData("emnist-byclass-test"));
-        // ByClass test has 1,485 rows of M; about two thirds are flat small-m shapes.
-        Assert.That(characters.GlyphCount('M'), Is.InRange(300, 800));
-        Assert.That(characters.GlyphCount('m'), Is.EqualTo(464), "the small m keeps every glyph");
-        Assert.That(characters.GlyphCount('N'), Is.EqualTo(1351), "other capitals keep every glyph");
-        var random = new Random(5);
-        var pixels = new float[CharacterFormat.PixelCount];
-        for (int i = 0; i < 200; i++)
-        {
-            characters.CopyGlyph('M', random, pixels);
-            var (_, _, width, height) = GlyphInk.Bounds(pixels, CharacterFormat.ImageSide, CharacterFormat.ImageSide, 0.4f);
-            Assert.That(height, Is.GreaterThanOrEqualTo(EmnistCharacterSource.MinimumCapitalMHeightToWidth * width));
-        }
-    }
 }

@@ -356,7 +356,7 @@ public sealed class SyntheticFieldGenerator
             else if (character == '7' && style.CrossedSevens)
                 ContinentalDigits.AddCrossbar(glyph, random);
 
-            var (cx, cy, cw, chh) = GlyphInk.Bounds(glyph, Side, Side, 0.1f);
+            var (cx, cy, cw, chh) = InkBounds(glyph, Side, Side, 0.1f);
             if (cw == 0)
                 (cx, cy, cw, chh) = (0, 0, Side, Side);
             double sy = targetHeight / chh;
@@ -405,7 +405,7 @@ public sealed class SyntheticFieldGenerator
                 Cv2.Erode(result, result, kernel);
             }
 
-            var (bx, by, bw, bh) = GlyphInk.Bounds(output, outWidth, outHeight, 0.3f);
+            var (bx, by, bw, bh) = InkBounds(output, outWidth, outHeight, 0.3f);
             return new PlacedGlyph(output, outWidth, outHeight, bw == 0 ? new Rect(0, 0, outWidth, outHeight) : new Rect(bx, by, bw, bh));
         }
 
@@ -428,6 +428,21 @@ public sealed class SyntheticFieldGenerator
             }
 
             return outline == 0 ? 0 : 2.0 * area / outline;
+        }
+
+        private static (int X, int Y, int Width, int Height) InkBounds(float[] image, int width, int height, float threshold)
+        {
+            int left = width, top = height, right = -1, bottom = -1;
+            for (int y = 0; y < height; y++)
+            {
+                for (int x = 0; x < width; x++)
+                {
+                    if (image[(y * width) + x] > threshold)
+                        (left, top, right, bottom) = (Math.Min(left, x), Math.Min(top, y), Math.Max(right, x), Math.Max(bottom, y));
+                }
+            }
+
+            return right < 0 ? (0, 0, 0, 0) : (left, top, right - left + 1, bottom - top + 1);
         }
 
         /// <summary>Adds the glyph's ink to the canvas, keeping the darker of the two where strokes cross; clipped at the edges.</summary>
