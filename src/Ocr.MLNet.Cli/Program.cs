@@ -94,6 +94,7 @@ var root = new RootCommand("ocr-mlnet: handwritten-character recognition with ML
     FieldCommands.CreateRead(),
     FieldCommands.CreateEvaluate(),
     TrainFieldsCommand.Create(),
+    TrainFieldCharactersCommand.Create(),
 };
 var parsed = root.Parse(args);
 // train and train-fields handle SIGINT and SIGTERM itself (TrainCommand.CancelOnSignals): it finishes the batch and exits 130. System.CommandLine's

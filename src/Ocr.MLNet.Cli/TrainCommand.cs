@@ -271,7 +271,7 @@ internal static class TrainCommand
         return 0;
     }
 
-    private sealed class ConsoleProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    internal sealed class ConsoleProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
     {
         public void Report(TrainingProgress value) => report(value);
     }

@@ -391,21 +391,45 @@ public sealed class HandwrittenFieldReader : IDisposable
     /// decoder score plus <see cref="CharacterReward"/> per character. A loosely cropped name holds the line above, whole,
     /// while its own is cut by the crop; the line above (digits, a printed prompt) reads poorly as capitals.
     /// </summary>
-    private FieldReading ReadBestLine(IEnumerable<FieldSegmentation> lines, ClassMask mask, int offsetX, int offsetY)
+    private FieldReading ReadBestLine(IEnumerable<FieldSegmentation> lines, ClassMask mask, int offsetX, int offsetY, List<float[]>? glyphs = null)
     {
         using var line = lines.GetEnumerator();
         line.MoveNext(); // a field has at least one line, blank or not
-        var best = ReadLine(line.Current, mask, offsetX, offsetY, out var bestFit);
+        var best = ReadLine(line.Current, mask, offsetX, offsetY, out var bestFit, glyphs);
         if (bestFit.PerCharacter > PoorLineScore)
             return best;
+        var lineGlyphs = glyphs is null ? null : new List<float[]>();
         while (line.MoveNext())
         {
-            var reading = ReadLine(line.Current, mask, offsetX, offsetY, out var fit);
+            var reading = ReadLine(line.Current, mask, offsetX, offsetY, out var fit, lineGlyphs);
             if (fit.Rewarded > bestFit.Rewarded)
+            {
                 (best, bestFit) = (reading, fit);
+                if (glyphs is not null)
+                {
+                    glyphs.Clear();
+                    glyphs.AddRange(lineGlyphs!);
+                }
+            }
         }
 
         return best;
+    }
+
+    /// <summary>
+    /// Reads a field by segmentation (stages 1 to 4) and gives, beside the reading, the prepared pixels the character model
+    /// scored for each character read, in order; none when the field was read in small letters for capitals.
+    /// </summary>
+    internal FieldReading ReadWithGlyphs(ReadOnlySpan<byte> grey, int width, int height, FieldKind kind, List<float[]> glyphs)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        CheckPixels(grey.Length, width, height);
+        glyphs.Clear();
+        var mask = MaskFor(kind);
+        if (InkCheck.Inspect(grey, width, height) != ImageContent.Writing)
+            return FieldReading.Blank;
+        var area = FindFieldArea(grey[..(width * height)].ToArray(), width, height);
+        return ReadBestLine(CleanAndFindLines(area, mask.DigitsOnly), mask, area.X, area.Y, glyphs);
     }
 
     private static byte[] Crop(byte[] page, int width, FieldBox inner)
@@ -517,20 +541,28 @@ public sealed class HandwrittenFieldReader : IDisposable
     /// lines). A capitals field whose writer wrote in small letters (a quarter of the characters or more read best as a
     /// small letter of its own class: a, b, d, e, …) is read with the small letters too and given in capitals.
     /// </summary>
-    private FieldReading ReadLine(FieldSegmentation segmentation, ClassMask mask, int offsetX, int offsetY, out LineFit fit)
+    private FieldReading ReadLine(FieldSegmentation segmentation, ClassMask mask, int offsetX, int offsetY, out LineFit fit, List<float[]>? glyphs = null)
     {
         fit = LineFit.Blank;
+        glyphs?.Clear();
         if (Recognise(segmentation) is not { } scored)
             return FieldReading.Blank;
-        var reading = Decode(segmentation, scored, mask, offsetX, offsetY, out fit, out _);
-        if (mask.SmallLetters is not { } small || reading.IsBlank)
-            return reading;
-        var inSmallLetters = Decode(segmentation, scored, small, offsetX, offsetY, out var smallFit, out var classes);
-        int written = classes.Count(c => !mask.Allowed[c]);
-        if (written < SmallLetterShare * classes.Count)
-            return reading;
-        fit = smallFit;
-        return InCapitals(inSmallLetters);
+        var reading = Decode(segmentation, scored, mask, offsetX, offsetY, out fit, out _, out var chosen);
+        if (mask.SmallLetters is { } small && !reading.IsBlank)
+        {
+            var inSmallLetters = Decode(segmentation, scored, small, offsetX, offsetY, out var smallFit, out var classes, out _);
+            int written = classes.Count(c => !mask.Allowed[c]);
+            if (written >= SmallLetterShare * classes.Count)
+            {
+                // Read in small letters: its glyphs are not the capitals the text names, so none is given.
+                fit = smallFit;
+                return InCapitals(inSmallLetters);
+            }
+        }
+
+        foreach (int candidate in chosen)
+            glyphs?.Add(scored.Pixels.AsSpan(candidate * CharacterFormat.PixelCount, CharacterFormat.PixelCount).ToArray());
+        return reading;
     }
 
     /// <summary>
@@ -580,10 +612,11 @@ public sealed class HandwrittenFieldReader : IDisposable
     /// letter pairs when the mask has them) and its reading; <paramref name="chosenClasses"/> are the characters' classes.
     /// </summary>
     private FieldReading Decode(FieldSegmentation segmentation, ScoredCandidates scored, ClassMask mask, int offsetX, int offsetY,
-        out LineFit fit, out List<int> chosenClasses)
+        out LineFit fit, out List<int> chosenClasses, out List<int> chosenCandidates)
     {
         fit = LineFit.Blank;
         chosenClasses = [];
+        chosenCandidates = [];
         var pieces = segmentation.Pieces;
         int n = pieces.Count;
         double height = segmentation.CharacterHeight;
@@ -727,6 +760,7 @@ public sealed class HandwrittenFieldReader : IDisposable
             var row = scores.AsSpan(index * classes, classes);
             var alternatives = Alternatives(row, mask);
             chosenClasses.Add(cls);
+            chosenCandidates.Add(index);
             if (previousRight != int.MinValue && candidate.Bounds.Left - previousRight > spaceGap)
                 text.Append(' ');
             previousRight = candidate.Bounds.Right;

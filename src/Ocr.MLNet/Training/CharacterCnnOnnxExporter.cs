@@ -88,6 +88,49 @@ public static class CharacterCnnOnnxExporter
         return BuildModel(network, classNames, inputColumnName).ToByteArray();
     }
 
+    /// <summary>
+    /// Reads a saved character model's network (the ONNX this exporter wrote, inside the zip ML.NET saved): its class names
+    /// and its graph, whose weights <see cref="CopyWeights"/> puts back into a network.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The zip is not a character model of this library (the message names <paramref name="name"/>).</exception>
+    internal static (IReadOnlyList<string> ClassNames, GraphProto Graph) ReadSaved(Stream zip, string name)
+    {
+        using var archive = new System.IO.Compression.ZipArchive(zip, System.IO.Compression.ZipArchiveMode.Read, leaveOpen: true);
+        foreach (byte[] onnx in Serving.CharacterModelLoader.OnnxModels(archive, name))
+        {
+            var graph = ModelProto.Parser.ParseFrom(onnx).Graph;
+            if (graph?.Initializer.FirstOrDefault(i => i.Name == ClassNamesInitializerName) is { } names)
+                return (names.StringData.Select(n => n.ToStringUtf8()).ToArray(), graph);
+        }
+
+        throw new InvalidDataException($"'{name}' holds no CharacterCnn network (no ONNX model with the '{ClassNamesInitializerName}' initializer): give a character model saved by this library.");
+    }
+
+    /// <summary>
+    /// Copies the weights of an exported network (<see cref="ReadSaved"/>) into <paramref name="network"/>: every floating
+    /// tensor of its state by name, as the export named them. Fine-tuning starts here.
+    /// </summary>
+    /// <exception cref="InvalidDataException">A weight is missing or of another size: the graph is not of this network.</exception>
+    internal static void CopyWeights(GraphProto graph, CharacterCnnNetwork network, string name)
+    {
+        var initializers = graph.Initializer.ToDictionary(i => i.Name);
+        using var noGrad = no_grad();
+        foreach (var (weight, target) in network.state_dict())
+        {
+            if (!target.is_floating_point())
+                continue;
+            if (!initializers.TryGetValue(weight, out var source))
+                throw new InvalidDataException($"'{name}' has no weight '{weight}': its network is not this version's CharacterCnn.");
+            float[] values = source.RawData.Length > 0
+                ? System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(source.RawData.Span).ToArray()
+                : source.FloatData.ToArray();
+            if (values.Length != target.numel())
+                throw new InvalidDataException($"'{name}''s weight '{weight}' has {values.Length} values; this network's has {target.numel()}.");
+            using var copied = tensor(values).reshape(target.shape);
+            target.copy_(copied);
+        }
+    }
+
     private static void Validate(CharacterCnnNetwork network, IReadOnlyList<string> classNames, string inputColumnName)
     {
         var problems = new List<string>();

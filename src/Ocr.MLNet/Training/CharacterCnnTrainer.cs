@@ -56,7 +56,17 @@ public sealed partial class CharacterCnnTrainer : IEstimator<CharacterCnnModel>
         LabeledImages Read(IDataView data, IReadOnlyList<string>? classNames, string role) =>
             LabeledImagesReader.Read(data, options.LabelColumnName, pixelColumn, pixelColumn, classNames, role, token);
 
-        var all = Read(input, null, "training");
+        var (baseClasses, baseGraph) = ReadBaseModel();
+        LabeledImages all;
+        try
+        {
+            all = Read(input, baseClasses, "training");
+        }
+        catch (InvalidDataException e) when (baseClasses is not null)
+        {
+            throw new InvalidDataException($"Fine-tuning keeps the base model's classes ({string.Join(" ", baseClasses)}), so every label must be one of them: {e.Message}", e);
+        }
+
         LabeledImages train = all;
         LabeledImages? validation = null;
         if (options.ValidationData is { } validationData)
@@ -75,7 +85,7 @@ public sealed partial class CharacterCnnTrainer : IEstimator<CharacterCnnModel>
 
         TorchBackend.EnsureLoaded();
         NativeMemoryTuning.ApplyForTraining();
-        var (network, history) = new TrainingLoop(options, channel).Run(train, validation);
+        var (network, history) = new TrainingLoop(options, channel).Run(train, validation, baseGraph);
         using (network)
         {
             var last = history.Epochs.Count > 0 ? history.Epochs[^1] : null;
@@ -85,6 +95,15 @@ public sealed partial class CharacterCnnTrainer : IEstimator<CharacterCnnModel>
             byte[] onnx = CharacterCnnOnnxExporter.Export(network, train.ClassNames, pixelColumn);
             return new CharacterCnnModel(ScoringChain.Build(environment, onnx), onnx, train.ClassNames, history, pixelColumn);
         }
+    }
+
+    private (IReadOnlyList<string>? ClassNames, Onnx.GraphProto? Graph) ReadBaseModel()
+    {
+        if (options.BaseModel is not { } open)
+            return (null, null);
+        using var stream = open() ?? throw new InvalidOperationException($"{nameof(Options.BaseModel)} returned no stream; return the saved model's stream.");
+        string name = stream is FileStream file ? file.Name : "the base model";
+        return CharacterCnnOnnxExporter.ReadSaved(stream, name);
     }
 
     /// <summary>

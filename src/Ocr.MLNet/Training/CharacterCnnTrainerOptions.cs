@@ -218,6 +218,18 @@ public sealed partial class CharacterCnnTrainer
         public TimeSpan? TimeBudget { get; set; } = DefaultTimeBudget;
 
         /// <summary>
+        /// A saved character model (zip) whose network weights training starts from instead of fresh ones: fine-tuning, as
+        /// Keras' <c>load_weights</c> before <c>fit</c>. The new model keeps the base model's classes, in its order, so every
+        /// training label must be one of them. Read when training starts; null (the default) starts from fresh weights.
+        /// </summary>
+        /// <example>
+        /// <code>
+        /// var options = new CharacterCnnTrainer.Options { BaseModel = PretrainedCharacterModel.OpenRead, Epochs = 6, LearningRate = 3e-4 };
+        /// </code>
+        /// </example>
+        public Func<Stream>? BaseModel { get; set; }
+
+        /// <summary>
         /// Directory for a checkpoint written after every epoch. When it already holds a checkpoint of the same run
         /// (the same options, <see cref="Epochs"/> aside, which may grow, and the same data, by row counts and hashes),
         /// training resumes after that checkpoint's epoch; a checkpoint of another run, one past <see cref="Epochs"/>, or

@@ -28,8 +28,11 @@ internal sealed class TrainingLoop
         augmenter = options.Augmentation is { } augmentation ? new ImageAugmenter(augmentation) : null;
     }
 
-    /// <summary>Trains a new network (or resumes one from the checkpoint directory) and returns it in evaluation mode on the CPU.</summary>
-    public (CharacterCnnNetwork Network, TrainingHistory History) Run(LabeledImages train, LabeledImages? validation)
+    /// <summary>
+    /// Trains a new network (from <paramref name="baseWeights"/>, an exported network's graph, when given; or resumed from the
+    /// checkpoint directory) and returns it in evaluation mode on the CPU.
+    /// </summary>
+    public (CharacterCnnNetwork Network, TrainingHistory History) Run(LabeledImages train, LabeledImages? validation, Onnx.GraphProto? baseWeights = null)
     {
         var device = ResolveDevice(options.Device);
         if (options.NumberOfThreads is int threads)
@@ -42,6 +45,12 @@ internal sealed class TrainingLoop
             ComputeType = PrecisionSupport.Resolve(options.Precision, device),
             ChannelsLast = options.ChannelsLast,
         };
+        if (baseWeights is not null)
+        {
+            CharacterCnnOnnxExporter.CopyWeights(baseWeights, network, "the base model");
+            Info("Starting from the base model's weights.");
+        }
+
         network.to(device);
         Info($"Training in {(network.ComputeType == ScalarType.BFloat16 ? "bfloat16 mixed precision" : "float32")}"
             + $"{(network.ChannelsLast ? ", channels-last" : "")} on {device.type}.");
