@@ -120,7 +120,7 @@ internal static class FieldCommands
 
     private static Option<string?> KindOption() => new("--kind") { Description = "What the fields hold: digits, upper, lower, letters or alnum (default)." };
 
-    private static FieldKind? ParseKind(string? kind)
+    internal static FieldKind? ParseKind(string? kind)
     {
         if (kind is null)
             return null;

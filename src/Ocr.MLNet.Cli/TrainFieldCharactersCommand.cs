@@ -37,8 +37,7 @@ internal static class TrainFieldCharactersCommand
             using var signals = TrainCommand.CancelOnSignals(cancellation);
             return Task.FromResult(CliErrors.Guard(() =>
             {
-                var fieldKind = FieldKindNames.TryParse(result.GetValue(kind) ?? "", out var parsed) ? parsed
-                    : throw new ArgumentException($"--kind {result.GetValue(kind)}: use one of {string.Join(", ", FieldKindNames.Names)}.");
+                var fieldKind = FieldCommands.ParseKind(result.GetValue(kind) ?? "")!.Value;
                 string baseName = result.GetValue(from)!;
                 Func<Stream> baseModel = baseName == "pretrained" ? PretrainedCharacterModel.OpenRead
                     : File.Exists(baseName) ? () => BoundedFile.OpenRead(baseName)

@@ -49,8 +49,7 @@ internal static class TrainFieldsCommand
             using var signals = TrainCommand.CancelOnSignals(cancellation);
             return Task.FromResult(CliErrors.Guard(() =>
             {
-                var fieldKind = FieldKindNames.TryParse(result.GetValue(kind) ?? "", out var parsed) ? parsed
-                    : throw new ArgumentException($"--kind {result.GetValue(kind)}: use one of {string.Join(", ", FieldKindNames.Names)}.");
+                var fieldKind = FieldCommands.ParseKind(result.GetValue(kind) ?? "")!.Value;
                 var options = new LineRecognizerTrainer.Options
                 {
                     Kind = fieldKind,

@@ -5,6 +5,7 @@ using Microsoft.ML.Transforms;
 using Microsoft.ML.Transforms.Image;
 using Ocr.MLNet.IO;
 using Ocr.MLNet.Loading;
+using Ocr.MLNet.OnnxWriting;
 using Ocr.MLNet.Serving;
 using Ocr.MLNet.Training;
 using Onnx;
@@ -167,17 +168,7 @@ public sealed class LineRecognizerModel : ITransformer, IDisposable
             }
         }
 
-        void Copy(string name, Tensor target)
-        {
-            if (!initializers.TryGetValue(name, out var source))
-                throw new InvalidDataException($"The base model has no weight '{name}': it is not a line model of this version's network.");
-            float[] values = source.RawData.Length > 0
-                ? System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(source.RawData.Span).ToArray()
-                : source.FloatData.ToArray();
-            if (values.Length != target.numel())
-                throw new InvalidDataException($"The base model's weight '{name}' has {values.Length} values; this network's has {target.numel()}.");
-            target.copy_(tensor(values).reshape(target.shape));
-        }
+        void Copy(string name, Tensor target) => OnnxWeights.CopyInto(initializers, name, target, "The base model", "a line model");
     }
 
     private static IDataView EmptyImageView(MLContext context, string columnName)

@@ -119,15 +119,7 @@ public static class CharacterCnnOnnxExporter
         {
             if (!target.is_floating_point())
                 continue;
-            if (!initializers.TryGetValue(weight, out var source))
-                throw new InvalidDataException($"'{name}' has no weight '{weight}': its network is not this version's CharacterCnn.");
-            float[] values = source.RawData.Length > 0
-                ? System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(source.RawData.Span).ToArray()
-                : source.FloatData.ToArray();
-            if (values.Length != target.numel())
-                throw new InvalidDataException($"'{name}''s weight '{weight}' has {values.Length} values; this network's has {target.numel()}.");
-            using var copied = tensor(values).reshape(target.shape);
-            target.copy_(copied);
+            OnnxWeights.CopyInto(initializers, weight, target, $"'{name}'", "a CharacterCnn");
         }
     }
 
