@@ -25,7 +25,7 @@ internal static class TrainFieldCharactersCommand
         var first = new Option<int?>("--first") { Description = "Use only the first N rows of labels.tsv (keep the rest for evaluation: evaluate-fields --skip N)." };
         var epochs = new Option<int>("--epochs") { Description = "Passes over the fields' characters.", DefaultValueFactory = _ => FieldCharacters.DefaultFineTuningEpochs };
         var learningRate = new Option<double>("--learning-rate") { Description = "Peak learning rate (Adam, warm-up then cosine).", DefaultValueFactory = _ => FieldCharacters.DefaultFineTuningLearningRate };
-        var validation = new Option<double>("--validation-fraction") { Description = "Share of the characters held out to validate on (seeded).", DefaultValueFactory = _ => CharacterCnnTrainer.DefaultValidationFraction };
+        var validation = new Option<double>("--validation-fraction") { Description = "Share of the fields held out whole to validate on (seeded); 0 for none.", DefaultValueFactory = _ => CharacterCnnTrainer.DefaultValidationFraction };
         var seed = new Option<int>("--seed") { Description = "Seed for the split, order, augmentation and dropout.", DefaultValueFactory = _ => CharacterCnnTrainer.DefaultSeed };
         var command = new Command("train-field-characters", "Fine-tune the character model the segmentation reader uses on labelled fields (image and text, no box per character): each field is cut as the reader cuts it, and where it finds as many characters as the text has, each piece learns its character. Saves a character model zip that read and evaluate-fields take with --model.")
         {
@@ -83,14 +83,24 @@ internal static class TrainFieldCharactersCommand
 
             AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"Cut {characters.Count:N0} characters from {characters.FieldsUsed} of {fields.Count} fields of {data.FullName}; {characters.FieldsSkipped.Count} skipped (the reader cut another number of characters than the text has)."));
-            if (characters.Count < 2)
-                throw new ArgumentException($"The fields of {data.FullName} gave {characters.Count} character(s) to train on; give more labelled fields of the kind {kind}.");
+            if (characters.Count < 2 || (options.ValidationFraction > 0 && characters.FieldsUsed < 2))
+                throw new ArgumentException($"The fields of {data.FullName} gave {characters.Count} character(s) from {characters.FieldsUsed} field(s) to train and validate on; give more labelled fields of the kind {kind}.");
             options.Progress = new TrainCommand.ConsoleProgress(update =>
             {
                 if (update.Phase == TrainingPhase.EpochCompleted && update.Metrics is { } m)
                     AnsiConsole.WriteLine(m.ToString());
             });
-            var trained = mlContext.MulticlassClassification.Trainers.CharacterCnn(options).Fit(characters.ToDataView(mlContext));
+            // Whole fields are held out, so the validation accuracy is that of writing the model did not train on.
+            var training = characters;
+            if (options.ValidationFraction > 0)
+            {
+                (training, var validation) = characters.SplitByField(options.ValidationFraction, options.Seed);
+                options.ValidationData = validation.ToDataView(mlContext);
+                AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"Validating on {validation.Count:N0} characters of {validation.FieldsUsed} fields held out whole (seed {options.Seed})."));
+            }
+
+            var trained = mlContext.MulticlassClassification.Trainers.CharacterCnn(options).Fit(training.ToDataView(mlContext));
             // Saving owns the model from here (the chain it is appended to disposes it).
             var history = trained.History;
             CliModels.SaveForImageFiles(mlContext, trained, modelFile.FullName);

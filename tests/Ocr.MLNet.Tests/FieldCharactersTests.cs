@@ -115,10 +115,38 @@ public sealed class FieldCharactersTests
             ink = Math.Max(ink, characters.PixelsOf(i).ToArray().Max());
         Assert.That(ink, Is.EqualTo(1f).Within(1e-4f), "prepared as the reader prepares them: scaled to a maximum of 1");
 
+        var (training, validation) = characters.SplitByField(0.25, seed: 3);
+        Assert.That(validation.FieldsUsed, Is.EqualTo((int)Math.Ceiling(0.25 * characters.FieldsUsed)));
+        Assert.That(training.FieldsUsed + validation.FieldsUsed, Is.EqualTo(characters.FieldsUsed));
+        Assert.That(training.Count + validation.Count, Is.EqualTo(characters.Count));
+        // Whole fields on each side: each side's letters are whole names of the used fields, in order.
+        var usedNames = fields.Where(f => !characters.FieldsSkipped.Any(s => s.StartsWith(f.ImagePath + ":", StringComparison.Ordinal)))
+            .Select(f => string.Concat(f.Text.Where(char.IsLetterOrDigit))).ToList();
+        Assert.That(IsInterleavingOfWholeNames(string.Concat(training.Labels), string.Concat(validation.Labels), usedNames), Is.True);
+        var again = characters.SplitByField(0.25, seed: 3).Validation;
+        Assert.That(again.Labels, Is.EqualTo(validation.Labels), "seeded");
+
         var view = characters.ToDataView(new MLContext());
         Assert.That(view.Schema[CharacterFormat.LabelColumnName].Type, Is.EqualTo(TextDataViewType.Instance));
         Assert.That(((VectorDataViewType)view.Schema[CharacterFormat.PixelsColumnName].Type).Size, Is.EqualTo(CharacterFormat.PixelCount));
         Assert.That(view.GetColumn<string>(CharacterFormat.LabelColumnName), Is.EqualTo(characters.Labels));
+    }
+
+    /// <summary>Whether the names split into two ordered groups whose letters are <paramref name="first"/> and <paramref name="second"/>.</summary>
+    private static bool IsInterleavingOfWholeNames(string first, string second, IReadOnlyList<string> names)
+    {
+        int a = 0, b = 0;
+        foreach (string name in names)
+        {
+            if (string.CompareOrdinal(first, a, name, 0, name.Length) == 0 && a + name.Length <= first.Length)
+                a += name.Length;
+            else if (string.CompareOrdinal(second, b, name, 0, name.Length) == 0 && b + name.Length <= second.Length)
+                b += name.Length;
+            else
+                return false;
+        }
+
+        return a == first.Length && b == second.Length;
     }
 
     private static float[] Outputs(CharacterCnnNetwork network, Tensor images)

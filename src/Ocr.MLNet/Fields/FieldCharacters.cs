@@ -23,8 +23,10 @@ namespace Ocr.MLNet.Fields;
 /// <code>
 /// using var reader = HandwrittenFieldReader.LoadPretrained(new FieldReaderOptions { Method = FieldReadingMethod.Segmentation });
 /// var characters = FieldCharacters.Cut(reader, FieldEvaluation.LoadLabels("my-names").Take(400), FieldKind.Upper);
+/// var (training, validation) = characters.SplitByField(0.1, seed: 1);
 /// var options = FieldCharacters.FineTuningOptions(PretrainedCharacterModel.OpenRead);
-/// var model = mlContext.MulticlassClassification.Trainers.CharacterCnn(options).Fit(characters.ToDataView(mlContext));
+/// options.ValidationData = validation.ToDataView(mlContext);
+/// var model = mlContext.MulticlassClassification.Trainers.CharacterCnn(options).Fit(training.ToDataView(mlContext));
 /// </code>
 /// </example>
 public sealed class FieldCharacters
@@ -40,10 +42,14 @@ public sealed class FieldCharacters
 
     private readonly float[] pixels;
 
-    private FieldCharacters(IReadOnlyList<string> labels, float[] pixels, int fieldsUsed, IReadOnlyList<string> skipped)
+    /// <summary>The used field (0 to <see cref="FieldsUsed"/> − 1) each character was cut from.</summary>
+    private readonly int[] fieldOf;
+
+    private FieldCharacters(IReadOnlyList<string> labels, float[] pixels, int[] fieldOf, int fieldsUsed, IReadOnlyList<string> skipped)
     {
         Labels = labels;
         this.pixels = pixels;
+        this.fieldOf = fieldOf;
         FieldsUsed = fieldsUsed;
         FieldsSkipped = skipped;
     }
@@ -85,6 +91,7 @@ public sealed class FieldCharacters
         var pixels = new List<float>();
         var skipped = new List<string>();
         var glyphs = new List<float[]>();
+        var fieldOf = new List<int>();
         int used = 0;
         foreach (var field in fields)
         {
@@ -114,20 +121,59 @@ public sealed class FieldCharacters
                 continue;
             }
 
+            fieldOf.AddRange(Enumerable.Repeat(used, wanted.Count));
             used++;
             labels.AddRange(wanted);
             foreach (var glyph in glyphs)
                 pixels.AddRange(glyph);
         }
 
-        return new FieldCharacters(labels, [.. pixels], used, skipped);
+        return new FieldCharacters(labels, [.. pixels], [.. fieldOf], used, skipped);
+    }
+
+    /// <summary>
+    /// Holds out whole fields to validate on (a seeded shuffle of the used fields), so that no field has characters on both
+    /// sides and the validation accuracy is that of writing the model did not train on.
+    /// </summary>
+    /// <param name="validationFraction">Share of the used fields held out, in (0, 1); at least one field, and at least one left to train on.</param>
+    /// <param name="seed">Seed of the shuffle.</param>
+    /// <returns>The training and validation characters; their <see cref="FieldsSkipped"/> are empty.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="validationFraction"/> is not in (0, 1).</exception>
+    /// <exception cref="InvalidOperationException">Fewer than two fields were used.</exception>
+    /// <example>
+    /// <code>
+    /// var (training, validation) = characters.SplitByField(0.1, seed: 1);
+    /// options.ValidationData = validation.ToDataView(mlContext);
+    /// </code>
+    /// </example>
+    public (FieldCharacters Training, FieldCharacters Validation) SplitByField(double validationFraction, int seed)
+    {
+        if (!(validationFraction > 0 && validationFraction < 1))
+            throw new ArgumentOutOfRangeException(nameof(validationFraction), validationFraction, "Hold out a share of the fields between 0 and 1.");
+        if (FieldsUsed < 2)
+            throw new InvalidOperationException($"{FieldsUsed} field(s) gave characters; holding fields out to validate on needs at least 2. Add labelled fields.");
+        int[] order = Enumerable.Range(0, FieldsUsed).ToArray();
+        new Random(seed).Shuffle(order);
+        int held = Math.Clamp((int)Math.Ceiling(validationFraction * FieldsUsed), 1, FieldsUsed - 1);
+        var validationFields = order.Take(held).ToHashSet();
+        return (Subset(i => !validationFields.Contains(fieldOf[i]), FieldsUsed - held), Subset(i => validationFields.Contains(fieldOf[i]), held));
+    }
+
+    private FieldCharacters Subset(Func<int, bool> keep, int fields)
+    {
+        var chosen = Enumerable.Range(0, Count).Where(keep).ToArray();
+        var subsetPixels = new float[chosen.Length * CharacterFormat.PixelCount];
+        for (int i = 0; i < chosen.Length; i++)
+            PixelsOf(chosen[i]).CopyTo(subsetPixels.AsSpan(i * CharacterFormat.PixelCount));
+        return new FieldCharacters(chosen.Select(i => Labels[i]).ToArray(), subsetPixels, chosen.Select(i => fieldOf[i]).ToArray(), fields, []);
     }
 
     /// <summary>
     /// The recipe for fine-tuning a character model on a few hundred fields' characters, measured on names-dev (README,
     /// "Fine-tune the character model on your fields"): from <paramref name="baseModel"/>, <see cref="DefaultFineTuningEpochs"/>
     /// epochs at a peak of <see cref="DefaultFineTuningLearningRate"/> (Adam, warm-up then cosine), batches of
-    /// <see cref="DefaultFineTuningBatchSize"/>, 10 % held out to validate on, no time budget; without the weight average
+    /// <see cref="DefaultFineTuningBatchSize"/>, no time budget (hold fields out whole with <see cref="SplitByField"/> and set
+    /// <c>ValidationData</c>, as <c>train-field-characters</c> does; otherwise the trainer holds out 10 % of the characters); without the weight average
     /// (over so few steps it would stay near the base weights) and without class-balanced sampling (a field's letters come
     /// as often as its writers write them).
     /// </summary>
