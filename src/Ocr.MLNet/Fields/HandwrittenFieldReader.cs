@@ -276,7 +276,20 @@ public sealed class HandwrittenFieldReader : IDisposable
     /// FieldReading reading = reader.Read(greyBytes, 300, 40, FieldKind.Upper);
     /// </code>
     /// </example>
-    public FieldReading Read(ReadOnlySpan<byte> grey, int width, int height, FieldKind? kind = null)
+    public FieldReading Read(ReadOnlySpan<byte> grey, int width, int height, FieldKind? kind = null) => Read(grey, width, height, kind, glyphs: null);
+
+    /// <summary>
+    /// Reads a field by segmentation (stages 1 to 4) and gives, beside the reading, the prepared pixels the character model
+    /// scored for each character read, in order; none when the field was read in small letters for capitals.
+    /// </summary>
+    internal FieldReading ReadWithGlyphs(ReadOnlySpan<byte> grey, int width, int height, FieldKind kind, List<float[]> glyphs)
+    {
+        glyphs.Clear();
+        return Read(grey, width, height, kind, glyphs);
+    }
+
+    /// <summary>All stages; by segmentation whenever <paramref name="glyphs"/> is given, which then receives the characters' pixels.</summary>
+    private FieldReading Read(ReadOnlySpan<byte> grey, int width, int height, FieldKind? kind, List<float[]>? glyphs)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         CheckPixels(grey.Length, width, height);
@@ -291,8 +304,8 @@ public sealed class HandwrittenFieldReader : IDisposable
 
         var area = FindFieldArea(grey[..(width * height)].ToArray(), width, height);
         var segmented = CleanAndFindLines(area, mask.DigitsOnly);
-        if (!ReadsWithLines(kind))
-            return ReadBestLine(segmented, mask, area.X, area.Y);
+        if (glyphs is not null || !ReadsWithLines(kind))
+            return ReadBestLine(segmented, mask, area.X, area.Y, glyphs);
         // The first line once: each enumeration of the lines cuts them again.
         var first = segmented.First();
         return first.Pieces.Count == 0 ? FieldReading.Blank : ReadWithLines(first, area, kind);
@@ -416,22 +429,6 @@ public sealed class HandwrittenFieldReader : IDisposable
         return best;
     }
 
-    /// <summary>
-    /// Reads a field by segmentation (stages 1 to 4) and gives, beside the reading, the prepared pixels the character model
-    /// scored for each character read, in order; none when the field was read in small letters for capitals.
-    /// </summary>
-    internal FieldReading ReadWithGlyphs(ReadOnlySpan<byte> grey, int width, int height, FieldKind kind, List<float[]> glyphs)
-    {
-        ObjectDisposedException.ThrowIf(disposed, this);
-        CheckPixels(grey.Length, width, height);
-        glyphs.Clear();
-        var mask = MaskFor(kind);
-        if (InkCheck.Inspect(grey, width, height) != ImageContent.Writing)
-            return FieldReading.Blank;
-        var area = FindFieldArea(grey[..(width * height)].ToArray(), width, height);
-        return ReadBestLine(CleanAndFindLines(area, mask.DigitsOnly), mask, area.X, area.Y, glyphs);
-    }
-
     private static byte[] Crop(byte[] page, int width, FieldBox inner)
     {
         var crop = new byte[inner.Width * inner.Height];
@@ -547,12 +544,12 @@ public sealed class HandwrittenFieldReader : IDisposable
         glyphs?.Clear();
         if (Recognise(segmentation) is not { } scored)
             return FieldReading.Blank;
-        var reading = Decode(segmentation, scored, mask, offsetX, offsetY, out fit, out _, out var chosen);
+        var reading = Decode(segmentation, scored, mask, offsetX, offsetY, out fit, out var chosen);
         if (mask.SmallLetters is { } small && !reading.IsBlank)
         {
-            var inSmallLetters = Decode(segmentation, scored, small, offsetX, offsetY, out var smallFit, out var classes, out _);
-            int written = classes.Count(c => !mask.Allowed[c]);
-            if (written >= SmallLetterShare * classes.Count)
+            var inSmallLetters = Decode(segmentation, scored, small, offsetX, offsetY, out var smallFit, out var smallChosen);
+            int written = smallChosen.Count(c => !mask.Allowed[c.Class]);
+            if (written >= SmallLetterShare * smallChosen.Count)
             {
                 // Read in small letters: its glyphs are not the capitals the text names, so none is given.
                 fit = smallFit;
@@ -560,7 +557,7 @@ public sealed class HandwrittenFieldReader : IDisposable
             }
         }
 
-        foreach (int candidate in chosen)
+        foreach (var (candidate, _) in chosen)
             glyphs?.Add(scored.Pixels.AsSpan(candidate * CharacterFormat.PixelCount, CharacterFormat.PixelCount).ToArray());
         return reading;
     }
@@ -609,14 +606,12 @@ public sealed class HandwrittenFieldReader : IDisposable
 
     /// <summary>
     /// Stage 4, decode: the best segmentation of a line under a mask (dynamic programming over the cut points, with the
-    /// letter pairs when the mask has them) and its reading; <paramref name="chosenClasses"/> are the characters' classes.
+    /// letter pairs when the mask has them) and its reading; <paramref name="chosenCharacters"/> are the characters' candidates and classes.
     /// </summary>
     private FieldReading Decode(FieldSegmentation segmentation, ScoredCandidates scored, ClassMask mask, int offsetX, int offsetY,
-        out LineFit fit, out List<int> chosenClasses, out List<int> chosenCandidates)
+        out LineFit fit, out List<(int Candidate, int Class)> chosenCharacters)
     {
         fit = LineFit.Blank;
-        chosenClasses = [];
-        chosenCandidates = [];
         var pieces = segmentation.Pieces;
         int n = pieces.Count;
         double height = segmentation.CharacterHeight;
@@ -699,6 +694,7 @@ public sealed class HandwrittenFieldReader : IDisposable
         // Pieces that belong to no scored character (no ink after cleaning) are skipped by bridging from the last reachable end;
         // a step without a candidate is a dropped fragment.
         var chosen = new List<(int Candidate, int Class)>();
+        chosenCharacters = chosen;
         int end = n, state = -1;
         double pathScore = double.NegativeInfinity;
         for (; end > 0 && state < 0; end--)
@@ -759,8 +755,6 @@ public sealed class HandwrittenFieldReader : IDisposable
             var candidate = candidates[index];
             var row = scores.AsSpan(index * classes, classes);
             var alternatives = Alternatives(row, mask);
-            chosenClasses.Add(cls);
-            chosenCandidates.Add(index);
             if (previousRight != int.MinValue && candidate.Bounds.Left - previousRight > spaceGap)
                 text.Append(' ');
             previousRight = candidate.Bounds.Right;
