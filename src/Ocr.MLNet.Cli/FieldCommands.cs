@@ -37,12 +37,13 @@ internal static class FieldCommands
         var crossedSevens = CrossedSevensOption();
         var language = LanguageOption();
         var method = MethodOption();
+        var float32 = Float32Option();
         var command = new Command("read", "Read handwritten fields: text, confidence and per-character boxes.")
         {
-            images, model, kind, form, json, overlay, crossedSevens, language, method,
+            images, model, kind, form, json, overlay, crossedSevens, language, method, float32,
         };
         command.SetAction(result => CliErrors.Guard(() => Read(
-            result.GetValue(images)!, result.GetValue(model), ReaderOptions(result.GetValue(crossedSevens), result.GetValue(language), result.GetValue(method)),
+            result.GetValue(images)!, result.GetValue(model), ReaderOptions(result.GetValue(crossedSevens), result.GetValue(language), result.GetValue(method), result.GetValue(float32)),
             ParseKind(result.GetValue(kind)), result.GetValue(form), result.GetValue(json), result.GetValue(overlay))));
         return command;
     }
@@ -61,14 +62,15 @@ internal static class FieldCommands
         var crossedSevens = CrossedSevensOption();
         var language = LanguageOption();
         var method = MethodOption();
+        var float32 = Float32Option();
         var skip = new Option<int>("--skip") { Description = "Leave out the first N rows of labels.tsv (e.g. the rows a model was fine-tuned on: train-fields --first N).", DefaultValueFactory = _ => 0 };
         var first = new Option<int?>("--first") { Description = "Score only the first N rows (after --skip)." };
         var command = new Command("evaluate-fields", "Score the field reader on a labelled folder: character error rate, exact fields (upper-case letters and digits compared), and how many fields can be accepted unread at 1 % and 5 % field error (the error–reject curve).")
         {
-            data, model, kind, report, worst, crossedSevens, language, method, skip, first,
+            data, model, kind, report, worst, crossedSevens, language, method, float32, skip, first,
         };
         command.SetAction(result => CliErrors.Guard(() => Evaluate(
-            result.GetValue(data)!, result.GetValue(model), ReaderOptions(result.GetValue(crossedSevens), result.GetValue(language), result.GetValue(method)),
+            result.GetValue(data)!, result.GetValue(model), ReaderOptions(result.GetValue(crossedSevens), result.GetValue(language), result.GetValue(method), result.GetValue(float32)),
             ParseKind(result.GetValue(kind)), result.GetValue(report), result.GetValue(worst), result.GetValue(skip), result.GetValue(first))));
         return command;
     }
@@ -88,9 +90,14 @@ internal static class FieldCommands
         Description = "How characters are recognised: auto (the default: the line recognizer for digits where the reader has one), segmentation (the character model on cut characters) or lines (the line recognizer).",
     };
 
-    private static FieldReaderOptions ReaderOptions(bool crossedSevens, string? language, string? method = null)
+    private static Option<bool> Float32Option() => new("--float32")
     {
-        var defaults = new FieldReaderOptions { CrossedSevens = crossedSevens, Method = ParseMethod(method) };
+        Description = "Score cut characters with the character network in float32 (by default it runs in int8 where the model carries its activation ranges, as models trained by this version and the packaged one do).",
+    };
+
+    private static FieldReaderOptions ReaderOptions(bool crossedSevens, string? language, string? method = null, bool float32 = false)
+    {
+        var defaults = new FieldReaderOptions { CrossedSevens = crossedSevens, Method = ParseMethod(method), Int8CharacterNetwork = !float32 };
         if (language is null)
             return defaults;
         if (language.Trim().Equals("none", StringComparison.OrdinalIgnoreCase))

@@ -131,8 +131,8 @@ public sealed class HandwrittenFieldReader : IDisposable
         options?.Validate();
         ArgumentException.ThrowIfNullOrWhiteSpace(modelPath);
         if (LineRecognizerModel.IsLineModel(modelPath))
-            return Own(CharacterRecognizer.Load(PretrainedCharacterModel.OpenRead(), RecognizerOptions), LineRecognizer.Load(modelPath, threads: ServingThreads.PerImage), options);
-        return Own(CharacterRecognizer.Load(modelPath, RecognizerOptions), null, options);
+            return Own(CharacterRecognizer.Load(PretrainedCharacterModel.OpenRead(), RecognizerOptions(options)), LineRecognizer.Load(modelPath, threads: ServingThreads.PerImage), options);
+        return Own(CharacterRecognizer.Load(modelPath, RecognizerOptions(options)), null, options);
     }
 
     /// <summary>Creates a reader from a saved model's bytes (for example an embedded resource); the stream is read, not kept.</summary>
@@ -157,11 +157,11 @@ public sealed class HandwrittenFieldReader : IDisposable
         if (LineRecognizerModel.IsLineModel(bytes))
         {
             bytes.Position = 0;
-            return Own(CharacterRecognizer.Load(PretrainedCharacterModel.OpenRead(), RecognizerOptions), LineRecognizer.Load(bytes, threads: ServingThreads.PerImage), options);
+            return Own(CharacterRecognizer.Load(PretrainedCharacterModel.OpenRead(), RecognizerOptions(options)), LineRecognizer.Load(bytes, threads: ServingThreads.PerImage), options);
         }
 
         bytes.Position = 0;
-        return Own(CharacterRecognizer.Load(bytes, RecognizerOptions), null, options);
+        return Own(CharacterRecognizer.Load(bytes, RecognizerOptions(options)), null, options);
     }
 
     /// <summary>
@@ -190,8 +190,8 @@ public sealed class HandwrittenFieldReader : IDisposable
     {
         options?.Validate();
         var characters = characterModelPath is null
-            ? CharacterRecognizer.Load(PretrainedCharacterModel.OpenRead(), RecognizerOptions)
-            : CharacterRecognizer.Load(characterModelPath, RecognizerOptions);
+            ? CharacterRecognizer.Load(PretrainedCharacterModel.OpenRead(), RecognizerOptions(options))
+            : CharacterRecognizer.Load(characterModelPath, RecognizerOptions(options));
         LineRecognizer? lineRecognizer;
         try
         {
@@ -210,8 +210,9 @@ public sealed class HandwrittenFieldReader : IDisposable
     private static LineRecognizer? PretrainedLines(FieldReaderOptions? options) =>
         options?.Method == FieldReadingMethod.Segmentation || !PretrainedLineModel.IsAvailable ? null : LineRecognizer.Load(PretrainedLineModel.OpenRead(), threads: ServingThreads.PerImage);
 
-    /// <summary>The recognizer a loaded reader owns: one intra-op thread (see <see cref="Load(string, FieldReaderOptions?)"/>).</summary>
-    private static CharacterRecognizerOptions RecognizerOptions => new() { IntraOpThreads = ServingThreads.PerImage };
+    /// <summary>The recognizer a loaded reader owns: one intra-op thread (see <see cref="Load(string, FieldReaderOptions?)"/>), int8 unless the options say float32.</summary>
+    private static CharacterRecognizerOptions RecognizerOptions(FieldReaderOptions? options) =>
+        new() { IntraOpThreads = ServingThreads.PerImage, Int8Network = options?.Int8CharacterNetwork ?? true };
 
     private static HandwrittenFieldReader Own(CharacterRecognizer recognizer, LineRecognizer? lines, FieldReaderOptions? options)
     {

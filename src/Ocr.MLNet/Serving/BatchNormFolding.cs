@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Google.Protobuf;
+using Ocr.MLNet.OnnxWriting;
 using Onnx;
 
 namespace Ocr.MLNet.Serving;
@@ -32,9 +33,9 @@ internal static class BatchNormFolding
                 continue;
 
             double epsilon = norm.Attribute.FirstOrDefault(a => a.Name == "epsilon")?.F ?? 1e-5;
-            float[] gamma = Floats(initializers[norm.Input[1]]), beta = Floats(initializers[norm.Input[2]]);
-            float[] mean = Floats(initializers[norm.Input[3]]), variance = Floats(initializers[norm.Input[4]]);
-            float[] w = Floats(weight), b = Floats(bias);
+            float[] gamma = OnnxWeights.Floats(initializers[norm.Input[1]]), beta = OnnxWeights.Floats(initializers[norm.Input[2]]);
+            float[] mean = OnnxWeights.Floats(initializers[norm.Input[3]]), variance = OnnxWeights.Floats(initializers[norm.Input[4]]);
+            float[] w = OnnxWeights.Floats(weight), b = OnnxWeights.Floats(bias);
             int channels = gamma.Length, outputs = b.Length;
             if (outputs == 0 || w.Length % outputs != 0 || (w.Length / outputs) % channels != 0)
                 continue;
@@ -121,9 +122,6 @@ internal static class BatchNormFolding
     private static List<NodeProto> Readers(GraphProto graph, string value) => graph.Node.Where(n => n.Input.Contains(value)).ToList();
 
     private static int Uses(GraphProto graph, string value) => graph.Node.Sum(n => n.Input.Count(i => i == value));
-
-    private static float[] Floats(TensorProto tensor) =>
-        tensor.RawData.Length > 0 ? MemoryMarshal.Cast<byte, float>(tensor.RawData.Span).ToArray() : tensor.FloatData.ToArray();
 
     private static void SetFloats(TensorProto tensor, float[] values)
     {

@@ -75,6 +75,10 @@ public sealed class CharacterRecognizer : IDisposable
     /// CPU, also after <see cref="CharacterRecognizerOptions.FallbackToCpu"/> fell back).</summary>
     public bool UsesGpu { get; private init; }
 
+    /// <summary>Whether the network scores in 8-bit integers (<see cref="CharacterRecognizerOptions.Int8Network"/> asked for it
+    /// and the model carries its activation ranges); false for float32.</summary>
+    public bool UsesInt8 { get; private init; }
+
     /// <summary>The intra-op threads of the network's session, as its ONNX Runtime session options were given them.</summary>
     internal int NetworkIntraOpThreads { get; private init; }
 
@@ -136,6 +140,9 @@ public sealed class CharacterRecognizer : IDisposable
 
         var (networkOnnx, networkInput, classNames) = FindNetwork(graphs, name);
         networkOnnx = BatchNormFolding.Fold(networkOnnx);
+        bool usesInt8 = false;
+        if (options.Int8Network && options.GpuDeviceId is null && Int8Quantization.TryQuantize(networkOnnx, out byte[]? int8Onnx))
+            (networkOnnx, usesInt8) = (int8Onnx, true);
         byte[]? preprocessingOnnx = FindPreprocessing(graphs, networkInput, out int side);
 
         // ONNX Runtime's own default (one thread per physical core) is one thread on machines where it cannot count the cores,
@@ -176,6 +183,7 @@ public sealed class CharacterRecognizer : IDisposable
         {
             testTimeAugmentation = options.TestTimeAugmentation,
             UsesGpu = usesGpu,
+            UsesInt8 = usesInt8,
             NetworkIntraOpThreads = networkThreads,
         };
         // A network whose weights went to NaN scores every image NaN; one blank image tells, as LoadCharacterModel checks.

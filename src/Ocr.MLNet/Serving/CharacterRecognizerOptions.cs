@@ -42,6 +42,20 @@ public sealed class CharacterRecognizerOptions
     /// <see cref="MLContext.FallbackToCpu"/>.</summary>
     public bool FallbackToCpu { get; set; }
 
+    /// <summary>
+    /// Score with the network in 8-bit integers on the CPU (default false): about twice as fast on the field reader's
+    /// characters on a CPU with AVX-512 VNNI, with the same top class for all but a few in a thousand. It needs the activation
+    /// ranges that the trainer saves with the network (models trained before they were saved score in float32;
+    /// <see cref="CharacterRecognizer.UsesInt8"/> tells). Ignored on a GPU.
+    /// </summary>
+    /// <example>
+    /// <code>
+    /// using var recognizer = mlContext.Model.LoadCharacterRecognizer("ocr.zip", new CharacterRecognizerOptions { Int8Network = true });
+    /// Console.WriteLine(recognizer.UsesInt8 ? "int8" : "float32");
+    /// </code>
+    /// </example>
+    public bool Int8Network { get; set; }
+
     internal CharacterRecognizerOptions Clone() => (CharacterRecognizerOptions)MemberwiseClone();
 
     internal void Validate()

@@ -3,6 +3,8 @@ using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using Ocr.MLNet.Loading;
 
+using Ocr.MLNet.Serving;
+
 namespace Ocr.MLNet.Training;
 
 /// <summary>
@@ -92,7 +94,9 @@ public sealed partial class CharacterCnnTrainer : IEstimator<CharacterCnnModel>
             options.Progress?.Report(new TrainingProgress(TrainingPhase.Exporting, last?.Epoch ?? 0, options.Epochs, 0, 0,
                 last?.TrainingLoss ?? double.NaN, last?.TrainingAccuracy ?? double.NaN, null));
 
-            byte[] onnx = CharacterCnnOnnxExporter.Export(network, train.ClassNames, pixelColumn);
+            // The activations' ranges travel with the network, so that a CharacterRecognizer can score it in int8.
+            byte[] onnx = Int8Quantization.WithActivationRanges(CharacterCnnOnnxExporter.Export(network, train.ClassNames, pixelColumn),
+                train.Pixels, LabeledImages.PixelsPerImage);
             return new CharacterCnnModel(ScoringChain.Build(environment, onnx), onnx, train.ClassNames, history, pixelColumn);
         }
     }

@@ -1,0 +1,160 @@
+using Google.Protobuf;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.OnnxRuntime;
+using Ocr.MLNet.Serving;
+using Ocr.MLNet.Training;
+using Onnx;
+
+namespace Ocr.MLNet.Tests;
+
+/// <summary>
+/// The character network in int8: the trainer saves its activation ranges, ONNX Runtime fuses the quantized graph into
+/// QLinearConv, and on real EMNIST characters the int8 network picks the float network's class for all but a few in a thousand.
+/// </summary>
+[TestFixture]
+public sealed class Int8QuantizationTests
+{
+    [Test]
+    public void The_trainer_saves_the_ranges_of_the_input_and_of_every_activation()
+    {
+        var mlContext = new MLContext(seed: 1);
+        var data = mlContext.Data.LoadFromEnumerable(SyntheticGlyphs.Make(perClass: 4, seed: 1, classes: ["O", "-", "|"]));
+        var model = mlContext.MulticlassClassification.Trainers.CharacterCnn(new CharacterCnnTrainer.Options { Epochs = 1, BatchSize = 8, ValidationFraction = 0 }).Fit(data);
+
+        var saved = ModelProto.Parser.ParseFrom(model.OnnxModel.ToArray());
+        var ranges = Int8Quantization.ReadRanges(saved);
+        var relus = saved.Graph.Node.Where(n => n.OpType is "Relu" or "BatchNormalization").Select(n => n.Output[0]).ToList();
+        Assert.That(relus, Has.Count.EqualTo(14), "seven blocks of ReLU and normalisation");
+        Assert.That(ranges.Keys, Is.SupersetOf(relus).And.Contain(saved.Graph.Input[0].Name));
+        Assert.That(ranges[saved.Graph.Input[0].Name], Is.EqualTo((0f, 1f)), "the glyphs' pixels span 0 to 1");
+        Assert.That(relus.Select(r => ranges[r].Max), Is.All.GreaterThan(0f), "every activation saw a positive value");
+        Assert.That(relus.Where(r => r.Contains("relu")).Select(r => ranges[r].Min), Is.All.EqualTo(0f), "a ReLU's output is never negative");
+    }
+
+    [Test]
+    public void The_packaged_network_in_int8_fuses_into_quantized_convolutions_and_keeps_the_float_networks_classes()
+    {
+        byte[] network = BatchNormFolding.Fold(PackagedNetwork());
+        if (!Int8Quantization.TryQuantize(network, out byte[]? int8))
+        {
+            Assert.Fail("the packaged network carries its activation ranges, so it quantizes");
+            return;
+        }
+
+        // What ONNX Runtime makes of it: every convolution fused into QLinearConv, none left in float.
+        string optimized = Path.Combine(Path.GetTempPath(), $"ocr-mlnet-int8-{Guid.NewGuid():N}.onnx");
+        try
+        {
+            using (var options = new SessionOptions { IntraOpNumThreads = 1, OptimizedModelFilePath = optimized })
+            using (new InferenceSession(int8, options))
+            {
+            }
+
+            var ops = ModelProto.Parser.ParseFrom(File.ReadAllBytes(optimized)).Graph.Node.Select(n => n.OpType).ToList();
+            Assert.That(ops.Count(o => o == "QLinearConv"), Is.EqualTo(7), string.Join(" ", ops));
+            Assert.That(ops, Has.None.EqualTo("Conv"));
+        }
+        finally
+        {
+            File.Delete(optimized);
+        }
+
+        var mlContext = new MLContext(seed: 1);
+        var emnist = mlContext.Data.LoadFromEmnist(TestEnvironment.RealData("emnist-bymerge-dev"), "dev", new Loading.EmnistLoaderOptions { MaxRows = 1000 });
+        float[] pixels = emnist.GetColumn<float[]>(CharacterFormat.PixelsColumnName).SelectMany(p => p).ToArray();
+        float[] expected = Score(network, pixels), actual = Score(int8, pixels);
+        int images = pixels.Length / CharacterFormat.PixelCount, same = 0;
+        for (int i = 0; i < images; i++)
+        {
+            if (ArgMax(actual.AsSpan(i * 47, 47)) == ArgMax(expected.AsSpan(i * 47, 47)))
+                same++;
+        }
+
+        Assert.That(same, Is.GreaterThanOrEqualTo(images * 99 / 100), $"{same} of {images} top classes agree");
+        Assert.That(actual, Is.EqualTo(expected).Within(0.15f), "probabilities move by quantization steps, not more");
+        Assert.That(actual, Is.Not.EqualTo(expected).Within(1e-4f), "the int8 network really ran");
+    }
+
+    [Test]
+    public void A_recognizer_asked_for_int8_uses_it_only_where_the_model_carries_ranges()
+    {
+        using var int8 = CharacterRecognizer.Load(PretrainedCharacterModel.OpenRead(), new CharacterRecognizerOptions { Int8Network = true });
+        using var float32 = CharacterRecognizer.Load(PretrainedCharacterModel.OpenRead());
+        Assert.That(int8.UsesInt8, Is.True);
+        Assert.That(float32.UsesInt8, Is.False, "float32 is the recognizer's default");
+
+        // The same model without its ranges (as saved before they were measured) scores in float32.
+        using var withoutRanges = CharacterRecognizer.Load(new MemoryStream(WithoutRanges()), "no-ranges.zip", new CharacterRecognizerOptions { Int8Network = true });
+        Assert.That(withoutRanges.UsesInt8, Is.False);
+        var pixels = new float[4 * CharacterFormat.PixelCount];
+        for (int y = 8; y < 24; y++)
+            pixels[(y * CharacterFormat.ImageSide) + 16] = 1f; // an upright stroke
+        Assert.That(withoutRanges.ScorePixels(pixels), Is.EqualTo(float32.ScorePixels(pixels)).Within(1e-6f));
+    }
+
+    [Test]
+    public void Damaged_ranges_are_read_as_none()
+    {
+        var model = ModelProto.Parser.ParseFrom(PackagedNetwork());
+        model.MetadataProps.Single(p => p.Key == Int8Quantization.RangesMetadataKey).Value = "Pixels=1,0;features.block0.relu=0,2";
+        Assert.That(Int8Quantization.ReadRanges(model), Is.Empty, "a minimum above its maximum");
+        Assert.That(Int8Quantization.TryQuantize(model.ToByteArray(), out byte[]? none), Is.False);
+        Assert.That(none, Is.Null);
+    }
+
+    private static byte[] PackagedNetwork()
+    {
+        using var stream = PretrainedCharacterModel.OpenRead();
+        using var zip = new System.IO.Compression.ZipArchive(stream);
+        return CharacterModelLoader.OnnxModels(zip, "packaged model").Single(bytes =>
+            ModelProto.Parser.ParseFrom(bytes).Graph.Output.Any(o => o.Name == CharacterFormat.ScoreColumnName));
+    }
+
+    /// <summary>The packaged zip with the ranges taken out of its network's metadata.</summary>
+    private static byte[] WithoutRanges()
+    {
+        var copy = new MemoryStream();
+        using (var packaged = PretrainedCharacterModel.OpenRead())
+            packaged.CopyTo(copy);
+        using (var zip = new System.IO.Compression.ZipArchive(copy, System.IO.Compression.ZipArchiveMode.Update, leaveOpen: true))
+        {
+            foreach (var entry in zip.Entries.Where(e => e.Name == "OnnxModel").ToList())
+            {
+                byte[] bytes;
+                using (var read = entry.Open())
+                using (var buffer = new MemoryStream())
+                {
+                    read.CopyTo(buffer);
+                    bytes = buffer.ToArray()[sizeof(int)..];
+                }
+
+                var model = ModelProto.Parser.ParseFrom(bytes);
+                if (model.MetadataProps.All(p => p.Key != Int8Quantization.RangesMetadataKey))
+                    continue;
+                model.MetadataProps.Clear();
+                byte[] stripped = model.ToByteArray();
+                string name = entry.FullName;
+                entry.Delete();
+                using var write = zip.CreateEntry(name).Open();
+                write.Write(BitConverter.GetBytes(stripped.Length));
+                write.Write(stripped);
+            }
+        }
+
+        return copy.ToArray();
+    }
+
+    private static float[] Score(byte[] onnx, float[] pixels)
+    {
+        using var options = new SessionOptions { IntraOpNumThreads = 1 };
+        using var session = new InferenceSession(onnx, options);
+        string input = session.InputMetadata.Keys.Single();
+        using var value = OrtValue.CreateTensorValueFromMemory(pixels, [pixels.Length / CharacterFormat.PixelCount, 1, CharacterFormat.ImageSide, CharacterFormat.ImageSide]);
+        using var runOptions = new RunOptions();
+        using var results = session.Run(runOptions, [input], [value], [CharacterFormat.ScoreColumnName]);
+        return results[0].GetTensorDataAsSpan<float>().ToArray();
+    }
+
+    private static int ArgMax(ReadOnlySpan<float> row) => System.Numerics.Tensors.TensorPrimitives.IndexOfMax(row);
+}
