@@ -2,7 +2,8 @@
 # Fine-tunes the packaged line model on the first 400 rows of names-dev and cheque-amounts-dev (the rows their
 # PROVENANCE.md lets us train on), and the packaged character model on the names' characters (train-field-characters),
 # and scores, on the last 100 rows of each (never trained on), the segmentation reader, the packaged line model and the
-# fine-tuned ones; the HSF page with the packaged models. The fine-tuned models are for benchmarks only and never ship.
+# fine-tuned ones (segmentation with the character network in int8, the reader's default, and in float32); the HSF page
+# with the packaged models. The fine-tuned models are for benchmarks only and never ship.
 #
 #   bash tools/fine-tune-dev-fields.sh [OUT_DIR] [DATA_ROOT]      (defaults: /tmp/ocr-mlnet-fine-tuned, ../shared/data)
 set -euo pipefail
@@ -20,7 +21,7 @@ for set in "cheque-amounts-dev digits" "names-dev upper"; do
   start=$(date +%s)
   $cli train-fields --data "$fields/$name" --first 400 --kind "$kind" --from pretrained --model "$out/$name-lines.zip" | grep -E "Epoch|Saved|Time budget|Training on"
   echo "fine-tuning took $(( $(date +%s) - start )) s; load $(cut -d' ' -f1-3 /proc/loadavg)"
-  readers=("segmentation --method segmentation" "packaged-lines --method lines" "fine-tuned-lines --method lines --model $out/$name-lines.zip")
+  readers=("segmentation --method segmentation" "segmentation-float32 --method segmentation --float32" "packaged-lines --method lines" "fine-tuned-lines --method lines --model $out/$name-lines.zip")
   if [ "$kind" = upper ]; then
     echo "== fine-tuning the character model on $name rows 1-400"
     start=$(date +%s)
