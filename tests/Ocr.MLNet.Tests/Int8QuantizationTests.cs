@@ -86,7 +86,7 @@ public sealed class Int8QuantizationTests
         Assert.That(float32.UsesInt8, Is.False, "float32 is the recognizer's default");
 
         // The same model without its ranges (as saved before they were measured) scores in float32.
-        using var withoutRanges = CharacterRecognizer.Load(new MemoryStream(WithoutRanges()), "no-ranges.zip", new CharacterRecognizerOptions { Int8Network = true });
+        using var withoutRanges = CharacterRecognizer.Load(new MemoryStream(PackagedModelWithoutRanges.Bytes()), "no-ranges.zip", new CharacterRecognizerOptions { Int8Network = true });
         Assert.That(withoutRanges.UsesInt8, Is.False);
         var pixels = new float[4 * CharacterFormat.PixelCount];
         for (int y = 8; y < 24; y++)
@@ -102,39 +102,5 @@ public sealed class Int8QuantizationTests
         Assert.That(Int8Quantization.ReadRanges(model), Is.Empty, "a minimum above its maximum");
         Assert.That(Int8Quantization.TryQuantize(model.ToByteArray(), out byte[]? none), Is.False);
         Assert.That(none, Is.Null);
-    }
-
-    /// <summary>The packaged zip with the ranges taken out of its network's metadata.</summary>
-    private static byte[] WithoutRanges()
-    {
-        var copy = new MemoryStream();
-        using (var packaged = PretrainedCharacterModel.OpenRead())
-            packaged.CopyTo(copy);
-        using (var zip = new System.IO.Compression.ZipArchive(copy, System.IO.Compression.ZipArchiveMode.Update, leaveOpen: true))
-        {
-            foreach (var entry in zip.Entries.Where(e => e.Name == "OnnxModel").ToList())
-            {
-                byte[] bytes;
-                using (var read = entry.Open())
-                using (var buffer = new MemoryStream())
-                {
-                    read.CopyTo(buffer);
-                    bytes = buffer.ToArray()[sizeof(int)..];
-                }
-
-                var model = ModelProto.Parser.ParseFrom(bytes);
-                if (model.MetadataProps.All(p => p.Key != Int8Quantization.RangesMetadataKey))
-                    continue;
-                model.MetadataProps.Clear();
-                byte[] stripped = model.ToByteArray();
-                string name = entry.FullName;
-                entry.Delete();
-                using var write = zip.CreateEntry(name).Open();
-                write.Write(BitConverter.GetBytes(stripped.Length));
-                write.Write(stripped);
-            }
-        }
-
-        return copy.ToArray();
     }
 }

@@ -4,6 +4,7 @@ using Microsoft.ML.Transforms.Image;
 using Microsoft.ML.Transforms.Onnx;
 using Ocr.MLNet.IO;
 using Ocr.MLNet.Loading;
+using Ocr.MLNet.Training;
 
 namespace Ocr.MLNet.Serving;
 
@@ -283,6 +284,40 @@ internal static class CharacterModelLoader
         }
 
         return models;
+    }
+
+    /// <summary>The network among a model zip's ONNX graphs (the one with a <c>Score</c> output and class names), its input and classes.</summary>
+    /// <exception cref="InvalidDataException">None is (the message names <paramref name="name"/>).</exception>
+    internal static (byte[] Onnx, string Input, string[] ClassNames) FindNetwork(List<byte[]> graphs, string name)
+    {
+        foreach (byte[] graph in graphs)
+        {
+            try
+            {
+                var (input, classNames) = ScoringChain.ReadSignature(graph);
+                return (graph, input, classNames);
+            }
+            catch (ArgumentException)
+            {
+                // Not the network (the preprocessing graph, or another ONNX model in the chain): look further.
+            }
+        }
+
+        throw NotAModel(name, graphs.Count == 0
+            ? "it holds no ONNX model, so it is not a character model saved by Ocr.MLNet"
+            : $"none of its {graphs.Count} ONNX models is an Ocr.MLNet network (one with a Score output and class names)", null);
+    }
+
+    /// <summary>The network's ONNX bytes in a saved character model, its checksums verified.</summary>
+    /// <exception cref="InvalidDataException">The zip is damaged or holds no Ocr.MLNet network (the message names <paramref name="path"/>).</exception>
+    internal static byte[] ReadNetwork(string path)
+    {
+        using var file = BoundedFile.OpenRead(path);
+        return ReadZip(file, path, zip =>
+        {
+            VerifyChecksums(zip, path);
+            return FindNetwork(OnnxModels(zip, path), path).Onnx;
+        });
     }
 
     /// <summary>The zip entry in which ML.NET's OnnxTransformer saves its model.</summary>

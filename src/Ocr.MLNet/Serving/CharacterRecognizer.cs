@@ -138,7 +138,7 @@ public sealed class CharacterRecognizer : IDisposable
             return CharacterModelLoader.OnnxModels(zip, name);
         });
 
-        var (networkOnnx, networkInput, classNames) = FindNetwork(graphs, name);
+        var (networkOnnx, networkInput, classNames) = CharacterModelLoader.FindNetwork(graphs, name);
         networkOnnx = BatchNormFolding.Fold(networkOnnx);
         bool usesInt8 = false;
         if (options.Int8Network && options.GpuDeviceId is null && Int8Quantization.TryQuantize(networkOnnx, out byte[]? int8Onnx))
@@ -217,26 +217,6 @@ public sealed class CharacterRecognizer : IDisposable
                 throw;
             }
         }
-    }
-
-    private static (byte[] Onnx, string Input, string[] ClassNames) FindNetwork(List<byte[]> graphs, string name)
-    {
-        foreach (byte[] graph in graphs)
-        {
-            try
-            {
-                var (input, classNames) = ScoringChain.ReadSignature(graph);
-                return (graph, input, classNames);
-            }
-            catch (ArgumentException)
-            {
-                // Not the network (the preprocessing graph, or another ONNX model in the chain): look further.
-            }
-        }
-
-        throw CharacterModelLoader.NotAModel(name, graphs.Count == 0
-            ? "it holds no ONNX model, so it is not a character model saved by Ocr.MLNet"
-            : $"none of its {graphs.Count} ONNX models is an Ocr.MLNet network (one with a Score output and class names)", null);
     }
 
     /// <summary>The preprocessing graph that writes the network's input, and the side of the images it reads; null when the model has none.</summary>
