@@ -20,7 +20,7 @@ public sealed class Int8QuantizationTests
     {
         var mlContext = new MLContext(seed: 1);
         var data = mlContext.Data.LoadFromEnumerable(SyntheticGlyphs.Make(perClass: 4, seed: 1, classes: ["O", "-", "|"]));
-        var model = mlContext.MulticlassClassification.Trainers.CharacterCnn(new CharacterCnnTrainer.Options { Epochs = 1, BatchSize = 8, ValidationFraction = 0 }).Fit(data);
+        using var model = mlContext.MulticlassClassification.Trainers.CharacterCnn(new CharacterCnnTrainer.Options { Epochs = 1, BatchSize = 8, ValidationFraction = 0 }).Fit(data);
 
         var saved = ModelProto.Parser.ParseFrom(model.OnnxModel.ToArray());
         var ranges = Int8Quantization.ReadRanges(saved);
