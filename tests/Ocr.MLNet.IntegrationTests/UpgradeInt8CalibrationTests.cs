@@ -9,23 +9,17 @@ namespace Ocr.MLNet.IntegrationTests;
 [TestFixture]
 [Category("Integration")]
 [Category("RealData")]
-public sealed class UpgradeInt8CalibrationTests
+public sealed class UpgradeInt8CalibrationTests : TemporaryDirectoryTest
 {
-    private string directory = "";
+    protected override string Prefix => "ocr-mlnet-int8-upgrade";
 
     private static string Cli => Path.Combine(TestEnvironment.OutputOf("src/Ocr.MLNet.Cli"), "ocr-mlnet.dll");
-
-    [OneTimeSetUp]
-    public void CreateDirectory() => directory = TestEnvironment.CreateTemporaryDirectory("ocr-mlnet-int8-upgrade");
-
-    [OneTimeTearDown]
-    public void Delete() => Directory.Delete(directory, recursive: true);
 
     [Test]
     public void An_old_model_gets_its_ranges_from_training_images_and_scores_in_int8()
     {
         string emnist = TestEnvironment.RealData("emnist-bymerge-dev");
-        string old = Path.Combine(directory, "old.zip"), upgraded = Path.Combine(directory, "upgraded.zip");
+        string old = Path.Combine(WorkDirectory, "old.zip"), upgraded = Path.Combine(WorkDirectory, "upgraded.zip");
         File.WriteAllBytes(old, PackagedModelWithoutRanges.Bytes());
 
         var run = Run($"upgrade --model \"{old}\" --int8-calibration \"{emnist}\" --out \"{upgraded}\"");
@@ -51,7 +45,7 @@ public sealed class UpgradeInt8CalibrationTests
     [Test]
     public void Split_without_calibration_images_is_refused_naming_both_options()
     {
-        string old = Path.Combine(directory, "split.zip");
+        string old = Path.Combine(WorkDirectory, "split.zip");
         File.WriteAllBytes(old, PackagedModelWithoutRanges.Bytes());
 
         var run = Run($"upgrade --model \"{old}\" --split train");
