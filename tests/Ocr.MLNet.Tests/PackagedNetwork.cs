@@ -1,6 +1,5 @@
 using Microsoft.ML.OnnxRuntime;
 using Ocr.MLNet.Serving;
-using Onnx;
 
 namespace Ocr.MLNet.Tests;
 
@@ -11,9 +10,7 @@ internal static class PackagedNetwork
     public static byte[] Onnx()
     {
         using var stream = PretrainedCharacterModel.OpenRead();
-        using var zip = new System.IO.Compression.ZipArchive(stream);
-        return CharacterModelLoader.OnnxModels(zip, "packaged model").Single(bytes =>
-            ModelProto.Parser.ParseFrom(bytes).Graph.Output.Any(o => o.Name == CharacterFormat.ScoreColumnName));
+        return CharacterModelLoader.ReadNetwork(stream, "packaged model").Onnx;
     }
 
     /// <summary>The <c>Score</c> rows of a network graph for N × 1024 pixels, on one thread.</summary>

@@ -212,7 +212,7 @@ public sealed class HandwrittenFieldReader : IDisposable
 
     /// <summary>The recognizer a loaded reader owns: one intra-op thread (see <see cref="Load(string, FieldReaderOptions?)"/>), int8 unless the options say float32.</summary>
     private static CharacterRecognizerOptions RecognizerOptions(FieldReaderOptions? options) =>
-        new() { IntraOpThreads = ServingThreads.PerImage, Int8Network = options?.Int8CharacterNetwork ?? true };
+        new() { IntraOpThreads = ServingThreads.PerImage, Int8Network = (options ?? new FieldReaderOptions()).Int8CharacterNetwork };
 
     private static HandwrittenFieldReader Own(CharacterRecognizer recognizer, LineRecognizer? lines, FieldReaderOptions? options)
     {

@@ -308,17 +308,22 @@ internal static class CharacterModelLoader
             : $"none of its {graphs.Count} ONNX models is an Ocr.MLNet network (one with a Score output and class names)", null);
     }
 
-    /// <summary>The network's ONNX bytes in a saved character model, its checksums verified.</summary>
+    /// <summary>The network's ONNX bytes in a saved character model file, its checksums verified.</summary>
     /// <exception cref="InvalidDataException">The zip is damaged or holds no Ocr.MLNet network (the message names <paramref name="path"/>).</exception>
     internal static byte[] ReadNetwork(string path)
     {
         using var file = BoundedFile.OpenRead(path);
-        return ReadZip(file, path, zip =>
-        {
-            VerifyChecksums(zip, path);
-            return FindNetwork(OnnxModels(zip, path), path).Onnx;
-        });
+        return ReadNetwork(file, path).Onnx;
     }
+
+    /// <summary>The network in a saved character model's zip (<paramref name="stream"/>, left open), its checksums verified.</summary>
+    /// <exception cref="InvalidDataException">The zip is damaged or holds no Ocr.MLNet network (the message names <paramref name="name"/>).</exception>
+    internal static (byte[] Onnx, string Input, string[] ClassNames) ReadNetwork(Stream stream, string name) =>
+        ReadZip(stream, name, zip =>
+        {
+            VerifyChecksums(zip, name);
+            return FindNetwork(OnnxModels(zip, name), name);
+        });
 
     /// <summary>The zip entry in which ML.NET's OnnxTransformer saves its model.</summary>
     private const string OnnxModelEntryName = "OnnxModel";

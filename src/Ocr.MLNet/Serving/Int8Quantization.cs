@@ -17,8 +17,9 @@ namespace Ocr.MLNet.Serving;
 /// QLinearConv; the dense layer stays in float.
 /// </summary>
 /// <remarks>
-/// Ranges are the minimum and maximum over the calibration images (not a percentile): on the field reader's characters
-/// that kept 1,194 of 1,197 top classes and every right one but one (measured when this was written; see the benchmarks journal).
+/// Ranges are the minimum and maximum over the calibration images (not a percentile): the packaged network in int8 keeps
+/// the float network's top class for 996 of the first 1,000 bymerge-dev images and scores 89.23 % on the held-out split
+/// against 89.28 % (see the benchmarks journal).
 /// </remarks>
 internal static class Int8Quantization
 {

@@ -95,15 +95,8 @@ public static class CharacterCnnOnnxExporter
     /// <exception cref="InvalidDataException">The zip is not a character model of this library (the message names <paramref name="name"/>).</exception>
     internal static (IReadOnlyList<string> ClassNames, GraphProto Graph) ReadSaved(Stream zip, string name)
     {
-        using var archive = new System.IO.Compression.ZipArchive(zip, System.IO.Compression.ZipArchiveMode.Read, leaveOpen: true);
-        foreach (byte[] onnx in Serving.CharacterModelLoader.OnnxModels(archive, name))
-        {
-            var graph = ModelProto.Parser.ParseFrom(onnx).Graph;
-            if (graph?.Initializer.FirstOrDefault(i => i.Name == ClassNamesInitializerName) is { } names)
-                return (names.StringData.Select(n => n.ToStringUtf8()).ToArray(), graph);
-        }
-
-        throw new InvalidDataException($"'{name}' holds no CharacterCnn network (no ONNX model with the '{ClassNamesInitializerName}' initializer): give a character model saved by this library.");
+        var (onnx, _, classNames) = Serving.CharacterModelLoader.ReadNetwork(zip, name);
+        return (classNames, ModelProto.Parser.ParseFrom(onnx).Graph);
     }
 
     /// <summary>
