@@ -67,9 +67,9 @@ internal static class GpuHarness
         var gpuPrepared = new float[batch * OrtBaseline.PixelCount];
         cpuRecognizer.Score(paths[..batch], cpuPrepared);
         gpuRecognizer.Score(paths[..batch], gpuPrepared);
-        var argb = new float[OrtBaseline.ImageFloats * batch];
+        var argb = new byte[OrtBaseline.ImageBytes * batch];
         for (int j = 0; j < batch; j++)
-            OrtBaseline.ExtractArgb(images[j], argb.AsSpan(j * OrtBaseline.ImageFloats, OrtBaseline.ImageFloats));
+            OrtBaseline.ExtractArgb(images[j], argb.AsSpan(j * OrtBaseline.ImageBytes, OrtBaseline.ImageBytes));
         float[] tf32Prepared = gpuOrt.Preprocess(argb, batch);
         Console.WriteLine($"max |prepared pixel difference| vs CPU, batch {batch}: recognizer on the GPU (fp32) "
             + $"{F(cpuPrepared.Zip(gpuPrepared, (a, b) => Math.Abs(a - b)).Max(), "G3")}, bare ORT on the GPU (provider defaults, TF32) "
@@ -166,17 +166,18 @@ internal static class GpuHarness
         string[] names = outputs.Select(o => o.Name).ToArray();
         foreach (int n in new[] { 1, 2, batch })
         {
-            var argb = new float[OrtBaseline.ImageFloats * n];
+            var argb = new byte[OrtBaseline.ImageBytes * n];
             for (int j = 0; j < n; j++)
             {
                 using var image = MLImage.CreateFromFile(files[j % files.Length]);
-                OrtBaseline.ExtractArgb(image, argb.AsSpan(j * OrtBaseline.ImageFloats, OrtBaseline.ImageFloats));
+                OrtBaseline.ExtractArgb(image, argb.AsSpan(j * OrtBaseline.ImageBytes, OrtBaseline.ImageBytes));
             }
 
-            using var input = Microsoft.ML.OnnxRuntime.OrtValue.CreateTensorValueFromMemory(argb, [n, 4, OrtBaseline.Side, OrtBaseline.Side]);
+            string inputName = cpu.InputMetadata.Keys.Single();
+            using var input = OrtBaseline.PlanesValue(inputName, argb, n);
             using var runOptions = new Microsoft.ML.OnnxRuntime.RunOptions();
-            using var cpuResults = cpu.Run(runOptions, [Preparation.CharacterPreprocessingGraph.InputColumnName], [input], names);
-            using var gpuResults = gpu.Run(runOptions, [Preparation.CharacterPreprocessingGraph.InputColumnName], [input], names);
+            using var cpuResults = cpu.Run(runOptions, [inputName], [input], names);
+            using var gpuResults = gpu.Run(runOptions, [inputName], [input], names);
             int shown = 0;
             for (int i = 0; i < names.Length; i++)
             {

@@ -119,7 +119,8 @@ internal static class Harness
 
     /// <summary>The preprocessing graph saved inside an Ocr.MLNet model zip (the one its <c>PrepareCharacterImages</c> step runs).</summary>
     public static byte[] PreprocessingOnnx(string modelPath) =>
-        OnnxInModel(modelPath, m => m.Graph.Input.Any(i => i.Name == Preparation.CharacterPreprocessingGraph.InputColumnName), "preprocessing graph");
+        OnnxInModel(modelPath, m => m.Graph.Input.Any(i => i.Name is Preparation.CharacterPreprocessingGraph.InputColumnName
+            or Preparation.CharacterPreprocessingGraph.FloatInputColumnName), "preprocessing graph");
 
     private static byte[] OnnxInModel(string modelPath, Func<ModelProto, bool> isWanted, string what)
     {

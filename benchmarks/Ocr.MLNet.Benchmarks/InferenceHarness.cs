@@ -27,7 +27,7 @@ internal static class InferenceHarness
         byte[] rawPixels = image.Pixels.ToArray();
         var format = image.PixelFormat;
         var pixels = TrainingThroughput.MakeRows(1)[0].Pixels;
-        var argb = new float[OrtBaseline.ImageFloats];
+        var argb = new byte[OrtBaseline.ImageBytes];
 
         var ctx = setup.MLContext;
         var noOwn = new PredictionEngineOptions { OwnsTransformer = false };
@@ -141,8 +141,8 @@ internal static class InferenceHarness
         var paths = Sd19Files(args, rows);
         var pathData = ctx.Data.LoadFromEnumerable(paths.Select(p => new CharacterImagePath { ImagePath = p }).ToList());
         var one = new float[OrtBaseline.PixelCount];
-        var argbOne = new float[OrtBaseline.ImageFloats];
-        var argbBatch = new float[OrtBaseline.ImageFloats * batch];
+        var argbOne = new byte[OrtBaseline.ImageBytes];
+        var argbBatch = new byte[OrtBaseline.ImageBytes * batch];
         var pixelBatch = new float[OrtBaseline.PixelCount * batch];
 
         var variants = new (string Name, Action Run)[]
@@ -180,7 +180,7 @@ internal static class InferenceHarness
                     for (int j = 0; j < batch; j++)
                     {
                         using var image = MLImage.CreateFromFile(paths[i + j]);
-                        OrtBaseline.ExtractArgb(image, argbBatch.AsSpan(j * OrtBaseline.ImageFloats, OrtBaseline.ImageFloats));
+                        OrtBaseline.ExtractArgb(image, argbBatch.AsSpan(j * OrtBaseline.ImageBytes, OrtBaseline.ImageBytes));
                     }
 
                     ort.PreprocessAndScore(argbBatch, batch);

@@ -62,8 +62,8 @@ internal static class LoadingHarness
         var bitmaps = picked.Select(f => SKBitmap.Decode(f)).ToArray();
         var images = picked.Select(MLImage.CreateFromFile).ToArray();
         var pixels = new float[CharacterImageConverter.PixelCount];
-        var argbOne = new float[OrtBaseline.ImageFloats];
-        var argbBatch = new float[OrtBaseline.ImageFloats * batch];
+        var argbOne = new byte[OrtBaseline.ImageBytes];
+        var argbBatch = new byte[OrtBaseline.ImageBytes * batch];
         using var ort = new OrtBaseline(NetworkOnnxForPreprocessingOnly());
         var preprocessing = new (string Name, Func<int> Run)[]
         {
@@ -97,7 +97,7 @@ internal static class LoadingHarness
                 for (int i = 0; i < images.Length; i += batch)
                 {
                     for (int j = 0; j < batch; j++)
-                        OrtBaseline.ExtractArgb(images[i + j], argbBatch.AsSpan(j * OrtBaseline.ImageFloats, OrtBaseline.ImageFloats));
+                        OrtBaseline.ExtractArgb(images[i + j], argbBatch.AsSpan(j * OrtBaseline.ImageBytes, OrtBaseline.ImageBytes));
                     ort.Preprocess(argbBatch, batch);
                 }
 

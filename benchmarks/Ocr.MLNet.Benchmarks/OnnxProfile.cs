@@ -21,7 +21,7 @@ internal static class OnnxProfile
         string path = ModelPath(args, out bool trainedHere);
         var image = Sd19Files(args, 1)[0];
         using var decoded = Microsoft.ML.Data.MLImage.CreateFromFile(image);
-        var argb = new float[OrtBaseline.ImageFloats];
+        var argb = new byte[OrtBaseline.ImageBytes];
         OrtBaseline.ExtractArgb(decoded, argb);
         var argbBatch = Enumerable.Repeat(argb, batch).SelectMany(a => a).ToArray();
         var pixels = TrainingThroughput.MakeRows(1)[0].Pixels;
@@ -30,24 +30,26 @@ internal static class OnnxProfile
         bool savedGraph = args.Contains("--saved-graph");
         byte[] graph = savedGraph ? PreprocessingOnnx(path) : CharacterPreprocessingGraph.Build(OrtBaseline.Side, CharacterCnnOnnxExporter.DefaultInputColumnName);
         string which = savedGraph ? "preprocessing graph saved in the model" : "preprocessing graph built now";
-        Profile($"{which}, batch 1", graph, CharacterPreprocessingGraph.InputColumnName, argb, [1, 4, OrtBaseline.Side, OrtBaseline.Side], runs, nodes);
-        Profile($"{which}, batch {batch}", graph, CharacterPreprocessingGraph.InputColumnName, argbBatch, [batch, 4, OrtBaseline.Side, OrtBaseline.Side],
-            Math.Max(1, runs / batch * 4), nodes);
-        Profile("network, batch 1", NetworkOnnx(path), CharacterCnnOnnxExporter.DefaultInputColumnName, pixels, [1, 1, 32, 32], runs, nodes);
+        string graphInput = Onnx.ModelProto.Parser.ParseFrom(graph).Graph.Input.Single().Name;
+        Profile($"{which}, batch 1", graph, graphInput, () => OrtBaseline.PlanesValue(graphInput, argb, 1), runs, nodes);
+        Profile($"{which}, batch {batch}", graph, graphInput, () => OrtBaseline.PlanesValue(graphInput, argbBatch, batch), Math.Max(1, runs / batch * 4), nodes);
+        Profile("network, batch 1", NetworkOnnx(path), CharacterCnnOnnxExporter.DefaultInputColumnName, () => OrtValue.CreateTensorValueFromMemory(pixels, [1, 1, 32, 32]),
+            runs, nodes);
         if (trainedHere)
             File.Delete(path);
         return 0;
     }
 
-    private static void Profile(string title, byte[] model, string inputName, float[] input, int[] shape, int runs, int listed)
+    private static void Profile(string title, byte[] model, string inputName, Func<OrtValue> input, int runs, int listed)
     {
         string prefix = Path.Combine(Path.GetTempPath(), $"ocr-mlnet-ort-profile-{Environment.ProcessId}");
         using var options = new SessionOptions { EnableProfiling = true, ProfileOutputPathPrefix = prefix };
         using var session = new InferenceSession(model, options);
-        var value = NamedOnnxValue.CreateFromTensor(inputName, new DenseTensor<float>(input, shape));
+        using var value = input();
+        using var runOptions = new RunOptions();
         for (int i = 0; i < runs; i++)
         {
-            using var _ = session.Run([value]);
+            using var _ = session.Run(runOptions, [inputName], [value], session.OutputNames);
         }
 
         string file = session.EndProfiling();

@@ -14,7 +14,7 @@ internal sealed class OrtBaseline : IDisposable
 {
     public const int Side = CharacterPreprocessingGraph.DefaultImageSide;
     public const int PlaneSize = Side * Side;
-    public const int ImageFloats = CharacterPreprocessingGraph.InputChannels * PlaneSize;
+    public const int ImageBytes = CharacterPreprocessingGraph.InputChannels * PlaneSize;
     public const int PixelCount = 1024;
 
     private readonly InferenceSession network;
@@ -31,6 +31,7 @@ internal sealed class OrtBaseline : IDisposable
             options.AppendExecutionProvider_CUDA(device);
         network = new InferenceSession(networkOnnx, options);
         preprocessing = new InferenceSession(preprocessingOnnx ?? CharacterPreprocessingGraph.Build(Side, CharacterCnnOnnxExporter.DefaultInputColumnName), options);
+        preprocessingInputNames = [preprocessing.InputMetadata.Keys.Single()];
     }
 
     /// <summary>As <see cref="Network"/>, through the <see cref="NamedOnnxValue"/> API (tensors copied out, the outputs ML.NET asks for).</summary>
@@ -75,25 +76,40 @@ internal sealed class OrtBaseline : IDisposable
         return results.First().AsTensor<float>().ToArray();
     }
 
-    /// <summary>The preprocessing graph on <paramref name="count"/> A, R, G, B plane sets: the network's pixels.</summary>
-    public float[] Preprocess(float[] argb, int count)
+    /// <summary>The preprocessing graph on <paramref name="count"/> A, R, G, B byte plane sets: the network's pixels.</summary>
+    public float[] Preprocess(byte[] argb, int count)
     {
-        using var input = OrtValue.CreateTensorValueFromMemory(argb, [count, 4, Side, Side]);
-        using var results = preprocessing.Run(runOptions, PreprocessingInputNames, [input], InputNames);
+        using var input = PlanesValue(preprocessingInputNames[0], argb, count);
+        using var results = preprocessing.Run(runOptions, preprocessingInputNames, [input], InputNames);
         return results[0].GetTensorDataAsSpan<float>().ToArray();
     }
 
-    private static readonly string[] PreprocessingInputNames = [CharacterPreprocessingGraph.InputColumnName];
+    private readonly string[] preprocessingInputNames;
+
+    /// <summary>
+    /// The planes as the graph's input takes them: the bytes themselves, or (for a graph saved before the byte input, whose input is
+    /// <see cref="CharacterPreprocessingGraph.FloatInputColumnName"/>) floats scaled by 1/255, the extra pass those models' chains made.
+    /// </summary>
+    public static OrtValue PlanesValue(string inputName, byte[] argb, int count)
+    {
+        long[] shape = [count, CharacterPreprocessingGraph.InputChannels, Side, Side];
+        if (inputName == CharacterPreprocessingGraph.InputColumnName)
+            return OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, argb.AsMemory(0, count * ImageBytes), shape);
+        var floats = new float[count * ImageBytes];
+        for (int i = 0; i < floats.Length; i++)
+            floats[i] = argb[i] * (1f / 255f);
+        return OrtValue.CreateTensorValueFromMemory(floats, shape);
+    }
 
     /// <summary>Preprocessing graph then network, on <paramref name="count"/> images' planes.</summary>
-    public float PreprocessAndScore(float[] argb, int count) => Network(Preprocess(argb, count), count);
+    public float PreprocessAndScore(byte[] argb, int count) => Network(Preprocess(argb, count), count);
 
-    /// <summary>ExtractPixels' work: the A, R, G, B planes of a 128×128 image scaled by 1/255, into <paramref name="destination"/> (the library's own extraction).</summary>
-    public static void ExtractArgb(MLImage image, Span<float> destination)
+    /// <summary>ExtractPixels' work: the A, R, G, B byte planes of a 128×128 image, into <paramref name="destination"/> (the library's own extraction).</summary>
+    public static void ExtractArgb(MLImage image, Span<byte> destination)
     {
         if (image.Width != Side || image.Height != Side)
             throw new ArgumentException($"Expected a {Side}×{Side} image, got {image.Width}×{image.Height}.", nameof(image));
-        ArgbPlanes.Extract(image, Side, destination);
+        ArgbPlanes.ExtractBytes(image, Side, destination);
     }
 
     public void Dispose()

@@ -23,7 +23,7 @@ public class PredictionLatencyBenchmarks
     private PredictionEngine<CharacterImagePath, CharacterPrediction> pathEngine = null!;
     private CharacterPixels pixelInput = null!;
     private CharacterImagePath pathInput = null!;
-    private readonly float[] argb = new float[OrtBaseline.ImageFloats];
+    private readonly byte[] argb = new byte[OrtBaseline.ImageBytes];
 
     [GlobalSetup]
     public void Setup()

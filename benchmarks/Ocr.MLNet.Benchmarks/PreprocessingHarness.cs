@@ -31,14 +31,14 @@ internal static class PreprocessingHarness
         using var perCore = new OrtBaseline(networkOnnx, intraOpThreads: cores);
 
         string[] paths = Sd19Files(args, batch);
-        var argb = new float[OrtBaseline.ImageFloats * batch];
+        var argb = new byte[OrtBaseline.ImageBytes * batch];
         for (int j = 0; j < batch; j++)
         {
             using var image = MLImage.CreateFromFile(paths[j]);
-            OrtBaseline.ExtractArgb(image, argb.AsSpan(j * OrtBaseline.ImageFloats, OrtBaseline.ImageFloats));
+            OrtBaseline.ExtractArgb(image, argb.AsSpan(j * OrtBaseline.ImageBytes, OrtBaseline.ImageBytes));
         }
 
-        var argbOne = argb[..OrtBaseline.ImageFloats];
+        var argbOne = argb[..OrtBaseline.ImageBytes];
         float[] pixels = current.Preprocess(argb, batch);
         float[] savedPixels = saved.Preprocess(argb, batch);
         Console.WriteLine($"max |pixel difference| current graph vs saved graph on {batch} SD19 PNGs: {F(pixels.Zip(savedPixels, (a, b) => Math.Abs(a - b)).Max(), "G3")}");
@@ -46,7 +46,7 @@ internal static class PreprocessingHarness
         const int Chunk = 16;
         if (batch % Chunk != 0)
             throw new ArgumentException($"--batch {batch}: use a multiple of {Chunk}, the recognizer's preprocessing chunk.");
-        float[][] chunks = Enumerable.Range(0, batch / Chunk).Select(c => argb[(c * Chunk * OrtBaseline.ImageFloats)..((c + 1) * Chunk * OrtBaseline.ImageFloats)]).ToArray();
+        byte[][] chunks = Enumerable.Range(0, batch / Chunk).Select(c => argb[(c * Chunk * OrtBaseline.ImageBytes)..((c + 1) * Chunk * OrtBaseline.ImageBytes)]).ToArray();
 
         void Batches(int size, Action run)
         {

@@ -36,11 +36,11 @@ internal static class ServingHarness
         var pathData = ctx.Data.LoadFromEnumerable(paths.Select(p => new CharacterImagePath { ImagePath = p }).ToList());
         var images = paths.Select(MLImage.CreateFromFile).ToList();
         using var disposeImages = new Disposables([.. images]);
-        var argb = new float[OrtBaseline.ImageFloats * batch];
-        var argbOne = new float[OrtBaseline.ImageFloats];
+        var argb = new byte[OrtBaseline.ImageBytes * batch];
+        var argbOne = new byte[OrtBaseline.ImageBytes];
         var pixelBatch = new float[OrtBaseline.PixelCount * batch];
         for (int j = 0; j < batch; j++)
-            OrtBaseline.ExtractArgb(images[j], argb.AsSpan(j * OrtBaseline.ImageFloats, OrtBaseline.ImageFloats));
+            OrtBaseline.ExtractArgb(images[j], argb.AsSpan(j * OrtBaseline.ImageBytes, OrtBaseline.ImageBytes));
         float[] preparedBatch = ort.Preprocess(argb, batch);
         OrtBaseline.ExtractArgb(images[0], argbOne);
 
@@ -63,7 +63,7 @@ internal static class ServingHarness
             ($"bare ORT: ARGB planes + preprocessing + network, batch {batch}", () => Batches(rows, batch, i =>
             {
                 for (int j = 0; j < batch; j++)
-                    OrtBaseline.ExtractArgb(images[i + j], argb.AsSpan(j * OrtBaseline.ImageFloats, OrtBaseline.ImageFloats));
+                    OrtBaseline.ExtractArgb(images[i + j], argb.AsSpan(j * OrtBaseline.ImageBytes, OrtBaseline.ImageBytes));
                 ort.PreprocessAndScore(argb, batch);
             })),
             ($"CharacterRecognizer.ScoreImages, batch {batch}", () => recognizer.Score(images)),
@@ -72,7 +72,7 @@ internal static class ServingHarness
                 for (int j = 0; j < batch; j++)
                 {
                     using var image = MLImage.CreateFromFile(paths[i + j]);
-                    OrtBaseline.ExtractArgb(image, argb.AsSpan(j * OrtBaseline.ImageFloats, OrtBaseline.ImageFloats));
+                    OrtBaseline.ExtractArgb(image, argb.AsSpan(j * OrtBaseline.ImageBytes, OrtBaseline.ImageBytes));
                 }
 
                 ort.PreprocessAndScore(argb, batch);

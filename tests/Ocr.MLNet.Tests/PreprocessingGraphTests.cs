@@ -12,29 +12,38 @@ public sealed class PreprocessingGraphTests
 {
     private const int Side = CharacterPreprocessingGraph.DefaultImageSide;
 
-    /// <summary>The A, R, G, B planes of a bitmap scaled by 1/255, as ML.NET's ExtractPixels writes them.</summary>
-    internal static float[] ArgbPlanes(SKBitmap bitmap)
+    /// <summary>The A, R, G, B byte planes of a bitmap, as ML.NET's ExtractPixels writes them with <c>outputAsFloatArray: false</c>.</summary>
+    internal static byte[] ArgbPlanes(SKBitmap bitmap)
     {
         using var rgba = new SKBitmap(new SKImageInfo(bitmap.Width, bitmap.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
         Assert.That(bitmap.CopyTo(rgba, SKColorType.Rgba8888), Is.True);
         var bytes = rgba.GetPixelSpan();
         int plane = bitmap.Width * bitmap.Height;
-        var result = new float[4 * plane];
+        var result = new byte[4 * plane];
         for (int p = 0; p < plane; p++)
         {
-            result[p] = bytes[(4 * p) + 3] / 255f;
-            result[plane + p] = bytes[4 * p] / 255f;
-            result[(2 * plane) + p] = bytes[(4 * p) + 1] / 255f;
-            result[(3 * plane) + p] = bytes[(4 * p) + 2] / 255f;
+            result[p] = bytes[(4 * p) + 3];
+            result[plane + p] = bytes[4 * p];
+            result[(2 * plane) + p] = bytes[(4 * p) + 1];
+            result[(3 * plane) + p] = bytes[(4 * p) + 2];
         }
 
         return result;
     }
 
-    internal static float[] RunGraph(InferenceSession session, IReadOnlyList<float[]> images, int side = Side)
+    /// <summary>
+    /// The graph's pixels for byte planes: fed as bytes to a graph of <see cref="CharacterPreprocessingGraph.InputColumnName"/>,
+    /// as floats scaled by 1/255 (what ExtractPixels wrote for them) to the earlier graphs of the float input.
+    /// </summary>
+    internal static float[] RunGraph(InferenceSession session, IReadOnlyList<byte[]> images, int side = Side)
     {
-        var input = new DenseTensor<float>(images.SelectMany(i => i).ToArray(), [images.Count, 4, side, side]);
-        using var results = session.Run([NamedOnnxValue.CreateFromTensor(CharacterPreprocessingGraph.InputColumnName, input)]);
+        string inputName = session.InputMetadata.Keys.Single();
+        int[] shape = [images.Count, 4, side, side];
+        var bytes = images.SelectMany(i => i).ToArray();
+        var input = inputName == CharacterPreprocessingGraph.InputColumnName
+            ? NamedOnnxValue.CreateFromTensor(inputName, new DenseTensor<byte>(bytes, shape))
+            : NamedOnnxValue.CreateFromTensor(inputName, new DenseTensor<float>(bytes.Select(b => b * (1f / 255f)).ToArray(), shape));
+        using var results = session.Run([input]);
         return results.Single().AsEnumerable<float>().ToArray();
     }
 
@@ -117,7 +126,7 @@ public sealed class PreprocessingGraphTests
         {
             var bytes = new byte[4 * Side * Side];
             random.NextBytes(bytes);
-            images.Add(bytes.Select(b => b * (1f / 255f)).ToArray());
+            images.Add(bytes);
         }
 
         images.Add(EdgeInk());
@@ -125,14 +134,14 @@ public sealed class PreprocessingGraphTests
     }
 
     /// <summary>Black ink on white touching the corners and the right edge, where the blur meets the image's border.</summary>
-    private static float[] EdgeInk()
+    private static byte[] EdgeInk()
     {
         const int plane = Side * Side;
-        var planes = Enumerable.Repeat(1f, 4 * plane).ToArray();
+        var planes = Enumerable.Repeat(byte.MaxValue, 4 * plane).ToArray();
         void Ink(int row, int column)
         {
             for (int channel = 1; channel < 4; channel++)
-                planes[(channel * plane) + (row * Side) + column] = 0f;
+                planes[(channel * plane) + (row * Side) + column] = 0;
         }
 
         for (int i = 0; i < 3; i++)
@@ -164,19 +173,19 @@ public sealed class PreprocessingGraphTests
     {
         string folder = TestEnvironment.RealData("nist-sd19-by_class-vowels");
         var files = Directory.EnumerateFiles(folder, "*.png", SearchOption.AllDirectories).Order(StringComparer.Ordinal).Where((_, i) => i % 100 == 0).Take(100).ToList();
-        var images = new List<float[]>();
+        var images = new List<byte[]>();
         foreach (string file in files)
         {
             using var image = Microsoft.ML.Data.MLImage.CreateFromFile(file);
-            var planes = new float[4 * Side * Side];
-            Ocr.MLNet.Preparation.ArgbPlanes.Extract(image, Side, planes);
+            var planes = new byte[4 * Side * Side];
+            Ocr.MLNet.Preparation.ArgbPlanes.ExtractBytes(image, Side, planes);
             images.Add(planes);
         }
 
         AssertSameAsPrevious(images, InkPolarity.Detect, $"{files.Count} SD19 PNGs");
     }
 
-    private static void AssertSameAsPrevious(List<float[]> images, InkPolarity polarity, string what)
+    private static void AssertSameAsPrevious(List<byte[]> images, InkPolarity polarity, string what)
     {
         using var previous = new InferenceSession(PreviousPreprocessingGraph.Build(Side, polarity));
         using var current = new InferenceSession(CharacterPreprocessingGraph.Build(Side, polarity: polarity));

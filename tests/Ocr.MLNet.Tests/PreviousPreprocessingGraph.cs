@@ -14,7 +14,7 @@ namespace Ocr.MLNet.Tests;
 /// </summary>
 internal static class PreviousPreprocessingGraph
 {
-    public const string InputColumnName = CharacterPreprocessingGraph.InputColumnName;
+    public const string InputColumnName = CharacterPreprocessingGraph.FloatInputColumnName;
 
     public static byte[] Build(int imageSide = CharacterPreprocessingGraph.DefaultImageSide, InkPolarity polarity = InkPolarity.Detect) =>
         BuildModel(imageSide, CharacterCnnOnnxExporter.DefaultInputColumnName, polarity).ToByteArray();

@@ -26,7 +26,7 @@ namespace Ocr.MLNet.Lines;
 internal static class LineOnnxExporter
 {
     /// <summary>The ARGB pixel column the model reads.</summary>
-    public const string InputColumnName = CharacterPreprocessingGraph.InputColumnName;
+    public const string InputColumnName = CharacterPreprocessingGraph.FloatInputColumnName;
 
     /// <summary>The prepared pixels, <c>float[N, 1, 32, 256]</c>: the preparation graph's output and the network's input.</summary>
     public const string PixelsColumnName = "LinePixels";

@@ -2,8 +2,9 @@ namespace Ocr.MLNet.Preparation;
 
 /// <summary>
 /// The input of <see cref="CharacterPreprocessingGraph"/> (and the line recognizer's preparation) from a decoded image, computed as the chain in front of the graph
-/// computes it (<c>ResizeImages</c> with IsoPad, then <c>ExtractPixels</c> with all colours in ARGB order, planar, scaled by
-/// 1/255), without a data view per image.
+/// computes it (<c>ResizeImages</c> with IsoPad, then <c>ExtractPixels</c> with all colours in ARGB order, planar: bytes for
+/// the character graph, floats scaled by 1/255 for the line model and for character graphs saved before), without a data
+/// view per image.
 /// </summary>
 internal static class ArgbPlanes
 {
@@ -15,19 +16,15 @@ internal static class ArgbPlanes
     /// <exception cref="ArgumentException"><paramref name="destination"/> does not hold 4·width·height floats.</exception>
     public static void Extract(MLImage image, int width, int height, Span<float> destination)
     {
-        ArgumentNullException.ThrowIfNull(image);
-        int planeSize = width * height;
-        if (destination.Length != CharacterPreprocessingGraph.InputChannels * planeSize)
-            throw new ArgumentException($"The destination holds {destination.Length} floats; {width}×{height} ARGB planes need {CharacterPreprocessingGraph.InputChannels * planeSize}.", nameof(destination));
-
-        // ResizeImages passes an image of the target size through untouched; so does this.
-        MLImage? resized = image.Width == width && image.Height == height ? null : MLNetInterop.ResizeIsoPad(image, width, height);
+        CheckDestination(destination.Length, width, height, "floats");
+        MLImage? resized = ResizedCopy(image, width, height);
         try
         {
             var source = resized ?? image;
             var pixels = source.Pixels;
             bool bgra = source.PixelFormat == MLPixelFormat.Bgra32;
             const float scale = 1f / 255f; // ExtractPixels' scaleImage, multiplied as it multiplies
+            int planeSize = width * height;
             for (int i = 0, p = 0; i < planeSize; i++, p += 4)
             {
                 destination[i] = pixels[p + 3] * scale;
@@ -40,5 +37,48 @@ internal static class ArgbPlanes
         {
             resized?.Dispose();
         }
+    }
+
+    /// <summary>
+    /// Writes the A, R, G, B byte planes of <paramref name="image"/>, resized to <paramref name="side"/>×<paramref name="side"/>,
+    /// into <paramref name="destination"/>, as <c>ExtractPixels</c> writes them with <c>outputAsFloatArray: false</c>.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> does not hold 4·side² bytes.</exception>
+    public static void ExtractBytes(MLImage image, int side, Span<byte> destination)
+    {
+        CheckDestination(destination.Length, side, side, "bytes");
+        MLImage? resized = ResizedCopy(image, side, side);
+        try
+        {
+            var source = resized ?? image;
+            var pixels = source.Pixels;
+            bool bgra = source.PixelFormat == MLPixelFormat.Bgra32;
+            int planeSize = side * side;
+            for (int i = 0, p = 0; i < planeSize; i++, p += 4)
+            {
+                destination[i] = pixels[p + 3];
+                destination[planeSize + i] = pixels[p + (bgra ? 2 : 0)];
+                destination[(2 * planeSize) + i] = pixels[p + 1];
+                destination[(3 * planeSize) + i] = pixels[p + (bgra ? 0 : 2)];
+            }
+        }
+        finally
+        {
+            resized?.Dispose();
+        }
+    }
+
+    private static void CheckDestination(int length, int width, int height, string unit)
+    {
+        int needed = CharacterPreprocessingGraph.InputChannels * width * height;
+        if (length != needed)
+            throw new ArgumentException($"The destination holds {length} {unit}; {width}×{height} ARGB planes need {needed}.", "destination");
+    }
+
+    /// <summary>The image resized to width×height as <c>ResizeImages</c> with IsoPad resizes it; null when it has that size already (ResizeImages passes it through untouched, and so does this).</summary>
+    private static MLImage? ResizedCopy(MLImage image, int width, int height)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        return image.Width == width && image.Height == height ? null : MLNetInterop.ResizeIsoPad(image, width, height);
     }
 }

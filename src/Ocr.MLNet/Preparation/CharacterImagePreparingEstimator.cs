@@ -56,7 +56,7 @@ public sealed class CharacterImagePreparingEstimator : IEstimator<ITransformer>
             context => context.Transforms.ResizeImages(ResizedImageColumnName, GraphImageSide, GraphImageSide, options.InputColumn,
                     ImageResizingEstimator.ResizingKind.IsoPad)
                 .Append(context.Transforms.ExtractPixels(ImagePixelsColumnName, ResizedImageColumnName, ImagePixelExtractingEstimator.ColorBits.All,
-                    ImagePixelExtractingEstimator.ColorsOrder.ARGB, interleavePixelColors: false, scaleImage: 1f / 255f))
+                    ImagePixelExtractingEstimator.ColorsOrder.ARGB, interleavePixelColors: false, outputAsFloatArray: false))
                 .Append(context.Transforms.ApplyOnnxModel([options.OutputColumnName], [ImagePixelsColumnName], new MemoryStream(graph, writable: false)))
                 .Append(context.Transforms.DropColumns(ResizedImageColumnName, ImagePixelsColumnName)),
             context => EmptyImageView(context, options.InputColumn, imageType));

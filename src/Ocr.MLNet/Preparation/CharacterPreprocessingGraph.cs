@@ -12,9 +12,12 @@ namespace Ocr.MLNet.Preparation;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Input <see cref="InputColumnName"/>: <c>float[N, 4, side, side]</c>, the planar A, R, G, B channels of a
-/// <c>side</c>×<c>side</c> image scaled to [0, 1], as ML.NET's <c>ExtractPixels</c> writes them with all colours,
-/// ARGB order and a scale of 1/255. Output: <c>float[N, 1, 32, 32]</c>, the network's pixels.
+/// Input <see cref="InputColumnName"/>: <c>byte[N, 4, side, side]</c>, the planar A, R, G, B bytes of a
+/// <c>side</c>×<c>side</c> image, as ML.NET's <c>ExtractPixels</c> writes them with all colours, ARGB order and
+/// <c>outputAsFloatArray: false</c>. Output: <c>float[N, 1, 32, 32]</c>, the network's pixels. Bytes rather than floats
+/// scaled by 1/255 (the input of graphs saved before, <see cref="FloatInputColumnName"/>, which the recognizer still reads):
+/// ML.NET's pixel extraction and its copy of the row into ONNX Runtime move a quarter of the memory, 64 KiB per 128×128
+/// image instead of 256 KiB, which is below the .NET large-object heap's threshold.
 /// </para>
 /// <para>
 /// Each step is the converter's, in the same arithmetic where it matters: the grey level and the alpha
@@ -27,8 +30,11 @@ namespace Ocr.MLNet.Preparation;
 /// </remarks>
 internal static class CharacterPreprocessingGraph
 {
-    /// <summary>Default name of the graph's input (the ARGB pixel column).</summary>
-    public const string InputColumnName = "Ocr.MLNet.ImagePixels";
+    /// <summary>Default name of the graph's input (the ARGB byte planes).</summary>
+    public const string InputColumnName = "Ocr.MLNet.ImageBytes";
+
+    /// <summary>The input of the graphs saved before the byte input: the ARGB planes as floats scaled by 1/255.</summary>
+    public const string FloatInputColumnName = "Ocr.MLNet.ImagePixels";
 
     /// <summary>Channels the input carries per pixel: A, R, G, B.</summary>
     public const int InputChannels = 4;
@@ -65,26 +71,28 @@ internal static class CharacterPreprocessingGraph
     {
         var graph = new GraphProto { Name = "CharacterPreprocessing" };
         var g = new OnnxGraphBuilder(graph);
-        graph.Input.Add(TensorValue(InputColumnName, TensorProto.Types.DataType.Float, [Batch, InputChannels, side, side]));
+        graph.Input.Add(TensorValue(InputColumnName, TensorProto.Types.DataType.Uint8, [Batch, InputChannels, side, side]));
 
         string Const(string name, float value) => g.FloatConstant(name, [value]);
         string Op(string op, string name, params string[] inputs) => g.Node(op, name, inputs);
         string zero = Const("zero", 0f), one = Const("one", 1f), two = Const("two", 2f);
 
         // Grey level in bytes, as CharacterImageConverter.RgbaToGrey: round(0.299 R + 0.587 G + 0.114 B), composited over white
-        // by the alpha. The input holds byte/255, so a matrix product over the channels gives the luminance before rounding,
+        // by the alpha. A matrix product of the bytes over the channels gives the luminance before rounding,
         // (299 R + 587 G + 114 B + 500) / 1000 + 0.0005, within 1e-4; its floor is the converter's integer (here minus 255,
         // folded into the same addition), as the half-step margin (0.0005) is five times the error. The same margin argument
-        // makes the compositing exact without rounding the alpha to a byte: floor((α·(L − 255) + 65152) / 255) =
-        // floor(A·(L − 255) + 255.5) with A = α/255, the input plane, because A·(L − 255) is a multiple of 1/255 and so never
-        // within 1/510 of an integer minus 1/2. (Single-channel Convs would be rewritten by ONNX Runtime into its blocked
-        // layout with reorders, far slower here than these products.)
+        // makes the compositing exact without rounding: floor((α·(L − 255) + 65152) / 255) = floor(A·(L − 255) + 255.5) with
+        // A = α/255, because A·(L − 255) is a multiple of 1/255 and so never within 1/510 of an integer minus 1/2. Only the
+        // alpha plane is scaled by 1/255 (as ExtractPixels scaled every plane for the float input). (Single-channel Convs
+        // would be rewritten by ONNX Runtime into its blocked layout with reorders, far slower here than these products.)
         long plane = (long)side * side;
-        string channels = g.Node("Reshape", "channels", [InputColumnName, g.Int64Constant("channels_shape", [0, InputChannels, plane])]);
-        string mix = g.FloatConstant("luminance_weights", [0f, 0.299f * 255f, 0.587f * 255f, 0.114f * 255f], 1, InputChannels);
+        string channels = g.Node("Reshape", "channels", [g.Node("Cast", "planes", [InputColumnName], Int("to", (long)TensorProto.Types.DataType.Float)),
+            g.Int64Constant("channels_shape", [0, InputChannels, plane])]);
+        string mix = g.FloatConstant("luminance_weights", [0f, 0.299f, 0.587f, 0.114f], 1, InputChannels);
         string luminanceMinusWhite = Op("Floor", "luminance_minus_white",
             Op("Add", "luminance_rounding", Op("MatMul", "luminance_unrounded", mix, channels), Const("luminance_bias", 0.5005f - 255f))); // [N,1,S²]
-        string alpha = g.Node("Slice", "alpha", [channels, g.Int64Constant("alpha_start", [0]), g.Int64Constant("alpha_end", [1]), g.Int64Constant("channel_axis", [1])]);
+        string alpha = Op("Mul", "alpha", g.Node("Slice", "alpha_bytes", [channels, g.Int64Constant("alpha_start", [0]), g.Int64Constant("alpha_end", [1]),
+            g.Int64Constant("channel_axis", [1])]), Const("byte_scale", 1f / 255f));
         string darkening = Op("Mul", "alpha_weighted", alpha, luminanceMinusWhite); // [N,1,S²] A·(L − 255): the grey level is floor(this + 255.5)
 
         // Ink bright on dark, in bytes: the grey level, or 255 − grey when the border is light on average (IsDarkOnLight),

@@ -39,7 +39,9 @@ public sealed class CharacterRecognizer : IDisposable
     private readonly InferenceSession? preprocessing;
     private readonly RunOptions runOptions = new();
     private readonly string[] networkInputs;
-    private readonly string[] preprocessingInputs = [CharacterPreprocessingGraph.InputColumnName];
+    private readonly string[] preprocessingInputs;
+    /// <summary>Whether the preprocessing graph reads byte planes (graphs saved before read floats scaled by 1/255).</summary>
+    private readonly bool planesAsBytes;
     private static readonly string[] ScoreOutput = [CharacterFormat.ScoreColumnName];
     /// <summary>Images per preprocessing run: 16 images' planes and intermediates fit in cache; larger runs were slower here.</summary>
     private const int PreprocessingChunk = 16;
@@ -64,6 +66,8 @@ public sealed class CharacterRecognizer : IDisposable
     {
         this.network = network;
         this.preprocessing = preprocessing;
+        preprocessingInputs = [preprocessing?.InputMetadata.Keys.Single() ?? CharacterPreprocessingGraph.InputColumnName];
+        planesAsBytes = preprocessingInputs[0] == CharacterPreprocessingGraph.InputColumnName;
         networkInputs = [networkInput];
         ClassNames = classNames;
         this.imageSide = imageSide;
@@ -234,7 +238,8 @@ public sealed class CharacterRecognizer : IDisposable
                 continue;
             }
 
-            if (graph is { Input.Count: 1, Output.Count: 1 } && graph.Input[0].Name == CharacterPreprocessingGraph.InputColumnName
+            if (graph is { Input.Count: 1, Output.Count: 1 }
+                && graph.Input[0].Name is CharacterPreprocessingGraph.InputColumnName or CharacterPreprocessingGraph.FloatInputColumnName
                 && graph.Output[0].Name == networkInput && graph.Input[0].Type?.TensorType?.Shape?.Dim is { Count: 4 } dims)
             {
                 side = (int)dims[2].DimValue;
@@ -403,9 +408,9 @@ public sealed class CharacterRecognizer : IDisposable
         }
 
         int classes = ClassNames.Count;
-        int imageFloats = CharacterPreprocessingGraph.InputChannels * imageSide * imageSide;
+        int planeValues = CharacterPreprocessingGraph.InputChannels * imageSide * imageSide;
         var scores = new float[count * classes];
-        // The planes (256 KiB per image) go through the preprocessing graph a few images at a time, so its full-size
+        // The planes (64 KiB of bytes per image) go through the preprocessing graph a few images at a time, so its full-size
         // intermediates stay in cache; the network then runs on the whole batch of prepared pixels.
         // A GPU gains nothing from cache-sized runs and pays a launch per run: it takes the whole batch at once.
         int chunk = UsesGpu ? batchSize : Math.Min(PreprocessingChunk, batchSize);
@@ -444,7 +449,8 @@ public sealed class CharacterRecognizer : IDisposable
         // Images start + first … start + first + m − 1 through the preprocessing graph into pixels, from index first.
         void Prepare(int start, int first, int m)
         {
-            float[] planes = ArrayPool<float>.Shared.Rent(m * imageFloats);
+            byte[]? bytes = planesAsBytes ? ArrayPool<byte>.Shared.Rent(m * planeValues) : null;
+            float[]? floats = planesAsBytes ? null : ArrayPool<float>.Shared.Rent(m * planeValues);
             try
             {
                 for (int j = 0; j < m; j++)
@@ -452,7 +458,10 @@ public sealed class CharacterRecognizer : IDisposable
                     var current = image(start + first + j);
                     try
                     {
-                        ArgbPlanes.Extract(current, imageSide, planes.AsSpan(j * imageFloats, imageFloats));
+                        if (bytes is not null)
+                            ArgbPlanes.ExtractBytes(current, imageSide, bytes.AsSpan(j * planeValues, planeValues));
+                        else
+                            ArgbPlanes.Extract(current, imageSide, floats.AsSpan(j * planeValues, planeValues));
                     }
                     finally
                     {
@@ -461,14 +470,19 @@ public sealed class CharacterRecognizer : IDisposable
                     }
                 }
 
-                using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, planes.AsMemory(0, m * imageFloats),
-                    [m, CharacterPreprocessingGraph.InputChannels, imageSide, imageSide]);
+                long[] shape = [m, CharacterPreprocessingGraph.InputChannels, imageSide, imageSide];
+                using var input = bytes is not null
+                    ? OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, bytes.AsMemory(0, m * planeValues), shape)
+                    : OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, floats.AsMemory(0, m * planeValues), shape);
                 using var prepared = preprocessing.Run(runOptions, preprocessingInputs, [input], networkInputs);
                 prepared[0].GetTensorDataAsSpan<float>().CopyTo(pixels.AsSpan(first * CharacterFormat.PixelCount, m * CharacterFormat.PixelCount));
             }
             finally
             {
-                ArrayPool<float>.Shared.Return(planes);
+                if (bytes is not null)
+                    ArrayPool<byte>.Shared.Return(bytes);
+                if (floats is not null)
+                    ArrayPool<float>.Shared.Return(floats);
             }
         }
 
