@@ -145,7 +145,8 @@ public sealed class CharacterRecognizer : IDisposable
         var (networkOnnx, networkInput, classNames) = CharacterModelLoader.FindNetwork(graphs, name);
         networkOnnx = BatchNormFolding.Fold(networkOnnx);
         bool usesInt8 = false;
-        if (options.Int8Network && options.GpuDeviceId is null && Int8Quantization.TryQuantize(networkOnnx, out byte[]? int8Onnx))
+        if (options.Int8Network && options.GpuDeviceId is null && Int8Quantization.TryQuantize(networkOnnx, out byte[]? int8Onnx,
+                options.Int8WeightLevels ?? Int8Quantization.WeightLevelsForThisCpu()))
             (networkOnnx, usesInt8) = (int8Onnx, true);
         byte[]? preprocessingOnnx = FindPreprocessing(graphs, networkInput, out int side);
 

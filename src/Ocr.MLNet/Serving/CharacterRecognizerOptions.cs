@@ -46,7 +46,8 @@ public sealed class CharacterRecognizerOptions
     /// Score with the network in 8-bit integers on the CPU (default false): about twice as fast on the field reader's
     /// characters on a CPU with AVX-512 VNNI, with the same top class for all but a few in a thousand. It needs the activation
     /// ranges that the trainer saves with the network (models trained before they were saved score in float32;
-    /// <see cref="CharacterRecognizer.UsesInt8"/> tells). Ignored on a GPU.
+    /// <see cref="CharacterRecognizer.UsesInt8"/> tells). Ignored on a GPU. On x86 CPUs without VNNI the weights take 63 levels
+    /// either side of zero instead of 127, because ONNX Runtime's kernels there would saturate 16-bit sums of products.
     /// </summary>
     /// <example>
     /// <code>
@@ -55,6 +56,9 @@ public sealed class CharacterRecognizerOptions
     /// </code>
     /// </example>
     public bool Int8Network { get; set; }
+
+    /// <summary>The int8 weights' levels either side of zero; null: <see cref="Int8Quantization.WeightLevelsForThisCpu"/> (tests set the other CPUs' choice).</summary>
+    internal int? Int8WeightLevels { get; set; }
 
     internal CharacterRecognizerOptions Clone() => (CharacterRecognizerOptions)MemberwiseClone();
 

@@ -19,7 +19,8 @@ namespace Ocr.MLNet.Serving;
 /// <remarks>
 /// Ranges are the minimum and maximum over the calibration images (not a percentile): the packaged network in int8 keeps
 /// the float network's top class for 996 of the first 1,000 bymerge-dev images and scores 89.23 % on the held-out split
-/// against 89.28 % (see the benchmarks journal).
+/// against 89.28 % (see the benchmarks journal). On x86 CPUs without VNNI the weights take <see cref="ReducedWeightLevels"/>,
+/// so that ONNX Runtime's 16-bit sums of products there cannot saturate.
 /// </remarks>
 internal static class Int8Quantization
 {
@@ -111,14 +112,41 @@ internal static class Int8Quantization
         return ranges;
     }
 
+    /// <summary>Weight levels either side of zero where the CPU multiplies uint8 by int8 without intermediate saturation.</summary>
+    internal const int FullWeightLevels = 127;
+
+    /// <summary>
+    /// Weight levels either side of zero on x86 CPUs without VNNI: ONNX Runtime's kernels there add pairs of uint8 × int8
+    /// products in 16 bits with saturation (<c>VPMADDUBSW</c>), which 255 × 127 × 2 overflows and 255 × 63 × 2 does not
+    /// (ONNX Runtime's quantizer calls this <c>reduce_range</c>).
+    /// </summary>
+    internal const int ReducedWeightLevels = 63;
+
+    /// <summary>
+    /// The weight levels for this CPU: <see cref="FullWeightLevels"/> where ONNX Runtime's uint8 × int8 products cannot
+    /// saturate (x86 with AVX-512 VNNI or AVX-VNNI, which sum in 32 bits; Arm64), <see cref="ReducedWeightLevels"/> on other x86 CPUs.
+    /// </summary>
+    internal static int WeightLevelsForThisCpu()
+    {
+        if (!System.Runtime.Intrinsics.X86.X86Base.IsSupported)
+            return FullWeightLevels;
+        // CPUID leaf 7, sub-leaf 0, ECX bit 11: AVX512_VNNI (usable only where the OS enabled AVX-512).
+        bool avx512Vnni = System.Runtime.Intrinsics.X86.Avx512F.IsSupported && (System.Runtime.Intrinsics.X86.X86Base.CpuId(7, 0).Ecx & (1 << 11)) != 0;
+        return avx512Vnni || System.Runtime.Intrinsics.X86.AvxVnni.IsSupported ? FullWeightLevels : ReducedWeightLevels;
+    }
+
     /// <summary>
     /// The int8 form of a float network whose metadata holds its activation ranges; false (and null) when it holds none, or
     /// when no convolution can be quantized.
     /// </summary>
     /// <param name="onnx">The float network (after <see cref="BatchNormFolding.Fold"/>, or not).</param>
     /// <param name="quantized">The int8 network: same input, outputs and class names.</param>
-    public static bool TryQuantize(byte[] onnx, [NotNullWhen(true)] out byte[]? quantized)
+    /// <param name="weightLevels">Levels either side of zero for the convolutions' weights (per output channel, symmetric):
+    /// <see cref="WeightLevelsForThisCpu"/> for the CPU that will run it.</param>
+    public static bool TryQuantize(byte[] onnx, [NotNullWhen(true)] out byte[]? quantized, int weightLevels = FullWeightLevels)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(weightLevels, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(weightLevels, FullWeightLevels);
         quantized = null;
         var model = ModelProto.Parser.ParseFrom(onnx);
         var ranges = ReadRanges(model);
@@ -159,9 +187,9 @@ internal static class Int8Quantization
                 float largest = 0;
                 for (int j = 0; j < perOutput; j++)
                     largest = Math.Max(largest, Math.Abs(w[(o * perOutput) + j]));
-                weightScales[o] = largest > 0 ? largest / 127f : 1f;
+                weightScales[o] = largest > 0 ? largest / weightLevels : 1f;
                 for (int j = 0; j < perOutput; j++)
-                    weightBytes[(o * perOutput) + j] = (byte)(sbyte)Math.Clamp(MathF.Round(w[(o * perOutput) + j] / weightScales[o]), -127f, 127f);
+                    weightBytes[(o * perOutput) + j] = (byte)(sbyte)Math.Clamp(MathF.Round(w[(o * perOutput) + j] / weightScales[o]), -weightLevels, weightLevels);
             }
 
             graph.Initializer.Remove(weight);
