@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Numerics.Tensors;
+
 namespace Ocr.MLNet.Preparation;
 
 /// <summary>
@@ -17,25 +20,18 @@ internal static class ArgbPlanes
     public static void Extract(MLImage image, int width, int height, Span<float> destination)
     {
         CheckDestination(destination.Length, width, height, "floats");
-        MLImage? resized = ResizedCopy(image, width, height);
+        byte[] bytes = ArrayPool<byte>.Shared.Rent(destination.Length);
         try
         {
-            var source = resized ?? image;
-            var pixels = source.Pixels;
-            bool bgra = source.PixelFormat == MLPixelFormat.Bgra32;
-            const float scale = 1f / 255f; // ExtractPixels' scaleImage, multiplied as it multiplies
-            int planeSize = width * height;
-            for (int i = 0, p = 0; i < planeSize; i++, p += 4)
-            {
-                destination[i] = pixels[p + 3] * scale;
-                destination[planeSize + i] = pixels[p + (bgra ? 2 : 0)] * scale;
-                destination[(2 * planeSize) + i] = pixels[p + 1] * scale;
-                destination[(3 * planeSize) + i] = pixels[p + (bgra ? 0 : 2)] * scale;
-            }
+            var planes = bytes.AsSpan(0, destination.Length);
+            ExtractBytes(image, width, height, planes);
+            // ExtractPixels' scaleImage, multiplied as it multiplies: (float)byte × (1/255f).
+            TensorPrimitives.ConvertTruncating(planes, destination);
+            TensorPrimitives.Multiply(destination, 1f / 255f, destination);
         }
         finally
         {
-            resized?.Dispose();
+            ArrayPool<byte>.Shared.Return(bytes);
         }
     }
 
@@ -44,16 +40,19 @@ internal static class ArgbPlanes
     /// into <paramref name="destination"/>, as <c>ExtractPixels</c> writes them with <c>outputAsFloatArray: false</c>.
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="destination"/> does not hold 4·side² bytes.</exception>
-    public static void ExtractBytes(MLImage image, int side, Span<byte> destination)
+    public static void ExtractBytes(MLImage image, int side, Span<byte> destination) => ExtractBytes(image, side, side, destination);
+
+    /// <summary>The byte planes at <paramref name="width"/>×<paramref name="height"/>.</summary>
+    private static void ExtractBytes(MLImage image, int width, int height, Span<byte> destination)
     {
-        CheckDestination(destination.Length, side, side, "bytes");
-        MLImage? resized = ResizedCopy(image, side, side);
+        CheckDestination(destination.Length, width, height, "bytes");
+        MLImage? resized = ResizedCopy(image, width, height);
         try
         {
             var source = resized ?? image;
             var pixels = source.Pixels;
             bool bgra = source.PixelFormat == MLPixelFormat.Bgra32;
-            int planeSize = side * side;
+            int planeSize = width * height;
             for (int i = 0, p = 0; i < planeSize; i++, p += 4)
             {
                 destination[i] = pixels[p + 3];
