@@ -112,7 +112,7 @@ public sealed class LineRecognizerNetwork : Module<Tensor, Tensor>
             x = Block((Sequential)block, x);
         x = Block(fold, x);
         foreach (var block in temporal)
-            x = x + Block(block, x); // residual: the temporal layers refine the column features rather than replace them
+            x = x.add(Block(block, x), TorchScalars.One); // residual: the temporal layers refine the column features rather than replace them
         x = Convolve(head, head_dropout.forward(x)).to(ScalarType.Float32); // N×C×1×T
         return x.squeeze(2).permute(0, 2, 1).contiguous().MoveToOuterDisposeScope();
     }

@@ -54,7 +54,7 @@ internal sealed class ImageAugmenter
         var angles = uniform[.., 0] * rotation;
         var shiftsX = uniform[.., 1] * shiftX;
         var shiftsY = uniform[.., 2] * shiftY;
-        var zooms = (uniform[.., 3] * zoom) + one;
+        var zooms = (uniform[.., 3] * zoom).add(one, TorchScalars.One);
         var shears = uniform[.., 4] * shear;
 
         Tensor? displacement = null;
@@ -91,20 +91,21 @@ internal sealed class ImageAugmenter
         // width and the height: on a wide line image (256×32) a shear or rotation taken in normalised units would be eight
         // times steeper in pixels. On a square image the two are the same.
         var a11 = (cos - (sin * shear)) * inverseZoom;
-        var a12 = -((cos * shear) + sin) * inverseZoom / aspectScalar;
+        var a12 = -(cos * shear).add(sin, TorchScalars.One) * inverseZoom / aspectScalar;
         var a21 = sin * inverseZoom * aspectScalar;
         var a22 = cos * inverseZoom;
         var tx = shiftX.to(dtype) * toNormalisedX;
         var ty = shiftY.to(dtype) * toNormalisedY;
-        var b1 = -((a11 * tx) + (a12 * ty));
-        var b2 = -((a21 * tx) + (a22 * ty));
+        // add(…, One) rather than +: see TorchScalars.
+        var b1 = -(a11 * tx).add(a12 * ty, TorchScalars.One);
+        var b2 = -(a21 * tx).add(a22 * ty, TorchScalars.One);
         var theta = stack([a11, a12, b1, a21, a22, b2], 1).reshape(batch, 2, 3);
 
         var grid = nn.functional.affine_grid(theta, [batch, images.shape[1], height, width], align_corners: false);
         if (displacement is not null)
         {
             var scale = tensor(new[] { 2f / width, 2f / height }, device: images.device).to(dtype);
-            grid = grid + (displacement.to(dtype).permute(0, 2, 3, 1) * scale);
+            grid = grid.add(displacement.to(dtype).permute(0, 2, 3, 1) * scale, TorchScalars.One);
         }
 
         return nn.functional.grid_sample(images, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Zeros, align_corners: false)

@@ -105,7 +105,7 @@ internal sealed class DataParallelReplicas : IDisposable
             foreach (var (master, replica) in parameterPairs[i])
             {
                 if (replica.grad is { } gradient)
-                    master.grad!.add_(gradient);
+                    master.grad!.add_(gradient, TorchScalars.One); // not add_(gradient): see TorchScalars
             }
         }
     }
