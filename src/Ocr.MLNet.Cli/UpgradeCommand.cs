@@ -1,5 +1,7 @@
 using System.CommandLine;
 using Microsoft.ML.Data;
+using Ocr.MLNet.IO;
+using Ocr.MLNet.Lines;
 using Ocr.MLNet.Serving;
 using Ocr.MLNet.Training;
 using Spectre.Console;
@@ -10,7 +12,8 @@ namespace Ocr.MLNet.Cli;
 /// <c>ocr-mlnet upgrade</c>: re-saves a model zip that reads image files with this version's image preparation in front of
 /// its unchanged scorer, so an older model gets the faster preparation graph (its results are the same: the graphs
 /// are tested equal). With <c>--int8-calibration</c> it also measures the network's activation ranges on training images
-/// and saves them with it, as the trainer now does, so that the field reader can score an older model in int8.
+/// and saves them with it, as the trainer now does, so that the field reader can score an older model in int8. A line model
+/// (from <c>train-fields</c>) saved with the float planes is re-saved reading them as bytes, its graph unchanged behind them.
 /// </summary>
 internal static class UpgradeCommand
 {
@@ -38,6 +41,8 @@ internal static class UpgradeCommand
         if (split is not null && calibration is null)
             throw new ArgumentException("--split chooses the EMNIST split of --int8-calibration; pass --int8-calibration too, or leave --split out.");
         string target = (outputFile ?? modelFile).FullName;
+        if (LineRecognizerModel.IsLineModel(modelFile.FullName))
+            return UpgradeLineModel(mlContext, modelFile, target, calibration);
         if (calibration is null)
         {
             // The scorer (network and key mapping) is kept as it was saved; only the steps in front of it are rebuilt.
@@ -54,6 +59,30 @@ internal static class UpgradeCommand
         CliModels.SaveForImageFiles(mlContext, ScoringChain.Build(mlContext, withRanges), target);
         AnsiConsole.MarkupLineInterpolated(
             $"Saved [bold]{target}[/]: the network of {modelFile.FullName} with its activation ranges, measured on {images:N0} images of {description} in {calibration.FullName}, behind this version's image preparation.");
+        return 0;
+    }
+
+    /// <summary>A line model re-saved with the byte-plane input in front of its unchanged graph (models saved before read floats).</summary>
+    private static int UpgradeLineModel(MLContext mlContext, FileInfo modelFile, string target, DirectoryInfo? calibration)
+    {
+        if (calibration is not null)
+            throw new ArgumentException($"'{modelFile.FullName}' is a line model; --int8-calibration is for character models. Leave it out.");
+        byte[] onnx;
+        using (var stream = BoundedFile.OpenRead(modelFile.FullName))
+            onnx = LineRecognizerModel.ReadOnnx(stream, modelFile.FullName);
+        var paths = mlContext.Data.LoadFromEnumerable(Array.Empty<CharacterImagePath>());
+        var loader = mlContext.Transforms.LoadImages(CharacterFormat.ImageColumnName, imageFolder: null, CharacterFormat.ImagePathColumnName).Fit(paths);
+        var scorer = LineRecognizerModel.BuildChain(MLNetInterop.EnvironmentOf(mlContext.Model), LineOnnxExporter.WithBytePlanes(onnx), CharacterFormat.ImageColumnName);
+        try
+        {
+            AtomicFile.Write(target, temporary => mlContext.Model.Save(loader.Append(scorer), paths.Schema, temporary));
+        }
+        finally
+        {
+            (scorer as IDisposable)?.Dispose();
+        }
+
+        AnsiConsole.MarkupLineInterpolated($"Saved [bold]{target}[/]: the line model of {modelFile.FullName}, reading its images' planes as bytes (the same scores).");
         return 0;
     }
 

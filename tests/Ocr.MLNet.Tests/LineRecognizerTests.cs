@@ -54,7 +54,7 @@ public sealed class LineRecognizerTests
     {
         using var network = NetworkWithStatistics(seed: 3);
         byte[] onnx = LineOnnxExporter.Export(network, SettingsJson(FieldKind.Digits));
-        float[] argb = RandomFields(seed: 4, count: 3);
+        byte[] argb = RandomFields(seed: 4, count: 3);
 
         using var preparation = new LinePreparation();
         float[] prepared = preparation.PrepareArgb(argb, 3);
@@ -69,7 +69,7 @@ public sealed class LineRecognizerTests
 
         using var session = new InferenceSession(onnx);
         using var results = session.Run([NamedOnnxValue.CreateFromTensor(LineOnnxExporter.InputColumnName,
-            new DenseTensor<float>(argb, [3, 4, LineImageFormat.Height, LineImageFormat.Width]))]);
+            new DenseTensor<byte>(argb, [3, 4, LineImageFormat.Height, LineImageFormat.Width]))]);
         float[] actual = results.Single(r => r.Name == LineImageFormat.ScoreColumnName).AsTensor<float>().ToArray();
         double maxDiff = expected.Zip(actual, (a, b) => Math.Abs(a - b)).Max();
         TestContext.Out.WriteLine($"max |TorchSharp - ONNX Runtime| over {actual.Length} probabilities: {maxDiff:E2}");
@@ -224,12 +224,12 @@ public sealed class LineRecognizerTests
         using (var stream = File.OpenRead(zip))
             onnx = LineRecognizerModel.ReadOnnx(stream, zip);
         int planes = 4 * LineImageFormat.PixelCount;
-        var argb = new float[images.Count * planes];
+        var argb = new byte[images.Count * planes];
         for (int i = 0; i < images.Count; i++)
             LinePreparation.ExtractArgb(images[i], argb.AsSpan(i * planes, planes));
         using var session = new InferenceSession(onnx);
         using var results = session.Run([NamedOnnxValue.CreateFromTensor(LineOnnxExporter.InputColumnName,
-            new DenseTensor<float>(argb, [images.Count, 4, LineImageFormat.Height, LineImageFormat.Width]))], [LineImageFormat.ScoreColumnName]);
+            new DenseTensor<byte>(argb, [images.Count, 4, LineImageFormat.Height, LineImageFormat.Width]))], [LineImageFormat.ScoreColumnName]);
         return results[0].AsTensor<float>().ToArray();
     }
 
@@ -349,17 +349,17 @@ public sealed class LineRecognizerTests
     private static string SettingsJson(FieldKind kind) =>
         LineDecodingSettings.Create(LineImageFormat.DefaultAlphabet, CtcDecoder.AllowedCharactersFor(kind, LineImageFormat.DefaultAlphabet), 4, null).ToJson();
 
-    private static float[] RandomFields(int seed, int count)
+    private static byte[] RandomFields(int seed, int count)
     {
         var random = new Random(seed);
         int plane = LineImageFormat.PixelCount;
-        var argb = new float[count * 4 * plane];
+        var argb = new byte[count * 4 * plane];
         for (int n = 0; n < count; n++)
         {
             for (int i = 0; i < plane; i++)
             {
-                float grey = random.NextDouble() < 0.1 ? (float)random.NextDouble() * 0.3f : 0.8f + ((float)random.NextDouble() * 0.2f);
-                argb[(n * 4 * plane) + i] = 1f;
+                byte grey = (byte)(random.NextDouble() < 0.1 ? random.Next(0, 77) : random.Next(204, 256));
+                argb[(n * 4 * plane) + i] = byte.MaxValue;
                 for (int c = 1; c < 4; c++)
                     argb[(n * 4 * plane) + (c * plane) + i] = grey;
             }

@@ -11,9 +11,10 @@ namespace Ocr.MLNet.Lines;
 /// ML.NET's <c>ApplyOnnxModel</c> and ONNX Runtime read a resized field image without TorchSharp.
 /// </summary>
 /// <remarks>
-/// <para>Input <see cref="InputColumnName"/>: <c>float[N, 4, 32, 256]</c>, the planar A, R, G, B channels scaled to [0, 1] of a
-/// field resized to 256×32 keeping its aspect ratio (ML.NET's <c>ResizeImages</c> with IsoPad, then <c>ExtractPixels</c>
-/// with all colours in ARGB order, as <c>PrepareCharacterImages</c> does). Outputs:</para>
+/// <para>Input <see cref="InputColumnName"/>: <c>byte[N, 4, 32, 256]</c>, the planar A, R, G, B bytes of a field resized to
+/// 256×32 keeping its aspect ratio (ML.NET's <c>ResizeImages</c> with IsoPad, then <c>ExtractPixels</c> with all colours in
+/// ARGB order and <c>outputAsFloatArray: false</c>, as <c>PrepareCharacterImages</c> does); line models saved before read
+/// the same planes as floats scaled by 1/255 (<see cref="FloatInputColumnName"/>). Outputs:</para>
 /// <list type="bullet">
 /// <item><description><see cref="LineImageFormat.ScoreColumnName"/>: <c>float[N, 64, classes]</c>, softmax probabilities per time step, class 0 the CTC blank.</description></item>
 /// <item><description><see cref="DecodingColumnName"/>: <c>string[1]</c>, the decoding settings (alphabet, allowed characters, beam, language) as JSON,
@@ -25,8 +26,11 @@ namespace Ocr.MLNet.Lines;
 /// </remarks>
 internal static class LineOnnxExporter
 {
-    /// <summary>The ARGB pixel column the model reads.</summary>
-    public const string InputColumnName = CharacterPreprocessingGraph.FloatInputColumnName;
+    /// <summary>The ARGB byte planes the model reads (as ML.NET's <c>ExtractPixels</c> writes them with <c>outputAsFloatArray: false</c>).</summary>
+    public const string InputColumnName = CharacterPreprocessingGraph.InputColumnName;
+
+    /// <summary>The input of line models saved before the byte planes: the ARGB planes as floats scaled by 1/255.</summary>
+    public const string FloatInputColumnName = CharacterPreprocessingGraph.FloatInputColumnName;
 
     /// <summary>The prepared pixels, <c>float[N, 1, 32, 256]</c>: the preparation graph's output and the network's input.</summary>
     public const string PixelsColumnName = "LinePixels";
@@ -49,7 +53,7 @@ internal static class LineOnnxExporter
         ArgumentNullException.ThrowIfNull(decodingJson);
         var graph = new GraphProto { Name = "ocr_mlnet_line_recognizer" };
         var g = new OnnxGraphBuilder(graph);
-        graph.Input.Add(TensorValue(InputColumnName, TensorProto.Types.DataType.Float, [Batch, 4, LineImageFormat.Height, LineImageFormat.Width]));
+        graph.Input.Add(TensorValue(InputColumnName, TensorProto.Types.DataType.Uint8, [Batch, 4, LineImageFormat.Height, LineImageFormat.Width]));
         string pixels = AddPreparation(g);
         string logits = AddNetwork(g, network, pixels);
         g.Node("Softmax", LineImageFormat.ScoreColumnName, [logits], Int("axis", -1));
@@ -70,17 +74,43 @@ internal static class LineOnnxExporter
     {
         var graph = new GraphProto { Name = "ocr_mlnet_line_preparation" };
         var g = new OnnxGraphBuilder(graph);
-        graph.Input.Add(TensorValue(InputColumnName, TensorProto.Types.DataType.Float, [Batch, 4, LineImageFormat.Height, LineImageFormat.Width]));
+        graph.Input.Add(TensorValue(InputColumnName, TensorProto.Types.DataType.Uint8, [Batch, 4, LineImageFormat.Height, LineImageFormat.Width]));
         string pixels = AddPreparation(g);
         g.Node("Identity", PixelsColumnName, [pixels]);
         graph.Output.Add(TensorValue(PixelsColumnName, TensorProto.Types.DataType.Float, [Batch, 1, LineImageFormat.Height, LineImageFormat.Width]));
         return g.ToModel("Ocr.MLNet line preparation: ARGB 256×32 field → ink 1 on 0").ToByteArray();
     }
 
+    /// <summary>
+    /// A line model saved before the byte planes (input <see cref="FloatInputColumnName"/>) with the byte input instead: a Cast
+    /// and the scaling by 1/255 that ExtractPixels did, in front of its unchanged graph, so it scores exactly as before. A model
+    /// that reads bytes already is returned as it is.
+    /// </summary>
+    internal static byte[] WithBytePlanes(byte[] onnx)
+    {
+        var model = ModelProto.Parser.ParseFrom(onnx);
+        var graph = model.Graph;
+        if (graph.Input.SingleOrDefault(i => i.Name == FloatInputColumnName) is not { } input)
+            return onnx;
+        input.Name = InputColumnName;
+        input.Type.TensorType.ElemType = (int)TensorProto.Types.DataType.Uint8;
+        var g = new OnnxGraphBuilder(graph);
+        g.Node("Mul", FloatInputColumnName, [g.Node("Cast", "planes_unscaled", [InputColumnName], Int("to", (long)TensorProto.Types.DataType.Float)),
+            g.FloatConstant("byte_scale", [1f / 255f])]);
+        // The two new nodes were appended; they feed everything else, so they go first.
+        var nodes = graph.Node.ToList();
+        graph.Node.Clear();
+        graph.Node.AddRange(nodes.TakeLast(2).Concat(nodes.SkipLast(2)));
+        return model.ToByteArray();
+    }
+
     private static string AddPreparation(OnnxGraphBuilder g)
     {
-        string alpha = g.Node("Slice", "alpha", [InputColumnName, g.Int64Constant("alpha_start", [0]), g.Int64Constant("alpha_end", [1]), g.Int64Constant("channel_axis", [1])]);
-        string colour = g.Node("Slice", "colour", [InputColumnName, g.Int64Constant("colour_start", [1]), g.Int64Constant("colour_end", [4]), "channel_axis"]);
+        // The bytes as ExtractPixels scaled them for the float input: (float)byte × (1/255).
+        string planes = g.Node("Mul", "planes", [g.Node("Cast", "planes_unscaled", [InputColumnName], Int("to", (long)TensorProto.Types.DataType.Float)),
+            g.FloatConstant("byte_scale", [1f / 255f])]);
+        string alpha = g.Node("Slice", "alpha", [planes, g.Int64Constant("alpha_start", [0]), g.Int64Constant("alpha_end", [1]), g.Int64Constant("channel_axis", [1])]);
+        string colour = g.Node("Slice", "colour", [planes, g.Int64Constant("colour_start", [1]), g.Int64Constant("colour_end", [4]), "channel_axis"]);
         // A 1×1 convolution is the weighted sum of the three planes.
         string grey = g.Node("Conv", "grey", [colour, g.FloatConstant("grey_weights", [0.299f, 0.587f, 0.114f], 1, 3, 1, 1)]);
         string one = g.FloatConstant("one", [1f]);

@@ -22,9 +22,9 @@ internal sealed class LinePreparation : IDisposable
         session = new InferenceSession(LineOnnxExporter.ExportPreparation(), options);
     }
 
-    /// <summary>The A, R, G, B planes of <paramref name="image"/> as ML.NET's chain extracts them (256×32, IsoPad, scaled to [0, 1]).</summary>
-    public static void ExtractArgb(MLImage image, Span<float> destination) =>
-        ArgbPlanes.Extract(image, LineImageFormat.Width, LineImageFormat.Height, destination);
+    /// <summary>The A, R, G, B byte planes of <paramref name="image"/> as ML.NET's chain extracts them (256×32, IsoPad).</summary>
+    public static void ExtractArgb(MLImage image, Span<byte> destination) =>
+        ArgbPlanes.ExtractBytes(image, LineImageFormat.Width, LineImageFormat.Height, destination);
 
     /// <summary>A BGRA image of 8-bit grey pixels (row-major, <paramref name="width"/>×<paramref name="height"/>).</summary>
     public static MLImage FromGrey(ReadOnlySpan<byte> grey, int width, int height)
@@ -42,16 +42,16 @@ internal sealed class LinePreparation : IDisposable
     }
 
     /// <summary>Prepared pixels (<see cref="LineImageFormat.PixelCount"/> per image, ink 1 on 0) of <paramref name="count"/> images given as ARGB planes.</summary>
-    public float[] PrepareArgb(float[] argb, int count)
+    public float[] PrepareArgb(byte[] argb, int count)
     {
         int planes = 4 * LineImageFormat.PixelCount;
         if (argb.Length != count * planes)
-            throw new ArgumentException($"{argb.Length} floats are not {count} images of ARGB planes.", nameof(argb));
+            throw new ArgumentException($"{argb.Length} bytes are not {count} images of ARGB planes.", nameof(argb));
         var prepared = new float[count * LineImageFormat.PixelCount];
         for (int start = 0; start < count; start += ImagesPerRun)
         {
             int length = Math.Min(ImagesPerRun, count - start);
-            var input = new DenseTensor<float>(argb.AsMemory(start * planes, length * planes), [length, 4, LineImageFormat.Height, LineImageFormat.Width]);
+            var input = new DenseTensor<byte>(argb.AsMemory(start * planes, length * planes), [length, 4, LineImageFormat.Height, LineImageFormat.Width]);
             using var results = session.Run([NamedOnnxValue.CreateFromTensor(LineOnnxExporter.InputColumnName, input)]);
             var output = results[0].AsTensor<float>();
             if (output is DenseTensor<float> dense)
@@ -67,7 +67,7 @@ internal sealed class LinePreparation : IDisposable
     public float[] Prepare(IReadOnlyList<MLImage> images)
     {
         int planes = 4 * LineImageFormat.PixelCount;
-        var argb = new float[images.Count * planes];
+        var argb = new byte[images.Count * planes];
         for (int i = 0; i < images.Count; i++)
             ExtractArgb(images[i], argb.AsSpan(i * planes, planes));
         return PrepareArgb(argb, images.Count);

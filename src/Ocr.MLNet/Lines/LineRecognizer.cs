@@ -41,7 +41,11 @@ public sealed class LineRecognizer : IDisposable
         decoder = settings.ToDecoder();
         using var options = new SessionOptions { IntraOpNumThreads = ServingThreads.ForBatches(threads ?? 0) };
         session = new InferenceSession(onnx, options);
+        inputName = session.InputMetadata.Keys.Single();
     }
+
+    /// <summary>The model's input: byte planes (<see cref="LineOnnxExporter.InputColumnName"/>), or floats for models saved before.</summary>
+    private readonly string inputName;
 
     /// <summary>The characters the model's own decoding allows (its field kind).</summary>
     public string AllowedCharacters => settings.AllowedCharacters;
@@ -138,15 +142,27 @@ public sealed class LineRecognizer : IDisposable
     private float[] LogProbabilities(IReadOnlyList<MLImage> images, int start, int length)
     {
         int planes = 4 * LineImageFormat.PixelCount;
-        var argb = new float[length * planes];
+        var argb = new byte[length * planes];
         for (int i = 0; i < length; i++)
             LinePreparation.ExtractArgb(images[start + i], argb.AsSpan(i * planes, planes));
-        var input = new DenseTensor<float>(argb, [length, 4, LineImageFormat.Height, LineImageFormat.Width]);
-        using var results = session.Run([NamedOnnxValue.CreateFromTensor(LineOnnxExporter.InputColumnName, input)], [LineImageFormat.ScoreColumnName]);
+        int[] shape = [length, 4, LineImageFormat.Height, LineImageFormat.Width];
+        var input = inputName == LineOnnxExporter.InputColumnName
+            ? NamedOnnxValue.CreateFromTensor(inputName, new DenseTensor<byte>(argb, shape))
+            : NamedOnnxValue.CreateFromTensor(inputName, new DenseTensor<float>(ScaledPlanes(argb), shape));
+        using var results = session.Run([input], [LineImageFormat.ScoreColumnName]);
         float[] logProbabilities = results[0].AsTensor<float>().ToArray();
         for (int j = 0; j < logProbabilities.Length; j++)
             logProbabilities[j] = MathF.Log(Math.Max(logProbabilities[j], 1e-30f));
         return logProbabilities;
+    }
+
+    /// <summary>Byte planes as the float input of line models saved before took them: (float)byte × (1/255), as ExtractPixels scaled them.</summary>
+    private static float[] ScaledPlanes(byte[] argb)
+    {
+        var planes = new float[argb.Length];
+        System.Numerics.Tensors.TensorPrimitives.ConvertTruncating<byte, float>(argb, planes);
+        System.Numerics.Tensors.TensorPrimitives.Multiply(planes, 1f / 255f, planes);
+        return planes;
     }
 
     private CtcDecoder DecoderFor(string allowed, LetterFrequencies? language)

@@ -81,6 +81,9 @@ public sealed class LineRecognizerModel : ITransformer, IDisposable
     {
         RegisterDecoding(environment);
         int classCount = 1 + LineImageFormat.DefaultAlphabet.Length;
+        // Line models saved before the byte planes read floats scaled by 1/255; a chain rebuilt for one extracts them so.
+        bool floatInput = ModelProto.Parser.ParseFrom(onnx).Graph.Input.Any(i => i.Name == LineOnnxExporter.FloatInputColumnName);
+        string inputColumn = floatInput ? LineOnnxExporter.FloatInputColumnName : LineOnnxExporter.InputColumnName;
         return SelfContainedChain.Build(environment, context =>
         {
             RegisterDecoding(context);
@@ -88,12 +91,12 @@ public sealed class LineRecognizerModel : ITransformer, IDisposable
             inputDefinition[nameof(LineScores.Score)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, LineImageFormat.TimeSteps, classCount);
             return context.Transforms.ResizeImages(ResizedColumnName, LineImageFormat.Width, LineImageFormat.Height, imageColumnName,
                     ImageResizingEstimator.ResizingKind.IsoPad)
-                .Append(context.Transforms.ExtractPixels(LineOnnxExporter.InputColumnName, ResizedColumnName, ImagePixelExtractingEstimator.ColorBits.All,
-                    ImagePixelExtractingEstimator.ColorsOrder.ARGB, interleavePixelColors: false, scaleImage: 1f / 255f))
+                .Append(context.Transforms.ExtractPixels(inputColumn, ResizedColumnName, ImagePixelExtractingEstimator.ColorBits.All,
+                    ImagePixelExtractingEstimator.ColorsOrder.ARGB, interleavePixelColors: false, scaleImage: floatInput ? 1f / 255f : 1f, outputAsFloatArray: floatInput))
                 .Append(context.Transforms.ApplyOnnxModel([LineImageFormat.ScoreColumnName, LineOnnxExporter.DecodingColumnName],
-                    [LineOnnxExporter.InputColumnName], new MemoryStream(onnx, writable: false)))
+                    [inputColumn], new MemoryStream(onnx, writable: false)))
                 .Append(context.Transforms.CustomMapping(new LineDecodingFactory().GetMapping(), DecodingContractName, inputDefinition))
-                .Append(context.Transforms.DropColumns(ResizedColumnName, LineOnnxExporter.InputColumnName, LineOnnxExporter.DecodingColumnName));
+                .Append(context.Transforms.DropColumns(ResizedColumnName, inputColumn, LineOnnxExporter.DecodingColumnName));
         }, context => EmptyImageView(context, imageColumnName));
     }
 

@@ -111,7 +111,7 @@ internal sealed class LineRows
         {
             cancellation.ThrowIfCancellationRequested();
             int length = Math.Min(256, count - start);
-            var argb = new float[length * planes];
+            var argb = new byte[length * planes];
             Parallel.For(0, length, i =>
             {
                 var field = generator.Generate(start + i);

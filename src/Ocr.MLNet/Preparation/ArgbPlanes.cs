@@ -42,8 +42,9 @@ internal static class ArgbPlanes
     /// <exception cref="ArgumentException"><paramref name="destination"/> does not hold 4·side² bytes.</exception>
     public static void ExtractBytes(MLImage image, int side, Span<byte> destination) => ExtractBytes(image, side, side, destination);
 
-    /// <summary>The byte planes at <paramref name="width"/>×<paramref name="height"/>.</summary>
-    private static void ExtractBytes(MLImage image, int width, int height, Span<byte> destination)
+    /// <summary>Writes the A, R, G, B byte planes of <paramref name="image"/>, resized to <paramref name="width"/>×<paramref name="height"/>, into <paramref name="destination"/>.</summary>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> does not hold 4·width·height bytes.</exception>
+    public static void ExtractBytes(MLImage image, int width, int height, Span<byte> destination)
     {
         CheckDestination(destination.Length, width, height, "bytes");
         MLImage? resized = ResizedCopy(image, width, height);
