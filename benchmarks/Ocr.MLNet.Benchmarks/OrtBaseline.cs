@@ -96,8 +96,7 @@ internal sealed class OrtBaseline : IDisposable
         if (inputName == CharacterPreprocessingGraph.InputColumnName)
             return OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, argb.AsMemory(0, count * ImageBytes), shape);
         var floats = new float[count * ImageBytes];
-        for (int i = 0; i < floats.Length; i++)
-            floats[i] = argb[i] * (1f / 255f);
+        ArgbPlanes.Scale(argb.AsSpan(0, floats.Length), floats);
         return OrtValue.CreateTensorValueFromMemory(floats, shape);
     }
 

@@ -2,6 +2,7 @@ using Microsoft.ML.Data;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using Ocr.MLNet.Loading;
+using Ocr.MLNet.Preparation;
 using Ocr.MLNet.Serving;
 using Onnx;
 using Ocr.MLNet.Text;
@@ -148,7 +149,7 @@ public sealed class LineRecognizer : IDisposable
         int[] shape = [length, 4, LineImageFormat.Height, LineImageFormat.Width];
         var input = inputName == LineOnnxExporter.InputColumnName
             ? NamedOnnxValue.CreateFromTensor(inputName, new DenseTensor<byte>(argb, shape))
-            : NamedOnnxValue.CreateFromTensor(inputName, new DenseTensor<float>(ScaledPlanes(argb), shape));
+            : NamedOnnxValue.CreateFromTensor(inputName, new DenseTensor<float>(ScaledPlanes(argb), shape)); // a model saved before the byte planes
         using var results = session.Run([input], [LineImageFormat.ScoreColumnName]);
         float[] logProbabilities = results[0].AsTensor<float>().ToArray();
         for (int j = 0; j < logProbabilities.Length; j++)
@@ -156,12 +157,10 @@ public sealed class LineRecognizer : IDisposable
         return logProbabilities;
     }
 
-    /// <summary>Byte planes as the float input of line models saved before took them: (float)byte × (1/255), as ExtractPixels scaled them.</summary>
     private static float[] ScaledPlanes(byte[] argb)
     {
         var planes = new float[argb.Length];
-        System.Numerics.Tensors.TensorPrimitives.ConvertTruncating<byte, float>(argb, planes);
-        System.Numerics.Tensors.TensorPrimitives.Multiply(planes, 1f / 255f, planes);
+        ArgbPlanes.Scale(argb, planes);
         return planes;
     }
 

@@ -25,9 +25,7 @@ internal static class ArgbPlanes
         {
             var planes = bytes.AsSpan(0, destination.Length);
             ExtractBytes(image, width, height, planes);
-            // ExtractPixels' scaleImage, multiplied as it multiplies: (float)byte × (1/255f).
-            TensorPrimitives.ConvertTruncating(planes, destination);
-            TensorPrimitives.Multiply(destination, 1f / 255f, destination);
+            Scale(planes, destination);
         }
         finally
         {
@@ -66,6 +64,13 @@ internal static class ArgbPlanes
         {
             resized?.Dispose();
         }
+    }
+
+    /// <summary>Byte planes as the float input of graphs saved before the byte planes took them: ExtractPixels' scaleImage, multiplied as it multiplies, (float)byte × (1/255f).</summary>
+    public static void Scale(ReadOnlySpan<byte> planes, Span<float> destination)
+    {
+        TensorPrimitives.ConvertTruncating(planes, destination);
+        TensorPrimitives.Multiply(destination, 1f / 255f, destination);
     }
 
     private static void CheckDestination(int length, int width, int height, string unit)
