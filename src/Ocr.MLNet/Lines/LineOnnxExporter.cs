@@ -94,9 +94,7 @@ internal static class LineOnnxExporter
             return onnx;
         input.Name = InputColumnName;
         input.Type.TensorType.ElemType = (int)TensorProto.Types.DataType.Uint8;
-        var g = new OnnxGraphBuilder(graph);
-        g.Node("Mul", FloatInputColumnName, [g.Node("Cast", "planes_unscaled", [InputColumnName], Int("to", (long)TensorProto.Types.DataType.Float)),
-            g.FloatConstant("byte_scale", [1f / 255f])]);
+        AddScaledPlanes(new OnnxGraphBuilder(graph), FloatInputColumnName);
         // The two new nodes were appended; they feed everything else, so they go first.
         var nodes = graph.Node.ToList();
         graph.Node.Clear();
@@ -104,11 +102,14 @@ internal static class LineOnnxExporter
         return model.ToByteArray();
     }
 
+    /// <summary>The input bytes as ExtractPixels scaled them for the float input, (float)byte × (1/255), into <paramref name="output"/>: two nodes, a Cast and a Mul.</summary>
+    private static string AddScaledPlanes(OnnxGraphBuilder g, string output) =>
+        g.Node("Mul", output, [g.Node("Cast", "planes_unscaled", [InputColumnName], Int("to", (long)TensorProto.Types.DataType.Float)),
+            g.FloatConstant("byte_scale", [1f / 255f])]);
+
     private static string AddPreparation(OnnxGraphBuilder g)
     {
-        // The bytes as ExtractPixels scaled them for the float input: (float)byte × (1/255).
-        string planes = g.Node("Mul", "planes", [g.Node("Cast", "planes_unscaled", [InputColumnName], Int("to", (long)TensorProto.Types.DataType.Float)),
-            g.FloatConstant("byte_scale", [1f / 255f])]);
+        string planes = AddScaledPlanes(g, "planes");
         string alpha = g.Node("Slice", "alpha", [planes, g.Int64Constant("alpha_start", [0]), g.Int64Constant("alpha_end", [1]), g.Int64Constant("channel_axis", [1])]);
         string colour = g.Node("Slice", "colour", [planes, g.Int64Constant("colour_start", [1]), g.Int64Constant("colour_end", [4]), "channel_axis"]);
         // A 1×1 convolution is the weighted sum of the three planes.

@@ -2,7 +2,6 @@ using System.Globalization;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using Ocr.MLNet.Loading;
-
 using Ocr.MLNet.Serving;
 
 namespace Ocr.MLNet.Training;
