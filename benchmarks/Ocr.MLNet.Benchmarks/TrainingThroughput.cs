@@ -53,6 +53,8 @@ internal static class TrainingThroughput
             () => TrainerRun(mlContext, data, epochs, batchSize, new CharacterCnnTrainer.Options { NumberOfReplicas = 1 })));
         measurements.Add(($"trainer, all defaults ({defaultPrecision} as Precision.Auto resolved here, one replica per core, channels-last, augmentation, balanced sampling, EMA, ...)",
             () => TrainerRun(mlContext, data, epochs, batchSize, new CharacterCnnTrainer.Options())));
+        measurements.Add(($"trainer, all defaults but NCHW ({defaultPrecision}, one replica per core, ...)",
+            () => TrainerRun(mlContext, data, epochs, batchSize, new CharacterCnnTrainer.Options { ChannelsLast = false })));
         measurements.Add(("bare TorchSharp loop, float32 NCHW", () => BareLoop(pixels, labels, classNames.Length, epochs, batchSize)));
         if (peer is not null)
         {
@@ -65,10 +67,13 @@ internal static class TrainingThroughput
         }
 
         Console.WriteLine($"{images} images, {classNames.Length} classes, batch {batchSize}, {epochs} epochs per measurement, {rounds} rounds, {get_num_threads()} threads");
+        // One unmeasured run first (oneDNN builds its primitives on first use), then each round in a rotated order, so that no
+        // measurement always runs first or after the same one.
+        TrainerRun(mlContext, data, epochs, batchSize, Previous(TrainingPrecision.Float32, channelsLast: false));
         var samples = measurements.Select(_ => new List<double>()).ToList();
         for (int round = 0; round < rounds; round++)
         {
-            for (int i = 0; i < measurements.Count; i++)
+            foreach (int i in InferenceHarness.RoundOrder(round, measurements.Count))
             {
                 samples[i].Add(measurements[i].Run());
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"round {round + 1}: {measurements[i].Name}: {samples[i][^1]:F0} images/s (load {Harness.Load()})"));
