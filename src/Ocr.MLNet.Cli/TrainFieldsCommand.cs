@@ -37,11 +37,12 @@ internal static class TrainFieldsCommand
         var budget = TimeBudgetOption.Create();
         var precision = new Option<TrainingPrecision>("--precision") { Description = "Auto (bfloat16 mixed precision where the CPU has it natively), Float32 or BFloat16.", DefaultValueFactory = _ => TrainingPrecision.Auto };
         var language = new Option<string?>("--language") { Description = "Letter frequencies and pairs the model decodes with: english (default), french or none." };
+        var freezeNorms = new Option<bool?>("--freeze-batch-norm") { Description = "Keep the BatchNorm statistics while training (true) or re-estimate them on these fields (false). Default: true with --from, false otherwise." };
         var input = new Option<LineTrainingInput>("--input") { Description = "What the network learns on: Both (the default: every other field as the line of writing the field reader finds in it and hands the model, the rest as they are), FoundLines or Fields (the images as they are).", DefaultValueFactory = _ => LineTrainingInput.Both };
 
         var command = new Command("train-fields", "Train or fine-tune the line recognizer (CTC) on labelled field images and/or synthetic fields, and save a model zip that read and evaluate-fields take with --model.")
         {
-            data, kind, model, from, epochs, synthetic, emnist, first, batch, learningRate, validation, seed, patience, threads, checkpoints, logs, budget, precision, language, input,
+            data, kind, model, from, epochs, synthetic, emnist, first, batch, learningRate, validation, seed, patience, threads, checkpoints, logs, budget, precision, language, input, freezeNorms,
         };
         command.SetAction((result, cancellationToken) =>
         {
@@ -66,6 +67,7 @@ internal static class TrainFieldsCommand
                     SyntheticFields = result.GetValue(synthetic),
                     Precision = result.GetValue(precision),
                     Input = result.GetValue(input),
+                    FreezeBatchNormStatistics = result.GetValue(freezeNorms),
                     TimeBudget = TimeBudgetOption.Parse(result.GetValue(budget)),
                     LetterFrequencies = result.GetValue(language) is { } name ? LetterFrequencies.ForLanguage(name) : LetterFrequencies.English,
                 };

@@ -154,6 +154,54 @@ public sealed class LineRecognizerTests
         }
     }
 
+    [TestCase(null, true, TestName = "Fine-tuning keeps the base model's BatchNorm statistics by default")]
+    [TestCase(false, false, TestName = "Fine-tuning re-estimates the BatchNorm statistics when told to")]
+    public void Fine_tuning_and_the_BatchNorm_statistics(bool? freeze, bool expectKept)
+    {
+        using var network = NetworkWithStatistics(seed: 11);
+        string folder = TestEnvironment.CreateTemporaryDirectory("ocr-lines-freeze");
+        try
+        {
+            var mlContext = new MLContext(seed: 1) { TempFilePath = folder };
+            using var baseModel = LineRecognizerModel.Create(MLNetInterop.EnvironmentOf(mlContext.Model), network, new LineRecognizerTrainer.Options(),
+                new TrainingHistory([], null, false, 0));
+            string zip = SaveForImageFiles(mlContext, baseModel, folder);
+            var empty = mlContext.Data.LoadFromEnumerable(Array.Empty<LabelledImage>());
+            using var tuned = mlContext.MulticlassClassification.Trainers.LineRecognizer(new LineRecognizerTrainer.Options
+            {
+                Kind = FieldKind.Digits,
+                BaseModel = () => File.OpenRead(zip),
+                FreezeBatchNormStatistics = freeze,
+                SyntheticFields = 64,
+                Synthetic = new SyntheticFieldOptions { Kind = SyntheticFieldKind.DigitBoxes, Seed = 5, MaxBoxDigits = 4 },
+                SyntheticCharacters = new DrawnCharacters("0123456789"),
+                Epochs = 1,
+                BatchSize = 16,
+                ValidationFraction = 0,
+                LetterFrequencies = null,
+                TimeBudget = null,
+            }).Fit(empty);
+
+            var before = Initializers(baseModel.OnnxModel);
+            var after = Initializers(tuned.OnnxModel);
+            var statistics = before.Keys.Where(k => k.EndsWith(".bn.running_mean", StringComparison.Ordinal) || k.EndsWith(".bn.running_var", StringComparison.Ordinal)).ToList();
+            var scales = before.Keys.Where(k => k.EndsWith(".bn.weight", StringComparison.Ordinal)).ToList();
+            Assert.That(statistics, Has.Count.GreaterThan(4), "the network has BatchNorm layers");
+            double statisticsMoved = statistics.Max(k => MaxDifference(before[k], after[k]));
+            Assert.That(statisticsMoved, expectKept ? Is.EqualTo(0) : Is.GreaterThan(1e-4), "running mean and variance after one epoch");
+            Assert.That(scales.Max(k => MaxDifference(before[k], after[k])), Is.GreaterThan(1e-5), "the BatchNorm scales train either way");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+
+        static Dictionary<string, float[]> Initializers(ReadOnlyMemory<byte> onnx) =>
+            Onnx.ModelProto.Parser.ParseFrom(onnx.Span).Graph.Initializer.ToDictionary(i => i.Name, OnnxWriting.OnnxWeights.Floats);
+
+        static double MaxDifference(float[] a, float[] b) => a.Zip(b, (x, y) => Math.Abs((double)x - y)).Max();
+    }
+
     [Test]
     public void A_model_trained_for_a_minute_gives_held_out_synthetic_fields_far_more_likelihood_than_chance()
     {

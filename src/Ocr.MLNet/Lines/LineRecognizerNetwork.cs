@@ -129,6 +129,16 @@ public sealed class LineRecognizerNetwork : Module<Tensor, Tensor>
         : nn.functional.conv2d(x, conv.weight!.to(computeType), conv.bias!.to(computeType), strides: conv.stride, padding: conv.padding!, dilation: conv.dilation);
 
     /// <summary>The layers in call order, for the ONNX export: the convolution blocks, the fold, the temporal blocks and the head.</summary>
+    /// <summary>
+    /// Puts every BatchNorm layer in evaluation mode inside a training pass: it normalises with its running mean and variance
+    /// and leaves them unchanged, while its scale and shift still get gradients. Called after <c>train()</c>, which undoes it.
+    /// </summary>
+    internal void FreezeBatchNormStatistics()
+    {
+        foreach (var norm in modules().OfType<BatchNorm2d>())
+            norm.eval();
+    }
+
     internal IEnumerable<(string Name, Conv2d Conv, BatchNorm2d? Norm, bool Residual)> Layers()
     {
         foreach (var (name, block) in features.named_children())

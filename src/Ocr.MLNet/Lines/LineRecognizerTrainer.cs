@@ -139,6 +139,26 @@ public sealed partial class LineRecognizerTrainer : IEstimator<LineRecognizerMod
         public Func<Stream>? BaseModel { get; set; }
 
         /// <summary>
+        /// Whether the BatchNorm layers keep their running mean and variance while training and normalise with them, as in
+        /// inference, while their scale and shift still learn. Null (the default) freezes them when fine-tuning from
+        /// <see cref="BaseModel"/>: a few hundred fields in batches of 32 would otherwise re-estimate statistics the base
+        /// model learned from tens of thousands, which is what Keras' transfer-learning guide keeps BatchNormalization in
+        /// inference mode for. Fine-tuned on rows 1–320 of the dev folders and scored on rows 321–400 with three seeds, frozen
+        /// statistics read every run's amounts and names with a lower character error rate (benchmarks/JOURNAL.md).
+        /// </summary>
+        /// <example>
+        /// <code>
+        /// var options = new LineRecognizerTrainer.Options
+        /// {
+        ///     Kind = FieldKind.Digits,
+        ///     BaseModel = PretrainedLineModel.OpenRead,
+        ///     FreezeBatchNormStatistics = false, // re-estimate them on the new fields instead
+        /// };
+        /// </code>
+        /// </example>
+        public bool? FreezeBatchNormStatistics { get; set; }
+
+        /// <summary>
         /// What the network learns on (the training rows, the validation rows and the synthetic fields alike): every other row
         /// as the line of writing the field reader finds in it and the rest as they are (<see cref="LineTrainingInput.Both"/>,
         /// the default: the reader reads both views, <c>FieldReaderOptions.CrossCheckWholeField</c>, and a

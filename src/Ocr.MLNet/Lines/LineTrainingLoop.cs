@@ -88,6 +88,9 @@ internal sealed class LineTrainingLoop
             Info("Starting from the base model's weights.");
         }
 
+        bool freezeStatistics = options.FreezeBatchNormStatistics ?? options.BaseModel is not null;
+        if (freezeStatistics)
+            Info("BatchNorm statistics stay as they are (normalising as in inference); their scale and shift train.");
         network.ComputeType = PrecisionSupport.Resolve(options.Precision, CPU);
         Info($"Training in {(network.ComputeType == ScalarType.BFloat16 ? "bfloat16 mixed precision" : "float32")} on the CPU.");
         using var optimizer = optim.Adam(network.parameters(), options.LearningRate);
@@ -119,6 +122,8 @@ internal sealed class LineTrainingLoop
             var epochClock = Stopwatch.StartNew();
             random.manual_seed(TrainingLoop.EpochSeed(options.Seed, epoch));
             network.train();
+            if (freezeStatistics)
+                network.FreezeBatchNormStatistics();
             var (loss, exact, rate) = TrainEpoch(state, reporter, budget, augmenter, x, train, epoch, ref epochs);
             double seconds = epochClock.Elapsed.TotalSeconds;
             double? validationLoss = null, validationExact = null;
