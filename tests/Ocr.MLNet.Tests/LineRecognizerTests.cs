@@ -154,6 +154,24 @@ public sealed class LineRecognizerTests
         }
     }
 
+    [Test]
+    public void Recalibrating_from_byte_lines_gives_the_first_BatchNorm_the_exact_mean_of_its_inputs()
+    {
+        random.manual_seed(12);
+        using var network = new LineRecognizerNetwork(ClassCount);
+        using var lines = randint(0, 256, [16, 1, LineImageFormat.Height, LineImageFormat.Width]).to(ScalarType.Byte);
+        network.train();
+        network.RecalibrateBatchNorm(lines, batchSize: 8); // two batches of equal size: their average mean is the whole set's
+
+        var (_, conv, norm, _) = network.Layers().First();
+        using var noGrad = no_grad();
+        using var activations = nn.functional.relu(conv.forward(lines.to(ScalarType.Float32) / 255f));
+        using var expectedMean = activations.mean([0, 2, 3]);
+        Assert.That(norm!.running_mean!.allclose(expectedMean, rtol: 1e-4, atol: 1e-5), Is.True, "the mean over the lines as bytes / 255");
+        Assert.That(norm.momentum, Is.EqualTo(0.1).Within(1e-12), "the training momentum is restored");
+        Assert.That(network.training, Is.False, "left in evaluation mode");
+    }
+
     [TestCase(null, true, TestName = "Fine-tuning keeps the base model's BatchNorm statistics by default")]
     [TestCase(false, false, TestName = "Fine-tuning re-estimates the BatchNorm statistics when told to")]
     public void Fine_tuning_and_the_BatchNorm_statistics(bool? freeze, bool expectKept)

@@ -18,7 +18,7 @@ namespace Ocr.MLNet.Lines;
 /// cores work on every step (an LSTM's steps run one after another), and a context of ±15 steps (60 pixels, three
 /// characters of a name) is what telling touching characters apart needs. About 136 M multiply-adds per line.
 /// </remarks>
-public sealed class LineRecognizerNetwork : Module<Tensor, Tensor>
+public sealed class LineRecognizerNetwork : Module<Tensor, Tensor>, IRecalibratesBatchNorm
 {
     /// <summary>Dropout before the head unless configured.</summary>
     public const double DefaultDropoutRate = 0.2;
@@ -128,7 +128,17 @@ public sealed class LineRecognizerNetwork : Module<Tensor, Tensor>
         ? conv.forward(x)
         : nn.functional.conv2d(x, conv.weight!.to(computeType), conv.bias!.to(computeType), strides: conv.stride, padding: conv.padding!, dilation: conv.dilation);
 
-    /// <summary>The layers in call order, for the ONNX export: the convolution blocks, the fold, the temporal blocks and the head.</summary>
+    /// <summary>
+    /// Replaces every BatchNorm layer's moving mean and variance by their exact averages over <paramref name="lines"/>
+    /// (prepared lines, bytes as the trainer holds them or floats in [0, 1]), with dropout off; left in evaluation mode.
+    /// </summary>
+    public void RecalibrateBatchNorm(Tensor lines, int batchSize)
+    {
+        using Scalar byteScale = 255f; // held across the native calls (see ImageAugmenter.Augment)
+        BatchNormStatistics.Recompute(this, lines, batchSize,
+            batch => forward(batch.dtype == ScalarType.Byte ? batch.to(ScalarType.Float32).div(byteScale) : batch));
+    }
+
     /// <summary>
     /// Puts every BatchNorm layer in evaluation mode inside a training pass: it normalises with its running mean and variance
     /// and leaves them unchanged, while its scale and shift still get gradients. Called after <c>train()</c>, which undoes it.
@@ -139,6 +149,7 @@ public sealed class LineRecognizerNetwork : Module<Tensor, Tensor>
             norm.eval();
     }
 
+    /// <summary>The layers in call order, for the ONNX export: the convolution blocks, the fold, the temporal blocks and the head.</summary>
     internal IEnumerable<(string Name, Conv2d Conv, BatchNorm2d? Norm, bool Residual)> Layers()
     {
         foreach (var (name, block) in features.named_children())

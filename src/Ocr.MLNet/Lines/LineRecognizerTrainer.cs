@@ -145,6 +145,8 @@ public sealed partial class LineRecognizerTrainer : IEstimator<LineRecognizerMod
         /// model learned from tens of thousands, which is what Keras' transfer-learning guide keeps BatchNormalization in
         /// inference mode for. Fine-tuned on rows 1–320 of the dev folders and scored on rows 321–400 with three seeds, frozen
         /// statistics read every run's amounts and names with a lower character error rate (benchmarks/JOURNAL.md).
+        /// When they are not frozen, they are recomputed after every epoch as exact averages over 2,048 training lines, as the
+        /// character trainer's <c>RecalibrateBatchNorm</c> does, instead of the moving averages of the last batches.
         /// </summary>
         /// <example>
         /// <code>

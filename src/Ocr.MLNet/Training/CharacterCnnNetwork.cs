@@ -15,7 +15,7 @@ namespace Ocr.MLNet.Training;
 /// BatchNorm epsilon 1e-3 and momentum 0.99 (PyTorch momentum 0.01) unless configured, and "same" padding for the
 /// stride-2 5×5 convolutions padded as TensorFlow does (one row/column before, two after).
 /// </remarks>
-public sealed class CharacterCnnNetwork : Module<Tensor, Tensor>
+public sealed class CharacterCnnNetwork : Module<Tensor, Tensor>, IRecalibratesBatchNorm
 {
     /// <summary>Side of the square input image, in pixels.</summary>
     public const int InputSize = CharacterFormat.ImageSide;
@@ -184,40 +184,8 @@ public sealed class CharacterCnnNetwork : Module<Tensor, Tensor>
     /// </summary>
     /// <param name="images">Pixels, <c>N×1×32×32</c>, on the network's device.</param>
     /// <param name="batchSize">Images per forward pass.</param>
-    public void RecalibrateBatchNorm(Tensor images, int batchSize)
-    {
-        ArgumentNullException.ThrowIfNull(images);
-        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 2);
-        var norms = modules().OfType<TorchSharp.Modules.BatchNorm2d>().ToList();
-        var momenta = norms.Select(n => n.momentum).ToList();
-        eval();
-        try
-        {
-            foreach (var norm in norms)
-            {
-                norm.reset_running_stats();
-                norm.momentum = null;
-                norm.train();
-            }
-
-            using var noGrad = no_grad();
-            long count = images.shape[0];
-            for (long start = 0; start < count; start += batchSize)
-            {
-                using var scope = NewDisposeScope();
-                long length = Math.Min(batchSize, count - start);
-                if (length < 2 && start > 0)
-                    break; // a one-image batch has no variance; the earlier batches already cover the data
-                ForwardFeatures(images.narrow(0, start, length));
-            }
-        }
-        finally
-        {
-            for (int i = 0; i < norms.Count; i++)
-                norms[i].momentum = momenta[i];
-            eval();
-        }
-    }
+    public void RecalibrateBatchNorm(Tensor images, int batchSize) =>
+        BatchNormStatistics.Recompute(this, images, batchSize, batch => ForwardFeatures(batch));
 
     /// <summary>
     /// Lists every layer with its output shape and parameter count, like Keras' <c>model.summary()</c>,
