@@ -21,6 +21,11 @@ internal static class SelfContainedChain
     public static ITransformer Build(IHostEnvironment environment, Func<MLContext, IEstimator<ITransformer>> estimator, Func<MLContext, IDataView> input)
     {
         ArgumentNullException.ThrowIfNull(environment);
+        return OnnxTempFileNames.RetryWhenReadAsOrtFormat(() => BuildOnce(environment, estimator, input));
+    }
+
+    private static ITransformer BuildOnce(IHostEnvironment environment, Func<MLContext, IEstimator<ITransformer>> estimator, Func<MLContext, IDataView> input)
+    {
         string buildFolder = Path.Combine(MLNetInterop.TempFilePath(environment), $"ocr-mlnet-build-{Guid.NewGuid():N}");
         Directory.CreateDirectory(buildFolder);
         using var saved = new MemoryStream();

@@ -82,12 +82,20 @@ internal static class CharacterModelLoader
     internal static ITransformer ReadWithSessionOptions(ModelOperationsCatalog catalog, ModelReader read, out DataViewSchema inputSchema)
     {
         var environment = MLNetInterop.EnvironmentOf(catalog);
+        DataViewSchema? schema = null;
         if (environment.GetOnnxSessionOption() is not null)
-            return read(catalog, out inputSchema);
+        {
+            var model = OnnxTempFileNames.RetryWhenReadAsOrtFormat(() => read(catalog, out schema));
+            inputSchema = schema!;
+            return model;
+        }
+
         environment.SetOnnxSessionOption(new OnnxSessionOptions { IntraOpNumThreads = ServingThreads.PerImage });
         try
         {
-            return read(catalog, out inputSchema);
+            var model = OnnxTempFileNames.RetryWhenReadAsOrtFormat(() => read(catalog, out schema));
+            inputSchema = schema!;
+            return model;
         }
         finally
         {
