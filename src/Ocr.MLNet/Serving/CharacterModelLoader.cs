@@ -82,26 +82,27 @@ internal static class CharacterModelLoader
     internal static ITransformer ReadWithSessionOptions(ModelOperationsCatalog catalog, ModelReader read, out DataViewSchema inputSchema)
     {
         var environment = MLNetInterop.EnvironmentOf(catalog);
-        DataViewSchema? schema = null;
         if (environment.GetOnnxSessionOption() is not null)
-        {
-            var model = OnnxTempFileNames.RetryWhenReadAsOrtFormat(() => read(catalog, out schema));
-            inputSchema = schema!;
-            return model;
-        }
-
+            return ReadRetrying(catalog, read, out inputSchema);
         environment.SetOnnxSessionOption(new OnnxSessionOptions { IntraOpNumThreads = ServingThreads.PerImage });
         try
         {
-            var model = OnnxTempFileNames.RetryWhenReadAsOrtFormat(() => read(catalog, out schema));
-            inputSchema = schema!;
-            return model;
+            return ReadRetrying(catalog, read, out inputSchema);
         }
         finally
         {
             // Unset again: ML.NET treats a null option as none set.
             environment.SetOnnxSessionOption(null!);
         }
+    }
+
+    /// <summary>Reads with <paramref name="read"/>, again when ONNX Runtime misread ML.NET's temporary copy (<see cref="OnnxTempFileNames"/>).</summary>
+    private static ITransformer ReadRetrying(ModelOperationsCatalog catalog, ModelReader read, out DataViewSchema inputSchema)
+    {
+        DataViewSchema? schema = null;
+        var model = OnnxTempFileNames.RetryWhenReadAsOrtFormat(() => read(catalog, out schema));
+        inputSchema = schema!;
+        return model;
     }
 
     /// <summary>
