@@ -25,13 +25,24 @@ public sealed class OnnxTempFileNamesTests
             Assert.That(OnnxTempFileNames.IsReadAsOrtFormat(new InvalidOperationException("Error during class instantiation", misread)), Is.True,
                 $"ONNX Runtime's message, wrapped as ML.NET wraps it: {misread!.Message}");
 
+            // An older file of the same shape is not the refused copy and stays; the refused one is deleted, as ML.NET leaves it.
+            string older = Path.Combine(folder, "zzzzzzzz.ort");
+            File.WriteAllBytes(older, graph);
+            File.SetLastWriteTimeUtc(older, DateTime.UtcNow.AddHours(-1));
             int attempts = 0;
-            using var session = OnnxTempFileNames.RetryWhenReadAsOrtFormat(() => new InferenceSession(paths[attempts++]));
+            using var session = OnnxTempFileNames.RetryWhenReadAsOrtFormat(() =>
+            {
+                if (attempts++ == 0)
+                    File.WriteAllBytes(paths[0], graph); // written during the attempt, as ML.NET writes its copy
+                return new InferenceSession(paths[attempts - 1]);
+            }, folder);
             Assert.That(attempts, Is.EqualTo(2));
             Assert.That(session.InputMetadata.Keys, Is.EqualTo(new[] { CharacterPreprocessingGraph.InputColumnName }));
+            Assert.That(File.Exists(paths[0]), Is.False, "the refused copy is deleted");
+            Assert.That(File.Exists(older), Is.True, "a file written before the attempt is left alone");
 
             attempts = 0;
-            Assert.Throws<OnnxRuntimeException>(() => OnnxTempFileNames.RetryWhenReadAsOrtFormat(() => { attempts++; return new InferenceSession(paths[0]); }));
+            Assert.Throws<OnnxRuntimeException>(() => OnnxTempFileNames.RetryWhenReadAsOrtFormat(() => { attempts++; return new InferenceSession(older); }, folder));
             Assert.That(attempts, Is.EqualTo(3), "three attempts, then the error");
         }
         finally
@@ -48,7 +59,7 @@ public sealed class OnnxTempFileNamesTests
         {
             attempts++;
             throw new InvalidOperationException("Error during class instantiation", new FileNotFoundException("model.onnx"));
-        }));
+        }, Path.GetTempPath()));
         Assert.That(attempts, Is.EqualTo(1));
     }
 }

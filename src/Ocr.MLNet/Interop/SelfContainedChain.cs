@@ -21,7 +21,7 @@ internal static class SelfContainedChain
     public static ITransformer Build(IHostEnvironment environment, Func<MLContext, IEstimator<ITransformer>> estimator, Func<MLContext, IDataView> input)
     {
         ArgumentNullException.ThrowIfNull(environment);
-        return OnnxTempFileNames.RetryWhenReadAsOrtFormat(() => BuildOnce(environment, estimator, input));
+        return OnnxTempFileNames.RetryWhenReadAsOrtFormat(() => BuildOnce(environment, estimator, input), MLNetInterop.TempFilePath(environment));
     }
 
     private static ITransformer BuildOnce(IHostEnvironment environment, Func<MLContext, IEstimator<ITransformer>> estimator, Func<MLContext, IDataView> input)

@@ -100,7 +100,7 @@ internal static class CharacterModelLoader
     private static ITransformer ReadRetrying(ModelOperationsCatalog catalog, ModelReader read, out DataViewSchema inputSchema)
     {
         DataViewSchema? schema = null;
-        var model = OnnxTempFileNames.RetryWhenReadAsOrtFormat(() => read(catalog, out schema));
+        var model = OnnxTempFileNames.RetryWhenReadAsOrtFormat(() => read(catalog, out schema), MLNetInterop.TempFilePath(MLNetInterop.EnvironmentOf(catalog)));
         inputSchema = schema!;
         return model;
     }
