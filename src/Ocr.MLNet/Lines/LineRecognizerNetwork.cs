@@ -130,14 +130,10 @@ public sealed class LineRecognizerNetwork : Module<Tensor, Tensor>, IRecalibrate
 
     /// <summary>
     /// Replaces every BatchNorm layer's moving mean and variance by their exact averages over <paramref name="lines"/>
-    /// (prepared lines, bytes as the trainer holds them or floats in [0, 1]), with dropout off; left in evaluation mode.
+    /// (prepared lines as bytes, as the trainer holds them: <c>LineRows.PixelTensor</c>), with dropout off; left in evaluation mode.
     /// </summary>
-    public void RecalibrateBatchNorm(Tensor lines, int batchSize)
-    {
-        using Scalar byteScale = 255f; // held across the native calls (see ImageAugmenter.Augment)
-        BatchNormStatistics.Recompute(this, lines, batchSize,
-            batch => forward(batch.dtype == ScalarType.Byte ? batch.to(ScalarType.Float32).div(byteScale) : batch));
-    }
+    public void RecalibrateBatchNorm(Tensor lines, int batchSize) =>
+        BatchNormStatistics.Recompute(this, lines, batchSize, batch => forward(LineRows.NetworkInput(batch)));
 
     /// <summary>
     /// Puts every BatchNorm layer in evaluation mode inside a training pass: it normalises with its running mean and variance

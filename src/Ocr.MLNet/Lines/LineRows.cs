@@ -163,6 +163,12 @@ internal sealed class LineRows
     /// <summary>All lines as a <c>N×1×32×256</c> byte tensor (ink × 255).</summary>
     public Tensor PixelTensor() => tensor(pixels, [Count, 1, LineImageFormat.Height, LineImageFormat.Width]);
 
+    /// <summary>Lines of <see cref="PixelTensor"/> (bytes, ink × 255) as the network reads them: float32 in [0, 1].</summary>
+    public static Tensor NetworkInput(Tensor lineBytes) => lineBytes.to(ScalarType.Float32).div(ByteScale);
+
+    // Static, so it lives across the native calls (see TorchScalars).
+    private static readonly TorchSharp.Scalar ByteScale = 255f;
+
     /// <summary>The CTC targets of the picked rows: their class indices (1 + alphabet position) concatenated, and their lengths.</summary>
     public (Tensor Targets, Tensor Lengths) Targets(long[] rows)
     {

@@ -171,7 +171,6 @@ internal sealed class LineTrainingLoop
         int batches = state.BatchesPerEpoch;
         using var order = randperm(rows.Count);
         var running = new RunningMetrics();
-        using Scalar byteScale = 255f; // held across the native calls (see ImageAugmenter.Augment)
         double rate = 0;
         for (int batch = 0; batch < batches; batch++)
         {
@@ -191,7 +190,7 @@ internal sealed class LineTrainingLoop
                     group.LearningRate = rate;
 
                 var indices = order.narrow(0, start, length);
-                var images = x.index_select(0, indices).to(float32) / byteScale;
+                var images = LineRows.NetworkInput(x.index_select(0, indices));
                 if (augmenter is not null)
                     images = augmenter.Augment(images);
                 long[] picked = indices.data<long>().ToArray();
@@ -228,13 +227,12 @@ internal sealed class LineTrainingLoop
         using var noGrad = no_grad();
         double lossSum = 0;
         long exact = 0;
-        using Scalar byteScale = 255f;
         for (int start = 0; start < rows.Count; start += 128)
         {
             using var scope = NewDisposeScope();
             int length = Math.Min(128, rows.Count - start);
             long[] picked = Enumerable.Range(start, length).Select(i => (long)i).ToArray();
-            var logits = network.forward(x.narrow(0, start, length).to(float32) / byteScale);
+            var logits = network.forward(LineRows.NetworkInput(x.narrow(0, start, length)));
             var (targets, targetLengths) = rows.Targets(picked);
             var loss = nn.functional.ctc_loss(logits.log_softmax(2).permute(1, 0, 2), targets, full([length], LineImageFormat.TimeSteps, int64),
                 targetLengths, blank: 0, reduction: nn.Reduction.Sum, zero_infinity: true);
