@@ -87,7 +87,7 @@ internal static class FieldCommands
 
     private static Option<string?> MethodOption() => new("--method")
     {
-        Description = "How characters are recognised: auto (the default: the line recognizer for digits where the reader has one), segmentation (the character model on cut characters) or lines (the line recognizer).",
+        Description = "How characters are recognised: auto (the default: where the reader has a line recognizer, it for digits and both combined for capitals), segmentation (the character model on cut characters), lines (the line recognizer) or combined (both, each scoring the other's text).",
     };
 
     private static Option<bool> Float32Option() => new("--float32")
@@ -122,7 +122,8 @@ internal static class FieldCommands
         null or "auto" => FieldReadingMethod.Auto,
         "segmentation" => FieldReadingMethod.Segmentation,
         "lines" => FieldReadingMethod.Lines,
-        _ => throw new ArgumentException($"--method {method}: must be auto, segmentation or lines. Correct it and run the command again."),
+        "combined" => FieldReadingMethod.Combined,
+        _ => throw new ArgumentException($"--method {method}: must be auto, segmentation, lines or combined. Correct it and run the command again."),
     };
 
     private static Option<string?> KindOption() => new("--kind") { Description = "What the fields hold: digits, upper, lower, letters or alnum (default)." };

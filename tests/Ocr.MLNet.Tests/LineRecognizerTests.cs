@@ -337,8 +337,8 @@ public sealed class LineRecognizerTests
             using var whole = LinePreparation.FromGrey(field.Pixels, field.Width, field.Height);
             var alone = recognizer.Read([found, whole], Digits, null);
 
-            var (reading, view) = recognizer.ReadViews([found, whole], Digits, null);
-            var (same, sameView) = recognizer.ReadViews([found, found], Digits, null);
+            var (reading, view, _) = recognizer.ReadViews([found, whole], Digits, null);
+            var (same, sameView, _) = recognizer.ReadViews([found, found], Digits, null);
 
             Assert.That(reading.Text, Is.EqualTo(alone[view].Text), "the text is one view's own reading");
             if (alone[0].Text == alone[1].Text)

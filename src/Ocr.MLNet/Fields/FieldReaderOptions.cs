@@ -59,9 +59,11 @@ public sealed class FieldReaderOptions
     public LetterFrequencies? LetterFrequencies { get; set; } = Text.LetterFrequencies.English;
 
     /// <summary>
-    /// How the characters are recognised: <see cref="FieldReadingMethod.Auto"/> (the default) reads with the line recognizer
-    /// where the reader has one and it reads the kind better, <see cref="FieldReadingMethod.Segmentation"/> always cuts the
-    /// field into characters for the character model, <see cref="FieldReadingMethod.Lines"/> always uses the line recognizer.
+    /// How the characters are recognised: <see cref="FieldReadingMethod.Auto"/> (the default) reads digits with the line
+    /// recognizer and capitals with both combined where the reader has one, <see cref="FieldReadingMethod.Segmentation"/>
+    /// always cuts the field into characters for the character model, <see cref="FieldReadingMethod.Lines"/> always uses
+    /// the line recognizer, <see cref="FieldReadingMethod.Combined"/> always reads both ways and keeps the text the two
+    /// find likelier together.
     /// </summary>
     /// <example>
     /// <code>
@@ -119,7 +121,7 @@ public sealed class FieldReaderOptions
         var problems = new List<string>();
         problems.Check(Enum.IsDefined(Kind), nameof(Kind), Kind, "one of Alphanumeric, Digits, Upper, Lower, Letters");
         problems.Check(AllowedCharacters is null || AllowedCharacters.Trim().Length > 0, nameof(AllowedCharacters), AllowedCharacters, "null or at least one character");
-        problems.Check(Enum.IsDefined(Method), nameof(Method), Method, "one of Auto, Segmentation, Lines");
+        problems.Check(Enum.IsDefined(Method), nameof(Method), Method, "one of Auto, Segmentation, Lines, Combined");
         problems.Check(Alternatives is >= 1 and <= 100, nameof(Alternatives), Alternatives, "1 to 100");
         problems.Check(MaxPieces is >= 1 and <= 10_000, nameof(MaxPieces), MaxPieces, "1 to 10,000");
         problems.Check(MaxImagePixels >= 1, nameof(MaxImagePixels), MaxImagePixels, "at least 1");

@@ -4,8 +4,9 @@ namespace Ocr.MLNet.Fields;
 public enum FieldReadingMethod
 {
     /// <summary>
-    /// The line recognizer where the reader has one and it reads the field's kind better than segmentation (measured on
-    /// the dev folders: digits, see the README), segmentation otherwise. The default.
+    /// Where the reader has a line recognizer, the method measured best for the field's kind on the dev folders (see the
+    /// README): <see cref="Lines"/> for digits, <see cref="Combined"/> for capitals; segmentation for other kinds, for a
+    /// custom character set and for a reader without a line recognizer. The default.
     /// </summary>
     Auto = 0,
 
@@ -14,4 +15,11 @@ public enum FieldReadingMethod
 
     /// <summary>The line recognizer (CTC) on the field's cleaned line; its character boxes come from the CTC alignment.</summary>
     Lines = 2,
+
+    /// <summary>
+    /// Both: the segmentation and the line recognizer each read the field and each scores the other's text; the text the
+    /// two find likelier together wins, and that joint probability is its confidence (so fields the two readers disagree
+    /// on score low).
+    /// </summary>
+    Combined = 3,
 }

@@ -31,7 +31,7 @@ namespace Ocr.MLNet.Fields;
 ///     Console.WriteLine($"{field.Box}: {field.Reading.Text}");
 /// </code>
 /// </example>
-public sealed class HandwrittenFieldReader : IDisposable
+public sealed partial class HandwrittenFieldReader : IDisposable
 {
     private readonly CharacterRecognizer recognizer;
     private readonly bool ownsRecognizer;
@@ -85,7 +85,7 @@ public sealed class HandwrittenFieldReader : IDisposable
         this.ownsRecognizer = ownsRecognizer;
         this.lines = lines;
         this.ownsLines = ownsLines;
-        if (options.Method == FieldReadingMethod.Lines && lines is null)
+        if (options.Method is FieldReadingMethod.Lines or FieldReadingMethod.Combined && lines is null)
             throw new ArgumentException($"FieldReaderOptions.Method is {options.Method}, but the reader has no line recognizer: load a line model (train-fields) or use Auto.", nameof(options));
         ClassNames = recognizer.ClassNames;
         custom = options.AllowedCharacters is { } allowed ? ClassMask.For(ClassNames, allowed).WeighedBy(options.LetterFrequencies) : null;
@@ -305,50 +305,54 @@ public sealed class HandwrittenFieldReader : IDisposable
 
         var area = FindFieldArea(grey[..(width * height)].ToArray(), width, height);
         var segmented = CleanAndFindLines(area, mask.DigitsOnly);
-        if (glyphs is not null || !ReadsWithLines(kind))
+        var method = glyphs is null ? MethodFor(kind) : FieldReadingMethod.Segmentation;
+        if (method == FieldReadingMethod.Segmentation)
             return ReadBestLine(segmented, mask, area.X, area.Y, glyphs);
-        // The first line once: each enumeration of the lines cuts them again.
+        if (method == FieldReadingMethod.Combined)
+            return ReadCombined(segmented, area, kind, mask);
         var first = segmented.First();
-        return first.Pieces.Count == 0 ? FieldReading.Blank : ReadWithLines(first, area, kind);
+        return first.Pieces.Count == 0 ? FieldReading.Blank : ReadWithLines(first, area, kind, alsoScore: null, out _);
     }
 
     /// <summary>
-    /// The kinds the line recognizer reads better than segmentation, measured on the dev folders with the packaged models
-    /// (README, "Read handwritten fields"); <see cref="FieldReadingMethod.Auto"/> uses it for them.
+    /// How <see cref="FieldReadingMethod.Auto"/> reads a kind when the reader has a line recognizer, measured on the dev
+    /// folders' rows 1–400 with the packaged models (README, "Read handwritten fields"): digits by the line recognizer
+    /// alone (segmentation reads amounts far worse, and combining with it only lowers them), capitals by both combined
+    /// (about the segmentation's error rate, and a confidence that can be routed on), other kinds, which the dev folders
+    /// do not hold, by segmentation.
     /// </summary>
-    internal static bool LinesReadBetter(FieldKind kind) => kind is FieldKind.Digits;
-
-    private bool ReadsWithLines(FieldKind? kind) => lines is not null && Options.Method switch
+    internal static FieldReadingMethod AutoMethod(FieldKind kind) => kind switch
     {
-        FieldReadingMethod.Lines => true,
-        FieldReadingMethod.Segmentation => false,
-        _ => Options.AllowedCharacters is null && LinesReadBetter(kind ?? Options.Kind),
+        FieldKind.Digits => FieldReadingMethod.Lines,
+        FieldKind.Upper => FieldReadingMethod.Combined,
+        _ => FieldReadingMethod.Segmentation,
+    };
+
+    /// <summary>How a field of <paramref name="kind"/> is read: the options' method, with Auto resolved (segmentation where the reader has no line recognizer or a custom character set).</summary>
+    private FieldReadingMethod MethodFor(FieldKind? kind) => lines is null ? FieldReadingMethod.Segmentation : Options.Method switch
+    {
+        FieldReadingMethod.Auto => Options.AllowedCharacters is null ? AutoMethod(kind ?? Options.Kind) : FieldReadingMethod.Segmentation,
+        var chosen => chosen,
     };
 
     /// <summary>
     /// Stages 3 and 4 by the line recognizer, for a field whose cleaning (stage 2) found ink (a field without is blank, as
     /// segmentation says): the cleaned line the segmentation would read first goes to the line recognizer, drawn at the
     /// size the synthetic fields have (<see cref="FieldLineImage"/>); the characters' boxes come back from the CTC
-    /// alignment in the field's pixels.
+    /// alignment in the field's pixels. <paramref name="alsoScoreProbability"/> is the probability the line recognizer gives
+    /// <paramref name="alsoScore"/> (another reader's text) on the same views, 0 without one.
     /// </summary>
-    private FieldReading ReadWithLines(FieldSegmentation segmentation, FieldArea area, FieldKind? kind)
+    private FieldReading ReadWithLines(FieldSegmentation segmentation, FieldArea area, FieldKind? kind, string? alsoScore, out float alsoScoreProbability)
     {
         var line = FieldLineImage.Of(segmentation, area, kind ?? Options.Kind)!;
         using var image = line.ToImage();
         string allowed = Options.AllowedCharacters ?? CtcDecoder.AllowedCharactersFor(kind ?? Options.Kind, LineImageFormat.DefaultAlphabet);
-        LineReading reading;
         Func<LineCharacter, FieldBox> boxOf = line.BoxInField;
-        if (Options.CrossCheckWholeField)
-        {
-            using var field = LinePreparation.FromGrey(area.Grey, area.Width, area.Height);
-            (reading, int view) = lines!.ReadViews([image, field], allowed, Options.LetterFrequencies);
-            if (view == 1)
-                boxOf = c => new FieldBox(area.X + c.X, area.Y, c.Width, area.Height);
-        }
-        else
-        {
-            reading = lines!.Read([image], allowed, Options.LetterFrequencies)[0];
-        }
+        using var field = Options.CrossCheckWholeField ? LinePreparation.FromGrey(area.Grey, area.Width, area.Height) : null;
+        var (reading, view, otherProbability) = lines!.ReadViews(field is null ? [image] : [image, field], allowed, Options.LetterFrequencies, alsoScore);
+        alsoScoreProbability = otherProbability;
+        if (view == 1)
+            boxOf = c => new FieldBox(area.X + c.X, area.Y, c.Width, area.Height);
 
         var characters = reading.Characters.Where(c => c.Character != ' ').Select(c => new CharacterReading(
             boxOf(c), c.Character.ToString(), c.Confidence,
@@ -405,17 +409,23 @@ public sealed class HandwrittenFieldReader : IDisposable
     /// decoder score plus <see cref="CharacterReward"/> per character. A loosely cropped name holds the line above, whole,
     /// while its own is cut by the crop; the line above (digits, a printed prompt) reads poorly as capitals.
     /// </summary>
-    private FieldReading ReadBestLine(IEnumerable<FieldSegmentation> lines, ClassMask mask, int offsetX, int offsetY, List<float[]>? glyphs = null)
+    private FieldReading ReadBestLine(IEnumerable<FieldSegmentation> lines, ClassMask mask, int offsetX, int offsetY, List<float[]>? glyphs = null) =>
+        ReadBestLine(lines, mask, offsetX, offsetY, out _, glyphs);
+
+    /// <summary>As above; <paramref name="first"/> is the first line and its scored candidates (null when it has none), which a combined reading reuses.</summary>
+    private FieldReading ReadBestLine(IEnumerable<FieldSegmentation> lines, ClassMask mask, int offsetX, int offsetY,
+        out (FieldSegmentation Line, ScoredCandidates? Scored) first, List<float[]>? glyphs = null)
     {
         using var line = lines.GetEnumerator();
         line.MoveNext(); // a field has at least one line, blank or not
-        var best = ReadLine(line.Current, mask, offsetX, offsetY, out var bestFit, glyphs);
+        first = (line.Current, Recognise(line.Current));
+        var best = ReadLine(line.Current, first.Scored, mask, offsetX, offsetY, out var bestFit, glyphs);
         if (bestFit.PerCharacter > PoorLineScore)
             return best;
         var lineGlyphs = glyphs is null ? null : new List<float[]>();
         while (line.MoveNext())
         {
-            var reading = ReadLine(line.Current, mask, offsetX, offsetY, out var fit, lineGlyphs);
+            var reading = ReadLine(line.Current, Recognise(line.Current), mask, offsetX, offsetY, out var fit, lineGlyphs);
             if (fit.Rewarded > bestFit.Rewarded)
             {
                 (best, bestFit) = (reading, fit);
@@ -485,7 +495,12 @@ public sealed class HandwrittenFieldReader : IDisposable
             var segmentation = CleanAndFindLines(area, mask.DigitsOnly).First();
             if (segmentation.Pieces.Count == 0)
                 continue;
-            var reading = ReadsWithLines(kind) ? ReadWithLines(segmentation, area, kind) : ReadLine(segmentation, mask, area.X, area.Y, out _);
+            var reading = MethodFor(kind) switch
+            {
+                FieldReadingMethod.Lines => ReadWithLines(segmentation, area, kind, alsoScore: null, out _),
+                FieldReadingMethod.Combined => ReadCombined([segmentation], area, kind, mask),
+                _ => ReadLine(segmentation, Recognise(segmentation), mask, area.X, area.Y, out _),
+            };
             result.Add(new FormField(box, kind ?? Options.Kind, reading));
         }
 
@@ -535,15 +550,15 @@ public sealed class HandwrittenFieldReader : IDisposable
     }
 
     /// <summary>
-    /// Stages 3 and 4 for one line: recognises its candidate characters, then decodes them. <paramref name="fit"/> says how well the reading fits the field (for choosing between
+    /// Stage 4 for one line whose candidate characters stage 3 scored (<see cref="Recognise"/>; null: none): decodes them. <paramref name="fit"/> says how well the reading fits the field (for choosing between
     /// lines). A capitals field whose writer wrote in small letters (a quarter of the characters or more read best as a
     /// small letter of its own class: a, b, d, e, …) is read with the small letters too and given in capitals.
     /// </summary>
-    private FieldReading ReadLine(FieldSegmentation segmentation, ClassMask mask, int offsetX, int offsetY, out LineFit fit, List<float[]>? glyphs = null)
+    private FieldReading ReadLine(FieldSegmentation segmentation, ScoredCandidates? scored, ClassMask mask, int offsetX, int offsetY, out LineFit fit, List<float[]>? glyphs = null)
     {
         fit = LineFit.Blank;
         glyphs?.Clear();
-        if (Recognise(segmentation) is not { } scored)
+        if (scored is null)
             return FieldReading.Blank;
         var reading = Decode(segmentation, scored, mask, offsetX, offsetY, out fit, out var chosen);
         if (mask.SmallLetters is { } small && !reading.IsBlank)
@@ -617,23 +632,9 @@ public sealed class HandwrittenFieldReader : IDisposable
         int n = pieces.Count;
         double height = segmentation.CharacterHeight;
         double cutCost = mask.DigitsOnly ? DigitCutCost : CutCost;
-        var (candidates, pixels) = (scored.Candidates, scored.Pixels);
-        int size = CharacterFormat.PixelCount;
-        float[] scores = (float[])scored.Scores.Clone();
+        var candidates = scored.Candidates;
+        float[] scores = MaskedScores(scored, mask);
         int classes = ClassNames.Count;
-        bool crossedSevens = Options.CrossedSevens && sevenClass >= 0 && oneClass >= 0 && mask.Allowed[sevenClass] && mask.Allowed[oneClass];
-        for (int c = 0; c < candidates.Count; c++)
-        {
-            var row = scores.AsSpan(c * classes, classes);
-            mask.Fold(row);
-            mask.Weigh(row);
-            // Where sevens are crossed, a seven without the bar is a one with a long up-stroke.
-            if (crossedSevens && !SevenStroke.HasCrossbar(pixels.AsSpan(c * size, size)))
-            {
-                row[oneClass] += row[sevenClass];
-                row[sevenClass] = 0;
-            }
-        }
 
         // Dynamic programming over cut points and, with letter pairs, the last character's class: best[k, s] is the best
         // score of pieces [0, k) whose last character is of class s − 1 (s = 0: none yet, or no pairs to follow).
@@ -775,6 +776,33 @@ public sealed class HandwrittenFieldReader : IDisposable
     }
 
     /// <summary>
+    /// The network's scores of a line's candidates as the decoder weighs them under <paramref name="mask"/>: look-alikes
+    /// folded into the classes they stand for, letters weighed by their prior, and, where sevens are crossed, a seven
+    /// without the bar moved to one.
+    /// </summary>
+    private float[] MaskedScores(ScoredCandidates scored, ClassMask mask)
+    {
+        int size = CharacterFormat.PixelCount;
+        float[] scores = (float[])scored.Scores.Clone();
+        int classes = ClassNames.Count;
+        bool crossedSevens = Options.CrossedSevens && sevenClass >= 0 && oneClass >= 0 && mask.Allowed[sevenClass] && mask.Allowed[oneClass];
+        for (int c = 0; c < scored.Candidates.Count; c++)
+        {
+            var row = scores.AsSpan(c * classes, classes);
+            mask.Fold(row);
+            mask.Weigh(row);
+            // Where sevens are crossed, a seven without the bar is a one with a long up-stroke.
+            if (crossedSevens && !SevenStroke.HasCrossbar(scored.Pixels.AsSpan(c * size, size)))
+            {
+                row[oneClass] += row[sevenClass];
+                row[sevenClass] = 0;
+            }
+        }
+
+        return scores;
+    }
+
+    /// <summary>
     /// The prior cost of a character boundary between two pieces: a cut through a connected stroke costs
     /// <paramref name="cutCost"/>, a boundary between marks that nearly touch half of it, a clear gap nothing.
     /// </summary>
@@ -788,16 +816,13 @@ public sealed class HandwrittenFieldReader : IDisposable
     /// </summary>
     private static (int Class, double Score)[] CandidateReadings(ReadOnlySpan<float> scores, ClassMask mask, Candidate candidate, double height, int count)
     {
-        double ratio = (candidate.Bounds.Right - candidate.Bounds.Left) / height;
-        double widthPenalty = ratio > WidePenaltyFrom ? WidePenalty * (ratio - WidePenaltyFrom) * (ratio - WidePenaltyFrom) : 0;
-        // A fragment far smaller than a character (the end of a stroke cut off) is part of its neighbour, not a character.
-        double smallPenalty = IsFragment(candidate, height) ? SmallPenalty : 0;
+        double penalty = ShapePenalty(candidate, height);
         var readings = new List<(int Class, double Score)>(count);
         for (int c = 0; c < scores.Length; c++)
         {
             if (!mask.Allowed[c])
                 continue;
-            double score = Math.Log(scores[c] + LogProbabilityFloor) - widthPenalty - smallPenalty;
+            double score = Math.Log(scores[c] + LogProbabilityFloor) - penalty;
             int at = readings.Count;
             while (at > 0 && readings[at - 1].Score < score)
                 at--;
@@ -810,6 +835,17 @@ public sealed class HandwrittenFieldReader : IDisposable
         }
 
         return [.. readings];
+    }
+
+    /// <summary>
+    /// What a candidate's shape costs whatever it is read as: a penalty for characters wider than a character, and for
+    /// fragments far smaller than one (the end of a stroke cut off is part of its neighbour, not a character).
+    /// </summary>
+    private static double ShapePenalty(Candidate candidate, double height)
+    {
+        double ratio = (candidate.Bounds.Right - candidate.Bounds.Left) / height;
+        double widthPenalty = ratio > WidePenaltyFrom ? WidePenalty * (ratio - WidePenaltyFrom) * (ratio - WidePenaltyFrom) : 0;
+        return widthPenalty + (IsFragment(candidate, height) ? SmallPenalty : 0);
     }
 
     /// <summary>Whether a candidate's width and height are both under <see cref="SmallFrom"/> character heights.</summary>

@@ -114,8 +114,12 @@ public sealed class LineRecognizer : IDisposable
     /// <param name="views">The views of one field.</param>
     /// <param name="allowedCharacters">The characters to allow; null: the model's own.</param>
     /// <param name="language">The letter frequencies and pairs to decode with.</param>
-    /// <returns>The reading, its characters in the columns of the view it was decoded from, and that view's index.</returns>
-    internal (LineReading Reading, int View) ReadViews(IReadOnlyList<MLImage> views, string? allowedCharacters, LetterFrequencies? language)
+    /// <param name="alsoScore">Another reader's text for the same field, scored the same way (null: none).</param>
+    /// <returns>
+    /// The reading, its characters in the columns of the view it was decoded from, that view's index, and the mean
+    /// probability of <paramref name="alsoScore"/> over the views (0 without one).
+    /// </returns>
+    internal (LineReading Reading, int View, float AlsoScoreProbability) ReadViews(IReadOnlyList<MLImage> views, string? allowedCharacters, LetterFrequencies? language, string? alsoScore = null)
     {
         ArgumentOutOfRangeException.ThrowIfZero(views.Count);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(views.Count, BatchSize);
@@ -136,7 +140,10 @@ public sealed class LineRecognizer : IDisposable
         }
 
         var reading = LineReading.From(decodings[best] with { Confidence = (float)bestMean }, views[best].Width, views[best].Height);
-        return (reading, best);
+        double other = 0;
+        for (int j = 0; alsoScore is not null && j < views.Count; j++)
+            other += chosen.Probability(View(j), LineImageFormat.TimeSteps, alsoScore);
+        return (reading, best, (float)(other / views.Count));
     }
 
     /// <summary>The network's log-probabilities for images [start, start + length): length × time steps × classes.</summary>
