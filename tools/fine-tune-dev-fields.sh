@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Fine-tunes the packaged line model on the first 400 rows of names-dev and cheque-amounts-dev (the rows their
 # PROVENANCE.md lets us train on), and the packaged character model on the names' characters (train-field-characters),
-# and scores, on the last 100 rows of each (never trained on), the segmentation reader, the packaged line model and the
-# fine-tuned ones (segmentation with the character network in int8, the reader's default, and in float32); the HSF page
-# with the packaged models. The fine-tuned models are for benchmarks only and never ship.
+# and scores, on the last 100 rows of each (never trained on), the segmentation reader (its character network in int8,
+# the reader's default, and in float32), the packaged line model, the default reader (auto: the line model for digits,
+# both combined for capitals), the fine-tuned models alone, the default reader with the fine-tuned line model and, for the
+# names, with both fine-tuned models; the HSF page with the packaged models. The fine-tuned models are for benchmarks only and never ship.
 #
 #   bash tools/fine-tune-dev-fields.sh [OUT_DIR] [DATA_ROOT]      (defaults: /tmp/ocr-mlnet-fine-tuned, ../shared/data)
 set -euo pipefail
@@ -21,13 +22,15 @@ for set in "cheque-amounts-dev digits" "names-dev upper"; do
   start=$(date +%s)
   $cli train-fields --data "$fields/$name" --first 400 --kind "$kind" --from pretrained --model "$out/$name-lines.zip" | grep -E "Epoch|Saved|Time budget|Training on"
   echo "fine-tuning took $(( $(date +%s) - start )) s; load $(cut -d' ' -f1-3 /proc/loadavg)"
-  readers=("segmentation --method segmentation" "segmentation-float32 --method segmentation --float32" "packaged-lines --method lines" "fine-tuned-lines --method lines --model $out/$name-lines.zip")
+  readers=("segmentation --method segmentation" "segmentation-float32 --method segmentation --float32" "packaged-lines --method lines"
+    "default --method auto" "fine-tuned-lines --method lines --model $out/$name-lines.zip" "fine-tuned-auto --method auto --model $out/$name-lines.zip")
   if [ "$kind" = upper ]; then
     echo "== fine-tuning the character model on $name rows 1-400"
     start=$(date +%s)
     $cli train-field-characters --data "$fields/$name" --first 400 --kind "$kind" --model "$out/$name-characters.zip" | grep -E "Cut|Epoch|Saved"
     echo "fine-tuning took $(( $(date +%s) - start )) s; load $(cut -d' ' -f1-3 /proc/loadavg)"
-    readers+=("fine-tuned-characters --method segmentation --model $out/$name-characters.zip")
+    readers+=("fine-tuned-characters --method segmentation --model $out/$name-characters.zip"
+      "fine-tuned-both --method auto --model $out/$name-characters.zip --line-model $out/$name-lines.zip")
   fi
   for reader in "${readers[@]}"; do
     read -r label args <<< "$reader"

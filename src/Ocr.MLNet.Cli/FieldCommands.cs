@@ -26,6 +26,7 @@ internal static class FieldCommands
     {
         var images = new Argument<FileInfo[]>("IMAGE") { Description = "Images of fields (or form pages with --form).", Arity = ArgumentArity.OneOrMore };
         var model = CliModels.ModelOption();
+        var lineModel = LineModelOption();
         var kind = KindOption();
         var form = new Option<bool>("--form") { Description = "Each image is a form page: find its boxes and read each, in reading order." };
         var json = new Option<bool>("--json") { Description = "Print JSON (text, confidence, and per character its box, label, confidence and alternatives)." };
@@ -40,10 +41,10 @@ internal static class FieldCommands
         var float32 = Float32Option();
         var command = new Command("read", "Read handwritten fields: text, confidence and per-character boxes.")
         {
-            images, model, kind, form, json, overlay, crossedSevens, language, method, float32,
+            images, model, lineModel, kind, form, json, overlay, crossedSevens, language, method, float32,
         };
         command.SetAction(result => CliErrors.Guard(() => Read(
-            result.GetValue(images)!, result.GetValue(model), ReaderOptions(result.GetValue(crossedSevens), result.GetValue(language), result.GetValue(method), result.GetValue(float32)),
+            result.GetValue(images)!, result.GetValue(model), result.GetValue(lineModel), ReaderOptions(result.GetValue(crossedSevens), result.GetValue(language), result.GetValue(method), result.GetValue(float32)),
             ParseKind(result.GetValue(kind)), result.GetValue(form), result.GetValue(json), result.GetValue(overlay))));
         return command;
     }
@@ -56,6 +57,7 @@ internal static class FieldCommands
             Required = true,
         };
         var model = CliModels.ModelOption();
+        var lineModel = LineModelOption();
         var kind = KindOption();
         var report = new Option<DirectoryInfo?>("--report") { Description = "Write report.md, metrics.json, fields.tsv, the error–reject chart and overlays of the worst fields here." };
         var worst = new Option<int>("--worst") { Description = "How many of the worst fields get an overlay in the report.", DefaultValueFactory = _ => 20 };
@@ -67,13 +69,18 @@ internal static class FieldCommands
         var first = new Option<int?>("--first") { Description = "Score only the first N rows (after --skip)." };
         var command = new Command("evaluate-fields", "Score the field reader on a labelled folder: character error rate, exact fields (upper-case letters and digits compared), and how many fields can be accepted unread at 1 % and 5 % field error (the error–reject curve).")
         {
-            data, model, kind, report, worst, crossedSevens, language, method, float32, skip, first,
+            data, model, lineModel, kind, report, worst, crossedSevens, language, method, float32, skip, first,
         };
         command.SetAction(result => CliErrors.Guard(() => Evaluate(
-            result.GetValue(data)!, result.GetValue(model), ReaderOptions(result.GetValue(crossedSevens), result.GetValue(language), result.GetValue(method), result.GetValue(float32)),
+            result.GetValue(data)!, result.GetValue(model), result.GetValue(lineModel), ReaderOptions(result.GetValue(crossedSevens), result.GetValue(language), result.GetValue(method), result.GetValue(float32)),
             ParseKind(result.GetValue(kind)), result.GetValue(report), result.GetValue(worst), result.GetValue(skip), result.GetValue(first))));
         return command;
     }
+
+    private static Option<FileInfo?> LineModelOption() => new("--line-model")
+    {
+        Description = "A line model zip (train-fields) to read with beside the character model of --model (your own fine-tuned pair); default: the line model --model names, or the packaged one.",
+    };
 
     private static Option<bool> CrossedSevensOption() => new("--crossed-sevens")
     {
@@ -137,8 +144,17 @@ internal static class FieldCommands
         throw new ArgumentException($"--kind {kind}: must be one of {string.Join(", ", FieldKindNames.Names)}. Correct it and run the command again.");
     }
 
-    private static HandwrittenFieldReader LoadReader(FileInfo? model, FieldReaderOptions options)
+    private static HandwrittenFieldReader LoadReader(FileInfo? model, FileInfo? lineModel, FieldReaderOptions options)
     {
+        if (lineModel is not null)
+        {
+            foreach (var file in new[] { model, lineModel }.OfType<FileInfo>().Where(f => !f.Exists))
+                throw new FileNotFoundException($"The model '{file.FullName}' does not exist. Pass a character model zip (ocr-mlnet train or train-field-characters) with --model and a line model zip (train-fields) with --line-model.", file.FullName);
+            if (model is null)
+                CliModels.AnnouncePretrained();
+            return HandwrittenFieldReader.Load(model?.FullName, lineModel.FullName, options);
+        }
+
         if (model is null)
         {
             CliModels.AnnouncePretrained();
@@ -150,10 +166,10 @@ internal static class FieldCommands
         return HandwrittenFieldReader.Load(model.FullName, options);
     }
 
-    private static int Read(FileInfo[] images, FileInfo? model, FieldReaderOptions options, FieldKind? kind, bool form, bool json, FileInfo? overlay)
+    private static int Read(FileInfo[] images, FileInfo? model, FileInfo? lineModel, FieldReaderOptions options, FieldKind? kind, bool form, bool json, FileInfo? overlay)
     {
         var overlayPaths = overlay is null ? null : OverlayPaths(overlay, images);
-        using var reader = LoadReader(model, options);
+        using var reader = LoadReader(model, lineModel, options);
         var results = new List<object>();
         int failed = 0;
         for (int index = 0; index < images.Length; index++)
@@ -279,7 +295,7 @@ internal static class FieldCommands
         }),
     };
 
-    private static int Evaluate(DirectoryInfo data, FileInfo? model, FieldReaderOptions options, FieldKind? kind, DirectoryInfo? report, int worst,
+    private static int Evaluate(DirectoryInfo data, FileInfo? model, FileInfo? lineModel, FieldReaderOptions options, FieldKind? kind, DirectoryInfo? report, int worst,
         int skip = 0, int? first = null)
     {
         if (skip < 0 || first is < 1)
@@ -297,7 +313,7 @@ internal static class FieldCommands
         var labelled = isForm ? null : FieldEvaluation.LoadLabels(data.FullName).Skip(skip).Take(first ?? int.MaxValue).ToList();
         if (labelled is { Count: 0 })
             throw new ArgumentException($"--skip {skip} leaves no rows of '{Path.Combine(data.FullName, FieldEvaluation.LabelsFileName)}' to score.");
-        using var reader = LoadReader(model, options);
+        using var reader = LoadReader(model, lineModel, options);
         FieldEvaluationResult result;
         IReadOnlyList<FormField>? formFields = null;
         if (form is not null)

@@ -43,6 +43,21 @@ public sealed class FieldCharactersRealDataTests
         var evaluate = Run($"evaluate-fields --data \"{Names}\" --skip {TrainingRows} --first 20 --kind upper --model \"{model}\"");
         Assert.That(evaluate.ExitCode, Is.Zero, evaluate.Output);
         Assert.That(evaluate.Output, Does.Contain("character error rate"));
+
+        // A user's own pair: this character model beside a line model (here the packaged one, written out as a user's would be).
+        string lineModel = Path.Combine(directory, "lines.zip");
+        using (var packaged = PretrainedLineModel.OpenRead())
+        using (var file = File.Create(lineModel))
+            packaged.CopyTo(file);
+        string report = Path.Combine(directory, "combined-report");
+        var combined = Run($"evaluate-fields --data \"{Names}\" --skip {TrainingRows} --first 20 --kind upper --model \"{model}\" --line-model \"{lineModel}\" --method combined --report \"{report}\"");
+        Assert.That(combined.ExitCode, Is.Zero, combined.Output);
+        Assert.That(combined.Output, Does.Contain("character error rate").And.Not.Contain("Using the pretrained model"));
+        Assert.That(File.ReadAllLines(Path.Combine(report, "fields.tsv")), Has.Length.EqualTo(21), "a row per field scored, under the header");
+
+        var absent = Run($"evaluate-fields --data \"{Names}\" --first 2 --kind upper --model \"{model}\" --line-model \"{Path.Combine(directory, "absent.zip")}\"");
+        Assert.That(absent.ExitCode, Is.Not.Zero, absent.Output);
+        Assert.That(absent.Output, Does.Contain("absent.zip").And.Contain("does not exist").And.Contain("--line-model"));
     }
 
     [Test]
