@@ -221,6 +221,48 @@ public sealed class LineRecognizerTests
     }
 
     [Test]
+    public void A_checkpointed_run_resumes_after_its_last_epoch_and_another_runs_checkpoint_is_refused_naming_what_differs()
+    {
+        string folder = TestEnvironment.CreateTemporaryDirectory("ocr-lines-checkpoint");
+        try
+        {
+            var mlContext = new MLContext(seed: 1) { TempFilePath = folder };
+            var messages = new List<string>();
+            mlContext.Log += (_, e) => { lock (messages) messages.Add(e.RawMessage); };
+            var empty = mlContext.Data.LoadFromEnumerable(Array.Empty<LabelledImage>());
+            LineRecognizerTrainer.Options Options(bool augment) => new()
+            {
+                Kind = FieldKind.Digits,
+                SyntheticFields = 32,
+                Synthetic = new SyntheticFieldOptions { Kind = SyntheticFieldKind.DigitBoxes, Seed = 5, MaxBoxDigits = 4 },
+                SyntheticCharacters = new DrawnCharacters("0123456789"),
+                Epochs = 1,
+                BatchSize = 16,
+                ValidationFraction = 0,
+                LetterFrequencies = null,
+                TimeBudget = null,
+                Augment = augment,
+                CheckpointDirectory = Path.Combine(folder, "checkpoints"),
+            };
+
+            using (mlContext.MulticlassClassification.Trainers.LineRecognizer(Options(augment: true)).Fit(empty))
+                Assert.That(messages, Has.None.Contains("Resuming"), "the first run starts afresh");
+            Assert.That(Directory.EnumerateFiles(Path.Combine(folder, "checkpoints"), "*", SearchOption.AllDirectories), Is.Not.Empty);
+
+            messages.Clear();
+            using (mlContext.MulticlassClassification.Trainers.LineRecognizer(Options(augment: true)).Fit(empty))
+                Assert.That(messages, Has.Some.Contains("Resuming from the checkpoint of epoch 1"), string.Join("\n", messages));
+
+            var e = Assert.Throws<InvalidDataException>(() => mlContext.MulticlassClassification.Trainers.LineRecognizer(Options(augment: false)).Fit(empty).Dispose());
+            Assert.That(e!.Message, Does.Contain("another run").And.Contain("Augment: checkpoint True, now False").And.Not.Contain("Kind:"));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Test]
     public void A_model_trained_for_a_minute_gives_held_out_synthetic_fields_far_more_likelihood_than_chance()
     {
         string folder = TestEnvironment.CreateTemporaryDirectory("ocr-lines-train");
