@@ -393,6 +393,33 @@ public sealed class LineRecognizerTests
     }
 
     [Test]
+    public void A_view_that_reads_nothing_does_not_outvote_one_that_reads_writing()
+    {
+        if (!PretrainedLineModel.IsAvailable)
+            Assert.Ignore("This build has no packaged line model (bash tools/train-pretrained-lines.sh).");
+        using var recognizer = LineRecognizer.Load(PretrainedLineModel.OpenRead());
+        var generator = new SyntheticFieldGenerator(new SyntheticFieldOptions { Kind = SyntheticFieldKind.Amount, Seed = 4 }, new DrawnCharacters("0123456789"));
+        const string Digits = "0123456789";
+        using var blank = LinePreparation.FromGrey(Enumerable.Repeat((byte)255, 300 * 60).ToArray(), 300, 60);
+        for (int i = 0; i < 4; i++)
+        {
+            var field = generator.Generate(i);
+            using var written = LinePreparation.FromGrey(field.Pixels, field.Width, field.Height);
+            var alone = recognizer.Read([written, blank], Digits, null);
+            Assume.That(alone[0].Text, Is.Not.Empty);
+            Assert.That(alone[1].Text, Is.Empty, "the blank view reads nothing");
+            Assert.That(alone[1].Confidence, Is.GreaterThan(alone[0].Confidence), "and is surer of it than the written view of its text");
+
+            var (reading, view, _) = recognizer.ReadViews([written, blank], Digits, null);
+            Assert.That((reading.Text, view), Is.EqualTo((alone[0].Text, 0)));
+            Assert.That(reading.Confidence, Is.LessThan(alone[0].Confidence), "the blank view does not support the text");
+        }
+
+        var (nothing, _, _) = recognizer.ReadViews([blank, blank], Digits, null);
+        Assert.That(nothing.Text, Is.Empty, "views that all read nothing read nothing");
+    }
+
+    [Test]
     public void Found_lines_input_trains_on_the_readers_line_and_both_alternates_rows()
     {
         var generator = new SyntheticFieldGenerator(new SyntheticFieldOptions { Kind = SyntheticFieldKind.DigitBoxes, Seed = 3 }, new DrawnCharacters("0123456789"));

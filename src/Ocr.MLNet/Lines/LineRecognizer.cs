@@ -109,7 +109,9 @@ public sealed class LineRecognizer : IDisposable
     /// Reads one field from several views of it (the field reader's cleaned line and the field as it is): each view's
     /// decoded text is scored under every view, and the text with the highest mean probability wins, with that mean as its
     /// confidence. Views that agree keep the confidence; views that read different texts share it, so a doubtful field
-    /// scores low even where one view alone is sure.
+    /// scores low even where one view alone is sure. The empty text wins only where every view reads nothing: the reader
+    /// hands over only lines that hold ink, and a small name in a wide crop often reads blank as a whole field (rows 1–400
+    /// of the names, packaged model: 24 names read blank so; README, "Fields that learn").
     /// </summary>
     /// <param name="views">The views of one field.</param>
     /// <param name="allowedCharacters">The characters to allow; null: the model's own.</param>
@@ -130,8 +132,11 @@ public sealed class LineRecognizer : IDisposable
         var decodings = Enumerable.Range(0, views.Count).Select(i => chosen.Decode(View(i), LineImageFormat.TimeSteps)).ToArray();
         int best = 0;
         double bestMean = -1;
+        bool someText = decodings.Any(d => d.Text.Length > 0);
         for (int i = 0; i < decodings.Length; i++)
         {
+            if (someText && decodings[i].Text.Length == 0)
+                continue; // a view that reads nothing does not outvote one that reads writing (a small name in a wide crop reads blank whole)
             double sum = 0;
             for (int j = 0; j < views.Count; j++)
                 sum += j == i ? decodings[i].Confidence : chosen.Probability(View(j), LineImageFormat.TimeSteps, decodings[i].Text);
