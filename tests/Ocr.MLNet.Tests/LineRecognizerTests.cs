@@ -185,20 +185,10 @@ public sealed class LineRecognizerTests
                 new TrainingHistory([], null, false, 0));
             string zip = SaveForImageFiles(mlContext, baseModel, folder);
             var empty = mlContext.Data.LoadFromEnumerable(Array.Empty<LabelledImage>());
-            using var tuned = mlContext.MulticlassClassification.Trainers.LineRecognizer(new LineRecognizerTrainer.Options
-            {
-                Kind = FieldKind.Digits,
-                BaseModel = () => File.OpenRead(zip),
-                FreezeBatchNormStatistics = freeze,
-                SyntheticFields = 64,
-                Synthetic = new SyntheticFieldOptions { Kind = SyntheticFieldKind.DigitBoxes, Seed = 5, MaxBoxDigits = 4 },
-                SyntheticCharacters = new DrawnCharacters("0123456789"),
-                Epochs = 1,
-                BatchSize = 16,
-                ValidationFraction = 0,
-                LetterFrequencies = null,
-                TimeBudget = null,
-            }).Fit(empty);
+            var options = OneEpochOnSyntheticDigitBoxes(syntheticFields: 64);
+            options.BaseModel = () => File.OpenRead(zip);
+            options.FreezeBatchNormStatistics = freeze;
+            using var tuned = mlContext.MulticlassClassification.Trainers.LineRecognizer(options).Fit(empty);
 
             var before = Initializers(baseModel.OnnxModel);
             var after = Initializers(tuned.OnnxModel);
@@ -230,20 +220,13 @@ public sealed class LineRecognizerTests
             var messages = new List<string>();
             mlContext.Log += (_, e) => { lock (messages) messages.Add(e.RawMessage); };
             var empty = mlContext.Data.LoadFromEnumerable(Array.Empty<LabelledImage>());
-            LineRecognizerTrainer.Options Options(bool augment) => new()
+            LineRecognizerTrainer.Options Options(bool augment)
             {
-                Kind = FieldKind.Digits,
-                SyntheticFields = 32,
-                Synthetic = new SyntheticFieldOptions { Kind = SyntheticFieldKind.DigitBoxes, Seed = 5, MaxBoxDigits = 4 },
-                SyntheticCharacters = new DrawnCharacters("0123456789"),
-                Epochs = 1,
-                BatchSize = 16,
-                ValidationFraction = 0,
-                LetterFrequencies = null,
-                TimeBudget = null,
-                Augment = augment,
-                CheckpointDirectory = Path.Combine(folder, "checkpoints"),
-            };
+                var options = OneEpochOnSyntheticDigitBoxes(syntheticFields: 32);
+                options.Augment = augment;
+                options.CheckpointDirectory = Path.Combine(folder, "checkpoints");
+                return options;
+            }
 
             using (mlContext.MulticlassClassification.Trainers.LineRecognizer(Options(augment: true)).Fit(empty))
                 Assert.That(messages, Has.None.Contains("Resuming"), "the first run starts afresh");
@@ -261,6 +244,20 @@ public sealed class LineRecognizerTests
             Directory.Delete(folder, recursive: true);
         }
     }
+
+    /// <summary>A run of one epoch over a few synthetic digit boxes drawn with a font, with no validation split.</summary>
+    private static LineRecognizerTrainer.Options OneEpochOnSyntheticDigitBoxes(int syntheticFields) => new()
+    {
+        Kind = FieldKind.Digits,
+        SyntheticFields = syntheticFields,
+        Synthetic = new SyntheticFieldOptions { Kind = SyntheticFieldKind.DigitBoxes, Seed = 5, MaxBoxDigits = 4 },
+        SyntheticCharacters = new DrawnCharacters("0123456789"),
+        Epochs = 1,
+        BatchSize = 16,
+        ValidationFraction = 0,
+        LetterFrequencies = null,
+        TimeBudget = null,
+    };
 
     [Test]
     public void A_model_trained_for_a_minute_gives_held_out_synthetic_fields_far_more_likelihood_than_chance()

@@ -82,19 +82,9 @@ public sealed partial class HandwrittenFieldReader
         double cutCost = mask.DigitsOnly ? DigitCutCost : CutCost;
 
         // best[k, j]: the best score of pieces [0, k) read as the text's first j characters.
-        var best = new double[n + 1, m + 1];
+        var best = Unreached(n + 1, m + 1);
         var from = new (int Candidate, int Class)[n + 1, m + 1];
-        for (int k = 0; k <= n; k++)
-        {
-            for (int j = 0; j <= m; j++)
-                best[k, j] = double.NegativeInfinity;
-        }
-
-        best[0, 0] = 0;
-        var byEnd = candidates.Select((c, index) => (c, index)).GroupBy(x => x.c.Last).ToDictionary(g => g.Key, g => g.ToArray());
-        var fragment = new bool[n];
-        foreach (var candidate in candidates.Where(c => c.First == c.Last))
-            fragment[candidate.First] = IsFragment(candidate, height);
+        var (byEnd, fragment) = Lattice(candidates, n, height);
         for (int k = 1; k <= n; k++)
         {
             for (int j = 0; fragment[k - 1] && j <= m; j++)
@@ -129,7 +119,7 @@ public sealed partial class HandwrittenFieldReader
         var reached = new bool[n + 1];
         reached[0] = true;
         for (int k = 1; k <= n; k++)
-            reached[k] = (fragment[k - 1] && reached[k - 1]) || (byEnd.TryGetValue(k - 1, out var ending) && ending.Any(e => reached[e.c.First]));
+            reached[k] = (fragment[k - 1] && reached[k - 1]) || (byEnd.TryGetValue(k - 1, out var ending) && ending.Any(e => reached[e.Candidate.First]));
         int end = Array.LastIndexOf(reached, true);
         // A line no chain of candidates covers at all gives no text, not even an empty one, any support.
         if (end == 0 || double.IsNegativeInfinity(best[end, m]))

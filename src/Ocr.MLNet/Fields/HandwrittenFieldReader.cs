@@ -643,20 +643,9 @@ public sealed partial class HandwrittenFieldReader : IDisposable
         var readings = new (int Class, double Score)[candidates.Count][];
         for (int c = 0; c < candidates.Count; c++)
             readings[c] = CandidateReadings(scores.AsSpan(c * classes, classes), mask, candidates[c], height, pairs is null ? 1 : PairReadings);
-        var best = new double[n + 1, states];
+        var best = Unreached(n + 1, states);
         var from = new (int Candidate, int Class, int State)[n + 1, states];
-        for (int k = 0; k <= n; k++)
-        {
-            for (int s = 0; s < states; s++)
-                best[k, s] = double.NegativeInfinity;
-        }
-
-        best[0, 0] = 0;
-        var byEnd = candidates.Select((c, index) => (c, index)).GroupBy(x => x.c.Last).ToDictionary(g => g.Key, g => g.ToArray());
-        // A fragment far smaller than a character (a hyphen, the end of a T's bar split off) may be no character at all.
-        var fragment = new bool[n];
-        foreach (var candidate in candidates.Where(c => c.First == c.Last))
-            fragment[candidate.First] = IsFragment(candidate, height);
+        var (byEnd, fragment) = Lattice(candidates, n, height);
         double Pair(int state, int nextClass) => pairs is null ? 0 : pairs[state, nextClass + 1];
         for (int k = 1; k <= n; k++)
         {
@@ -800,6 +789,34 @@ public sealed partial class HandwrittenFieldReader : IDisposable
         }
 
         return scores;
+    }
+
+    /// <summary>A dynamic programme's table of best scores, every cell unreached but the start, [0, 0].</summary>
+    private static double[,] Unreached(int rows, int columns)
+    {
+        var table = new double[rows, columns];
+        for (int k = 0; k < rows; k++)
+        {
+            for (int s = 0; s < columns; s++)
+                table[k, s] = double.NegativeInfinity;
+        }
+
+        table[0, 0] = 0;
+        return table;
+    }
+
+    /// <summary>
+    /// The decoder's lattice over a line's <paramref name="pieces"/> pieces: the candidates (with their index) by the piece
+    /// they end on, and which pieces are fragments far smaller than a character (a hyphen, the end of a T's bar split off),
+    /// which may be no character at all.
+    /// </summary>
+    private static (Dictionary<int, (Candidate Candidate, int Index)[]> ByEnd, bool[] Fragment) Lattice(List<Candidate> candidates, int pieces, double height)
+    {
+        var byEnd = candidates.Select((c, index) => (c, index)).GroupBy(x => x.c.Last).ToDictionary(g => g.Key, g => g.ToArray());
+        var fragment = new bool[pieces];
+        foreach (var candidate in candidates.Where(c => c.First == c.Last))
+            fragment[candidate.First] = IsFragment(candidate, height);
+        return (byEnd, fragment);
     }
 
     /// <summary>
