@@ -10,8 +10,9 @@ public sealed partial class HandwrittenFieldReader
     /// Stages 3 and 4 both ways: the segmentation reads the field (<see cref="ReadBestLine(IEnumerable{FieldSegmentation}, ClassMask, int, int, List{float[]}?)"/>)
     /// and the line recognizer reads its first line; then each reader scores the other's text (the line recognizer its
     /// CTC probability, the segmentation the probability of its best cut into those characters), and the text with the
-    /// higher combined probability (<see cref="CombinedProbability"/>) wins, with it as its confidence. Where the two readers agree the confidence stays high;
-    /// where they disagree it falls, so a doubtful field is routed to a person even when one reader alone is sure.
+    /// higher combined probability (<see cref="CombinedProbability"/>) wins, with it as its confidence. Where the two
+    /// readers agree the confidence stays high; where they disagree it falls, so a doubtful field is routed to a person
+    /// even when one reader alone is sure.
     /// </summary>
     private FieldReading ReadCombined(IEnumerable<FieldSegmentation> segmentedLines, FieldArea area, FieldKind? kind, ClassMask mask)
     {
@@ -34,7 +35,7 @@ public sealed partial class HandwrittenFieldReader
     /// <summary>
     /// The two readers' probabilities of one text combined as a product of experts (their geometric mean, to stay a
     /// probability's size): a text both find likely scores high, one that either finds unlikely scores low. Chosen over
-    /// their mean on the dev folders' rows 1–400 (README, "Read handwritten fields").
+    /// their mean on the dev folders' rows 1–400 (README, "Fields that learn").
     /// </summary>
     private static double CombinedProbability(double lines, double segmentation) => Math.Sqrt(lines * segmentation);
 
@@ -43,8 +44,8 @@ public sealed partial class HandwrittenFieldReader
     /// best cut of the line into the text's characters (its shape penalties, boundary costs and dropped fragments; the
     /// letter pairs play no part, the text being fixed), as the product of each character's probability among the allowed
     /// classes, as <see cref="Decode"/> gives a reading's confidence. Characters without a class (a space, a hyphen) are
-    /// not scored; an empty text is likely only where every piece may be dropped as a fragment. A capitals field is also tried in small letters (a writer who wrote them), the likelier kept. 0 when no
-    /// cut of the line gives the text.
+    /// not scored; an empty text is likely only where every piece may be dropped as a fragment. A capitals field is also
+    /// tried in small letters (a writer who wrote them), the likelier kept. 0 when no cut of the line gives the text.
     /// </summary>
     private double SegmentationProbability(FieldSegmentation segmentation, ScoredCandidates scored, ClassMask mask, string text)
     {

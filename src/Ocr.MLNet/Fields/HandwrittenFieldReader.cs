@@ -21,6 +21,8 @@ namespace Ocr.MLNet.Fields;
 /// reader keeps stages 1 and 2 (the field's box; the cleaned line of writing, or none for a blank field) and hands that
 /// line to it instead of segmenting (<see cref="FieldReaderOptions.Method"/>), drawn at the size the model learnt on
 /// (<c>FieldLineImage</c>); <see cref="FieldReaderOptions.CrossCheckWholeField"/> has it read the field as it is too.
+/// <see cref="FieldReadingMethod.Combined"/> (the default for capitals) reads both ways and keeps the text the two readers
+/// find likelier together.
 /// </summary>
 /// <remarks>Thread-safe: a reader may serve several threads at once.</remarks>
 /// <example>
@@ -316,7 +318,7 @@ public sealed partial class HandwrittenFieldReader : IDisposable
 
     /// <summary>
     /// How <see cref="FieldReadingMethod.Auto"/> reads a kind when the reader has a line recognizer, measured on the dev
-    /// folders' rows 1–400 with the packaged models (README, "Read handwritten fields"): digits by the line recognizer
+    /// folders' rows 1–400 with the packaged models (README, "Fields that learn"): digits by the line recognizer
     /// alone (segmentation reads amounts far worse, and combining with it only lowers them), capitals by both combined
     /// (about the segmentation's error rate, and a confidence that can be routed on), other kinds, which the dev folders
     /// do not hold, by segmentation.
