@@ -99,6 +99,21 @@ public sealed class LineRecognizerRealDataTests
         Assert.That(run.Output, Does.Contain("line 3").And.Contain("outside the folder"));
     }
 
+    [Test]
+    public void A_name_whose_first_line_is_empty_after_cleaning_is_read_from_the_line_that_holds_ink()
+    {
+        // Names row 226: the line most tall marks sit on holds no pieces after cleaning; the name is on another line.
+        string names = TestEnvironment.RealData(Path.Combine("handwritten-fields", "names-dev"));
+        var field = FieldEvaluation.LoadLabels(names).Single(f => Path.GetFileName(f.ImagePath) == "VALIDATION_0226.jpg");
+        using var segmentation = HandwrittenFieldReader.LoadPretrained(new FieldReaderOptions { Kind = FieldKind.Upper, Method = FieldReadingMethod.Segmentation });
+        using var lines = HandwrittenFieldReader.LoadPretrained(new FieldReaderOptions { Kind = FieldKind.Upper, Method = FieldReadingMethod.Lines });
+        Assume.That(segmentation.Read(field.ImagePath).IsBlank, Is.False, "the segmentation finds writing");
+
+        var reading = lines.Read(field.ImagePath);
+        Assert.That(reading.IsBlank, Is.False, "the line recognizer reads the line that holds the name");
+        Assert.That(FieldEvaluation.EditDistance(field.Text, reading.Text), Is.LessThan(field.Text.Length), $"'{field.Text}' read '{reading.Text}'");
+    }
+
     /// <summary>The field reader's character error rate with the line model, read as <c>evaluate-fields --method lines</c> reads.</summary>
     private static double CharacterErrorRate(Func<Stream> model, IReadOnlyList<LabelledField> fields)
     {

@@ -312,8 +312,9 @@ public sealed partial class HandwrittenFieldReader : IDisposable
             return ReadBestLine(segmented, mask, area.X, area.Y, glyphs);
         if (method == FieldReadingMethod.Combined)
             return ReadCombined(segmented, area, kind, mask);
-        var first = segmented.First();
-        return first.Pieces.Count == 0 ? FieldReading.Blank : ReadWithLines(first, area, kind, alsoScore: null, out _);
+        // The first line that holds ink (the line most tall marks sit on is empty when the cleaning removed its marks).
+        var first = segmented.FirstOrDefault(line => line.Pieces.Count > 0);
+        return first is null ? FieldReading.Blank : ReadWithLines(first, area, kind, alsoScore: null, out _);
     }
 
     /// <summary>
