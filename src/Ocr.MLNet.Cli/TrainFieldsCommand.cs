@@ -30,7 +30,13 @@ internal static class TrainFieldsCommand
         var learningRate = new Option<double?>("--learning-rate") { Description = $"Peak learning rate (Adam, warm-up then cosine; default {LineRecognizerTrainer.DefaultLearningRate}, or {LineRecognizerTrainer.DefaultFineTuningLearningRate} with --from)." };
         var validation = new Option<double>("--validation-fraction") { Description = "Share of the folder's rows held out to validate on (seeded).", DefaultValueFactory = _ => LineRecognizerTrainer.DefaultValidationFraction };
         var seed = new Option<int>("--seed") { Description = "Seed for weights, split, order, augmentation and the synthetic fields.", DefaultValueFactory = _ => 1 };
-        var patience = new Option<int?>("--patience") { Description = "Early stopping on the validation loss after N epochs without improvement (keeps the best epoch)." };
+        var patience = new Option<int?>("--patience") { Description = "Early stopping after N epochs without improvement of --monitor (keeps the best epoch)." };
+        var monitor = new Option<string>("--monitor")
+        {
+            Description = "What --patience watches: val_loss (the validation CTC loss, the default) or val_exact (the share of validation fields read exactly).",
+            DefaultValueFactory = _ => "val_loss",
+        };
+        monitor.AcceptOnlyFromAmong("val_loss", "val_exact");
         var threads = new Option<int?>("--threads") { Description = "CPU threads for libtorch (default: one per core)." };
         var checkpoints = new Option<DirectoryInfo?>("--checkpoint-dir") { Description = "Write a checkpoint every epoch here, and resume from it when present." };
         var logs = new Option<DirectoryInfo?>("--log-dir") { Description = "Write TensorBoard event files here." };
@@ -42,7 +48,7 @@ internal static class TrainFieldsCommand
 
         var command = new Command("train-fields", "Train or fine-tune the line recognizer (CTC) on labelled field images and/or synthetic fields, and save a model zip that read and evaluate-fields take with --model.")
         {
-            data, kind, model, from, epochs, synthetic, emnist, first, batch, learningRate, validation, seed, patience, threads, checkpoints, logs, budget, precision, language, input, freezeNorms,
+            data, kind, model, from, epochs, synthetic, emnist, first, batch, learningRate, validation, seed, patience, monitor, threads, checkpoints, logs, budget, precision, language, input, freezeNorms,
         };
         command.SetAction((result, cancellationToken) =>
         {
@@ -60,6 +66,7 @@ internal static class TrainFieldsCommand
                     ValidationFraction = result.GetValue(validation),
                     Seed = result.GetValue(seed),
                     EarlyStoppingPatience = result.GetValue(patience),
+                    EarlyStoppingMonitor = result.GetValue(monitor) == "val_exact" ? TrainingMetric.ValidationAccuracy : TrainingMetric.ValidationLoss,
                     NumberOfThreads = result.GetValue(threads),
                     CheckpointDirectory = result.GetValue(checkpoints)?.FullName,
                     LogDirectory = result.GetValue(logs)?.FullName,

@@ -245,6 +245,34 @@ public sealed class LineRecognizerTests
         }
     }
 
+    [Test]
+    public void Early_stopping_watches_the_share_of_fields_read_exactly_when_told_to_and_refuses_a_training_metric()
+    {
+        string folder = TestEnvironment.CreateTemporaryDirectory("ocr-lines-monitor");
+        try
+        {
+            var mlContext = new MLContext(seed: 1) { TempFilePath = folder };
+            var messages = new List<string>();
+            mlContext.Log += (_, e) => { lock (messages) messages.Add(e.RawMessage); };
+            var empty = mlContext.Data.LoadFromEnumerable(Array.Empty<LabelledImage>());
+            var options = OneEpochOnSyntheticDigitBoxes(syntheticFields: 64);
+            options.Epochs = 2;
+            options.ValidationFraction = 0.25;
+            options.EarlyStoppingPatience = 5;
+            options.EarlyStoppingMonitor = TrainingMetric.ValidationAccuracy;
+            using (mlContext.MulticlassClassification.Trainers.LineRecognizer(options).Fit(empty))
+                Assert.That(messages, Has.Some.Contains("the best ValidationAccuracy"), string.Join("\n", messages));
+
+            options.EarlyStoppingMonitor = TrainingMetric.TrainingLoss;
+            var e = Assert.Throws<ArgumentException>(() => options.Validate());
+            Assert.That(e!.Message, Does.Contain("EarlyStoppingMonitor = TrainingLoss").And.Contain("ValidationAccuracy"));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     /// <summary>A run of one epoch over a few synthetic digit boxes drawn with a font, with no validation split.</summary>
     private static LineRecognizerTrainer.Options OneEpochOnSyntheticDigitBoxes(int syntheticFields) => new()
     {

@@ -30,6 +30,8 @@ internal sealed class LineCheckpoint(string directory, LineRecognizerTrainer.Opt
         (nameof(options.Precision), options.Precision),
         (nameof(options.Input), options.Input),
         (nameof(options.Augment), options.Augment),
+        (nameof(options.EarlyStoppingPatience), options.EarlyStoppingPatience?.ToString(CultureInfo.InvariantCulture) ?? "none"),
+        (nameof(options.EarlyStoppingMonitor), options.EarlyStoppingMonitor),
         (nameof(options.BaseModel), options.BaseModel is null ? "none" : "given"),
         (nameof(options.FreezeBatchNormStatistics), options.FreezeBatchNormStatistics ?? options.BaseModel is not null),
         ("TrainingRows", trainingRows),

@@ -174,8 +174,20 @@ public sealed partial class LineRecognizerTrainer : IEstimator<LineRecognizerMod
         /// <summary>Where a checkpoint is written after each epoch; a run started again with the same options resumes there.</summary>
         public string? CheckpointDirectory { get; set; }
 
-        /// <summary>Stop when the validation loss has not improved for this many epochs, keeping the best epoch's weights; null never stops early.</summary>
+        /// <summary>Stop when <see cref="EarlyStoppingMonitor"/> has not improved for this many epochs, keeping the best epoch's weights; null never stops early.</summary>
         public int? EarlyStoppingPatience { get; set; }
+
+        /// <summary>
+        /// What early stopping watches: the validation CTC loss (<see cref="TrainingMetric.ValidationLoss"/>, the default) or
+        /// the share of validation fields read exactly (<see cref="TrainingMetric.ValidationAccuracy"/>). A few fields the
+        /// network cannot align at all carry much of the CTC loss, so the loss can rise while more fields are read right.
+        /// </summary>
+        /// <example>
+        /// <code>
+        /// var options = new LineRecognizerTrainer.Options { EarlyStoppingPatience = 3, EarlyStoppingMonitor = TrainingMetric.ValidationAccuracy };
+        /// </code>
+        /// </example>
+        public TrainingMetric EarlyStoppingMonitor { get; set; } = TrainingMetric.ValidationLoss;
 
         /// <summary>TensorBoard event files (<c>train/</c>, <c>validation/</c>) go here; null for none.</summary>
         public string? LogDirectory { get; set; }
@@ -228,6 +240,8 @@ public sealed partial class LineRecognizerTrainer : IEstimator<LineRecognizerMod
                 problems.Add($"{nameof(SyntheticFields)} = {SyntheticFields} must be 0 or more");
             if (EarlyStoppingPatience is < 1)
                 problems.Add($"{nameof(EarlyStoppingPatience)} = {EarlyStoppingPatience} must be at least 1 (or null)");
+            if (EarlyStoppingMonitor is not (TrainingMetric.ValidationLoss or TrainingMetric.ValidationAccuracy))
+                problems.Add($"{nameof(EarlyStoppingMonitor)} = {EarlyStoppingMonitor} must be {nameof(TrainingMetric.ValidationLoss)} or {nameof(TrainingMetric.ValidationAccuracy)} (the share of validation fields read exactly)");
             if (NumberOfThreads is < 1)
                 problems.Add($"{nameof(NumberOfThreads)} = {NumberOfThreads} must be at least 1 (or null)");
             if (TimeBudget is { } budget && budget <= TimeSpan.Zero)

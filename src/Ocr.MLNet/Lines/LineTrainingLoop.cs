@@ -110,7 +110,7 @@ internal sealed class LineTrainingLoop
         using var x = train.PixelTensor();
         using var xValidation = validation.Count > 0 ? validation.PixelTensor() : null;
         var earlyStopping = options.EarlyStoppingPatience is int patience
-            ? new EarlyStopping(TrainingMetric.ValidationLoss, patience, 0, restoreBestWeights: true, Info)
+            ? new EarlyStopping(options.EarlyStoppingMonitor, patience, 0, restoreBestWeights: true, Info)
             : null;
         var callbacks = new List<ITrainingCallback>();
         if (!freezeStatistics)
