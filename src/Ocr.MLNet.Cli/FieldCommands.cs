@@ -146,24 +146,17 @@ internal static class FieldCommands
 
     private static HandwrittenFieldReader LoadReader(FileInfo? model, FileInfo? lineModel, FieldReaderOptions options)
     {
-        if (lineModel is not null)
+        foreach (var file in new[] { model, lineModel }.OfType<FileInfo>().Where(f => !f.Exists))
         {
-            foreach (var file in new[] { model, lineModel }.OfType<FileInfo>().Where(f => !f.Exists))
-                throw new FileNotFoundException($"The model '{file.FullName}' does not exist. Pass a character model zip (ocr-mlnet train or train-field-characters) with --model and a line model zip (train-fields) with --line-model.", file.FullName);
-            if (model is null)
-                CliModels.AnnouncePretrained();
-            return HandwrittenFieldReader.Load(model?.FullName, lineModel.FullName, options);
+            throw new FileNotFoundException(
+                $"The model '{file.FullName}' does not exist. Pass a model zip written by ocr-mlnet train or train-field-characters (characters: --model) or train-fields (lines: --model, or --line-model beside a character model).", file.FullName);
         }
 
         if (model is null)
-        {
             CliModels.AnnouncePretrained();
-            return HandwrittenFieldReader.LoadPretrained(options);
-        }
-
-        if (!model.Exists)
-            throw new FileNotFoundException($"The model '{model.FullName}' does not exist. Pass a model zip written by ocr-mlnet train (characters) or train-fields (lines).", model.FullName);
-        return HandwrittenFieldReader.Load(model.FullName, options);
+        if (lineModel is not null)
+            return HandwrittenFieldReader.Load(model?.FullName, lineModel.FullName, options);
+        return model is null ? HandwrittenFieldReader.LoadPretrained(options) : HandwrittenFieldReader.Load(model.FullName, options);
     }
 
     private static int Read(FileInfo[] images, FileInfo? model, FileInfo? lineModel, FieldReaderOptions options, FieldKind? kind, bool form, bool json, FileInfo? overlay)

@@ -33,7 +33,7 @@ internal sealed class LineCheckpoint(string directory, LineRecognizerTrainer.Opt
         (nameof(options.EarlyStoppingPatience), options.EarlyStoppingPatience?.ToString(CultureInfo.InvariantCulture) ?? "none"),
         (nameof(options.EarlyStoppingMonitor), options.EarlyStoppingMonitor),
         (nameof(options.BaseModel), options.BaseModel is null ? "none" : "given"),
-        (nameof(options.FreezeBatchNormStatistics), options.FreezeBatchNormStatistics ?? options.BaseModel is not null),
+        (nameof(options.FreezeBatchNormStatistics), options.FreezesBatchNormStatistics),
         ("TrainingRows", trainingRows),
     }.Select(e => $"{e.Name}={Convert.ToString(e.Value, CultureInfo.InvariantCulture)}"));
 

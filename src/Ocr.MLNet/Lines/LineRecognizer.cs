@@ -130,6 +130,15 @@ public sealed class LineRecognizer : IDisposable
         float[] logProbabilities = LogProbabilities(views, 0, views.Count);
         ReadOnlySpan<float> View(int i) => logProbabilities.AsSpan(i * perLine, perLine);
         var decodings = Enumerable.Range(0, views.Count).Select(i => chosen.Decode(View(i), LineImageFormat.TimeSteps)).ToArray();
+        // A text's mean probability over the views; a view that decoded it already holds its probability.
+        double MeanProbability(string text)
+        {
+            double sum = 0;
+            for (int j = 0; j < views.Count; j++)
+                sum += decodings[j].Text == text ? decodings[j].Confidence : chosen.Probability(View(j), LineImageFormat.TimeSteps, text);
+            return sum / views.Count;
+        }
+
         int best = 0;
         double bestMean = -1;
         bool someText = decodings.Any(d => d.Text.Length > 0);
@@ -137,18 +146,13 @@ public sealed class LineRecognizer : IDisposable
         {
             if (someText && decodings[i].Text.Length == 0)
                 continue; // a view that reads nothing does not outvote one that reads writing (a small name in a wide crop reads blank whole)
-            double sum = 0;
-            for (int j = 0; j < views.Count; j++)
-                sum += j == i ? decodings[i].Confidence : chosen.Probability(View(j), LineImageFormat.TimeSteps, decodings[i].Text);
-            if (sum / views.Count > bestMean)
-                (best, bestMean) = (i, sum / views.Count);
+            double mean = MeanProbability(decodings[i].Text);
+            if (mean > bestMean)
+                (best, bestMean) = (i, mean);
         }
 
         var reading = LineReading.From(decodings[best] with { Confidence = (float)bestMean }, views[best].Width, views[best].Height);
-        double other = 0;
-        for (int j = 0; alsoScore is not null && j < views.Count; j++)
-            other += chosen.Probability(View(j), LineImageFormat.TimeSteps, alsoScore);
-        return (reading, best, (float)(other / views.Count));
+        return (reading, best, alsoScore is null ? 0f : (float)MeanProbability(alsoScore));
     }
 
     /// <summary>The network's log-probabilities for images [start, start + length): length × time steps × classes.</summary>

@@ -160,6 +160,9 @@ public sealed partial class LineRecognizerTrainer : IEstimator<LineRecognizerMod
         /// </example>
         public bool? FreezeBatchNormStatistics { get; set; }
 
+        /// <summary>Whether this run freezes them: <see cref="FreezeBatchNormStatistics"/>, or, when null, whether it fine-tunes a <see cref="BaseModel"/>.</summary>
+        internal bool FreezesBatchNormStatistics => FreezeBatchNormStatistics ?? BaseModel is not null;
+
         /// <summary>
         /// What the network learns on (the training rows, the validation rows and the synthetic fields alike): every other row
         /// as the line of writing the field reader finds in it and the rest as they are (<see cref="LineTrainingInput.Both"/>,

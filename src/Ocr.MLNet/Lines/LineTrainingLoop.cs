@@ -95,7 +95,7 @@ internal sealed class LineTrainingLoop
             Info("Starting from the base model's weights.");
         }
 
-        bool freezeStatistics = options.FreezeBatchNormStatistics ?? options.BaseModel is not null;
+        bool freezeStatistics = options.FreezesBatchNormStatistics;
         if (freezeStatistics)
             Info("BatchNorm statistics stay as they are (normalising as in inference); their scale and shift train.");
         network.ComputeType = PrecisionSupport.Resolve(options.Precision, CPU);
